@@ -1,0 +1,69 @@
+"""A self-hosted comment moderation service.
+
+:func:`create_app` builds the Flask application; ``wsgi.py`` exposes one for any WSGI
+server and ``moderation serve`` runs it under gunicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from moderation.config import instance_path_from_environment, load_config
+
+__all__ = ["create_app"]
+
+
+def templates_folder() -> str:
+    """Templates ship inside the wheel; in a source checkout they are at the top level."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return str(packaged)
+    return str(Path(__file__).parent.parent / "templates")
+
+
+def create_app(config: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application; ``config`` overrides every other layer (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or instance_path_from_environment(),
+        instance_relative_config=True,
+        template_folder=templates_folder(),
+    )
+    load_config(app, config)
+    logging.getLogger("moderation").setLevel(app.config["LOG_LEVEL"])
+
+    if app.config["TRUSTED_PROXIES"] > 0:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from moderation import (  # noqa: F401 (models: registers the tables)
+        api,
+        cli,
+        errors,
+        health,
+        models,
+        ratelimit,
+        security,
+        sessions,
+        templating,
+        widget,
+    )
+    from moderation.extensions import init_extensions
+
+    init_extensions(app)
+    ratelimit.init_app(app)
+    security.init_app(app)
+    sessions.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    health.init_app(app)
+    widget.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,232 @@
+"""The public JSON API websites call: approved comments, submissions, counts, form tokens.
+
+JSON in, JSON out: submissions must be ``application/json`` (a form cannot forge one
+cross-site), come from one of the site's origins, and carry a form token like the widget.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext
+from werkzeug.datastructures import MultiDict
+
+from moderation.domain.comments import FIELDS, strip_controls
+from moderation.domain.errors import DomainError, InvalidInput
+from moderation.errors import domain_problem, problem
+from moderation.extensions import csrf
+from moderation.models import Site, utcnow
+from moderation.origins import request_origin, site_allows
+from moderation.ratelimit import limiter
+from moderation.services import form_tokens, submissions, threads
+from moderation.services.sites import get_site
+from moderation.services.submissions import SubmissionContext
+from moderation.widget.forms import CommentForm
+
+bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_COUNT_THREADS = 100
+
+
+@bp.errorhandler(DomainError)
+def handle_domain_error(error: DomainError) -> Response:
+    """Refusals from the services as problem+json."""
+    return domain_problem(error)
+
+
+def thread_key_argument() -> str:
+    """``?thread=KEY``, required."""
+    key = strip_controls(request.args.get("thread", ""), single_line=True)
+    if not key or len(key) > 255:
+        raise InvalidInput(
+            gettext("The request must name its comment thread (?thread=...)."),
+            field_errors={"thread": gettext("Required, at most 255 characters.")},
+        )
+    return key
+
+
+def allow_cors(response: Response, site: Site, methods: str = "GET") -> Response:
+    """Let the site's own origins read the answer (and only them)."""
+    origin = request_origin() if request.headers.get("Origin") else None
+    response.vary.add("Origin")
+    if origin and site_allows(site, origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def public_cache(response: Response) -> Response:
+    """Short shared caching for public reads; revalidation is cheap thanks to the ETag."""
+    response.cache_control.public = True
+    response.cache_control.max_age = int(current_app.config["PUBLIC_CACHE_SECONDS"])
+    return response
+
+
+@bp.get("/sites/<site_slug>/comments")
+def list_comments(site_slug: str) -> Response:
+    """Approved comments of a thread, public fields only, with an ETag."""
+    site = get_site(site_slug)
+    key = thread_key_argument()
+    page_arg = request.args.get("page", "1")
+    page_number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
+    thread = threads.find_thread(site, key)
+    etag = f"{site.id}-{thread.id if thread else 0}-{thread.version if thread else 0}-{page_number}"
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        return allow_cors(public_cache(response), site)
+    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
+    response = jsonify(
+        site=site.slug,
+        thread=key,
+        open=thread.is_open if thread else True,
+        count=page.total,
+        page=page.page,
+        pages=page.pages,
+        comments=[comment.to_json() for comment in page.comments],
+    )
+    response.set_etag(etag, weak=True)
+    return allow_cors(public_cache(response), site)
+
+
+@bp.get("/sites/<site_slug>/counts")
+def count_comments(site_slug: str) -> Response:
+    """Approved-comment counts for many threads: ``?thread=A&thread=B``."""
+    site = get_site(site_slug)
+    keys = [strip_controls(key, single_line=True)[:255] for key in request.args.getlist("thread")]
+    keys = list(dict.fromkeys(key for key in keys if key))
+    if not keys:
+        raise InvalidInput(gettext("Name at least one thread (?thread=A&thread=B)."))
+    if len(keys) > MAX_COUNT_THREADS:
+        raise InvalidInput(gettext("At most %(max)d threads per request.", max=MAX_COUNT_THREADS))
+    response = jsonify(counts=threads.approved_counts(site, keys))
+    return allow_cors(public_cache(response), site)
+
+
+@bp.get("/sites/<site_slug>/form-token")
+def issue_form_token(site_slug: str) -> Response:
+    """A fresh single-use token for a custom front end's comment form."""
+    site = get_site(site_slug)
+    key = thread_key_argument()
+    config = current_app.config
+    response = jsonify(
+        form_token=form_tokens.issue(config["SECRET_KEY"], site.slug, key, utcnow()),
+        min_age=config["FORM_TOKEN_MIN_AGE"],
+        expires_in=config["FORM_TOKEN_MAX_AGE"],
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return allow_cors(response, site)
+
+
+@bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
+def preflight(site_slug: str) -> Response:
+    """CORS preflight: only the site's origins may post JSON."""
+    site = get_site(site_slug)
+    origin = request_origin()
+    if not site_allows(site, origin):
+        return problem(403, gettext("This origin may not call this site's API."))
+    return allow_cors(Response(status=204), site, methods="GET, POST")
+
+
+@bp.post("/sites/<site_slug>/comments")
+@limiter.limit(lambda: "60/minute")
+def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
+    """A JSON submission; 202 with the pending status (201 when published at once)."""
+    site = get_site(site_slug)
+    key = thread_key_argument()
+    origin = request_origin()
+    if not site_allows(site, origin):
+        return problem(
+            403,
+            gettext(
+                "Comments for this site cannot be posted from %(origin)s.",
+                origin=origin or gettext("an unknown page"),
+            ),
+        )
+    if not request.is_json:
+        return allow_cors(
+            problem(415, gettext("Send the comment as JSON (Content-Type: application/json).")),
+            site,
+        )
+    payload = parse_json_object(request.get_data(cache=False))
+    form = comment_form(payload)
+    config = current_app.config
+    now = utcnow()
+    token = form_tokens.check(
+        config["SECRET_KEY"],
+        str(payload.get("form_token") or ""),
+        site.slug,
+        key,
+        now,
+        config["FORM_TOKEN_MIN_AGE"],
+        config["FORM_TOKEN_MAX_AGE"],
+    )
+    result = submissions.submit_comment(
+        form.draft(),
+        SubmissionContext(
+            site_slug=site.slug,
+            thread_key=key,
+            client_ip=request.remote_addr or "",
+            now=now,
+            user_agent=request.user_agent.string,
+            source="json",
+            form_token=token,
+            honeypot_filled=bool(str(payload.get("contact_phone") or "").strip()),
+        ),
+    )
+    comment = result.comment
+    status_code = 201 if result.public_status == "approved" else 202
+    body = {
+        "id": comment.id,
+        "status": result.public_status,
+        "thread": key,
+        "parent": comment.parent_id,
+        "author": comment.author,
+        "url": comment.url or None,
+        "html": comment.html,
+        "created_at": comment.created_at.isoformat().replace("+00:00", "Z"),
+        "message": gettext("Your comment is awaiting moderation.")
+        if status_code == 202
+        else gettext("Your comment is published."),
+    }
+    return allow_cors(jsonify(body), site, methods="GET, POST"), status_code
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object of scalars, or a 400/422 with a readable reason."""
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput(gettext("The body is not valid UTF-8.")) from None
+    except ValueError:
+        raise InvalidInput(gettext("The body is not valid JSON.")) from None
+    if not isinstance(payload, dict):
+        raise InvalidInput(gettext("The body must be a JSON object."))
+    return payload
+
+
+def comment_form(payload: dict[str, Any]) -> CommentForm:
+    """Validate the comment fields with the widget's form (the same rules)."""
+    errors: dict[str, str] = {}
+    data: MultiDict[str, str] = MultiDict()
+    for name in FIELDS:
+        value = payload.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            errors[name] = gettext("This field must be text.")
+            continue
+        data[name] = str(value)
+    form = CommentForm(formdata=data, meta={"csrf": False})
+    form.check_deliverability = bool(current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    if not form.validate() or errors:
+        raise InvalidInput(
+            gettext("Some fields need your attention."),
+            field_errors={**form.field_errors(), **errors},
+        )
+    return form

@@ -1,0 +1,1 @@
+"""Click commands of the ``moderation`` CLI, one module per group."""

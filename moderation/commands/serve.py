@@ -1,0 +1,81 @@
+"""``moderation serve``: migrate, bootstrap on first start, serve with gunicorn."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from moderation.cli import one_line_errors
+from moderation.extensions import MIGRATIONS_DIRECTORY, db
+from moderation.services.bootstrap import bootstrap, origins_for_listen_address
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (several need a shared rate-limit storage such as Redis).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per process.",
+)
+@with_appcontext
+@one_line_errors
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Apply migrations, create the admin and demo site on first start, and serve."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    storage = app.config["RATELIMIT_STORAGE_URI"]
+    if workers > 1 and storage.startswith("memory"):
+        raise click.ClickException(
+            "several processes on in-memory rate limits would multiply every limit; "
+            "set MODERATION_RATELIMIT_STORAGE_URI=redis://... or use --workers 1"
+        )
+    upgrade(directory=str(MIGRATIONS_DIRECTORY))
+    result = bootstrap(origins_for_listen_address(host, port))
+    if result.admin_password:
+        click.echo(
+            f"Created the first admin: username {result.admin_username!r}, "
+            f"password {result.admin_password!r}. It is shown only this once."
+        )
+    if result.demo_site:
+        click.echo(f"Created the demo site: open http://{_display_host(host)}:{port}/demo")
+    # Workers build their own app and connections; none may be inherited from this process.
+    db.session.remove()
+    db.engine.dispose()
+    click.echo(
+        f"Serving on http://{_display_host(host)}:{port} ({workers} process(es), {threads} threads each)"
+    )
+
+    from moderation.server import GunicornServer
+
+    GunicornServer(
+        {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "control_socket_disable": True,
+        }
+    ).run()
+
+
+def _display_host(host: str) -> str:
+    """Where a person on this machine would point a browser."""
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - display only
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,69 @@
+"""``moderation sites ...``: register sites and change their settings."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from moderation.cli import one_line_errors
+from moderation.domain.sites import SitePolicy
+from moderation.services import sites
+
+POLICIES = click.Choice([policy.value for policy in SitePolicy])
+
+
+@click.group("sites", cls=AppGroup)
+def sites_group() -> None:
+    """Manage the sites that embed the widget."""
+
+
+@sites_group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Human-readable name of the site.")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    required=True,
+    help="An origin allowed to embed the widget, like https://blog.example (repeatable).",
+)
+@click.option("--policy", type=POLICIES, default=SitePolicy.PREMODERATE.value, show_default=True)
+@one_line_errors
+def create_command(slug: str, name: str, origins: tuple[str, ...], policy: str) -> None:
+    """Register a site and the origins allowed to embed it."""
+    site = sites.create_site(slug, name, list(origins), policy)
+    click.echo(f"Created site {site.slug!r} ({site.policy.value}) for {', '.join(site.origins)}.")
+
+
+@sites_group.command("list")
+@one_line_errors
+def list_command() -> None:
+    """List the sites with their policy and origins."""
+    registered = sites.list_sites()
+    if not registered:
+        click.echo("No sites yet: add one with 'moderation sites create'.")
+        return
+    for site in registered:
+        click.echo(f"{site.slug}\t{site.policy.value}\t{site.name}\t{' '.join(site.origins)}")
+
+
+@sites_group.command("update")
+@click.argument("slug")
+@click.option("--name")
+@click.option("--origin", "origins", multiple=True, help="Replaces the allowed origins.")
+@click.option("--policy", type=POLICIES)
+@click.option("--max-links", type=int, help="More links than this hold a comment (default 2).")
+@click.option(
+    "--flood-seconds", type=int, help="Minimum seconds between two comments of one person."
+)
+@click.option("--max-depth", type=int, help="How deep replies nest (1-10).")
+@click.option("--page-size", type=int, help="Top-level comments per page.")
+@click.option("--submit-limit", help="Comments per site, e.g. 600/hour ('' for the default).")
+@click.option("--moderation-words", help="Words that hold a comment, comma-separated.")
+@click.option("--blocked-words", help="Words that mark a comment as spam, comma-separated.")
+@one_line_errors
+def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:
+    """Change a site's settings; options not given stay as they are."""
+    settings = sites.SiteSettings(origins=list(origins) or None, **options)  # type: ignore[arg-type]
+    site = sites.update_site(slug, settings)
+    click.echo(f"Updated site {site.slug!r}.")

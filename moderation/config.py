@@ -1,0 +1,122 @@
+"""Configuration in layers: built-in defaults, then ``instance/config.py``, then
+``MODERATION_*`` environment variables, then (in tests) an explicit mapping.
+
+Every setting below is documented in the README with its default. Secrets have no
+default: the secret key is generated into the instance folder on first start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: Built-in defaults. Names are the Flask config keys; the environment variable is the
+#: same name with ``MODERATION_`` in front (``MODERATION_DATABASE_URL``).
+DEFAULTS: dict[str, Any] = {
+    # Storage
+    "DATABASE_URL": None,  # None: SQLite at <instance>/moderation.db
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # HTTP
+    "TRUSTED_PROXIES": 0,
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "moderation_session",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "PUBLIC_CACHE_SECONDS": 10,
+    # Widget
+    "EMAIL_CHECK_DELIVERABILITY": False,
+    "FORM_TOKEN_MIN_AGE": 1,
+    "FORM_TOKEN_MAX_AGE": 7200,
+    "SPAM_MIN_FILL_SECONDS": 3,
+    "DEFAULT_LANGUAGE": "en",
+    # Rate limits (Flask-Limiter notation; several separated by ';')
+    "LIMIT_SUBMIT_PER_ADDRESS": "5/minute;30/hour",
+    "LIMIT_SUBMIT_PER_EMAIL": "10/hour",
+    "LIMIT_SUBMIT_PER_SITE": "600/hour",
+    "LIMIT_WEBHOOK_PER_INTEGRATION": "600/minute",
+    "LIMIT_LOGIN_FAILURES": "5/minute;20/hour",
+    "RATELIMIT_STRATEGY": "sliding-window-counter",
+    # Webhooks
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": False,
+    "WEBHOOK_TIMEOUT": 10,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_BACKOFF_BASE": 30,
+    "WEBHOOK_SECRET_GRACE_HOURS": 24,
+    "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # Logging
+    "LOG_LEVEL": "INFO",
+}
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+def instance_path_from_environment() -> str:
+    """Return the instance folder: ``MODERATION_INSTANCE_PATH`` or ``./instance``."""
+    configured = os.environ.get("MODERATION_INSTANCE_PATH")
+    return os.path.abspath(configured or os.path.join(os.getcwd(), "instance"))
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from every layer, then derive the settings libraries read."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("MODERATION")
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_or_create_secret_key(Path(app.instance_path))
+
+    database_url = app.config.get("DATABASE_URL") or default_database_url(app.instance_path)
+    app.config["DATABASE_URL"] = database_url
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(database_url)
+    app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
+    # Flask-Babel and Flask-WTF read these names.
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+
+def default_database_url(instance_path: str) -> str:
+    """The embedded default: one SQLite file in the instance folder."""
+    return "sqlite:///" + os.path.join(instance_path, "moderation.db")
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    """Engine settings per backend: a connection check for servers that can restart."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 10}
+
+
+def read_or_create_secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, generating it (mode 0600) on first start.
+
+    Several processes may start at once: the file is created exclusively and the losers
+    of the race read what the winner wrote.
+    """
+    path = instance_path / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(
+            f"the secret key file {path} is empty; delete it to regenerate"
+        ) from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,73 @@
+"""What may be public, and how personal data is reduced before it is stored.
+
+Public serialisation is an explicit allowlist: a comment leaves the service only as a
+:class:`PublicComment`. Emails never do; identicons come from a *keyed* hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def truncate_ip(address: str) -> str:
+    """Keep the network only: /24 for IPv4, /48 for IPv6 (an IPv4-mapped v6 is v4)."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def rate_limit_address(address: str) -> str:
+    """The unit a client is limited by: its IPv4 address, or its IPv6 /64."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip() or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def avatar_key(secret: bytes, identity: str) -> str:
+    """A keyed hash of an email (or name): stable per person, useless without the key."""
+    digest = hmac.new(secret, b"avatar:" + identity.strip().lower().encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PublicComment:
+    """The fields of an approved comment anyone may see."""
+
+    id: int
+    parent_id: int | None
+    author: str
+    url: str
+    avatar: str
+    html: str
+    created_at: datetime
+    depth: int
+    by_moderator: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON shape of the public API."""
+        return {
+            "id": self.id,
+            "parent": self.parent_id,
+            "author": self.author,
+            "url": self.url or None,
+            "avatar": self.avatar,
+            "html": self.html,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "depth": self.depth,
+            "by_moderator": self.by_moderator,
+        }

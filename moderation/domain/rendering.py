@@ -1,0 +1,84 @@
+"""Comment text to safe HTML: escaped, WordPress's inline tags kept, bare URLs linked."""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+
+#: The tags WordPress lets commenters use, and their attributes.
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "cite",
+    "code",
+    "del",
+    "em",
+    "i",
+    "q",
+    "s",
+    "strike",
+    "strong",
+    "p",
+    "br",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+    "del": {"datetime"},
+    "q": {"cite"},
+}
+LINK_REL = "nofollow ugc noopener noreferrer"
+
+_TAG = re.compile(r"(<[^>]*>)")
+_BARE_URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+
+
+def sanitize(text: str) -> str:
+    """Keep the allowed tags, escape everything else, force safe link attributes."""
+    return nh3.clean(
+        text,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+def link_bare_urls(html: str) -> str:
+    """Turn URLs in text (not inside a link already) into links."""
+    parts = _TAG.split(html)
+    inside_link = 0
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            lowered = part.lower()
+            if lowered.startswith("<a ") or lowered == "<a>":
+                inside_link += 1
+            elif lowered.startswith("</a"):
+                inside_link = max(0, inside_link - 1)
+        elif not inside_link and part:
+            parts[index] = _BARE_URL.sub(
+                lambda match: f'<a href="{match.group(0)}" rel="{LINK_REL}">{match.group(0)}</a>',
+                part,
+            )
+    return "".join(parts)
+
+
+def paragraphs(html: str) -> str:
+    """Blank lines separate paragraphs; single newlines become line breaks."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", html) if block.strip()]
+    return "".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks)
+
+
+def render_comment(text: str) -> str:
+    """The HTML stored beside a comment's text and served to readers."""
+    return paragraphs(link_bare_urls(sanitize(text)))
+
+
+def count_links(text: str) -> int:
+    """Links a comment carries: anchors and bare URLs, as WordPress counts them."""
+    return len(re.findall(r"<a\s[^>]*href|https?://", text, re.IGNORECASE))

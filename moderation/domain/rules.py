@@ -1,0 +1,147 @@
+"""Spam and moderation rules: what happens to a valid comment, and why.
+
+Every decision names the rule that made it and a reason a moderator can read. The
+inputs are explicit (counts, flags, the site's settings), so the rules run without an
+app or a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from moderation.domain.comments import CommentDraft
+from moderation.domain.errors import N_
+from moderation.domain.rendering import count_links
+from moderation.domain.sites import SitePolicy
+
+
+class Outcome(StrEnum):
+    """What the rules do with a comment."""
+
+    PUBLISH = "publish"  # approved at once
+    HOLD = "hold"  # pending, for a moderator
+    SPAM = "spam"  # stored as spam; the sender is answered as if it were accepted
+    REFUSE = "refuse"  # not stored; the sender is told why
+
+
+class Rule(StrEnum):
+    """The rule behind a decision, stored with the comment and shown to moderators."""
+
+    HONEYPOT = "honeypot"
+    TOO_FAST = "too_fast"
+    DUPLICATE = "duplicate"
+    FLOOD = "flood"
+    BLOCKED_WORDS = "blocked_words"
+    TOO_MANY_LINKS = "too_many_links"
+    MODERATION_WORDS = "moderation_words"
+    PREMODERATION = "premoderation"
+    FIRST_COMMENT = "first_comment"
+    TRUSTED_AUTHOR = "trusted_author"
+    OPEN_POLICY = "open_policy"
+    MODERATOR = "moderator"
+    INTEGRATION = "integration"
+
+
+#: What the person who posted reads when a rule refuses their comment (WordPress's words).
+DUPLICATE_MESSAGE = N_("Duplicate comment detected; it looks as though you've already said that!")
+FLOOD_MESSAGE = N_(
+    "You are posting comments too quickly. Please wait %(seconds)d seconds and try again."
+)
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """A site's policy and rule settings."""
+
+    policy: SitePolicy = SitePolicy.PREMODERATE
+    max_links: int = 2
+    moderation_words: tuple[str, ...] = ()
+    blocked_words: tuple[str, ...] = ()
+    flood_seconds: int = 15
+    min_fill_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the service observed about this submission."""
+
+    honeypot_filled: bool = False
+    fill_seconds: float | None = None  # None when the door has no form token (webhooks)
+    is_duplicate: bool = False
+    flood_wait_seconds: int | None = None  # seconds until the flood interval has passed
+    author_has_approved_comment: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome, the rule that decided and a reason in plain words."""
+
+    outcome: Outcome
+    rule: Rule
+    reason: str
+    retry_after: int | None = None
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def find_word(text: str, words: tuple[str, ...]) -> str | None:
+    """The first listed word or phrase that occurs in ``text`` (case-insensitive)."""
+    lowered = text.lower()
+    for word in words:
+        if word and word in lowered:
+            return word
+    return None
+
+
+def decide(draft: CommentDraft, rules: SiteRules, signals: Signals) -> Decision:
+    """Apply the rules in order; the first that speaks decides."""
+    if signals.honeypot_filled:
+        return Decision(Outcome.SPAM, Rule.HONEYPOT, "The hidden honeypot field was filled in.")
+    if signals.fill_seconds is not None and signals.fill_seconds < rules.min_fill_seconds:
+        return Decision(
+            Outcome.SPAM,
+            Rule.TOO_FAST,
+            f"The form was sent {signals.fill_seconds:.1f} s after it was shown "
+            f"(a person needs at least {rules.min_fill_seconds:g} s).",
+        )
+    if signals.is_duplicate:
+        return Decision(Outcome.REFUSE, Rule.DUPLICATE, DUPLICATE_MESSAGE)
+    if signals.flood_wait_seconds:
+        return Decision(
+            Outcome.REFUSE,
+            Rule.FLOOD,
+            FLOOD_MESSAGE,
+            retry_after=signals.flood_wait_seconds,
+            params={"seconds": signals.flood_wait_seconds},
+        )
+    searchable = " ".join((draft.text, draft.author, draft.email, draft.url))
+    blocked = find_word(searchable, rules.blocked_words)
+    if blocked:
+        return Decision(Outcome.SPAM, Rule.BLOCKED_WORDS, f"Contains the blocked word {blocked!r}.")
+    links = count_links(draft.text)
+    if links > rules.max_links:
+        return Decision(
+            Outcome.HOLD,
+            Rule.TOO_MANY_LINKS,
+            f"Contains {links} links; the site holds comments with more than {rules.max_links}.",
+        )
+    held = find_word(searchable, rules.moderation_words)
+    if held:
+        return Decision(
+            Outcome.HOLD, Rule.MODERATION_WORDS, f"Contains the moderation word {held!r}."
+        )
+    if rules.policy is SitePolicy.OPEN:
+        return Decision(
+            Outcome.PUBLISH, Rule.OPEN_POLICY, "The site publishes comments no rule holds."
+        )
+    if rules.policy is SitePolicy.TRUSTED:
+        if signals.author_has_approved_comment:
+            return Decision(
+                Outcome.PUBLISH, Rule.TRUSTED_AUTHOR, "The author already has an approved comment."
+            )
+        return Decision(
+            Outcome.HOLD,
+            Rule.FIRST_COMMENT,
+            "A first comment waits for a moderator (trusted policy).",
+        )
+    return Decision(Outcome.HOLD, Rule.PREMODERATION, "The site reviews every comment first.")

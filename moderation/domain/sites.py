@@ -1,0 +1,90 @@
+"""Rules for sites: slugs, embedding origins, moderation policies and word lists."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from moderation.domain.errors import N_, InvalidInput
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class SitePolicy(StrEnum):
+    """How a site treats new comments before any rule looks at them."""
+
+    PREMODERATE = "premoderate"  # every comment waits for a moderator
+    TRUSTED = "trusted"  # authors with an approved comment on the site go straight through
+    OPEN = "open"  # published unless a rule holds it
+
+
+def clean_slug(value: str) -> str:
+    """A site slug: lowercase letters, digits and inner dashes, 1-64 characters."""
+    slug = value.strip()
+    if not SLUG_PATTERN.match(slug):
+        raise InvalidInput(
+            N_("Invalid site slug %(slug)r: use 1-64 lowercase letters, digits and dashes."),
+            slug=value,
+        )
+    return slug
+
+
+def clean_origin(value: str) -> str:
+    """Normalise an origin to ``scheme://host[:port]`` or refuse it.
+
+    Only http and https origins, no path, query, fragment or credentials: the widget
+    compares the browser's ``Origin`` header with these strings exactly.
+    """
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InvalidInput(N_("Malformed origin %(origin)r."), origin=value) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(
+            N_("Malformed origin %(origin)r: expected http(s)://host[:port]."), origin=value
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise InvalidInput(
+            N_("Malformed origin %(origin)r: an origin has no path, query or credentials."),
+            origin=value,
+        )
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    suffix = f":{port}" if port is not None and port != default_port else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def clean_origins(values: list[str] | tuple[str, ...]) -> list[str]:
+    """Normalise a list of origins, dropping duplicates and keeping order."""
+    cleaned: list[str] = []
+    for value in values:
+        origin = clean_origin(value)
+        if origin not in cleaned:
+            cleaned.append(origin)
+    return cleaned
+
+
+def clean_policy(value: str) -> SitePolicy:
+    """A policy name, or a message listing the valid ones."""
+    try:
+        return SitePolicy(value.strip().lower())
+    except ValueError:
+        names = ", ".join(policy.value for policy in SitePolicy)
+        raise InvalidInput(
+            N_("Unknown policy %(policy)r: choose one of %(names)s."), policy=value, names=names
+        ) from None
+
+
+def parse_word_list(text: str) -> list[str]:
+    """One word or phrase per line (or comma-separated), lowercased, without blanks."""
+    words: list[str] = []
+    for line in text.replace(",", "\n").splitlines():
+        word = line.strip().lower()
+        if word and word not in words:
+            words.append(word)
+    return words

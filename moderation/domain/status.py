@@ -1,0 +1,92 @@
+"""The comment status machine: one transition table for every path that moderates."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from moderation.domain.errors import N_, Conflict
+
+
+class CommentStatus(StrEnum):
+    """Where a comment stands. Only ``APPROVED`` comments are ever public."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SPAM = "spam"
+    DELETED = "deleted"
+
+
+class ModerationAction(StrEnum):
+    """What a moderator, an integration or a rule can do to a comment."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    DELETE = "delete"
+    RESTORE = "restore"
+
+
+#: The allowed moves. ``deleted`` only leaves the table by being purged.
+TRANSITIONS: dict[CommentStatus, frozenset[CommentStatus]] = {
+    CommentStatus.PENDING: frozenset(
+        {CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM, CommentStatus.DELETED}
+    ),
+    CommentStatus.APPROVED: frozenset(
+        {CommentStatus.REJECTED, CommentStatus.SPAM, CommentStatus.DELETED}
+    ),
+    CommentStatus.REJECTED: frozenset({CommentStatus.APPROVED, CommentStatus.DELETED}),
+    CommentStatus.SPAM: frozenset({CommentStatus.APPROVED, CommentStatus.DELETED}),
+    CommentStatus.DELETED: frozenset(),
+}
+
+#: The status each action leads to. ``restore`` brings a rejected or spam comment back
+#: into public view: the only way back the transition table allows.
+ACTION_TARGETS: dict[ModerationAction, CommentStatus] = {
+    ModerationAction.APPROVE: CommentStatus.APPROVED,
+    ModerationAction.REJECT: CommentStatus.REJECTED,
+    ModerationAction.SPAM: CommentStatus.SPAM,
+    ModerationAction.DELETE: CommentStatus.DELETED,
+    ModerationAction.RESTORE: CommentStatus.APPROVED,
+}
+
+#: ``restore`` only applies to comments that were put aside.
+RESTORABLE = frozenset({CommentStatus.REJECTED, CommentStatus.SPAM})
+
+
+def can_transition(current: CommentStatus, target: CommentStatus) -> bool:
+    """Whether the table allows moving from ``current`` to ``target``."""
+    return target in TRANSITIONS[current]
+
+
+def target_of(action: ModerationAction, current: CommentStatus) -> CommentStatus:
+    """The status ``action`` leads to from ``current``, or :class:`Conflict` with a reason."""
+    if action is ModerationAction.RESTORE and current not in RESTORABLE:
+        raise Conflict(
+            N_("Only rejected or spam comments can be restored; this one is %(status)s."),
+            status=current.value,
+        )
+    target = ACTION_TARGETS[action]
+    if not can_transition(current, target):
+        if current is CommentStatus.DELETED:
+            raise Conflict(
+                N_("This comment is deleted; it can no longer be %(action)s."),
+                action=past_tense(action),
+            )
+        raise Conflict(
+            N_("A %(current)s comment cannot be %(action)s."),
+            current=current.value,
+            action=past_tense(action),
+        )
+    return target
+
+
+def past_tense(action: ModerationAction) -> str:
+    """``approve`` → ``approved``, for messages and event names."""
+    return {
+        ModerationAction.APPROVE: "approved",
+        ModerationAction.REJECT: "rejected",
+        ModerationAction.SPAM: "marked as spam",
+        ModerationAction.DELETE: "deleted",
+        ModerationAction.RESTORE: "restored",
+    }[action]

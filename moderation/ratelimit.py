@@ -1,0 +1,169 @@
+"""Rate limits: Flask-Limiter for per-route limits, and a gate the submission pipeline
+uses for its own limits (per address, per email, per site) and the flood interval.
+
+Both share one storage: process memory for one process, Redis for several. When Redis
+cannot be reached, limits keep working per process in memory (logged once as a warning)
+and the primary storage is tried again every few seconds: the service keeps answering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import (
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+
+from moderation.domain.privacy import rate_limit_address
+
+log = logging.getLogger(__name__)
+
+
+def client_key() -> str:
+    """The client a request is limited as: its address (IPv6 by /64)."""
+    return rate_limit_address(request.remote_addr or "")
+
+
+limiter = Limiter(key_func=client_key, key_prefix="moderation")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A limit that was exceeded and how long until it lets the client through."""
+
+    limit: str
+    scope: str
+    retry_after: int
+
+
+class RateGate:
+    """Counts hits against limits in the shared storage, degrading to memory on failure."""
+
+    RECHECK_SECONDS = 5.0
+
+    def __init__(self, storage: Storage) -> None:
+        self._primary = storage
+        self._fallback = MemoryStorage()
+        self._dead_until = 0.0
+        self._lock = threading.Lock()
+
+    def _strategies(self, storage: Storage) -> tuple[RateLimiter, RateLimiter]:
+        return SlidingWindowCounterRateLimiter(storage), MovingWindowRateLimiter(storage)
+
+    def _run(self, operation: Any) -> Any:
+        """Run ``operation(sliding, moving)`` on the primary storage, else in memory."""
+        if time.monotonic() >= self._dead_until:
+            try:
+                return operation(*self._strategies(self._primary))
+            except Exception as error:
+                with self._lock:
+                    if time.monotonic() >= self._dead_until:
+                        log.warning(
+                            "rate-limit storage unreachable (%s); limiting in process memory "
+                            "for %.0f s",
+                            error.__class__.__name__,
+                            self.RECHECK_SECONDS,
+                        )
+                    self._dead_until = time.monotonic() + self.RECHECK_SECONDS
+        return operation(*self._strategies(self._fallback))
+
+    @property
+    def degraded(self) -> bool:
+        """Whether limits are currently counted in memory because the storage failed."""
+        return time.monotonic() < self._dead_until
+
+    def hit(self, checks: Sequence[tuple[str, str, tuple[str, ...]]]) -> Breach | None:
+        """Count one hit for each ``(scope, limits, key parts)``; the first breach wins."""
+
+        def operation(sliding: RateLimiter, _moving: RateLimiter) -> Breach | None:
+            for scope, limit_text, key in checks:
+                for item in _parse(limit_text):
+                    if not sliding.hit(item, "gate", scope, *key):
+                        return Breach(str(item), scope, _retry_after(sliding, item, scope, key))
+            return None
+
+        result: Breach | None = self._run(operation)
+        return result
+
+    def flood_wait(self, keys: Sequence[tuple[str, ...]], seconds: int) -> int | None:
+        """Seconds until anyone of ``keys`` may post again, or ``None`` if they may now."""
+        if seconds <= 0:
+            return None
+        item = RateLimitItemPerSecond(1, seconds)
+
+        def operation(_sliding: RateLimiter, moving: RateLimiter) -> int | None:
+            waits = [
+                _retry_after(moving, item, "flood", key)
+                for key in keys
+                if not moving.test(item, "gate", "flood", *key)
+            ]
+            return max(waits) if waits else None
+
+        result: int | None = self._run(operation)
+        return result
+
+    def record_post(self, keys: Sequence[tuple[str, ...]], seconds: int) -> None:
+        """Start the flood interval for each of ``keys``."""
+        if seconds <= 0:
+            return
+        item = RateLimitItemPerSecond(1, seconds)
+
+        def operation(_sliding: RateLimiter, moving: RateLimiter) -> None:
+            for key in keys:
+                moving.hit(item, "gate", "flood", *key)
+
+        self._run(operation)
+
+
+def _parse(limit_text: str) -> list[RateLimitItem]:
+    return list(parse_many(limit_text)) if limit_text.strip() else []
+
+
+def _retry_after(
+    strategy: RateLimiter, item: RateLimitItem, scope: str, key: tuple[str, ...]
+) -> int:
+    stats = strategy.get_window_stats(item, "gate", scope, *key)
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def private_key(value: str) -> str:
+    """A keyed hash for values (emails) that must not appear in the rate-limit storage."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, value.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def gate() -> RateGate:
+    """The current app's gate."""
+    return current_app.extensions["rate_gate"]  # type: ignore[no-any-return]
+
+
+def init_app(app: Flask) -> None:
+    """Configure Flask-Limiter and the gate on one storage."""
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "moderation")
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    options: dict[str, Any] = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    if uri.startswith(("redis://", "rediss://", "redis+")):
+        options.setdefault("socket_timeout", 0.5)
+        options.setdefault("socket_connect_timeout", 0.5)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    limiter.init_app(app)
+    storage = storage_from_string(uri, **options)
+    assert isinstance(storage, Storage), "asynchronous storages are not supported"
+    app.extensions["rate_gate"] = RateGate(storage)

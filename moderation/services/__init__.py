@@ -1,0 +1,1 @@
+"""Use cases: the only layer that commits, writes audit events and emits outbound events."""

@@ -1,0 +1,121 @@
+"""Audit events and outbound webhook events, written in the caller's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import AuditEvent, Comment, Integration, OutboxDelivery, Thread, utcnow
+
+#: Outbound event per status a comment enters.
+STATUS_EVENTS = {
+    CommentStatus.APPROVED: "comment.approved",
+    CommentStatus.REJECTED: "comment.rejected",
+    CommentStatus.SPAM: "comment.spam",
+    CommentStatus.DELETED: "comment.deleted",
+}
+EVENT_TYPES = ("comment.created", *STATUS_EVENTS.values())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a moderator, an integration, a visitor or a rule of the system."""
+
+    kind: str
+    id: str = ""
+    name: str = ""
+
+
+VISITOR = Actor("visitor", "", "visitor")
+SYSTEM = Actor("system", "", "system")
+
+
+def audit(
+    actor: Actor,
+    action: str,
+    comment: Comment | None = None,
+    site_id: int | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+) -> AuditEvent:
+    """Write one audit event (who, what, from, to, why)."""
+    event = AuditEvent(
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name[:200],
+        action=action,
+        comment_id=comment.id if comment is not None else None,
+        site_id=site_id if site_id is not None else (comment.site_id if comment else None),
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason[:1000],
+    )
+    db.session.add(event)
+    return event
+
+
+def comment_payload(comment: Comment, include_email: bool) -> dict[str, Any]:
+    """The ``data`` of a comment event: public fields, plus the email if allowed."""
+    data: dict[str, Any] = {
+        "id": comment.id,
+        "site": comment.site.slug,
+        "thread": comment.thread.key,
+        "parent": comment.parent_id,
+        "author": comment.author,
+        "url": comment.url or None,
+        "text": comment.text,
+        "html": comment.html,
+        "status": comment.status.value,
+        "created_at": comment.created_at.isoformat().replace("+00:00", "Z"),
+        "held_by_rule": comment.held_by_rule or None,
+        "reason": comment.held_reason or None,
+    }
+    if include_email:
+        data["email"] = comment.email
+    return data
+
+
+def emit(event_type: str, comment: Comment) -> int:
+    """Queue ``event_type`` for every integration of the comment's site that wants it."""
+    integrations = db.session.execute(
+        select(Integration).where(
+            Integration.site_id == comment.site_id,
+            Integration.is_active.is_(True),
+            Integration.target_url != "",
+        )
+    ).scalars()
+    queued = 0
+    now = utcnow()
+    for integration in integrations:
+        if event_type not in integration.events:
+            continue
+        db.session.add(
+            OutboxDelivery(
+                message_id=f"msg_{secrets.token_hex(12)}",
+                integration_id=integration.id,
+                event_type=event_type,
+                payload={
+                    "type": event_type,
+                    "timestamp": now.isoformat().replace("+00:00", "Z"),
+                    "data": comment_payload(comment, integration.allow_email),
+                },
+                next_attempt_at=now,
+            )
+        )
+        queued += 1
+    return queued
+
+
+def touch_thread(thread_id: int, approved_delta: int = 0) -> None:
+    """Invalidate the thread's cached public view and keep its approved count right."""
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread_id)
+        .values(version=Thread.version + 1, approved_count=Thread.approved_count + approved_delta)
+    )

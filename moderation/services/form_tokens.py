@@ -1,0 +1,108 @@
+"""Signed form tokens: the widget's cookieless protection.
+
+A token is bound to one site and thread, must be at least a moment old (no person posts
+that fast) and at most a few hours, and is spent by the comment it posts: each token posts
+once. It also tells the spam rules how long the form was open.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+
+from moderation.domain.errors import N_, DomainError
+from moderation.extensions import db
+from moderation.models import UsedFormToken
+
+SALT = "moderation.form-token"
+
+
+class FormTokenRefused(DomainError):
+    """The token is missing, forged, for another thread, too fresh, expired or spent."""
+
+    def __init__(self, message: str, *, keep_token: bool = False, **params: object) -> None:
+        super().__init__(message, **params)
+        #: A too-fresh token stays valid; the others are replaced on the next form.
+        self.keep_token = keep_token
+
+
+@dataclass(frozen=True)
+class FormToken:
+    """A checked token: its nonce and when the form was shown."""
+
+    nonce: str
+    issued_at: datetime
+
+    def age_seconds(self, now: datetime) -> float:
+        """How long the form was open."""
+        return (now - self.issued_at).total_seconds()
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """itsdangerous with the clock under our control."""
+
+    now: datetime = datetime.now(UTC)
+
+    def get_timestamp(self) -> int:
+        return int(self.now.timestamp())
+
+
+def _serializer(secret: str, now: datetime) -> _Serializer:
+    serializer = _Serializer(secret, salt=SALT)
+    serializer.now = now
+    return serializer
+
+
+def issue(secret: str, site: str, thread: str, now: datetime) -> str:
+    """A new token for the form of ``site``/``thread``."""
+    return _serializer(secret, now).dumps({"s": site, "t": thread, "n": secrets.token_urlsafe(12)})
+
+
+def check(
+    secret: str, token: str, site: str, thread: str, now: datetime, min_age: float, max_age: float
+) -> FormToken:
+    """Verify the signature, the binding and the age; raise :class:`FormTokenRefused`."""
+    if not token:
+        raise FormTokenRefused(N_("The form has expired. Please post your comment again."))
+    serializer = _serializer(secret, now)
+    try:
+        data, issued = serializer.loads(token, max_age=int(max_age), return_timestamp=True)
+    except SignatureExpired:
+        raise FormTokenRefused(
+            N_("The form has expired. Please post your comment again.")
+        ) from None
+    except BadSignature:
+        raise FormTokenRefused(N_("The form is invalid. Please post your comment again.")) from None
+    if not isinstance(data, dict) or data.get("s") != site or data.get("t") != thread:
+        raise FormTokenRefused(
+            N_("The form belongs to another page. Please post your comment again.")
+        )
+    issued_at = issued.astimezone(UTC)
+    if (now - issued_at).total_seconds() < min_age:
+        raise FormTokenRefused(
+            N_("That was quick! Please wait a moment and post your comment again."), keep_token=True
+        )
+    nonce = str(data.get("n", ""))
+    if db.session.execute(select(UsedFormToken.nonce).where(UsedFormToken.nonce == nonce)).first():
+        raise FormTokenRefused(
+            N_("This form was already used to post a comment. Please post your comment again.")
+        )
+    return FormToken(nonce, issued_at)
+
+
+def spend(token: FormToken, max_age: float) -> None:
+    """Mark the token used, in the caller's transaction (a unique key stops a second use)."""
+    db.session.add(
+        UsedFormToken(nonce=token.nonce, expires_at=token.issued_at + timedelta(seconds=max_age))
+    )
+
+
+def purge_expired(now: datetime) -> int:
+    """Forget spent tokens that have expired anyway; returns how many."""
+    result = db.session.execute(delete(UsedFormToken).where(UsedFormToken.expires_at < now))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

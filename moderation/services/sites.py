@@ -1,0 +1,121 @@
+"""Registering sites and changing their settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from limits import parse_many
+from sqlalchemy import select
+
+from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
+from moderation.domain.sites import (
+    SitePolicy,
+    clean_origins,
+    clean_policy,
+    clean_slug,
+    parse_word_list,
+)
+from moderation.extensions import db
+from moderation.models import Site
+
+
+def get_site(slug: str) -> Site:
+    """The site named ``slug``, or :class:`NotFound`."""
+    site = db.session.execute(select(Site).where(Site.slug == slug)).scalar_one_or_none()
+    if site is None:
+        raise NotFound(N_("Unknown site %(slug)r."), slug=slug)
+    return site
+
+
+def list_sites() -> list[Site]:
+    """Every site, by slug."""
+    return list(db.session.execute(select(Site).order_by(Site.slug)).scalars())
+
+
+def create_site(
+    slug: str, name: str, origins: list[str], policy: str = SitePolicy.PREMODERATE.value
+) -> Site:
+    """Register a site and the origins allowed to embed it."""
+    clean = clean_slug(slug)
+    if not name.strip():
+        raise InvalidInput(N_("A site needs a name."))
+    if not origins:
+        raise InvalidInput(N_("A site needs at least one origin allowed to embed it."))
+    allowed = clean_origins(origins)
+    chosen_policy = clean_policy(policy)
+    if db.session.execute(select(Site.id).where(Site.slug == clean)).first():
+        raise Conflict(N_("A site with the slug %(slug)r already exists."), slug=clean)
+    site = Site(slug=clean, name=name.strip()[:200], origins=allowed, policy=chosen_policy)
+    db.session.add(site)
+    db.session.commit()
+    return site
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The settings a site owner can change; ``None`` leaves a setting as it is."""
+
+    name: str | None = None
+    origins: list[str] | None = None
+    policy: str | None = None
+    max_links: int | None = None
+    flood_seconds: int | None = None
+    max_depth: int | None = None
+    page_size: int | None = None
+    submit_limit: str | None = None
+    moderation_words: str | None = None
+    blocked_words: str | None = None
+
+
+def update_site(slug: str, settings: SiteSettings) -> Site:
+    """Change a site's settings after checking every value."""
+    site = get_site(slug)
+    if settings.name is not None:
+        if not settings.name.strip():
+            raise InvalidInput(N_("A site needs a name."))
+        site.name = settings.name.strip()[:200]
+    if settings.origins is not None:
+        if not settings.origins:
+            raise InvalidInput(N_("A site needs at least one origin allowed to embed it."))
+        site.origins = clean_origins(settings.origins)
+    if settings.policy is not None:
+        site.policy = clean_policy(settings.policy)
+    for field, low, high in (
+        ("max_links", 0, 100),
+        ("flood_seconds", 0, 3600),
+        ("max_depth", 1, 10),
+        ("page_size", 5, 500),
+    ):
+        value = getattr(settings, field)
+        if value is not None:
+            if not low <= value <= high:
+                raise InvalidInput(
+                    N_("%(field)s must be between %(low)d and %(high)d."),
+                    field=field,
+                    low=low,
+                    high=high,
+                )
+            setattr(site, field, value)
+    if settings.submit_limit is not None:
+        site.submit_limit = _clean_limit(settings.submit_limit)
+    if settings.moderation_words is not None:
+        site.moderation_words = "\n".join(parse_word_list(settings.moderation_words))
+    if settings.blocked_words is not None:
+        site.blocked_words = "\n".join(parse_word_list(settings.blocked_words))
+    db.session.commit()
+    return site
+
+
+def _clean_limit(text: str) -> str | None:
+    """A rate limit in Flask-Limiter notation (``100/hour;1000/day``), or empty for the default."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        parse_many(value)
+    except ValueError:
+        raise InvalidInput(
+            N_("Invalid limit %(limit)r: write it like 100/hour or 10/minute;100/day."),
+            limit=value,
+        ) from None
+    return value

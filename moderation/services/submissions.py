@@ -1,0 +1,299 @@
+"""The one submission pipeline: the form, the JSON API and the inbound webhook all post
+comments through :func:`submit_comment`, with the same limits, rules and outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import Insert, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from moderation.domain.comments import CommentDraft
+from moderation.domain.errors import N_, DomainError, InvalidInput
+from moderation.domain.privacy import rate_limit_address, truncate_ip
+from moderation.domain.rendering import render_comment
+from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
+from moderation.domain.sites import SitePolicy, parse_word_list
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import Comment, Site, Thread, utcnow
+from moderation.ratelimit import Breach, gate, private_key
+from moderation.services import events, form_tokens
+from moderation.services.events import VISITOR, Actor
+from moderation.services.form_tokens import FormToken, FormTokenRefused
+from moderation.services.sites import get_site
+
+OUTCOME_STATUS = {
+    Outcome.PUBLISH: CommentStatus.APPROVED,
+    Outcome.HOLD: CommentStatus.PENDING,
+    Outcome.SPAM: CommentStatus.SPAM,
+}
+
+
+class RateLimited(DomainError):
+    """A submission limit is exhausted; ``retry_after`` says for how long."""
+
+    def __init__(self, breach: Breach) -> None:
+        super().__init__(
+            N_("You have posted too many comments. Please try again in %(wait)s."),
+            wait=_human_wait(breach.retry_after),
+        )
+        self.breach = breach
+        self.retry_after = breach.retry_after
+
+
+class Refused(DomainError):
+    """A rule refused the comment (duplicate, flood); nothing was stored."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.reason, **decision.params)
+        self.decision = decision
+        self.retry_after = decision.retry_after
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """Where a comment is posted, by whom, and what the door observed."""
+
+    site_slug: str
+    thread_key: str
+    client_ip: str
+    now: datetime = field(default_factory=utcnow)
+    user_agent: str = ""
+    source: str = "form"
+    form_token: FormToken | None = None
+    honeypot_filled: bool = False
+    thread_title: str = ""
+    thread_url: str = ""
+    actor: Actor = VISITOR
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """The stored comment and the decision that placed it."""
+
+    comment: Comment
+    decision: Decision
+
+    @property
+    def public_status(self) -> str:
+        """What the sender is told: spam is answered as if it were waiting for review."""
+        if self.comment.status is CommentStatus.SPAM:
+            return CommentStatus.PENDING.value
+        return self.comment.status.value
+
+
+def submit_comment(draft: CommentDraft, context: SubmissionContext) -> SubmissionResult:
+    """Check, decide and store one comment; raise a :class:`DomainError` to refuse it."""
+    config = current_app.config
+    site = get_site(context.site_slug)
+    thread = _find_thread(site.id, context.thread_key)
+    if thread is not None and not thread.is_open:
+        raise InvalidInput(N_("Comments are closed on this page."))
+    parent = _check_parent(site, thread, draft.parent_id)
+
+    address = rate_limit_address(context.client_ip)
+    email_key = private_key(draft.email)
+    breach = gate().hit(
+        [
+            ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
+            ("email", config["LIMIT_SUBMIT_PER_EMAIL"], (email_key,)),
+            ("site", site.submit_limit or config["LIMIT_SUBMIT_PER_SITE"], (site.slug,)),
+        ]
+    )
+    if breach is not None:
+        raise RateLimited(breach)
+
+    flood_keys = [(site.slug, "address", address), (site.slug, "email", email_key)]
+    signals = Signals(
+        honeypot_filled=context.honeypot_filled,
+        fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
+        is_duplicate=thread is not None and _is_duplicate(thread.id, draft),
+        flood_wait_seconds=gate().flood_wait(flood_keys, site.flood_seconds),
+        author_has_approved_comment=(
+            site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
+        ),
+    )
+    decision = decide(draft, site_rules(site, config["SPAM_MIN_FILL_SECONDS"]), signals)
+    if decision.outcome is Outcome.REFUSE:
+        raise Refused(decision)
+
+    comment = _store(site, thread, parent, draft, context, decision)
+    gate().record_post(flood_keys, site.flood_seconds)
+    return SubmissionResult(comment, decision)
+
+
+def site_rules(site: Site, min_fill_seconds: float) -> SiteRules:
+    """The rule settings of ``site``."""
+    return SiteRules(
+        policy=site.policy,
+        max_links=site.max_links,
+        moderation_words=tuple(parse_word_list(site.moderation_words)),
+        blocked_words=tuple(parse_word_list(site.blocked_words)),
+        flood_seconds=site.flood_seconds,
+        min_fill_seconds=float(min_fill_seconds),
+    )
+
+
+def _store(
+    site: Site,
+    thread: Thread | None,
+    parent: Comment | None,
+    draft: CommentDraft,
+    context: SubmissionContext,
+    decision: Decision,
+) -> Comment:
+    """Write the comment, its audit event and its outbound events in one transaction."""
+    if thread is None:
+        thread = _create_thread(site, context)
+    status = OUTCOME_STATUS[decision.outcome]
+    comment = Comment(
+        site_id=site.id,
+        thread_id=thread.id,
+        parent_id=parent.id if parent else None,
+        author=draft.author,
+        email=draft.email,
+        url=draft.url,
+        text=draft.text,
+        html=render_comment(draft.text),
+        status=status,
+        created_at=context.now,
+        updated_at=context.now,
+        ip_truncated=truncate_ip(context.client_ip),
+        user_agent=context.user_agent[:500],
+        held_by_rule=decision.rule.value,
+        held_reason=decision.reason[:500],
+        source=context.source,
+    )
+    comment.site = site
+    comment.thread = thread
+    db.session.add(comment)
+    if context.form_token is not None:
+        form_tokens.spend(context.form_token, float(current_app.config["FORM_TOKEN_MAX_AGE"]))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise FormTokenRefused(
+            N_("This form was already used to post a comment. Please post your comment again.")
+        ) from None
+    events.audit(
+        context.actor,
+        "submitted",
+        comment,
+        to_status=status.value,
+        reason=f"{decision.rule.value}: {decision.reason}",
+    )
+    events.emit("comment.created", comment)
+    if status is CommentStatus.APPROVED:
+        events.emit("comment.approved", comment)
+        events.touch_thread(thread.id, approved_delta=1)
+    db.session.commit()
+    return comment
+
+
+def _find_thread(site_id: int, key: str) -> Thread | None:
+    return db.session.execute(
+        select(Thread).where(Thread.site_id == site_id, Thread.key == key)
+    ).scalar_one_or_none()
+
+
+def _create_thread(site: Site, context: SubmissionContext) -> Thread:
+    """Insert the thread unless a concurrent request just did; either way return it."""
+    values = {
+        "site_id": site.id,
+        "key": context.thread_key,
+        "title": context.thread_title[:300],
+        "url": context.thread_url[:2000],
+        "is_open": True,
+        "version": 0,
+        "approved_count": 0,
+        "created_at": context.now,
+    }
+    statement: Insert
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(Thread).values(values).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(Thread).values(values).on_conflict_do_nothing()
+    db.session.execute(statement)
+    thread = _find_thread(site.id, context.thread_key)
+    assert thread is not None
+    return thread
+
+
+def _check_parent(site: Site, thread: Thread | None, parent_id: int | None) -> Comment | None:
+    """A reply must answer an approved comment of the same thread, not too deep."""
+    if parent_id is None:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if (
+        parent is None
+        or thread is None
+        or parent.thread_id != thread.id
+        or parent.status is not CommentStatus.APPROVED
+    ):
+        raise InvalidInput(
+            N_("The comment you are replying to does not exist."),
+            field_errors={"comment_parent": N_("The comment you are replying to does not exist.")},
+        )
+    if comment_depth(parent) >= site.max_depth:
+        message = N_("Replies cannot nest deeper than %(depth)d levels here.")
+        raise InvalidInput(
+            message,
+            field_errors={"comment_parent": message % {"depth": site.max_depth}},
+            depth=site.max_depth,
+        )
+    return parent
+
+
+def comment_depth(comment: Comment) -> int:
+    """1 for a top-level comment, 2 for a reply to it, and so on."""
+    depth, current = 1, comment
+    while current.parent_id is not None and depth < 100:
+        parent = db.session.get(Comment, current.parent_id)
+        if parent is None:
+            break
+        depth, current = depth + 1, parent
+    return depth
+
+
+def _is_duplicate(thread_id: int, draft: CommentDraft) -> bool:
+    """The same person already said exactly this on this thread (WordPress's check)."""
+    return bool(
+        db.session.execute(
+            select(
+                exists().where(
+                    Comment.thread_id == thread_id,
+                    Comment.email == draft.email,
+                    Comment.text == draft.text,
+                    Comment.status != CommentStatus.DELETED,
+                )
+            )
+        ).scalar()
+    )
+
+
+def _has_approved_comment(site_id: int, email: str) -> bool:
+    return bool(
+        db.session.execute(
+            select(
+                exists().where(
+                    Comment.site_id == site_id,
+                    Comment.email == email,
+                    Comment.status == CommentStatus.APPROVED,
+                )
+            )
+        ).scalar()
+    )
+
+
+def _human_wait(seconds: int) -> str:
+    """``42 seconds``, ``3 minutes``, ``2 hours``, for messages."""
+    if seconds < 90:
+        return f"{seconds} seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"

@@ -1,0 +1,105 @@
+"""Reading threads: approved comments in display order, a page at a time, public fields only."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from moderation.domain.privacy import PublicComment, avatar_key
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import Comment, Moderator, Site, Thread
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """One page of a thread: top-level comments with all their replies, in order."""
+
+    thread: Thread | None
+    comments: list[PublicComment]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the public view of the thread changes."""
+        return self.thread.version if self.thread is not None else 0
+
+
+def find_thread(site: Site, key: str) -> Thread | None:
+    """The thread ``key`` of ``site``, if it has come into being."""
+    return db.session.execute(
+        select(Thread).where(Thread.site_id == site.id, Thread.key == key)
+    ).scalar_one_or_none()
+
+
+def read_page(site: Site, thread: Thread | None, page: int, avatar_secret: bytes) -> ThreadPage:
+    """Approved comments of ``thread``, threaded, oldest first, ``site.page_size`` top-level per page."""
+    if thread is None or thread.approved_count == 0:
+        return ThreadPage(thread, [], 1, 1, 0)
+    rows = db.session.execute(
+        select(
+            Comment.id,
+            Comment.parent_id,
+            Comment.author,
+            Comment.url,
+            Comment.email,
+            Comment.html,
+            Comment.created_at,
+            Moderator.username,
+        )
+        .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
+        .where(Comment.thread_id == thread.id, Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    known = {row.id for row in rows}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    by_id = {row.id: row for row in rows}
+    for row in rows:
+        # a reply whose parent is not public is shown at the top level
+        children[row.parent_id if row.parent_id in known else None].append(row.id)
+    top_level = children[None]
+    pages = max(1, math.ceil(len(top_level) / site.page_size))
+    page = min(max(1, page), pages)
+    shown_top = top_level[(page - 1) * site.page_size : page * site.page_size]
+
+    ordered: list[PublicComment] = []
+
+    def visit(comment_id: int, depth: int) -> None:
+        row = by_id[comment_id]
+        identity = f"moderator:{row.username}" if row.username else row.email
+        ordered.append(
+            PublicComment(
+                id=row.id,
+                parent_id=row.parent_id if row.parent_id in known else None,
+                author=row.author,
+                url=row.url,
+                avatar=avatar_key(avatar_secret, identity),
+                html=row.html,
+                created_at=row.created_at,
+                depth=min(depth, site.max_depth),
+                by_moderator=bool(row.username),
+            )
+        )
+        for child in children.get(comment_id, []):
+            visit(child, depth + 1)
+
+    for comment_id in shown_top:
+        visit(comment_id, 1)
+    return ThreadPage(thread, ordered, page, pages, len(rows))
+
+
+def approved_counts(site: Site, keys: list[str]) -> dict[str, int]:
+    """Approved comments per thread key; threads that do not exist count 0."""
+    rows = db.session.execute(
+        select(Thread.key, Thread.approved_count).where(
+            Thread.site_id == site.id, Thread.key.in_(keys)
+        )
+    ).all()
+    counts = dict.fromkeys(keys, 0)
+    counts.update({row.key: row.approved_count for row in rows})
+    return counts

@@ -1,0 +1,58 @@
+// The widget page's small enhancements; everything works without them.
+// - tells the host page (only an allowed origin) how tall the widget is;
+// - remembers name, email and website in this origin's storage when the box is ticked;
+// - shows times in the reader's own time zone.
+(function () {
+  "use strict";
+  var root = document.getElementById("comments");
+  if (!root) { return; }
+  var parentOrigin = root.getAttribute("data-parent-origin");
+  var site = root.getAttribute("data-site");
+  var storageKey = "moderation:" + site + ":author";
+
+  function reportHeight() {
+    if (!parentOrigin || window.parent === window) { return; }
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    window.parent.postMessage({ type: "moderation:height", height: height, hash: location.hash }, parentOrigin);
+  }
+  if (window.ResizeObserver) { new ResizeObserver(reportHeight).observe(document.documentElement); }
+  window.addEventListener("load", reportHeight);
+  reportHeight();
+
+  var form = document.getElementById("commentform");
+  if (form) {
+    var fields = ["author", "email", "url"];
+    var consent = document.getElementById("wp-comment-cookies-consent");
+    var saved = null;
+    try { saved = JSON.parse(window.localStorage.getItem(storageKey) || "null"); } catch (e) { saved = null; }
+    if (saved) {
+      fields.forEach(function (name) {
+        var input = form.elements[name];
+        if (input && !input.value && saved[name]) { input.value = saved[name]; }
+      });
+      if (consent) { consent.checked = true; }
+    }
+    form.addEventListener("submit", function () {
+      try {
+        if (consent && consent.checked) {
+          var values = {};
+          fields.forEach(function (name) { values[name] = form.elements[name].value; });
+          window.localStorage.setItem(storageKey, JSON.stringify(values));
+        } else {
+          window.localStorage.removeItem(storageKey);
+        }
+      } catch (e) { /* storage may be blocked; nothing to remember then */ }
+    });
+    var invalid = form.querySelector("[aria-invalid=true]");
+    if (invalid) { invalid.focus(); }
+  }
+
+  var locale = root.getAttribute("data-locale") || undefined;
+  if (window.Intl && Intl.DateTimeFormat) {
+    var format = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short" });
+    Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (node) {
+      var date = new Date(node.getAttribute("datetime"));
+      if (!isNaN(date)) { node.textContent = format.format(date); node.title = date.toISOString(); }
+    });
+  }
+})();

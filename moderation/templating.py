@@ -1,0 +1,41 @@
+"""Template helpers shared by every page: dates in the reader's language, identicons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_date, format_time, get_locale, gettext
+from markupsafe import Markup
+
+from moderation.domain.identicon import identicon_svg
+
+
+def isoformat(value: datetime) -> str:
+    """Machine-readable UTC time for ``<time datetime>``."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def comment_date(value: datetime) -> str:
+    """ "November 25, 2026 at 5:00 PM" in the reader's language (UTC until the browser
+    rewrites it in the reader's time zone)."""
+    return str(
+        gettext(
+            "%(date)s at %(time)s",
+            date=format_date(value, "long"),
+            time=format_time(value, "short"),
+        )
+    )
+
+
+def identicon(key: str) -> Markup:
+    """The inline SVG identicon of a keyed hash."""
+    return Markup(identicon_svg(key))  # noqa: S704 - built from hex digits only
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.add_template_filter(isoformat)
+    app.add_template_filter(comment_date)
+    app.add_template_global(identicon)
+    app.add_template_global(get_locale)

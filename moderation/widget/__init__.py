@@ -1,0 +1,15 @@
+"""The "Leave a Reply" widget websites embed: loader script, page, form post, demo."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from moderation.extensions import csrf
+from moderation.widget.views import bp
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint; its posts carry a signed form token instead of a session
+    CSRF token (the widget is cross-site: no session cookie can be relied on)."""
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -1,0 +1,302 @@
+"""Widget views: parse the request, call a service, render. Rules live in domain/ and
+services/; protection (origins, token, frame-ancestors) is checked here at the door."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import format_timedelta, get_locale, gettext
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from moderation.domain.comments import strip_controls
+from moderation.domain.errors import DomainError, InvalidInput, NotFound
+from moderation.domain.privacy import avatar_key
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import Comment, Site, utcnow
+from moderation.origins import normalise, own_origin, request_origin, site_allows
+from moderation.ratelimit import limiter
+from moderation.security import set_frame_ancestors
+from moderation.services import form_tokens, submissions, threads
+from moderation.services.form_tokens import FormTokenRefused
+from moderation.services.sites import get_site
+from moderation.services.submissions import RateLimited, Refused, SubmissionContext
+from moderation.widget.forms import CommentForm
+
+bp = Blueprint("widget", __name__)
+
+PREVIEW_SALT = "moderation.comment-preview"
+PREVIEW_MAX_AGE = 24 * 3600
+
+
+def load_site(slug: str) -> Site:
+    """The site or a 404 page."""
+    try:
+        return get_site(slug)
+    except NotFound:
+        abort(404, description=gettext("This site is not registered here."))
+
+
+def thread_key_from_request() -> str:
+    """``?thread=KEY``: required, one line, at most 255 characters."""
+    key = strip_controls(request.args.get("thread", ""), single_line=True)
+    if not key or len(key) > 255:
+        abort(400, description=gettext("The page must name its comment thread (?thread=...)."))
+    return key
+
+
+def page_params(thread_key: str, **extra: Any) -> dict[str, Any]:
+    """Query parameters that keep the reader's thread, language and host page."""
+    params: dict[str, Any] = {"thread": thread_key}
+    if request.args.get("lang"):
+        params["lang"] = str(get_locale())
+    if request.args.get("origin"):
+        params["origin"] = request.args["origin"]
+    params.update({name: value for name, value in extra.items() if value not in (None, "")})
+    return params
+
+
+def widget_url(site: Site, thread_key: str, fragment: str = "", **extra: Any) -> str:
+    """A link to this widget page with the reader's context kept."""
+    url = f"/w/{site.slug}?{urlencode(page_params(thread_key, **extra))}"
+    return f"{url}#{fragment}" if fragment else url
+
+
+def preview_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PREVIEW_SALT)
+
+
+def load_preview(thread_id: int | None) -> Comment | None:
+    """The author's own pending comment, when the link carries its signed hash."""
+    comment_id = request.args.get("unapproved", "")
+    signature = request.args.get("moderation-hash", "")
+    if not comment_id.isdigit() or not signature or thread_id is None:
+        return None
+    try:
+        signed_id = preview_serializer().loads(signature, max_age=PREVIEW_MAX_AGE)
+    except BadSignature:
+        return None
+    if str(signed_id) != comment_id:
+        return None
+    comment = db.session.get(Comment, int(comment_id))
+    if comment is None or comment.thread_id != thread_id:
+        return None
+    return comment
+
+
+def render_widget(
+    site: Site,
+    thread_key: str,
+    form: CommentForm | None = None,
+    status: int = 200,
+    notice: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The widget page: approved comments, the author's preview, and the form."""
+    config = current_app.config
+    thread = threads.find_thread(site, thread_key)
+    page_number = request.args.get("cpage", "1")
+    page = threads.read_page(
+        site,
+        thread,
+        int(page_number) if page_number.isdigit() else 1,
+        config["SECRET_KEY"].encode(),
+    )
+    form = form or CommentForm(formdata=None)
+    if not form.form_token.data:
+        form.form_token.data = form_tokens.issue(
+            config["SECRET_KEY"], site.slug, thread_key, utcnow()
+        )
+    reply_to = _reply_target(thread.id if thread else None, form)
+    preview = load_preview(thread.id if thread else None)
+    host_origin = normalise(request.args.get("origin", ""))
+    set_frame_ancestors(site.origins)
+    body = render_template(
+        "widget/page.html",
+        site=site,
+        thread_key=thread_key,
+        thread=thread,
+        page=page,
+        form=form,
+        reply_to=reply_to,
+        preview=preview,
+        preview_avatar=avatar_key(config["SECRET_KEY"].encode(), preview.email) if preview else "",
+        notice=notice,
+        widget_url=lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra),
+        post_url=f"/w/{site.slug}?{urlencode(page_params(thread_key))}",
+        parent_origin=host_origin if site_allows(site, host_origin) else "",
+        closed=thread is not None and not thread.is_open,
+    )
+    response = Response(body, status=status)
+    response.headers["Cache-Control"] = (
+        "no-store" if (preview or form.errors or notice) else "private, no-cache"
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _reply_target(thread_id: int | None, form: CommentForm) -> Comment | None:
+    """The approved comment being answered (``?replytocom=ID`` or the posted parent)."""
+    raw = request.args.get("replytocom") or (form.comment_parent.raw_data or [""])[0]
+    if not raw or not str(raw).isdigit() or thread_id is None:
+        return None
+    comment = db.session.get(Comment, int(raw))
+    if (
+        comment is None
+        or comment.thread_id != thread_id
+        or comment.status is not CommentStatus.APPROVED
+    ):
+        return None
+    form.comment_parent.data = str(comment.id)
+    return comment
+
+
+@bp.get("/embed.js")
+def embed_script() -> Response:
+    """The loader websites include: turns ``#comments`` into an auto-sizing iframe."""
+    response = current_app.send_static_file("embed.js")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/w/<site_slug>")
+def show_widget(site_slug: str) -> Response:
+    """Approved comments and the form; works standalone, without JavaScript."""
+    site = load_site(site_slug)
+    return render_widget(site, thread_key_from_request())
+
+
+@bp.post("/w/<site_slug>")
+@limiter.limit(lambda: "60/minute")
+def post_comment(site_slug: str) -> ResponseReturnValue:
+    """The form post: 303 back to the page with the author's preview, or the form again."""
+    site = load_site(site_slug)
+    thread_key = thread_key_from_request()
+    origin = request_origin()
+    if not site_allows(site, origin, include_own=True):
+        abort(
+            403,
+            description=gettext(
+                "Comments for this site cannot be posted from %(origin)s.",
+                origin=origin or gettext("an unknown page"),
+            ),
+        )
+    form = CommentForm()
+    form.check_deliverability = bool(current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    if not form.validate():
+        return render_widget(site, thread_key, form, status=400)
+
+    config = current_app.config
+    now = utcnow()
+    try:
+        token = form_tokens.check(
+            config["SECRET_KEY"],
+            form.form_token.data or "",
+            site.slug,
+            thread_key,
+            now,
+            config["FORM_TOKEN_MIN_AGE"],
+            config["FORM_TOKEN_MAX_AGE"],
+        )
+        result = submissions.submit_comment(
+            form.draft(),
+            SubmissionContext(
+                site_slug=site.slug,
+                thread_key=thread_key,
+                client_ip=request.remote_addr or "",
+                now=now,
+                user_agent=request.user_agent.string,
+                source="form",
+                form_token=token,
+                honeypot_filled=form.honeypot_filled,
+                thread_title=strip_controls(request.args.get("title", ""), single_line=True),
+                thread_url=_thread_url(site),
+            ),
+        )
+    except FormTokenRefused as error:
+        if not error.keep_token:
+            form.form_token.data = ""
+        return render_widget(
+            site, thread_key, form, status=400, notice=gettext(error.message, **error.params)
+        )
+    except RateLimited as error:
+        notice = gettext(
+            "You have posted too many comments. Please try again in %(wait)s.",
+            wait=_localized_wait(error.retry_after),
+        )
+        return render_widget(
+            site,
+            thread_key,
+            form,
+            status=429,
+            notice=notice,
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    except Refused as error:
+        status = 429 if error.retry_after else 409
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+        return render_widget(
+            site,
+            thread_key,
+            form,
+            status=status,
+            headers=headers,
+            notice=gettext(error.message, **error.params),
+        )
+    except InvalidInput as error:
+        for name, message in error.field_errors.items():
+            getattr(form, name).errors = [gettext(message)]
+        return render_widget(
+            site, thread_key, form, status=400, notice=gettext(error.message, **error.params)
+        )
+    except DomainError as error:
+        return render_widget(
+            site, thread_key, form, status=400, notice=gettext(error.message, **error.params)
+        )
+
+    comment = result.comment
+    extra: dict[str, Any] = {}
+    if comment.status is not CommentStatus.APPROVED:
+        extra = {
+            "unapproved": comment.id,
+            "moderation-hash": preview_serializer().dumps(comment.id),
+        }
+    return redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+
+
+def translate(error: DomainError) -> str:
+    """A refusal's message in the reader's language."""
+    return str(gettext(error.message, **error.params))
+
+
+def _thread_url(site: Site) -> str:
+    """The host page's address, kept only when it is on one of the site's origins."""
+    url = strip_controls(request.args.get("url", ""), single_line=True)
+    return url if site_allows(site, normalise(url)) else ""
+
+
+def _localized_wait(seconds: int) -> str:
+    """ "2 minutes", "30 detik": how long to wait, in the reader's language."""
+    return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1))
+
+
+@bp.get("/demo")
+def demo() -> str:
+    """A page embedding the widget of the ``demo`` site, to see the whole flow at once."""
+    return render_template("demo.html", own_origin=own_origin())

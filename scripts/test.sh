@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run them: lint, types, then the whole suite on
+# SQLite and again on PostgreSQL. Extra arguments go to pytest (both runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PG_URL=${MODERATION_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+
+# Debian's Chromium for the browser tests (never a browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian's chromium"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "the browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
+scripts/services.sh
+
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
+
+echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
+echo "== mypy"; "$VENV/bin/mypy"
+echo "== tests on SQLite"
+env -u MODERATION_DATABASE_URL "$VENV/bin/pytest" "$@"
+echo "== tests on PostgreSQL ($PG_URL)"
+MODERATION_DATABASE_URL="$PG_URL" "$VENV/bin/pytest" "$@"

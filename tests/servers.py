@@ -1,0 +1,118 @@
+"""Real server processes for tests: ``moderation serve`` on a free port, stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A running ``moderation serve`` and what it printed."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    log_file: IO[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if gunicorn does not stop in time."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self._close_log()
+
+    def kill(self) -> None:
+        """kill -9 the whole process group (master and workers)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
+
+
+def wait_until_healthy(
+    url: str, process: subprocess.Popen[str], log_path: Path, timeout: float = 30
+) -> None:
+    """Poll ``/healthz`` until it answers 200; fail with the server's output otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not become healthy in {timeout}s:\n{log_path.read_text()}")
+
+
+def start_server(
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    executable: list[str] | None = None,
+    port: int | None = None,
+) -> ServerProcess:
+    """Start ``moderation serve`` in ``workdir`` (its ``./instance`` unless env says otherwise)."""
+    port = port or free_port()
+    log_path = workdir / f"serve-{port}.log"
+    full_env = {**os.environ, **(env or {})}
+    command = [
+        *(executable or [sys.executable, "-m", "moderation"]),
+        "serve",
+        "--port",
+        str(port),
+        *(args or []),
+    ]
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    server = ServerProcess(process, port, log_path, full_env, log)
+    try:
+        wait_until_healthy(server.url, process, log_path)
+    except Exception:
+        server.stop()
+        raise
+    return server

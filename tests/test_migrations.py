@@ -1,0 +1,87 @@
+"""Migrations build the whole schema from empty, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from moderation import create_app
+from moderation.extensions import db
+from tests.conftest import BASE_CONFIG, migrate
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MODERATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+EXPECTED_TABLES = {
+    "sites",
+    "threads",
+    "comments",
+    "moderators",
+    "audit_events",
+    "integrations",
+    "webhook_receipts",
+    "outbox",
+    "delivery_attempts",
+    "used_form_tokens",
+    "alembic_version",
+}
+
+
+@pytest.fixture
+def scratch_postgres() -> Iterator[str]:
+    """A PostgreSQL database of the test's own, dropped afterwards."""
+    name = f"moderation_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # pragma: no cover - only when the server is missing
+        pytest.fail(f"PostgreSQL is required for this test and unreachable: {error}")
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def assert_schema_matches_models(url: str, instance: Path) -> None:
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url}, instance_path=str(instance))
+    migrate(app)
+    with app.app_context():
+        assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+            indexes = {index["name"] for index in inspect(connection).get_indexes("comments")}
+        assert {"ix_comments_thread_status_created", "ix_comments_site_status_created"} <= indexes
+        db.engine.dispose()
+
+
+def test_migrations_from_empty_on_sqlite(tmp_path: Path) -> None:
+    assert_schema_matches_models(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+
+
+def test_migrations_from_empty_on_postgresql(scratch_postgres: str, tmp_path: Path) -> None:
+    assert_schema_matches_models(scratch_postgres, tmp_path)
+
+
+def test_db_upgrade_command_is_idempotent(tmp_path: Path) -> None:
+    app = create_app(
+        {**BASE_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"},
+        instance_path=str(tmp_path),
+    )
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert "comments" in inspect(db.engine).get_table_names()
+        db.engine.dispose()

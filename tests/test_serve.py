@@ -1,0 +1,124 @@
+"""``moderation serve`` as a real process answering HTTP, from a checkout and from a wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import reset_server_database, uses_server_database
+from tests.servers import ServerProcess, start_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def get(url: str) -> tuple[int, str, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+@pytest.fixture
+def serve_env(tmp_path: Path) -> dict[str, str]:
+    """A private instance folder; on a PostgreSQL run, that database emptied first."""
+    env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance")}
+    if uses_server_database():
+        reset_server_database(os.environ["MODERATION_DATABASE_URL"])
+    return env
+
+
+@pytest.fixture
+def server(tmp_path: Path, serve_env: dict[str, str]) -> Iterator[ServerProcess]:
+    process = start_server(tmp_path, serve_env)
+    yield process
+    process.stop()
+
+
+@pytest.mark.slow
+def test_serve_migrates_bootstraps_and_answers(server: ServerProcess, tmp_path: Path) -> None:
+    status, body, _headers = get(f"{server.url}/healthz")
+    assert status == 200
+    assert json.loads(body) == {"status": "ok", "database": "ok"}
+    output = server.output()
+    match = re.search(r"username 'admin', password '([^']+)'", output)
+    assert match, output
+    assert "Created the demo site" in output
+    status, body, _ = get(f"{server.url}/demo")
+    assert status == 200
+    assert 'data-site="demo"' in body
+    if not uses_server_database():
+        assert (tmp_path / "instance" / "moderation.db").exists()
+        assert (tmp_path / "instance" / "secret_key").exists()
+
+
+@pytest.mark.slow
+def test_second_start_does_not_bootstrap_again(tmp_path: Path, serve_env: dict[str, str]) -> None:
+    first = start_server(tmp_path, serve_env)
+    first.stop()
+    if uses_server_database():
+        # keep the data: only the first start may reset it
+        pass
+    second = start_server(tmp_path, serve_env)
+    try:
+        assert "Created the first admin" not in second.output()
+        assert get(f"{second.url}/healthz")[0] == 200
+    finally:
+        second.stop()
+
+
+@pytest.mark.slow
+def test_unknown_page_gets_a_readable_404(server: ServerProcess) -> None:
+    status, body, headers = get(f"{server.url}/no-such-page")
+    assert status == 404
+    assert "Not Found" in body
+    assert "Traceback" not in body
+    status, body, headers = get(f"{server.url}/api/v1/no-such-thing")
+    assert status == 404
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["status"] == 404
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_serves_pages(tmp_path: Path, serve_env: dict[str, str]) -> None:
+    """A non-editable install into a fresh virtual environment renders templates."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
+        check=True,
+        timeout=300,
+    )
+    wheel = next(dist.glob("moderation-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        check=True,
+        timeout=600,
+    )
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    server = start_server(workdir, serve_env, executable=[str(venv / "bin" / "moderation")])
+    try:
+        status, body, _ = get(f"{server.url}/demo")
+        assert status == 200
+        assert "Leave a Reply" in body or 'data-site="demo"' in body
+        status, body, _ = get(f"{server.url}/no-such-page")
+        assert status == 404
+        assert "<h1>404 Not Found</h1>" in body
+    finally:
+        server.stop()
