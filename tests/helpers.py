@@ -42,3 +42,63 @@ class Actions:
 
         with self.app.app_context():
             return moderators.create_moderator(username, password, role)
+
+
+def aged_token(app: Flask, site: str, thread: str, age_seconds: float = 10) -> str:
+    """A form token issued ``age_seconds`` ago, as if a person had filled in the form."""
+    from datetime import timedelta
+
+    from moderation.models import utcnow
+    from moderation.services import form_tokens
+
+    issued = utcnow() - timedelta(seconds=age_seconds)
+    return form_tokens.issue(app.config["SECRET_KEY"], site, thread, issued)
+
+
+def comment_fields(**overrides: str) -> dict[str, str]:
+    """A valid comment form, with ``overrides``."""
+    fields = {
+        "comment": "A thoughtful comment.",
+        "author": "Ann Example",
+        "email": "ann@example.com",
+        "url": "",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def approve(app: Flask, comment_id: int) -> None:
+    """Approve a comment through the service layer, as a moderator would."""
+    from moderation.domain.status import ModerationAction
+    from moderation.services.events import Actor
+    from moderation.services.moderation import moderate
+
+    with app.app_context():
+        moderate(comment_id, ModerationAction.APPROVE, Actor("moderator", "1", "tester"))
+
+
+def stored_comments(app: Flask) -> list[dict[str, Any]]:
+    """Every stored comment as a dict (what the database holds, email included)."""
+    from sqlalchemy import select
+
+    from moderation.extensions import db
+    from moderation.models import Comment
+
+    with app.app_context():
+        rows = db.session.execute(select(Comment).order_by(Comment.id)).scalars()
+        return [
+            {
+                "id": row.id,
+                "author": row.author,
+                "email": row.email,
+                "url": row.url,
+                "text": row.text,
+                "status": row.status.value,
+                "rule": row.held_by_rule,
+                "reason": row.held_reason,
+                "ip": row.ip_truncated,
+                "parent_id": row.parent_id,
+                "source": row.source,
+            }
+            for row in rows
+        ]

@@ -41,10 +41,7 @@ def thread_key_argument() -> str:
     """``?thread=KEY``, required."""
     key = strip_controls(request.args.get("thread", ""), single_line=True)
     if not key or len(key) > 255:
-        raise InvalidInput(
-            gettext("The request must name its comment thread (?thread=...)."),
-            field_errors={"thread": gettext("Required, at most 255 characters.")},
-        )
+        raise InvalidInput(gettext("The request must name its comment thread (?thread=...)."))
     return key
 
 
@@ -67,7 +64,7 @@ def public_cache(response: Response) -> Response:
     return response
 
 
-@bp.get("/sites/<site_slug>/comments")
+@bp.get("/sites/<site_slug>/comments", provide_automatic_options=False)
 def list_comments(site_slug: str) -> Response:
     """Approved comments of a thread, public fields only, with an ETag."""
     site = get_site(site_slug)
@@ -133,7 +130,7 @@ def preflight(site_slug: str) -> Response:
     return allow_cors(Response(status=204), site, methods="GET, POST")
 
 
-@bp.post("/sites/<site_slug>/comments")
+@bp.post("/sites/<site_slug>/comments", provide_automatic_options=False)
 @limiter.limit(lambda: "60/minute")
 def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
     """A JSON submission; 202 with the pending status (201 when published at once)."""

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 
 from moderation.domain.errors import N_, DomainError
@@ -42,24 +42,25 @@ class FormToken:
         return (now - self.issued_at).total_seconds()
 
 
-class _Serializer(URLSafeTimedSerializer):
-    """itsdangerous with the clock under our control."""
+def _serializer(secret: str, now: datetime) -> URLSafeTimedSerializer:
+    """itsdangerous with the clock under our control (tests and the age rules use it)."""
 
-    now: datetime = datetime.now(UTC)
+    class Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(now.timestamp())
 
-    def get_timestamp(self) -> int:
-        return int(self.now.timestamp())
-
-
-def _serializer(secret: str, now: datetime) -> _Serializer:
-    serializer = _Serializer(secret, salt=SALT)
-    serializer.now = now
-    return serializer
+    return URLSafeTimedSerializer(secret, salt=SALT, signer=Signer)
 
 
 def issue(secret: str, site: str, thread: str, now: datetime) -> str:
     """A new token for the form of ``site``/``thread``."""
-    return _serializer(secret, now).dumps({"s": site, "t": thread, "n": secrets.token_urlsafe(12)})
+    payload = {
+        "s": site,
+        "t": thread,
+        "n": secrets.token_urlsafe(12),
+        "i": round(now.timestamp(), 3),
+    }
+    return _serializer(secret, now).dumps(payload)
 
 
 def check(
@@ -70,7 +71,7 @@ def check(
         raise FormTokenRefused(N_("The form has expired. Please post your comment again."))
     serializer = _serializer(secret, now)
     try:
-        data, issued = serializer.loads(token, max_age=int(max_age), return_timestamp=True)
+        data = serializer.loads(token, max_age=int(max_age))
     except SignatureExpired:
         raise FormTokenRefused(
             N_("The form has expired. Please post your comment again.")
@@ -81,7 +82,10 @@ def check(
         raise FormTokenRefused(
             N_("The form belongs to another page. Please post your comment again.")
         )
-    issued_at = issued.astimezone(UTC)
+    try:
+        issued_at = datetime.fromtimestamp(float(data["i"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise FormTokenRefused(N_("The form is invalid. Please post your comment again.")) from None
     if (now - issued_at).total_seconds() < min_age:
         raise FormTokenRefused(
             N_("That was quick! Please wait a moment and post your comment again."), keep_token=True

@@ -4,6 +4,8 @@ services/; protection (origins, token, frame-ancestors) is checked here at the d
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -164,13 +166,20 @@ def _reply_target(thread_id: int | None, form: CommentForm) -> Comment | None:
     return comment
 
 
+@lru_cache(maxsize=1)
+def embed_source() -> bytes:
+    """The loader script, read once."""
+    return (Path(__file__).parent.parent / "static" / "embed.js").read_bytes()
+
+
 @bp.get("/embed.js")
 def embed_script() -> Response:
     """The loader websites include: turns ``#comments`` into an auto-sizing iframe."""
-    response = current_app.send_static_file("embed.js")
+    response = Response(embed_source(), mimetype="text/javascript")
+    response.add_etag()
     response.cache_control.public = True
     response.cache_control.max_age = 3600
-    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.make_conditional(request)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
