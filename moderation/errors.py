@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
+from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from moderation.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from moderation.ratelimit import route_limit_retry_after
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.submissions import RateLimited, Refused
 
@@ -106,8 +108,12 @@ def handle_http_exception(error: HTTPException) -> Response:
     title = error.name
     detail = error.description or title
     headers = {}
-    if error.response is not None and error.response.headers.get("Retry-After"):
-        headers["Retry-After"] = error.response.headers["Retry-After"]
+    if isinstance(error, RateLimitExceeded):
+        wait = route_limit_retry_after()
+        headers["Retry-After"] = str(wait)
+        detail = gettext(
+            "Too many requests. Please try again in %(seconds)d seconds.", seconds=wait
+        )
     if wants_json():
         return problem(status, detail, title, headers)
     return error_page(status, title, detail, headers)
@@ -117,7 +123,7 @@ def handle_database_unavailable(error: DBAPIError) -> Response:
     """The database went away: ask clients to retry shortly instead of failing hard."""
     if isinstance(error, OperationalError) or error.connection_invalidated:
         log.warning("database unavailable: %s", error.__class__.__name__)
-        detail = "The service is briefly unavailable. Please try again in a few seconds."
+        detail = gettext("The service is briefly unavailable. Please try again in a few seconds.")
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
         if wants_json():
             return problem(503, detail, headers=headers)
@@ -130,9 +136,9 @@ def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     server_error = InternalServerError()
     if wants_json():
-        return problem(500, "Something went wrong on our side; it has been logged.")
+        return problem(500, gettext("Something went wrong on our side; it has been logged."))
     return error_page(
-        500, server_error.name, "Something went wrong on our side; it has been logged."
+        500, server_error.name, gettext("Something went wrong on our side; it has been logged.")
     )
 
 

@@ -55,7 +55,8 @@ class RateGate:
 
     RECHECK_SECONDS = 5.0
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, prefix: str = "moderation") -> None:
+        self._prefix = prefix
         self._primary = storage
         self._fallback = MemoryStorage()
         self._dead_until = 0.0
@@ -92,8 +93,10 @@ class RateGate:
         def operation(sliding: RateLimiter, _moving: RateLimiter) -> Breach | None:
             for scope, limit_text, key in checks:
                 for item in _parse(limit_text):
-                    if not sliding.hit(item, "gate", scope, *key):
-                        return Breach(str(item), scope, _retry_after(sliding, item, scope, key))
+                    if not sliding.hit(item, self._prefix, scope, *key):
+                        return Breach(
+                            str(item), scope, self._retry_after(sliding, item, scope, key)
+                        )
             return None
 
         result: Breach | None = self._run(operation)
@@ -107,9 +110,9 @@ class RateGate:
 
         def operation(_sliding: RateLimiter, moving: RateLimiter) -> int | None:
             waits = [
-                _retry_after(moving, item, "flood", key)
+                self._retry_after(moving, item, "flood", key)
                 for key in keys
-                if not moving.test(item, "gate", "flood", *key)
+                if not moving.test(item, self._prefix, "flood", *key)
             ]
             return max(waits) if waits else None
 
@@ -124,26 +127,34 @@ class RateGate:
 
         def operation(_sliding: RateLimiter, moving: RateLimiter) -> None:
             for key in keys:
-                moving.hit(item, "gate", "flood", *key)
+                moving.hit(item, self._prefix, "flood", *key)
 
         self._run(operation)
+
+    def _retry_after(
+        self, strategy: RateLimiter, item: RateLimitItem, scope: str, key: tuple[str, ...]
+    ) -> int:
+        """Whole seconds until ``key`` may pass ``item`` again (at least 1)."""
+        stats = strategy.get_window_stats(item, self._prefix, scope, *key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
 
 def _parse(limit_text: str) -> list[RateLimitItem]:
     return list(parse_many(limit_text)) if limit_text.strip() else []
 
 
-def _retry_after(
-    strategy: RateLimiter, item: RateLimitItem, scope: str, key: tuple[str, ...]
-) -> int:
-    stats = strategy.get_window_stats(item, "gate", scope, *key)
-    return max(1, math.ceil(stats.reset_time - time.time()))
-
-
 def private_key(value: str) -> str:
     """A keyed hash for values (emails) that must not appear in the rate-limit storage."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(secret, value.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def route_limit_retry_after() -> int:
+    """Seconds until the route limit that refused this request lets it through."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def gate() -> RateGate:
@@ -153,7 +164,8 @@ def gate() -> RateGate:
 
 def init_app(app: Flask) -> None:
     """Configure Flask-Limiter and the gate on one storage."""
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # X-RateLimit headers would be sent on every answer; Retry-After is set on refusals only
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "moderation")
@@ -166,4 +178,4 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     storage = storage_from_string(uri, **options)
     assert isinstance(storage, Storage), "asynchronous storages are not supported"
-    app.extensions["rate_gate"] = RateGate(storage)
+    app.extensions["rate_gate"] = RateGate(storage, f"{app.config['RATELIMIT_KEY_PREFIX']}:gate")

@@ -116,3 +116,63 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+def fresh_server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """Environment for server processes: a private instance folder, and on a PostgreSQL run
+    that database emptied first. ``settings`` become ``MODERATION_*`` variables."""
+    from tests.conftest import reset_server_database, uses_server_database
+
+    if uses_server_database():
+        reset_server_database(os.environ["MODERATION_DATABASE_URL"])
+    env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance")}
+    env.update({f"MODERATION_{name}": value for name, value in settings.items()})
+    return env
+
+
+def run_cli(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``moderation ARGS`` as its own process with ``env``; fail loudly on errors."""
+    result = subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"moderation {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def http_json(
+    method: str,
+    url: str,
+    body: object = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> tuple[int, dict[str, str], object]:
+    """One HTTP request with a JSON body; returns status, headers and the decoded body."""
+    import json
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            status, response_headers = response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        raw, status, response_headers = error.read(), error.code, dict(error.headers)
+    try:
+        decoded: object = json.loads(raw) if raw else None
+    except ValueError:
+        decoded = raw.decode(errors="replace")
+    return status, response_headers, decoded

@@ -25,6 +25,7 @@ VISITOR_FACING = [
     "moderation/domain/rules.py",
     "moderation/services/form_tokens.py",
     "moderation/templating.py",
+    "moderation/errors.py",
 ]
 
 

@@ -1,0 +1,144 @@
+"""Limits across real server processes sharing real Redis, and when Redis goes away."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (
+    ServerProcess,
+    free_port,
+    fresh_server_env,
+    http_json,
+    run_cli,
+    start_server,
+)
+
+ORIGIN = "https://blog.example"
+pytestmark = pytest.mark.slow
+
+
+def post_comment(
+    server: ServerProcess, number: int, address: str = "203.0.113.50"
+) -> tuple[int, dict[str, str]]:
+    """A JSON submission from ``address`` (through the trusted proxy header)."""
+    headers = {"Origin": ORIGIN, "X-Forwarded-For": address}
+    status, _, token = http_json(
+        "GET", f"{server.url}/api/v1/sites/blog/form-token?thread=t", headers=headers
+    )
+    assert status == 200, token
+    body = {
+        "comment": f"Comment number {number}",
+        "author": "Load Tester",
+        "email": f"tester{number}@example.com",
+        "form_token": token["form_token"],  # type: ignore[index]
+    }
+    status, response_headers, answer = http_json(
+        "POST", f"{server.url}/api/v1/sites/blog/comments?thread=t", body, headers
+    )
+    assert status < 500, answer
+    return status, response_headers
+
+
+def limited_env(tmp_path: Path, storage: str) -> dict[str, str]:
+    return fresh_server_env(
+        tmp_path,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex[:8]}",
+        LIMIT_SUBMIT_PER_ADDRESS="4/minute",
+        FORM_TOKEN_MIN_AGE="0",
+        SPAM_MIN_FILL_SECONDS="0",
+        TRUSTED_PROXIES="1",
+    )
+
+
+def start_pair(tmp_path: Path, env: dict[str, str]) -> list[ServerProcess]:
+    first = start_server(tmp_path, env)
+    run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
+    run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
+    return [first, start_server(tmp_path, env)]
+
+
+def test_per_address_limit_holds_across_two_processes(tmp_path: Path) -> None:
+    servers = start_pair(tmp_path, limited_env(tmp_path, "redis://127.0.0.1:6379/0"))
+    try:
+        statuses = [post_comment(servers[number % 2], number)[0] for number in range(6)]
+        # 4/minute for one address, counted together by both processes
+        assert statuses == [202, 202, 202, 202, 429, 429]
+        # another address is not affected, on either process
+        assert post_comment(servers[0], 10, address="203.0.113.51")[0] == 202
+        assert post_comment(servers[1], 11, address="203.0.113.51")[0] == 202
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Redis server of the test's own, so it can be stopped mid-run."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is required for this test")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False
+        )
+        if probe.stdout.strip() == "PONG":
+            break
+        time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0", process
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=5)
+
+
+def test_service_keeps_answering_when_redis_stops(
+    tmp_path: Path, private_redis: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    uri, redis_process = private_redis
+    servers = start_pair(tmp_path, limited_env(tmp_path, uri))
+    try:
+        assert post_comment(servers[0], 1)[0] == 202
+        redis_process.kill()
+        redis_process.wait(timeout=5)
+        statuses = []
+        for number in range(2, 12):
+            server = servers[number % 2]
+            statuses.append(post_comment(server, number, address=f"203.0.113.{number}")[0])
+            status, _, health = http_json("GET", f"{server.url}/healthz")
+            assert status == 200, health
+        # every answer is a real answer: accepted, never a 5xx
+        assert statuses == [202] * 10
+        # limits still apply per process while Redis is away
+        burst = [post_comment(servers[0], 100 + n, address="198.51.100.99")[0] for n in range(6)]
+        assert burst[:4] == [202] * 4
+        assert burst[4:] == [429, 429]
+        assert "rate-limit storage unreachable" in servers[0].output()
+    finally:
+        for server in servers:
+            server.stop()
