@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     from moderation import (  # noqa: F401 (models: registers the tables)
         api,
         cli,
+        dashboard,
         errors,
         health,
         models,
@@ -65,5 +66,6 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     health.init_app(app)
     widget.init_app(app)
     api.init_app(app)
+    dashboard.init_app(app)
     cli.init_app(app)
     return app

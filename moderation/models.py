@@ -165,6 +165,19 @@ class Comment(Base):
     parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
 
 
+class StatusCount(Base):
+    """Comments per site and status, kept with every change: the queue's badges stay
+    instant at any number of comments."""
+
+    __tablename__ = "status_counts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[CommentStatus] = mapped_column(enum_column(CommentStatus), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Moderator(Base):
     """A person who signs in to the dashboard."""
 

@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "delivery_attempts",
     "used_form_tokens",
     "alembic_version",
+    "status_counts",
 }
 
 

@@ -10,7 +10,15 @@ from sqlalchemy import select, update
 
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import AuditEvent, Comment, Integration, OutboxDelivery, Thread, utcnow
+from moderation.models import (
+    AuditEvent,
+    Comment,
+    Integration,
+    OutboxDelivery,
+    StatusCount,
+    Thread,
+    utcnow,
+)
 
 #: Outbound event per status a comment enters.
 STATUS_EVENTS = {
@@ -110,6 +118,15 @@ def emit(event_type: str, comment: Comment) -> int:
         )
         queued += 1
     return queued
+
+
+def count_status(site_id: int, status: CommentStatus, delta: int) -> None:
+    """Keep the per-site status counters right (an atomic increment in the database)."""
+    db.session.execute(
+        update(StatusCount)
+        .where(StatusCount.site_id == site_id, StatusCount.status == status)
+        .values(count=StatusCount.count + delta)
+    )
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:

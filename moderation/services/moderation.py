@@ -16,6 +16,7 @@ from moderation.extensions import db
 from moderation.models import Comment, Moderator, utcnow
 from moderation.services import events
 from moderation.services.events import STATUS_EVENTS, Actor
+from moderation.services.queue import QueueFilter, iter_matching_ids
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,21 @@ def moderate_many(
     return results, skipped
 
 
+def moderate_matching(
+    queue_filter: QueueFilter, action: ModerationAction, actor: Actor, reason: str = ""
+) -> tuple[int, int]:
+    """Apply ``action`` to every comment a queue filter matches, a batch per transaction.
+
+    Returns how many changed and how many the action did not apply to.
+    """
+    changed = skipped = 0
+    for batch in iter_matching_ids(queue_filter):
+        results, refused = moderate_many(batch, action, actor, reason)
+        changed += len(results)
+        skipped += len(refused)
+    return changed, skipped
+
+
 def _apply(
     comment: Comment, action: ModerationAction, actor: Actor, reason: str
 ) -> ModerationResult:
@@ -86,6 +102,8 @@ def _apply(
         actor, action.value, comment, from_status=before.value, to_status=after.value, reason=reason
     )
     events.emit(STATUS_EVENTS[after], comment)
+    events.count_status(comment.site_id, before, -1)
+    events.count_status(comment.site_id, after, +1)
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
     if was_public != is_public:
         events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
@@ -158,6 +176,7 @@ def reply_as_moderator(
     )
     events.emit("comment.created", reply)
     events.emit("comment.approved", reply)
+    events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
     events.touch_thread(parent.thread_id, approved_delta=1)
     db.session.commit()
     return reply

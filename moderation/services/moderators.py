@@ -11,6 +11,7 @@ from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.passwords import check_password_strength, clean_username
 from moderation.extensions import db
 from moderation.models import Moderator, ModeratorRole, utcnow
+from moderation.services.events import Actor, audit
 
 #: Checked against when the username is unknown, so both cases cost the same time.
 _DUMMY_HASH = generate_password_hash("not a real password, only a timing equaliser")
@@ -62,6 +63,55 @@ def authenticate(username: str, password: str) -> Moderator | None:
     moderator.last_sign_in_at = utcnow()
     db.session.commit()
     return moderator
+
+
+def list_moderators() -> list[Moderator]:
+    """Every account, by username."""
+    return list(db.session.execute(select(Moderator).order_by(Moderator.username)).scalars())
+
+
+def set_active(moderator_id: int, active: bool, acting: Moderator) -> Moderator:
+    """Deactivate (ending every session at once) or reactivate an account."""
+    moderator = get_moderator(moderator_id)
+    if moderator.id == acting.id and not active:
+        raise Conflict(N_("You cannot deactivate your own account."))
+    if not active and moderator.role is ModeratorRole.ADMIN and _active_admins() <= 1:
+        raise Conflict(N_("The last active admin cannot be deactivated."))
+    moderator.is_active = active
+    moderator.session_token = secrets.token_hex(16)
+    _audit_admin(acting, "moderator.activate" if active else "moderator.deactivate", moderator)
+    db.session.commit()
+    return moderator
+
+
+def reset_password(moderator_id: int, acting: Moderator) -> str:
+    """Give an account a new random password (shown once) and end its sessions."""
+    moderator = get_moderator(moderator_id)
+    password = generate_password()
+    moderator.password_hash = generate_password_hash(password)
+    moderator.session_token = secrets.token_hex(16)
+    _audit_admin(acting, "moderator.reset_password", moderator)
+    db.session.commit()
+    return password
+
+
+def _active_admins() -> int:
+    return len(
+        db.session.execute(
+            select(Moderator.id).where(
+                Moderator.role == ModeratorRole.ADMIN, Moderator.is_active.is_(True)
+            )
+        ).all()
+    )
+
+
+def actor_of(moderator: Moderator) -> Actor:
+    """A moderator as the actor of audit events."""
+    return Actor("moderator", str(moderator.id), moderator.username)
+
+
+def _audit_admin(acting: Moderator, action: str, moderator: Moderator) -> None:
+    audit(actor_of(acting), action, reason=f"account {moderator.username!r}")
 
 
 def generate_password() -> str:

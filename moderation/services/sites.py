@@ -15,8 +15,9 @@ from moderation.domain.sites import (
     clean_slug,
     parse_word_list,
 )
+from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Site
+from moderation.models import Site, StatusCount
 
 
 def get_site(slug: str) -> Site:
@@ -47,6 +48,10 @@ def create_site(
         raise Conflict(N_("A site with the slug %(slug)r already exists."), slug=clean)
     site = Site(slug=clean, name=name.strip()[:200], origins=allowed, policy=chosen_policy)
     db.session.add(site)
+    db.session.flush()
+    db.session.add_all(
+        StatusCount(site_id=site.id, status=status, count=0) for status in CommentStatus
+    )
     db.session.commit()
     return site
 

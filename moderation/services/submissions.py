@@ -188,6 +188,7 @@ def _store(
         reason=f"{decision.rule.value}: {decision.reason}",
     )
     events.emit("comment.created", comment)
+    events.count_status(site.id, status, +1)
     if status is CommentStatus.APPROVED:
         events.emit("comment.approved", comment)
         events.touch_thread(thread.id, approved_delta=1)

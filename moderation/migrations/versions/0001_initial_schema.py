@@ -73,6 +73,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_integrations')),
     sa.UniqueConstraint('public_id', name=op.f('uq_integrations_public_id'))
     )
+    op.create_table('status_counts',
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', 'spam', 'deleted', name='commentstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_status_counts_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('site_id', 'status', name=op.f('pk_status_counts'))
+    )
     op.create_table('threads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
@@ -213,6 +220,7 @@ def downgrade():
 
     op.drop_table('comments')
     op.drop_table('threads')
+    op.drop_table('status_counts')
     op.drop_table('integrations')
     with op.batch_alter_table('used_form_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_used_form_tokens_expires_at'))

@@ -1,0 +1,165 @@
+"""Admin pages: sites (settings, embed snippet) and moderators."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from moderation.dashboard.auth import admin_required
+from moderation.dashboard.blueprint import bp, moderator
+from moderation.dashboard.forms import ConfirmForm, ModeratorForm, SiteForm
+from moderation.domain.errors import DomainError
+from moderation.origins import own_origin
+from moderation.services import moderators, sites
+
+
+def _origins(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+@bp.get("/sites")
+@admin_required
+def list_sites() -> ResponseReturnValue:
+    """Every site, with a form to add one."""
+    return render_template("dashboard/sites.html", sites=sites.list_sites(), form=SiteForm())
+
+
+@bp.post("/sites")
+@admin_required
+def create_site() -> ResponseReturnValue:
+    """Register a site from the dashboard."""
+    form = SiteForm()
+    if form.validate():
+        try:
+            site = sites.create_site(
+                form.slug.data or "",
+                form.name.data or "",
+                _origins(form.origins.data or ""),
+                form.policy.data or "premoderate",
+            )
+        except DomainError as error:
+            form.slug.errors.append(str(error))
+        else:
+            flash(f"Site {site.slug!r} created.")
+            return redirect(url_for("dashboard.edit_site", slug=site.slug), code=303)
+    return render_template("dashboard/sites.html", sites=sites.list_sites(), form=form), 400
+
+
+@bp.route("/sites/<slug>", methods=["GET", "POST"])
+@admin_required
+def edit_site(slug: str) -> ResponseReturnValue:
+    """A site's origins, policy, limits and word lists, and its embed snippet."""
+    try:
+        site = sites.get_site(slug)
+    except DomainError as error:
+        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+    form = SiteForm(obj=site) if request.method == "GET" else SiteForm()
+    if request.method == "GET":
+        form.origins.data = "\n".join(site.origins)
+        form.policy.data = site.policy.value
+        form.submit_limit.data = site.submit_limit or ""
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                sites.update_site(
+                    slug,
+                    sites.SiteSettings(
+                        name=form.name.data,
+                        origins=_origins(form.origins.data or ""),
+                        policy=form.policy.data,
+                        max_links=form.max_links.data,
+                        flood_seconds=form.flood_seconds.data,
+                        max_depth=form.max_depth.data,
+                        page_size=form.page_size.data,
+                        submit_limit=form.submit_limit.data or "",
+                        moderation_words=form.moderation_words.data or "",
+                        blocked_words=form.blocked_words.data or "",
+                    ),
+                )
+            except DomainError as error:
+                form.origins.errors.append(str(error))
+            else:
+                flash("Settings saved.")
+                return redirect(url_for("dashboard.edit_site", slug=slug), code=303)
+        status = 400
+    snippet = (
+        f'<div id="comments" data-site="{site.slug}" data-thread="UNIQUE-PAGE-KEY"></div>\n'
+        f'<script src="{own_origin()}/embed.js" async></script>'
+    )
+    return render_template("dashboard/site.html", site=site, form=form, snippet=snippet), status
+
+
+@bp.get("/moderators")
+@admin_required
+def list_moderators() -> ResponseReturnValue:
+    """Every account, with a form to add one."""
+    return render_template(
+        "dashboard/moderators.html",
+        accounts=moderators.list_moderators(),
+        form=ModeratorForm(),
+        confirm=ConfirmForm(),
+        me=moderator(),
+    )
+
+
+@bp.post("/moderators")
+@admin_required
+def create_moderator() -> ResponseReturnValue:
+    """Add an account."""
+    form = ModeratorForm()
+    if form.validate():
+        try:
+            account = moderators.create_moderator(
+                form.username.data or "", form.password.data or "", form.role.data or "moderator"
+            )
+        except DomainError as error:
+            form.password.errors.append(str(error))
+        else:
+            flash(f"Account {account.username!r} created.")
+            return redirect(url_for("dashboard.list_moderators"), code=303)
+    return render_template(
+        "dashboard/moderators.html",
+        accounts=moderators.list_moderators(),
+        form=form,
+        confirm=ConfirmForm(),
+        me=moderator(),
+    ), 400
+
+
+@bp.post("/moderators/<int:account_id>/<any(activate, deactivate):change>")
+@admin_required
+def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
+    """Deactivate (ending its sessions) or reactivate an account."""
+    if not ConfirmForm().validate():
+        return render_template(
+            "dashboard/message.html",
+            title="Nothing changed",
+            message="The form was stale; try again.",
+        ), 400
+    try:
+        account = moderators.set_active(account_id, change == "activate", moderator())
+    except DomainError as error:
+        return render_template(
+            "dashboard/message.html", title="Not possible", message=str(error)
+        ), 409
+    flash(f"Account {account.username!r} {change}d.")
+    return redirect(url_for("dashboard.list_moderators"), code=303)
+
+
+@bp.post("/moderators/<int:account_id>/reset-password")
+@admin_required
+def reset_moderator_password(account_id: int) -> ResponseReturnValue:
+    """A new random password, shown once."""
+    if not ConfirmForm().validate():
+        return render_template(
+            "dashboard/message.html",
+            title="Nothing changed",
+            message="The form was stale; try again.",
+        ), 400
+    try:
+        password = moderators.reset_password(account_id, moderator())
+        account = moderators.get_moderator(account_id)
+    except DomainError as error:
+        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+    return render_template("dashboard/password.html", account=account, password=password)

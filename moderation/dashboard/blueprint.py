@@ -1,0 +1,71 @@
+"""The dashboard blueprint and what every one of its pages does before and after a view."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from moderation.errors import error_page, problem, wants_json
+from moderation.models import Moderator
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+#: Pages a signed-out visitor may open.
+PUBLIC_ENDPOINTS = frozenset({"dashboard.sign_in", "dashboard.static"})
+
+
+@bp.before_request
+def require_sign_in() -> ResponseReturnValue | None:
+    """Signed-out visitors see nothing but the sign-in page (not even counts)."""
+    g.content_security_policy = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "base-uri 'none'; form-action 'self'; object-src 'none'"
+    )
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.method == "GET" and not wants_json():
+        return redirect(url_for("dashboard.sign_in", next=request.full_path.rstrip("?")))
+    return problem(401, "Sign in to the dashboard first.")
+
+
+@bp.context_processor
+def inject_user() -> dict[str, object]:
+    """Dashboard templates know who is signed in (public pages never load a session)."""
+    return {"current_user": current_user}
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    """Dashboard pages hold personal data: no cache may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def stale_form(error: CSRFError) -> Response:
+    """A missing or stale CSRF token changes nothing and says so."""
+    detail = "The form was stale or incomplete (CSRF check failed); nothing was changed. Reload the page and try again."
+    if wants_json():
+        return problem(400, detail)
+    return error_page(400, "Bad Request", detail)
+
+
+def moderator() -> Moderator:
+    """The signed-in moderator."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site dashboard paths are followed after an action (no open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or "\\" in target:
+        return default
+    if any(ord(character) < 32 for character in target):
+        return default
+    return target

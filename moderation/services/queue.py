@@ -1,0 +1,191 @@
+"""The moderation queue: filters, counts and keyset pagination that stays fast at any size."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from moderation.domain.errors import N_, InvalidInput
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import AuditEvent, Comment, StatusCount, Thread
+
+PAGE_SIZE = 25
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the moderator is looking at. ``status=None`` means every status."""
+
+    site_id: int | None = None
+    thread_key: str = ""
+    status: CommentStatus | None = CommentStatus.PENDING
+    search: str = ""
+    newest_first: bool = True
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the sort key of its last entry."""
+
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        """An opaque token for the ``after`` query parameter."""
+        raw = json.dumps([self.created_at.isoformat(), self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor | None:
+        """Read a token back; a malformed one means the first page."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            created, comment_id = json.loads(
+                base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            )
+            moment = datetime.fromisoformat(created)
+            if moment.tzinfo is None:
+                return None
+            return cls(moment, int(comment_id))
+        except (ValueError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue and the cursor of the next one."""
+
+    comments: list[Comment]
+    next_cursor: Cursor | None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(queue_filter: QueueFilter) -> Select[Any]:
+    """The query for a filter, without order or cursor."""
+    query = select(Comment)
+    if queue_filter.site_id is not None:
+        query = query.where(Comment.site_id == queue_filter.site_id)
+    if queue_filter.status is not None:
+        query = query.where(Comment.status == queue_filter.status)
+    if queue_filter.thread_key:
+        thread_ids = select(Thread.id).where(Thread.key == queue_filter.thread_key)
+        if queue_filter.site_id is not None:
+            thread_ids = thread_ids.where(Thread.site_id == queue_filter.site_id)
+        query = query.where(Comment.thread_id.in_(thread_ids))
+    if queue_filter.search:
+        if len(queue_filter.search) > MAX_SEARCH:
+            raise InvalidInput(N_("Search for at most %(max)d characters."), max=MAX_SEARCH)
+        pattern = f"%{_escape_like(queue_filter.search)}%"
+        query = query.where(
+            or_(
+                Comment.text.ilike(pattern, escape="\\"),
+                Comment.author.ilike(pattern, escape="\\"),
+                Comment.email.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def queue_page(
+    queue_filter: QueueFilter, after: Cursor | None = None, size: int = PAGE_SIZE
+) -> QueuePage:
+    """One page of comments matching the filter, keyset-paginated on (time, id)."""
+    query = _filtered(queue_filter)
+    if queue_filter.newest_first:
+        order = (Comment.created_at.desc(), Comment.id.desc())
+        if after is not None:
+            query = query.where(
+                or_(
+                    Comment.created_at < after.created_at,
+                    and_(Comment.created_at == after.created_at, Comment.id < after.id),
+                )
+            )
+    else:
+        order = (Comment.created_at.asc(), Comment.id.asc())
+        if after is not None:
+            query = query.where(
+                or_(
+                    Comment.created_at > after.created_at,
+                    and_(Comment.created_at == after.created_at, Comment.id > after.id),
+                )
+            )
+    query = (
+        query.order_by(*order)
+        .limit(size + 1)
+        .options(joinedload(Comment.thread), joinedload(Comment.site), selectinload(Comment.parent))
+    )
+    rows: list[Comment] = list(db.session.execute(query).scalars())
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return QueuePage(rows, next_cursor)
+
+
+def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[list[int]]:
+    """Every id matching the filter, in batches (for "everything matching this filter")."""
+    after: Cursor | None = None
+    oldest_first = replace(queue_filter, newest_first=False)
+    while True:
+        page = queue_page(oldest_first, after, size=batch)
+        if not page.comments:
+            return
+        yield [comment.id for comment in page.comments]
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
+
+
+def status_counts(site_id: int | None = None) -> dict[CommentStatus, int]:
+    """Comments per status, from the counters kept with every change."""
+    query = select(StatusCount.status, func.sum(StatusCount.count)).group_by(StatusCount.status)
+    if site_id is not None:
+        query = query.where(StatusCount.site_id == site_id)
+    counts = dict.fromkeys(CommentStatus, 0)
+    counts.update({status: int(total or 0) for status, total in db.session.execute(query).all()})
+    return counts
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Filters of the audit log page."""
+
+    actor: str = ""
+    comment_id: int | None = None
+    action: str = ""
+
+
+def audit_page(
+    audit_filter: AuditFilter, before_id: int | None = None, size: int = 50
+) -> tuple[list[AuditEvent], int | None]:
+    """Audit events, newest first, keyset-paginated on id."""
+    query = select(AuditEvent)
+    if audit_filter.actor:
+        query = query.where(
+            or_(
+                AuditEvent.actor_name == audit_filter.actor,
+                AuditEvent.actor_id == audit_filter.actor,
+            )
+        )
+    if audit_filter.comment_id is not None:
+        query = query.where(AuditEvent.comment_id == audit_filter.comment_id)
+    if audit_filter.action:
+        query = query.where(AuditEvent.action == audit_filter.action)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    rows = list(db.session.execute(query.order_by(AuditEvent.id.desc()).limit(size + 1)).scalars())
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].id if more and rows else None)

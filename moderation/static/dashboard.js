@@ -1,0 +1,90 @@
+// Keyboard moderation for the queue. Without JavaScript every action is a plain form.
+//   j / k  next / previous      a approve   r reject   s spam   d delete
+//   x      select               Enter open   ?  show the keys
+(function () {
+  "use strict";
+  var entries = Array.prototype.slice.call(document.querySelectorAll(".entries .entry"));
+  var help = document.getElementById("keyboard-help");
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  var current = -1;
+
+  function focus(index) {
+    if (!entries.length) { return; }
+    index = Math.max(0, Math.min(entries.length - 1, index));
+    if (current >= 0 && entries[current]) { entries[current].classList.remove("focused"); }
+    current = index;
+    entries[current].classList.add("focused");
+    entries[current].focus({ preventScroll: false });
+    entries[current].scrollIntoView({ block: "nearest" });
+  }
+
+  function setCount(status, delta) {
+    var node = document.querySelector('.count[data-status="' + status + '"]');
+    if (node) { node.textContent = String(Math.max(0, parseInt(node.textContent, 10) + delta)); }
+  }
+
+  function moderate(action) {
+    var entry = entries[current];
+    if (!entry || entry.dataset.busy) { return; }
+    entry.dataset.busy = "1";
+    var body = new URLSearchParams({ action: action, csrf_token: csrf ? csrf.content : "" });
+    fetch(entry.dataset.moderateUrl, {
+      method: "POST",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf ? csrf.content : "" },
+      body: body,
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (result) {
+      delete entry.dataset.busy;
+      var note = document.createElement("p");
+      note.className = "rule";
+      note.setAttribute("role", "status");
+      if (result.ok) {
+        var before = (entry.className.match(/status-(\w+)/) || [])[1];
+        entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
+        var badge = entry.querySelector(".badge");
+        if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
+        if (before) { setCount(before, -1); }
+        setCount(result.data.status, 1);
+        note.textContent = result.data.message;
+        entry.querySelector(".entry-body").appendChild(note);
+        focus(current + 1);
+      } else {
+        note.textContent = result.data.detail || "That did not work.";
+        note.className = "field-error";
+        entry.querySelector(".entry-body").appendChild(note);
+      }
+    }).catch(function () { delete entry.dataset.busy; });
+  }
+
+  var keys = { a: "approve", r: "reject", s: "spam", d: "delete" };
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (target && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName) && event.key !== "Escape") { return; }
+    if (event.key === "?") { if (help && help.showModal) { help.showModal(); } event.preventDefault(); return; }
+    if (!entries.length) { return; }
+    if (event.key === "j") { focus(current + 1); event.preventDefault(); }
+    else if (event.key === "k") { focus(current - 1); event.preventDefault(); }
+    else if (event.key === "x" && current >= 0) {
+      var box = entries[current].querySelector('input[type="checkbox"]');
+      if (box) { box.checked = !box.checked; }
+      event.preventDefault();
+    }
+    else if (event.key === "Enter" && current >= 0) { location.href = entries[current].dataset.detailUrl; }
+    else if (keys[event.key] && current >= 0) { moderate(keys[event.key]); event.preventDefault(); }
+  });
+
+  var helpButton = document.querySelector("[data-keyboard-help]");
+  if (helpButton && help && help.showModal) { helpButton.addEventListener("click", function () { help.showModal(); }); }
+  var copyButton = document.querySelector("[data-copy-button]");
+  var copySource = document.querySelector("[data-copy]");
+  if (copyButton && copySource) {
+    copyButton.addEventListener("click", function () {
+      copySource.select();
+      if (navigator.clipboard) { navigator.clipboard.writeText(copySource.value); } else { document.execCommand("copy"); }
+      copyButton.textContent = "Copied";
+    });
+  }
+})();
