@@ -102,3 +102,37 @@ def stored_comments(app: Flask) -> list[dict[str, Any]]:
             }
             for row in rows
         ]
+
+
+def seed_comments(
+    app: Flask, count: int, site: str = "blog", thread: str = "post-1", **draft: Any
+) -> list[int]:
+    """Store ``count`` comments through the submission pipeline (no HTTP), return their ids."""
+    from datetime import timedelta
+
+    from moderation.domain.comments import CommentDraft
+    from moderation.models import utcnow
+    from moderation.services.submissions import SubmissionContext, submit_comment
+
+    ids = []
+    base = utcnow() - timedelta(hours=1)
+    with app.app_context():
+        for number in range(count):
+            fields = {
+                "text": f"Seeded comment {number}",
+                "author": f"Author {number}",
+                "email": f"author{number}@example.com",
+                **draft,
+            }
+            result = submit_comment(
+                CommentDraft(**fields),
+                SubmissionContext(
+                    site_slug=site,
+                    thread_key=thread,
+                    client_ip=f"10.{number // 250}.{number % 250}.1",
+                    now=base + timedelta(seconds=number),
+                    source="test",
+                ),
+            )
+            ids.append(result.comment.id)
+    return ids

@@ -8,6 +8,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,7 +21,7 @@ from moderation.domain.status import ModerationAction
 from moderation.models import ModeratorRole
 from moderation.services.events import EVENT_TYPES
 
-ACTIONS = [(action.value, action.value.title()) for action in ModerationAction]
+ACTIONS = [SelectChoice(action.value, action.value.title()) for action in ModerationAction]
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
@@ -60,7 +61,7 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     slug = StringField("Slug", validators=[Optional(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     origins = TextAreaField("Allowed origins (one per line)", validators=[DataRequired()])
-    policy = SelectField("Policy", choices=[(policy.value, policy.value) for policy in SitePolicy])
+    policy = SelectField("Policy", choices=[SelectChoice(policy.value) for policy in SitePolicy])
     max_links = IntegerField(
         "Links before a comment is held", validators=[NumberRange(0, 100)], default=2
     )
@@ -81,7 +82,7 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
 
 class ModeratorForm(FlaskForm):  # type: ignore[misc]
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    role = SelectField("Role", choices=[(role.value, role.value) for role in ModeratorRole])
+    role = SelectField("Role", choices=[SelectChoice(role.value) for role in ModeratorRole])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
@@ -96,8 +97,8 @@ class IntegrationForm(FlaskForm):  # type: ignore[misc]
         "Webhook URL (outbound events)",
         validators=[Optional(), URL(require_tld=False), Length(max=2000)],
     )
-    events = SelectMultipleField("Events", choices=[(event, event) for event in EVENT_TYPES])
+    events = SelectMultipleField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES])
     scopes = SelectMultipleField(
-        "Scopes", choices=[(scope, scope) for scope in ("submit", "moderate", "threads")]
+        "Scopes", choices=[SelectChoice(scope) for scope in ("submit", "moderate", "threads")]
     )
     allow_email = BooleanField("May see commenters' email addresses")

@@ -33,13 +33,11 @@ _CONTROL = re.compile(
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
 
 
-class FieldError(ValueError):
+class FieldError(InvalidInput):
     """A field's value breaks a rule; the message is shown next to the field."""
 
     def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
+        super().__init__(message, None, **params)
 
 
 @dataclass(frozen=True)
