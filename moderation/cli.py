@@ -35,11 +35,13 @@ def one_line_errors(command: F) -> F:
 
 def init_app(app: Flask) -> None:
     """Register every command group on the app's CLI."""
-    from moderation.commands import moderators, serve, sites
+    from moderation.commands import integrations, moderators, serve, sites, webhooks
 
     app.cli.add_command(serve.serve_command)
     app.cli.add_command(sites.sites_group)
     app.cli.add_command(moderators.moderators_group)
+    app.cli.add_command(integrations.integrations_group)
+    app.cli.add_command(webhooks.webhooks_group)
 
 
 def main() -> None:

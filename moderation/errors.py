@@ -15,6 +15,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from moderation.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from moderation.ratelimit import route_limit_retry_after
 from moderation.services.form_tokens import FormTokenRefused
+from moderation.services.integrations import ScopeRefused, SignatureRefused
 from moderation.services.submissions import RateLimited, Refused
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,21 @@ def problem(
 
 def domain_problem(error: DomainError) -> Response:
     """A refusal from the rules or services as problem+json, with the right status."""
+    status, body, headers = domain_problem_parts(error)
+    return problem(
+        status,
+        body["detail"],
+        headers=headers,
+        **{
+            key: value
+            for key, value in body.items()
+            if key not in ("type", "title", "status", "detail")
+        },
+    )
+
+
+def domain_problem_parts(error: DomainError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, RFC 9457 body and headers for a refusal (the webhook stores these)."""
     detail = gettext(error.message, **error.params)
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
@@ -84,7 +100,18 @@ def domain_problem(error: DomainError) -> Response:
             extra["errors"] = {
                 name: gettext(message) for name, message in error.field_errors.items()
             }
-    return problem(status, detail, headers=headers, **extra)
+    elif isinstance(error, SignatureRefused):
+        status = 401
+    elif isinstance(error, ScopeRefused):
+        status = 403
+    body = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return status, body, headers
 
 
 def error_page(

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
 from moderation import create_app
+from moderation.extensions import db
 from tests.helpers import Actions
 
 #: When set (as in CI's second run), every test runs on this PostgreSQL database.
@@ -64,16 +65,37 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url}, instance_path=str(instance))
     migrate(app)
     with app.app_context():
-        from moderation.extensions import db
-
         db.engine.dispose()
     return url
 
 
-def truncate_all(app: Flask) -> None:
-    """Empty every table of the server database between tests."""
-    from moderation.extensions import db
+def empty_server_database(url: str, scratch: Path) -> None:
+    """Make the server database migrated and empty, whatever the previous test left.
 
+    Tests that run real servers reset the database themselves; one that stopped half way
+    may leave it unmigrated or full.
+    """
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            migrated = connection.execute(
+                text("SELECT to_regclass('public.alembic_version')")
+            ).scalar()
+        if migrated is None:
+            reset_server_database(url)
+            app = create_app({**BASE_CONFIG, "DATABASE_URL": url}, instance_path=str(scratch))
+            migrate(app)
+            with app.app_context():
+                db.engine.dispose()
+        names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+def truncate_all(app: Flask) -> None:
+    """Empty every table of the app's server database (tests that leave data behind)."""
     with app.app_context():
         names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -85,6 +107,7 @@ def truncate_all(app: Flask) -> None:
 def database_url(migrated_database: str, tmp_path: Path) -> str:
     """A fresh, migrated, empty database for one test."""
     if uses_server_database():
+        empty_server_database(migrated_database, tmp_path)
         return migrated_database
     path = tmp_path / "moderation.db"
     shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
@@ -113,11 +136,8 @@ def app(
     """The application on the test's own database."""
     application = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **config_overrides})
     yield application
-    from moderation.extensions import db
-
-    if uses_server_database():
-        truncate_all(application)
     with application.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -46,20 +46,34 @@ def test_allowed_transitions(current: S, action: A, expected: S) -> None:
             A.RESTORE,
             "Only rejected or spam comments can be restored; this one is deleted.",
         ),
-        (S.APPROVED, A.APPROVE, "A approved comment cannot be approved."),
+        (S.APPROVED, A.APPROVE, "This comment is approved; it cannot be approved."),
         (
             S.PENDING,
             A.RESTORE,
             "Only rejected or spam comments can be restored; this one is pending.",
         ),
-        (S.REJECTED, A.REJECT, "A rejected comment cannot be rejected."),
-        (S.SPAM, A.REJECT, "A spam comment cannot be rejected."),
+        (S.REJECTED, A.REJECT, "This comment is rejected; it cannot be rejected."),
+        (S.SPAM, A.REJECT, "This comment is spam; it cannot be rejected."),
     ],
 )
 def test_refused_transitions(current: S, action: A, message: str) -> None:
     with pytest.raises(Conflict) as error:
         status.target_of(action, current)
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    ("current", "actions"),
+    [
+        (S.PENDING, [A.APPROVE, A.REJECT, A.SPAM, A.DELETE]),
+        (S.APPROVED, [A.REJECT, A.SPAM, A.DELETE]),
+        (S.REJECTED, [A.APPROVE, A.DELETE, A.RESTORE]),
+        (S.SPAM, [A.APPROVE, A.DELETE, A.RESTORE]),
+        (S.DELETED, []),
+    ],
+)
+def test_available_actions(current: S, actions: list[A]) -> None:
+    assert status.available_actions(current) == actions
 
 
 def test_every_status_has_a_row() -> None:

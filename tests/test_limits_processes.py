@@ -60,9 +60,13 @@ def limited_env(tmp_path: Path, storage: str) -> dict[str, str]:
 
 def start_pair(tmp_path: Path, env: dict[str, str]) -> list[ServerProcess]:
     first = start_server(tmp_path, env)
-    run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
-    run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
-    return [first, start_server(tmp_path, env)]
+    try:
+        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
+        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
+        return [first, start_server(tmp_path, env)]
+    except BaseException:
+        first.stop()
+        raise
 
 
 def test_per_address_limit_holds_across_two_processes(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,20 +38,30 @@ EXPECTED_TABLES = {
 }
 
 
-@pytest.fixture
-def scratch_postgres() -> Iterator[str]:
-    """A PostgreSQL database of the test's own, dropped afterwards."""
-    name = f"moderation_migrations_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def scratch_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards."""
+    name = f"moderation_scratch_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # pragma: no cover - only when the server is missing
+        admin.dispose()
         pytest.fail(f"PostgreSQL is required for this test and unreachable: {error}")
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def scratch_postgres() -> Iterator[str]:
+    """A PostgreSQL database of the test's own."""
+    with scratch_postgres_url() as url:
+        yield url
 
 
 def assert_schema_matches_models(url: str, instance: Path) -> None:

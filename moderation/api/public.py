@@ -6,14 +6,11 @@ cross-site), come from one of the site's origins, and carry a form token like th
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext
-from werkzeug.datastructures import MultiDict
 
-from moderation.domain.comments import FIELDS, strip_controls
+from moderation.api.common import comment_form, parse_json_object
+from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
 from moderation.errors import domain_problem, problem
 from moderation.extensions import csrf
@@ -23,7 +20,6 @@ from moderation.ratelimit import limiter
 from moderation.services import form_tokens, submissions, threads
 from moderation.services.sites import get_site
 from moderation.services.submissions import SubmissionContext
-from moderation.widget.forms import CommentForm
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -192,38 +188,3 @@ def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
         else gettext("Your comment is published."),
     }
     return allow_cors(jsonify(body), site, methods="GET, POST"), status_code
-
-
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object of scalars, or a 400/422 with a readable reason."""
-    try:
-        payload = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput(gettext("The body is not valid UTF-8.")) from None
-    except ValueError:
-        raise InvalidInput(gettext("The body is not valid JSON.")) from None
-    if not isinstance(payload, dict):
-        raise InvalidInput(gettext("The body must be a JSON object."))
-    return payload
-
-
-def comment_form(payload: dict[str, Any]) -> CommentForm:
-    """Validate the comment fields with the widget's form (the same rules)."""
-    errors: dict[str, str] = {}
-    data: MultiDict[str, str] = MultiDict()
-    for name in FIELDS:
-        value = payload.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            errors[name] = gettext("This field must be text.")
-            continue
-        data[name] = str(value)
-    form = CommentForm(formdata=data, meta={"csrf": False})
-    form.check_deliverability = bool(current_app.config["EMAIL_CHECK_DELIVERABILITY"])
-    if not form.validate() or errors:
-        raise InvalidInput(
-            gettext("Some fields need your attention."),
-            field_errors={**form.field_errors(), **errors},
-        )
-    return form

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -29,9 +33,15 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
     type=click.IntRange(1, 256),
     help="Threads per process.",
 )
+@click.option(
+    "--deliver/--no-deliver",
+    default=True,
+    show_default=True,
+    help="Also run a webhook delivery worker beside the server.",
+)
 @with_appcontext
 @one_line_errors
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+def serve_command(host: str, port: int, workers: int, threads: int, deliver: bool) -> None:
     """Apply migrations, create the admin and demo site on first start, and serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     storage = app.config["RATELIMIT_STORAGE_URI"]
@@ -58,20 +68,44 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
     from moderation.server import GunicornServer
 
-    GunicornServer(
-        {
-            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "info",
-            "control_socket_disable": True,
-        }
-    ).run()
+    worker = start_delivery_worker() if deliver else None
+    try:
+        GunicornServer(
+            {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread" if threads > 1 else "sync",
+                "timeout": 30,
+                "graceful_timeout": 10,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "info",
+                "control_socket_disable": True,
+            }
+        ).run()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def start_delivery_worker() -> subprocess.Popen[bytes]:
+    """The outbound webhook worker, as a child that exits with this process."""
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "moderation",
+            "webhooks",
+            "deliver",
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+    )
 
 
 def _display_host(host: str) -> str:

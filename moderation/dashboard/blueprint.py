@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from moderation.domain.status import available_actions
 from moderation.errors import error_page, problem, wants_json
 from moderation.models import Moderator
 
@@ -35,7 +36,7 @@ def require_sign_in() -> ResponseReturnValue | None:
 @bp.context_processor
 def inject_user() -> dict[str, object]:
     """Dashboard templates know who is signed in (public pages never load a session)."""
-    return {"current_user": current_user}
+    return {"current_user": current_user, "actions_for": available_actions}
 
 
 @bp.after_request

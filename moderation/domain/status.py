@@ -74,11 +74,23 @@ def target_of(action: ModerationAction, current: CommentStatus) -> CommentStatus
                 action=past_tense(action),
             )
         raise Conflict(
-            N_("A %(current)s comment cannot be %(action)s."),
+            N_("This comment is %(current)s; it cannot be %(action)s."),
             current=current.value,
             action=past_tense(action),
         )
     return target
+
+
+def available_actions(current: CommentStatus) -> list[ModerationAction]:
+    """The actions that apply to a comment in ``current`` status, in menu order."""
+    available = []
+    for action in ModerationAction:
+        try:
+            target_of(action, current)
+        except Conflict:
+            continue
+        available.append(action)
+    return available
 
 
 def past_tense(action: ModerationAction) -> str:

@@ -39,8 +39,8 @@ class Actor:
     name: str = ""
 
 
-VISITOR = Actor("visitor", "", "visitor")
-SYSTEM = Actor("system", "", "system")
+VISITOR = Actor("visitor")
+SYSTEM = Actor("system")
 
 
 def audit(

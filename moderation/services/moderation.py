@@ -3,6 +3,7 @@ the one transition table, with an audit event and outbound events in the same tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,9 +43,12 @@ def moderate(
     actor: Actor,
     reason: str = "",
     site_ids: set[int] | None = None,
+    before_commit: Callable[[ModerationResult], None] | None = None,
 ) -> ModerationResult:
-    """Apply ``action`` to one comment and commit."""
+    """Apply ``action`` to one comment and commit (``before_commit`` runs in the transaction)."""
     result = _apply(get_comment(comment_id, site_ids), action, actor, reason)
+    if before_commit is not None:
+        before_commit(result)
     db.session.commit()
     return result
 

@@ -3,6 +3,7 @@ comments through :func:`submit_comment`, with the same limits, rules and outcome
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -86,8 +87,16 @@ class SubmissionResult:
         return self.comment.status.value
 
 
-def submit_comment(draft: CommentDraft, context: SubmissionContext) -> SubmissionResult:
-    """Check, decide and store one comment; raise a :class:`DomainError` to refuse it."""
+def submit_comment(
+    draft: CommentDraft,
+    context: SubmissionContext,
+    before_commit: Callable[[SubmissionResult], None] | None = None,
+) -> SubmissionResult:
+    """Check, decide and store one comment; raise a :class:`DomainError` to refuse it.
+
+    ``before_commit`` runs inside the transaction that stores the comment (the inbound
+    webhook records its idempotency receipt there, so both happen or neither does).
+    """
     config = current_app.config
     site = get_site(context.site_slug)
     thread = _find_thread(site.id, context.thread_key)
@@ -122,8 +131,12 @@ def submit_comment(draft: CommentDraft, context: SubmissionContext) -> Submissio
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
+    result = SubmissionResult(comment, decision)
+    if before_commit is not None:
+        before_commit(result)
+    db.session.commit()
     gate().record_post(flood_keys, site.flood_seconds)
-    return SubmissionResult(comment, decision)
+    return result
 
 
 def site_rules(site: Site, min_fill_seconds: float) -> SiteRules:
@@ -146,7 +159,7 @@ def _store(
     context: SubmissionContext,
     decision: Decision,
 ) -> Comment:
-    """Write the comment, its audit event and its outbound events in one transaction."""
+    """Write the comment, its audit event and its outbound events (the caller commits)."""
     if thread is None:
         thread = _create_thread(site, context)
     status = OUTCOME_STATUS[decision.outcome]
@@ -192,7 +205,6 @@ def _store(
     if status is CommentStatus.APPROVED:
         events.emit("comment.approved", comment)
         events.touch_thread(thread.id, approved_delta=1)
-    db.session.commit()
     return comment
 
 

@@ -62,7 +62,12 @@
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
-    if (target && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName) && event.key !== "Escape") { return; }
+    // Keys belong to whatever the moderator is typing in; buttons and checkboxes only
+    // keep Enter and Space (their own activation keys).
+    var typing = target && (target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT" ||
+      (target.tagName === "INPUT" && !/^(checkbox|radio|button|submit|reset)$/.test(target.type)));
+    if (typing) { return; }
+    if (target && /^(BUTTON|INPUT|A)$/.test(target.tagName) && (event.key === "Enter" || event.key === " ")) { return; }
     if (event.key === "?") { if (help && help.showModal) { help.showModal(); } event.preventDefault(); return; }
     if (!entries.length) { return; }
     if (event.key === "j") { focus(current + 1); event.preventDefault(); }

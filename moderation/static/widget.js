@@ -24,7 +24,13 @@
     var fields = ["author", "email", "url"];
     var consent = document.getElementById("wp-comment-cookies-consent");
     var saved = null;
-    try { saved = JSON.parse(window.localStorage.getItem(storageKey) || "null"); } catch (e) { saved = null; }
+    var storage = null;
+    try { storage = window.localStorage; saved = JSON.parse(storage.getItem(storageKey) || "null"); } catch (e) { storage = null; }
+    if (!storage && consent) {
+      // this browser keeps no storage for embedded pages: do not offer what cannot be kept
+      consent.checked = false;
+      consent.closest("p").hidden = true;
+    }
     if (saved) {
       fields.forEach(function (name) {
         var input = form.elements[name];
@@ -33,15 +39,16 @@
       if (consent) { consent.checked = true; }
     }
     form.addEventListener("submit", function () {
+      if (!storage) { return; }
       try {
         if (consent && consent.checked) {
           var values = {};
           fields.forEach(function (name) { values[name] = form.elements[name].value; });
-          window.localStorage.setItem(storageKey, JSON.stringify(values));
+          storage.setItem(storageKey, JSON.stringify(values));
         } else {
-          window.localStorage.removeItem(storageKey);
+          storage.removeItem(storageKey);
         }
-      } catch (e) { /* storage may be blocked; nothing to remember then */ }
+      } catch (e) { /* quota or policy: nothing to remember then */ }
     });
     var invalid = form.querySelector("[aria-invalid=true]");
     if (invalid) { invalid.focus(); }

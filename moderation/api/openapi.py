@@ -1,0 +1,485 @@
+"""``GET /api/openapi.json``: OpenAPI 3.1 for every JSON endpoint and the webhook payloads."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from moderation.api.hooks import EVENT_TYPES as INBOUND_TYPES
+from moderation.domain.comments import MAX_AUTHOR, MAX_COMMENT, MAX_EMAIL, MAX_URL
+from moderation.services.events import EVENT_TYPES as OUTBOUND_TYPES
+
+bp = Blueprint("openapi", __name__)
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM: {"schema": ref("Problem")}},
+    }
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def ok(description: str, schema: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {JSON: {"schema": ref(schema)}},
+    }
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}}
+SITE = {
+    "name": "site",
+    "in": "path",
+    "required": True,
+    "description": "The site's slug.",
+    "schema": {"type": "string", "maxLength": 64},
+}
+THREAD = {
+    "name": "thread",
+    "in": "query",
+    "required": True,
+    "description": "The page's thread key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "Language of messages.",
+    "schema": {"type": "string", "enum": ["en", "id"]},
+}
+ORIGIN = {
+    "name": "Origin",
+    "in": "header",
+    "required": False,
+    "description": "The calling page's origin; must be one of the site's origins to post.",
+    "schema": {"type": "string"},
+}
+COMMON_ERRORS = {
+    "400": problem("Malformed request."),
+    "404": problem("Unknown site."),
+    "413": problem("The body is too large."),
+    "429": problem("Too many requests.", RETRY_AFTER),
+    "503": problem("The database is briefly unavailable.", RETRY_AFTER),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "A message per invalid field.",
+            },
+            "rule": {"type": "string", "description": "The spam rule that refused the comment."},
+        },
+    },
+    "PublicComment": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "parent",
+            "author",
+            "url",
+            "avatar",
+            "html",
+            "created_at",
+            "depth",
+            "by_moderator",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "parent": {"type": ["integer", "null"]},
+            "author": {"type": "string"},
+            "url": {"type": ["string", "null"]},
+            "avatar": {
+                "type": "string",
+                "description": "Keyed hash for an identicon (never an email hash).",
+            },
+            "html": {"type": "string", "description": "Sanitised HTML of the comment."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "depth": {"type": "integer", "minimum": 1},
+            "by_moderator": {"type": "boolean"},
+        },
+    },
+    "CommentList": {
+        "type": "object",
+        "required": ["site", "thread", "open", "count", "page", "pages", "comments"],
+        "properties": {
+            "site": {"type": "string"},
+            "thread": {"type": "string"},
+            "open": {"type": "boolean"},
+            "count": {"type": "integer"},
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "comments": {"type": "array", "items": ref("PublicComment")},
+        },
+    },
+    "Counts": {
+        "type": "object",
+        "required": ["counts"],
+        "properties": {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    },
+    "FormToken": {
+        "type": "object",
+        "required": ["form_token", "min_age", "expires_in"],
+        "properties": {
+            "form_token": {"type": "string"},
+            "min_age": {"type": "number"},
+            "expires_in": {"type": "number"},
+        },
+    },
+    "CommentFields": {
+        "type": "object",
+        "required": ["comment", "author", "email"],
+        "properties": {
+            "comment": {"type": "string", "maxLength": MAX_COMMENT},
+            "author": {"type": "string", "maxLength": MAX_AUTHOR},
+            "email": {"type": "string", "maxLength": MAX_EMAIL, "description": "Never published."},
+            "url": {"type": "string", "maxLength": MAX_URL},
+            "comment_parent": {
+                "type": ["integer", "string"],
+                "description": "Id of the comment answered; 0 for none.",
+            },
+        },
+    },
+    "CommentSubmission": {
+        "allOf": [
+            ref("CommentFields"),
+            {
+                "type": "object",
+                "required": ["form_token"],
+                "properties": {
+                    "form_token": {"type": "string", "description": "From the form-token endpoint."}
+                },
+            },
+        ],
+    },
+    "SubmissionAnswer": {
+        "type": "object",
+        "required": ["id", "status", "thread", "author", "html", "created_at", "message"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["pending", "approved"]},
+            "thread": {"type": "string"},
+            "parent": {"type": ["integer", "null"]},
+            "author": {"type": "string"},
+            "url": {"type": ["string", "null"]},
+            "html": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "message": {"type": "string"},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "database"],
+        "properties": {"status": {"type": "string"}, "database": {"type": "string"}},
+    },
+    "InboundEvent": {
+        "type": "object",
+        "required": ["type", "data"],
+        "properties": {
+            "type": {"type": "string", "enum": list(INBOUND_TYPES)},
+            "data": {"oneOf": [ref("SubmitData"), ref("ModerateData"), ref("ThreadData")]},
+        },
+    },
+    "SubmitData": {
+        "type": "object",
+        "description": "comment.submit: through the same pipeline, rules and limits as the form.",
+        "required": ["site", "thread", "author", "email", "comment"],
+        "properties": {
+            "site": {"type": "string"},
+            "thread": {"type": "string", "maxLength": 255},
+            "author": {"type": "string"},
+            "email": {"type": "string"},
+            "url": {"type": "string"},
+            "comment": {"type": "string"},
+            "parent": {"type": ["integer", "null"]},
+            "client_ip": {
+                "type": "string",
+                "description": "The commenter's address, for the limits.",
+            },
+        },
+    },
+    "ModerateData": {
+        "type": "object",
+        "description": "comment.moderate: the dashboard's status machine; the integration is the actor.",
+        "required": ["comment", "action"],
+        "properties": {
+            "comment": {"type": "integer"},
+            "action": {
+                "type": "string",
+                "enum": ["approve", "reject", "spam", "delete", "restore"],
+            },
+            "reason": {"type": "string", "maxLength": 500},
+        },
+    },
+    "ThreadData": {
+        "type": "object",
+        "description": "thread.upsert: a closed thread takes no new comments.",
+        "required": ["site", "thread"],
+        "properties": {
+            "site": {"type": "string"},
+            "thread": {"type": "string"},
+            "title": {"type": "string"},
+            "url": {"type": "string"},
+            "open": {"type": "boolean"},
+        },
+    },
+    "InboundAnswer": {
+        "type": "object",
+        "description": "comment.submit: id and status; comment.moderate: id, from and status; "
+        "thread.upsert: thread, open and created.",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string"},
+            "from": {"type": "string"},
+            "thread": {"type": "string"},
+            "open": {"type": "boolean"},
+            "created": {"type": "boolean"},
+        },
+    },
+    "OutboundEvent": {
+        "type": "object",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"type": "string", "enum": list(OUTBOUND_TYPES)},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": ref("CommentEventData"),
+        },
+    },
+    "CommentEventData": {
+        "type": "object",
+        "required": ["id", "site", "thread", "author", "text", "html", "status", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "site": {"type": "string"},
+            "thread": {"type": "string"},
+            "parent": {"type": ["integer", "null"]},
+            "author": {"type": "string"},
+            "url": {"type": ["string", "null"]},
+            "text": {"type": "string"},
+            "html": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["pending", "approved", "rejected", "spam", "deleted"],
+            },
+            "created_at": {"type": "string", "format": "date-time"},
+            "held_by_rule": {"type": ["string", "null"]},
+            "reason": {"type": ["string", "null"]},
+            "email": {
+                "type": "string",
+                "description": "Only for integrations allowed to see emails.",
+            },
+        },
+    },
+}
+
+SIGNATURE_HEADERS = [
+    {
+        "name": "webhook-id",
+        "in": "header",
+        "required": True,
+        "description": "Unique message id; the idempotency key.",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    {
+        "name": "webhook-timestamp",
+        "in": "header",
+        "required": True,
+        "description": "Unix seconds; 5 minutes tolerance.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "webhook-signature",
+        "in": "header",
+        "required": True,
+        "description": "v1,base64(HMAC-SHA256(secret, id.timestamp.body)); space-separated for several.",
+        "schema": {"type": "string"},
+    },
+]
+
+
+def outbound_webhook(event_type: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": f"{event_type}, sent to the integration's URL",
+            "description": "Signed with the Standard Webhooks scheme (webhook-id is the event's idempotency key); "
+            "answer 2xx to acknowledge, anything else is retried with backoff.",
+            "requestBody": {"content": {JSON: {"schema": ref("OutboundEvent")}}},
+            "responses": {"200": {"description": "Acknowledged."}},
+        }
+    }
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    comments_path = "/api/v1/sites/{site}/comments"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Comment moderation service",
+            "version": "1",
+            "description": "Public API for websites, the signed inbound webhook for integrators, "
+            "and the outbound event webhooks.",
+        },
+        "paths": {
+            comments_path: {
+                "get": {
+                    "summary": "Approved comments of a thread (public fields only)",
+                    "parameters": [
+                        SITE,
+                        THREAD,
+                        LANG,
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
+                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": ok(
+                            "The page of comments.",
+                            "CommentList",
+                            {"ETag": {"schema": {"type": "string"}}},
+                        ),
+                        "304": {"description": "Unchanged since the ETag given."},
+                        **COMMON_ERRORS,
+                    },
+                },
+                "post": {
+                    "summary": "Submit a comment (JSON; CORS for the site's origins only)",
+                    "parameters": [SITE, THREAD, LANG, ORIGIN],
+                    "requestBody": {
+                        "required": True,
+                        "content": {JSON: {"schema": ref("CommentSubmission")}},
+                    },
+                    "responses": {
+                        "201": ok(
+                            "Published at once (open policy or trusted author).", "SubmissionAnswer"
+                        ),
+                        "202": ok("Accepted, awaiting moderation.", "SubmissionAnswer"),
+                        "403": problem("Origin not allowed, or the form token was refused."),
+                        "409": problem("Refused as a duplicate."),
+                        "415": problem("Not sent as application/json."),
+                        "422": problem("Invalid fields (a message per field in errors)."),
+                        **COMMON_ERRORS,
+                    },
+                },
+                "options": {
+                    "summary": "CORS preflight",
+                    "parameters": [SITE, ORIGIN],
+                    "responses": {
+                        "204": {"description": "Allowed."},
+                        "403": problem("Origin not allowed."),
+                        **COMMON_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/sites/{site}/counts": {
+                "get": {
+                    "summary": "Approved-comment counts for several threads",
+                    "parameters": [
+                        SITE,
+                        LANG,
+                        {
+                            "name": "thread",
+                            "in": "query",
+                            "required": True,
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "maxItems": 100,
+                                "items": {"type": "string", "maxLength": 255},
+                            },
+                        },
+                    ],
+                    "responses": {"200": ok("Counts by thread key.", "Counts"), **COMMON_ERRORS},
+                },
+            },
+            "/api/v1/sites/{site}/form-token": {
+                "get": {
+                    "summary": "A single-use form token for a custom comment form",
+                    "parameters": [SITE, THREAD, LANG],
+                    "responses": {"200": ok("A fresh token.", "FormToken"), **COMMON_ERRORS},
+                },
+            },
+            "/api/v1/hooks/{integration}": {
+                "post": {
+                    "summary": "Inbound Standard Webhooks endpoint for integrators",
+                    "description": "Replaying a webhook-id answers exactly as the first time and changes nothing.",
+                    "parameters": [
+                        {
+                            "name": "integration",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "maxLength": 64},
+                        },
+                        *SIGNATURE_HEADERS,
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {JSON: {"schema": ref("InboundEvent")}},
+                    },
+                    "responses": {
+                        "200": ok("Done.", "InboundAnswer"),
+                        "201": ok("Created.", "InboundAnswer"),
+                        "202": ok("Comment accepted (see status).", "InboundAnswer"),
+                        "401": problem("Missing or invalid signature."),
+                        "403": problem("Missing scope, or another site."),
+                        "409": problem("Invalid status transition, or a duplicate comment."),
+                        "422": problem("Invalid fields."),
+                        **COMMON_ERRORS,
+                        "404": problem("Unknown integration or comment."),
+                    },
+                },
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness and database reachability",
+                    "responses": {
+                        "200": ok("Healthy.", "Health"),
+                        "503": ok("Database unreachable.", "Health"),
+                    },
+                },
+            },
+        },
+        "webhooks": {event: outbound_webhook(event) for event in OUTBOUND_TYPES},
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    """The document, cacheable."""
+    response = jsonify(document())
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,112 @@
+"""``moderation integrations ...``: credentials and subscriptions for integrators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from moderation.cli import one_line_errors
+from moderation.services import integrations
+from moderation.services.events import EVENT_TYPES, SYSTEM
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Options may repeat or hold comma-separated lists."""
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+@click.group("integrations", cls=AppGroup)
+def integrations_group() -> None:
+    """Manage integrations (signed webhooks in and out)."""
+
+
+@integrations_group.command("create")
+@click.argument("name")
+@click.option("--site", "site_slug", required=True, help="The site the integration acts on.")
+@click.option(
+    "--events",
+    multiple=True,
+    help=f"Outbound events to receive (repeat or comma-separate): {', '.join(EVENT_TYPES)}.",
+)
+@click.option("--url", default="", help="Where outbound events are POSTed.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="What it may do inbound: submit, moderate, threads (default: all).",
+)
+@click.option(
+    "--allow-email", is_flag=True, help="Include commenters' emails in outbound payloads."
+)
+@one_line_errors
+def create_command(
+    name: str,
+    site_slug: str,
+    events: tuple[str, ...],
+    url: str,
+    scopes: tuple[str, ...],
+    allow_email: bool,
+) -> None:
+    """Create an integration; prints its id and its secret (shown only this once)."""
+    integration, secret = integrations.create_integration(
+        name,
+        site_slug,
+        integrations.IntegrationSettings(
+            events=_split(events),
+            target_url=url,
+            scopes=_split(scopes) or integrations.SCOPES,
+            allow_email=allow_email,
+        ),
+        bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]),
+        SYSTEM,
+    )
+    click.echo(f"id: {integration.public_id}")
+    click.echo(f"secret: {secret}")
+    click.echo(f"endpoint: /api/v1/hooks/{integration.public_id}")
+    click.echo("The secret is shown only this once; store it with the integration.")
+
+
+@integrations_group.command("list")
+@one_line_errors
+def list_command() -> None:
+    """List integrations with their site, scopes, events and target."""
+    found = integrations.list_integrations()
+    if not found:
+        click.echo("No integrations yet: add one with 'moderation integrations create'.")
+    for integration in found:
+        click.echo(
+            "\t".join(
+                [
+                    integration.public_id,
+                    integration.name,
+                    integration.site.slug,
+                    ",".join(integration.scopes) or "-",
+                    ",".join(integration.events) or "-",
+                    integration.target_url or "-",
+                ]
+            )
+        )
+
+
+@integrations_group.command("rotate")
+@click.argument("integration_id")
+@click.option(
+    "--grace-hours",
+    type=click.FloatRange(0, 24 * 30),
+    default=None,
+    help="How long the old secret stays valid (default: WEBHOOK_SECRET_GRACE_HOURS).",
+)
+@one_line_errors
+def rotate_command(integration_id: str, grace_hours: float | None) -> None:
+    """Issue a new secret; the old one keeps working for a grace period."""
+    hours = (
+        grace_hours
+        if grace_hours is not None
+        else float(current_app.config["WEBHOOK_SECRET_GRACE_HOURS"])
+    )
+    secret = integrations.rotate_secret(integration_id, timedelta(hours=hours), SYSTEM)
+    click.echo(f"secret: {secret}")
+    click.echo(f"The previous secret stays valid for {hours:g} hour(s).")

@@ -1,0 +1,275 @@
+"""Integrations: credentials, scopes, subscriptions, secret rotation and signatures."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import secrets
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
+from moderation.extensions import db
+from moderation.models import Integration, utcnow
+from moderation.services.events import EVENT_TYPES, Actor, audit
+from moderation.services.sites import get_site
+
+SCOPES = ("submit", "moderate", "threads")
+
+
+class SignatureRefused(DomainError):
+    """The request is not signed by this integration (401)."""
+
+
+class ScopeRefused(DomainError):
+    """The integration may not do this, or not on this site (403)."""
+
+
+@dataclass(frozen=True)
+class IntegrationSettings:
+    """What an integration subscribes to and may do."""
+
+    events: tuple[str, ...] = ()
+    target_url: str = ""
+    scopes: tuple[str, ...] = SCOPES
+    allow_email: bool = False
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def actor_of(integration: Integration) -> Actor:
+    """An integration as the actor of audit events."""
+    return Actor("integration", integration.public_id, integration.name)
+
+
+def check_target_url(url: str, allow_private: bool) -> str:
+    """An http(s) URL whose host is public, unless private targets are allowed."""
+    text = url.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(N_("The webhook URL must be an http:// or https:// address."))
+    if parts.username or parts.password:
+        raise InvalidInput(N_("The webhook URL must not carry credentials."))
+    if not allow_private and resolves_to_private(parts.hostname):
+        raise InvalidInput(
+            N_(
+                "The webhook URL %(url)s points to a private or loopback address; "
+                "set MODERATION_WEBHOOK_ALLOW_PRIVATE_TARGETS to allow it."
+            ),
+            url=text,
+        )
+    return text
+
+
+def resolves_to_private(hostname: str) -> bool:
+    """Whether the host is, or resolves to, a private, loopback or link-local address.
+
+    A name that does not resolve right now is not refused here; the delivery worker
+    checks again before every send.
+    """
+    try:
+        return not ipaddress.ip_address(hostname.strip("[]")).is_global
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return False
+    addresses = {str(info[4][0]).split("%")[0] for info in infos}
+    return any(not ipaddress.ip_address(address).is_global for address in addresses)
+
+
+def _clean_settings(settings: IntegrationSettings, allow_private: bool) -> IntegrationSettings:
+    unknown_events = set(settings.events) - set(EVENT_TYPES)
+    if unknown_events:
+        raise InvalidInput(
+            N_("Unknown event %(events)s: choose from %(known)s."),
+            events=", ".join(sorted(unknown_events)),
+            known=", ".join(EVENT_TYPES),
+        )
+    unknown_scopes = set(settings.scopes) - set(SCOPES)
+    if unknown_scopes:
+        raise InvalidInput(
+            N_("Unknown scope %(scopes)s: choose from %(known)s."),
+            scopes=", ".join(sorted(unknown_scopes)),
+            known=", ".join(SCOPES),
+        )
+    target = check_target_url(settings.target_url, allow_private)
+    if settings.events and not target:
+        raise InvalidInput(N_("Events need a webhook URL to be sent to."))
+    return IntegrationSettings(
+        events=tuple(dict.fromkeys(settings.events)),
+        target_url=target,
+        scopes=tuple(dict.fromkeys(settings.scopes)),
+        allow_email=settings.allow_email,
+    )
+
+
+def create_integration(
+    name: str, site_slug: str, settings: IntegrationSettings, allow_private: bool, actor: Actor
+) -> tuple[Integration, str]:
+    """Create an integration; returns it and its secret (shown once)."""
+    if not name.strip():
+        raise InvalidInput(N_("An integration needs a name."))
+    site = get_site(site_slug)
+    clean = _clean_settings(settings, allow_private)
+    secret = new_secret()
+    integration = Integration(
+        public_id=f"int_{secrets.token_hex(8)}",
+        name=name.strip()[:200],
+        site_id=site.id,
+        secret=secret,
+        scopes=list(clean.scopes),
+        events=list(clean.events),
+        target_url=clean.target_url,
+        allow_email=clean.allow_email,
+    )
+    integration.site = site
+    db.session.add(integration)
+    audit(
+        actor, "integration.create", site_id=site.id, reason=f"integration {integration.public_id}"
+    )
+    db.session.commit()
+    return integration, secret
+
+
+def update_integration(
+    public_id: str, settings: IntegrationSettings, allow_private: bool, actor: Actor
+) -> Integration:
+    """Change what an integration subscribes to and may do."""
+    integration = get_integration(public_id)
+    clean = _clean_settings(settings, allow_private)
+    integration.events = list(clean.events)
+    integration.target_url = clean.target_url
+    integration.scopes = list(clean.scopes)
+    integration.allow_email = clean.allow_email
+    audit(
+        actor, "integration.update", site_id=integration.site_id, reason=f"integration {public_id}"
+    )
+    db.session.commit()
+    return integration
+
+
+def get_integration(public_id: str) -> Integration:
+    """The integration, or :class:`NotFound`."""
+    integration = db.session.execute(
+        select(Integration).where(Integration.public_id == public_id)
+    ).scalar_one_or_none()
+    if integration is None or not integration.is_active:
+        raise NotFound(N_("Unknown integration %(id)r."), id=public_id)
+    return integration
+
+
+def list_integrations() -> list[Integration]:
+    """Every active integration, newest first."""
+    return list(
+        db.session.execute(
+            select(Integration)
+            .where(Integration.is_active.is_(True))
+            .order_by(Integration.id.desc())
+        ).scalars()
+    )
+
+
+def rotate_secret(
+    public_id: str, grace: timedelta, actor: Actor, now: datetime | None = None
+) -> str:
+    """A new secret; the old one stays valid for ``grace`` so senders can switch over."""
+    integration = get_integration(public_id)
+    moment = now or utcnow()
+    secret = new_secret()
+    integration.previous_secret = integration.secret
+    integration.previous_secret_expires_at = moment + grace
+    integration.secret = secret
+    audit(
+        actor, "integration.rotate", site_id=integration.site_id, reason=f"integration {public_id}"
+    )
+    db.session.commit()
+    return secret
+
+
+def valid_secrets(integration: Integration, now: datetime) -> list[str]:
+    """The current secret, and the previous one while its grace period lasts."""
+    found = [integration.secret]
+    if (
+        integration.previous_secret
+        and integration.previous_secret_expires_at is not None
+        and integration.previous_secret_expires_at > now
+    ):
+        found.append(integration.previous_secret)
+    return found
+
+
+def verify_signature(
+    integration: Integration, body: bytes, headers: Mapping[str, str], now: datetime
+) -> None:
+    """Check the Standard Webhooks signature over the raw body; raise :class:`SignatureRefused`."""
+    wanted = {
+        name: headers.get(name, "")
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    }
+    missing = [name for name, value in wanted.items() if not value]
+    if missing:
+        raise SignatureRefused(
+            N_("Missing signature header(s): %(names)s."), names=", ".join(missing)
+        )
+    last_error = "No matching signature found"
+    for secret in valid_secrets(integration, now):
+        try:
+            Webhook(secret).verify(body, wanted, json_parse=False)
+            return
+        except WebhookVerificationError as error:
+            last_error = str(error)
+            if "timestamp" in last_error.lower() or "Invalid Signature Headers" in last_error:
+                break
+        except (ValueError, UnicodeDecodeError):
+            last_error = "Malformed webhook-signature header"
+            break
+    raise SignatureRefused(
+        N_(
+            "The signature does not verify (%(reason)s). Sign 'id.timestamp.body' with HMAC-SHA256 "
+            "and the integration's whsec_ secret; timestamps may be 5 minutes off at most."
+        ),
+        reason=last_error,
+    )
+
+
+def sign(secret: str, message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
+    """Standard Webhooks headers for an outbound message."""
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, timestamp, body),
+    }
+
+
+def require_scope(integration: Integration, scope: str) -> None:
+    """Refuse (403) an integration without ``scope``."""
+    if scope not in integration.scopes:
+        raise ScopeRefused(
+            N_("This integration lacks the %(scope)r scope (it has: %(scopes)s)."),
+            scope=scope,
+            scopes=", ".join(integration.scopes) or "none",
+        )
+
+
+def require_site(integration: Integration, site_slug: object) -> None:
+    """Refuse (403) acting on a site other than the integration's own."""
+    if site_slug != integration.site.slug:
+        raise ScopeRefused(
+            N_("This integration acts on site %(own)r only, not %(site)r."),
+            own=integration.site.slug,
+            site=str(site_slug),
+        )

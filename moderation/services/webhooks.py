@@ -1,0 +1,248 @@
+"""Outbound webhooks: deliver the outbox, signed, with retries, backoff and a dead state.
+
+Several workers may share the outbox: a delivery is claimed with a lease (a conditional
+update that only one worker can win; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL keeps them
+from queueing on each other). A worker killed mid-send loses nothing: the lease runs out
+and another worker sends the delivery again (receivers de-duplicate on ``webhook-id``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import and_, or_, select, update
+
+from moderation.domain.errors import N_, NotFound
+from moderation.extensions import db
+from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery, utcnow
+from moderation.services.integrations import resolves_to_private, sign
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "moderation-webhooks/1"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the worker sends: timeouts, attempts, backoff, lease and private targets."""
+
+    timeout: float = 10.0
+    max_attempts: int = 8
+    backoff_base: float = 30.0
+    backoff_cap: float = 6 * 3600.0
+    lease_seconds: float = 60.0
+    allow_private_targets: bool = False
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """The outcome of one HTTP attempt."""
+
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        """2xx is a delivery; anything else is retried."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead anywhere (a private address too): treat it as a failure."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def backoff_seconds(
+    attempts: int, settings: DeliverySettings, rng: Callable[[], float] = random.random
+) -> float:
+    """Exponential backoff with jitter: base * 2^(n-1), capped, then between half and all of it."""
+    ceiling = min(settings.backoff_cap, settings.backoff_base * 2.0 ** max(0, attempts - 1))
+    return float(ceiling * (0.5 + rng() / 2))
+
+
+def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> list[int]:
+    """Claim up to ``limit`` due deliveries for this worker; returns their ids."""
+    due = and_(
+        OutboxDelivery.state == DeliveryState.PENDING,
+        OutboxDelivery.next_attempt_at <= now,
+        or_(OutboxDelivery.locked_until.is_(None), OutboxDelivery.locked_until < now),
+    )
+    query = (
+        select(OutboxDelivery.id)
+        .where(due)
+        .order_by(OutboxDelivery.next_attempt_at, OutboxDelivery.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = list(db.session.execute(query).scalars())
+    lease = now + timedelta(seconds=settings.lease_seconds)
+    claimed = []
+    for delivery_id in candidates:
+        result = db.session.execute(
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id == delivery_id, due)
+            .values(locked_until=lease)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(delivery_id)
+    db.session.commit()
+    return claimed
+
+
+def send(
+    url: str, headers: dict[str, str], body: bytes, settings: DeliverySettings
+) -> AttemptResult:
+    """POST once; never raises for network trouble, the result says what happened."""
+    started = time.monotonic()
+    hostname = urlsplit(url).hostname or ""
+    if not settings.allow_private_targets and resolves_to_private(hostname):
+        return AttemptResult(None, f"refused: {hostname} is a private or loopback address", 0)
+    if urlsplit(url).scheme not in ("http", "https"):
+        return AttemptResult(None, "refused: only http and https targets are sent to", 0)
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked just above
+        url,
+        data=body,
+        method="POST",
+        headers={
+            **headers,
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        },
+    )
+    try:
+        with _OPENER.open(request, timeout=settings.timeout) as response:
+            response.read(65536)
+            status: int | None = response.status
+            error = ""
+    except urllib.error.HTTPError as failure:
+        status, error = failure.code, f"HTTP {failure.code}"
+        failure.close()
+    except (urllib.error.URLError, OSError, ValueError) as failure:
+        reason = getattr(failure, "reason", failure)
+        status, error = None, f"{type(failure).__name__}: {reason}"[:1000]
+    return AttemptResult(status, error, int((time.monotonic() - started) * 1000))
+
+
+def deliver_one(
+    delivery_id: int, settings: DeliverySettings, sender: Callable[..., AttemptResult] = send
+) -> AttemptResult | None:
+    """Send one claimed delivery and record the attempt; ``None`` if it is no longer ours."""
+    delivery = db.session.get(OutboxDelivery, delivery_id)
+    if delivery is None or delivery.state is not DeliveryState.PENDING:
+        return None
+    integration = delivery.integration
+    now = utcnow()
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    headers = sign(integration.secret, delivery.message_id, now, body)
+    target = integration.target_url
+    db.session.commit()  # no transaction stays open while we wait on the network
+    if not target or not integration.is_active:
+        result = AttemptResult(None, "the integration has no webhook URL any more", 0)
+    else:
+        result = sender(target, headers, body.encode(), settings)
+    _record(delivery_id, result, settings)
+    return result
+
+
+def _record(delivery_id: int, result: AttemptResult, settings: DeliverySettings) -> None:
+    """Store the attempt and move the delivery on: delivered, retried later, or dead."""
+    delivery = db.session.get(OutboxDelivery, delivery_id)
+    if delivery is None:
+        return
+    now = utcnow()
+    db.session.add(
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            attempted_at=now,
+            status_code=result.status_code,
+            error=result.error[:1000],
+            duration_ms=result.duration_ms,
+        )
+    )
+    delivery.attempts += 1
+    delivery.locked_until = None
+    if result.delivered:
+        delivery.state = DeliveryState.DELIVERED
+        delivery.delivered_at = now
+        delivery.last_error = ""
+    else:
+        delivery.last_error = (result.error or f"HTTP {result.status_code}")[:1000]
+        if delivery.attempts >= settings.max_attempts:
+            delivery.state = DeliveryState.DEAD
+            log.warning(
+                "webhook %s to %s is dead after %d attempts: %s",
+                delivery.message_id,
+                delivery.integration.target_url,
+                delivery.attempts,
+                delivery.last_error,
+            )
+        else:
+            delivery.next_attempt_at = now + timedelta(
+                seconds=backoff_seconds(delivery.attempts, settings)
+            )
+    db.session.commit()
+
+
+def deliver_due(
+    settings: DeliverySettings, sender: Callable[..., AttemptResult] = send, limit: int = 20
+) -> int:
+    """Claim and send what is due now; returns how many attempts were made."""
+    attempts = 0
+    for delivery_id in claim_due(utcnow(), settings, limit):
+        if deliver_one(delivery_id, settings, sender) is not None:
+            attempts += 1
+    return attempts
+
+
+def redeliver(delivery_id: int, integration_id: int | None = None) -> OutboxDelivery:
+    """Queue a delivery again, now, whatever state it ended in (by hand, from the dashboard or CLI)."""
+    delivery = db.session.get(OutboxDelivery, delivery_id)
+    if delivery is None or (
+        integration_id is not None and delivery.integration_id != integration_id
+    ):
+        raise NotFound(N_("Delivery %(id)s does not exist."), id=delivery_id)
+    delivery.state = DeliveryState.PENDING
+    delivery.next_attempt_at = utcnow()
+    delivery.locked_until = None
+    delivery.attempts = 0
+    db.session.commit()
+    return delivery
+
+
+def deliveries_of(integration_id: int, limit: int = 50) -> list[OutboxDelivery]:
+    """The latest deliveries of an integration, for the delivery log."""
+    return list(
+        db.session.execute(
+            select(OutboxDelivery)
+            .where(OutboxDelivery.integration_id == integration_id)
+            .order_by(OutboxDelivery.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def attempts_of(delivery_id: int) -> list[DeliveryAttempt]:
+    """Every attempt of a delivery, oldest first."""
+    return list(
+        db.session.execute(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == delivery_id)
+            .order_by(DeliveryAttempt.id)
+        ).scalars()
+    )

@@ -1,0 +1,620 @@
+"""The embeddable widget in a real browser (Debian's Chromium through Playwright).
+
+A host page on one origin (``http://127.0.0.1:A``, a tiny ``http.server``) embeds the widget
+served by a real ``moderation serve`` process reached as ``http://localhost:B``: two different
+sites to the browser, so this is a genuine cross-site embed with the browser's own rules
+(CSP ``frame-ancestors``, ``postMessage`` origins, partitioned storage) applied.
+
+Set ``SCREENSHOT_DIR`` to also save the README's screenshots of the widget (English and
+Indonesian).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Frame,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
+
+from moderation import create_app
+from tests.conftest import (
+    SERVER_DATABASE_URL,
+    reset_server_database,
+    truncate_all,
+    uses_server_database,
+)
+from tests.helpers import approve
+from tests.servers import ServerProcess, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: Playwright launches Chromium with these features disabled; the same list without
+#: ``ThirdPartyStoragePartitioning`` (Playwright turns it off, Chrome ships with it on) gives
+#: the storage visitors' browsers have: a cross-site frame gets its own partitioned
+#: ``localStorage`` instead of none. The last ``--disable-features`` switch wins.
+STOCK_STORAGE_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-features="
+    + ",".join(
+        [
+            "AvoidUnnecessaryBeforeUnloadCheckSync",
+            "DestroyProfileOnBrowserClose",
+            "HttpsUpgrades",
+            "HttpsFirstBalancedModeAutoEnable",
+            "LensOverlay",
+            "MediaRouter",
+            "PaintHolding",
+            "AvoidCorsURLLoaderRestartOnRedirect",
+            "OptimizationHints",
+            "NetworkTimeServiceQuerying",
+            "AimEnabled",
+            "PreconnectToSearch",
+        ]
+    ),
+]
+TIMEOUT_MS = 15_000
+#: A person takes a moment to write; the spam rule holds forms sent faster than 3 s.
+FILL_SECONDS = 3.5
+SITE = "blog"
+FRAME = "#comments iframe"
+
+EMAIL_ERROR = "Please enter a valid email address."
+AWAITING = "Your comment is awaiting moderation."
+REMEMBER = "Save my name, email, and website in this browser for the next time I comment."
+
+#: The host page reaching into the widget's storage: the browser must refuse.
+READ_FRAME_STORAGE = """() => {
+    try {
+        return document.querySelector('#comments iframe').contentWindow.localStorage.length;
+    } catch (error) {
+        return error.name;
+    }
+}"""
+
+HOST_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{title}</title>
+<style>body {{ font-family: sans-serif; margin: 0 auto; max-width: 680px; padding: 16px; }}</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>A blog post on the host site, with the comment widget below.</p>
+<div id="comments" data-site="{site}" data-thread="{thread}"{lang}></div>
+<script src="{service}/embed.js" async></script>
+</body>
+</html>
+"""
+
+
+# --- the host site ---------------------------------------------------------------------
+
+
+class HostPageHandler(BaseHTTPRequestHandler):
+    """Serves a blog post embedding the widget: ``/?thread=KEY[&lang=id]``."""
+
+    service_url = ""
+
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)
+        thread = query.get("thread", ["post-1"])[0]
+        lang = query.get("lang", [""])[0]
+        body = HOST_PAGE.format(
+            title=html.escape(f"Post {thread}"),
+            site=SITE,
+            thread=html.escape(thread),
+            lang=f' data-lang="{html.escape(lang)}"' if lang else "",
+            service=self.service_url,
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test output is for failures."""
+
+
+@dataclass
+class HostSite:
+    """A host site on ``http://127.0.0.1:PORT`` serving :class:`HostPageHandler` pages."""
+
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def page(self, thread: str, **params: str) -> str:
+        return f"{self.origin}/?{urlencode({'thread': thread, **params})}"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("widget-browser")
+
+
+@pytest.fixture(scope="module")
+def database_url(workdir: Path) -> Iterator[str]:
+    """Where the server keeps its data: SQLite in the instance folder, or on a PostgreSQL
+    run a database of this module's own on that server (others' runs may be emptying the
+    shared one meanwhile), dropped afterwards. A role that may not create databases gets
+    the shared database, emptied first and left migrated and empty."""
+    if not uses_server_database():
+        yield f"sqlite:///{workdir / 'instance' / 'moderation.db'}"
+        return
+    shared = make_url(SERVER_DATABASE_URL)
+    name = f"{shared.database}_widget_browser_{os.getpid()}"
+    admin = create_engine(shared, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created = True
+    except DBAPIError:
+        created = False
+    if not created:
+        admin.dispose()
+        reset_server_database(SERVER_DATABASE_URL)
+        yield SERVER_DATABASE_URL
+        return
+    try:
+        yield shared.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def serve_env(workdir: Path, database_url: str) -> dict[str, str]:
+    """A private instance folder and database, and room for many posts from 127.0.0.1."""
+    return {
+        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "MODERATION_LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+    }
+
+
+@pytest.fixture(scope="module")
+def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
+    """``moderation serve`` as a real process; its URL as the browser reaches it
+    (``localhost``, a different site from the hosts' ``127.0.0.1``)."""
+    server: ServerProcess = start_server(workdir, serve_env)
+    try:
+        yield f"http://localhost:{server.port}"
+    finally:
+        server.stop()
+
+
+def start_host(service_url: str) -> HostSite:
+    handler = type("Handler", (HostPageHandler,), {"service_url": service_url})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="host-site", daemon=True)
+    thread.start()
+    return HostSite(server, thread)
+
+
+def stop_host(host: HostSite) -> None:
+    host.server.shutdown()
+    host.server.server_close()
+    host.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def host(service: str) -> Iterator[HostSite]:
+    """The blog: the site's one allowed origin."""
+    site = start_host(service)
+    try:
+        yield site
+    finally:
+        stop_host(site)
+
+
+@pytest.fixture(scope="module")
+def stranger(service: str) -> Iterator[HostSite]:
+    """Another origin, never registered, copying the same embed code."""
+    site = start_host(service)
+    try:
+        yield site
+    finally:
+        stop_host(site)
+
+
+def cli(workdir: Path, env: dict[str, str], *args: str) -> str:
+    """``python -m moderation ARGS`` as the operator runs it, on the server's database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        cwd=workdir,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def site(workdir: Path, serve_env: dict[str, str], service: str, host: HostSite) -> str:
+    """The blog registered with its origin (premoderated), flood interval off."""
+    cli(workdir, serve_env, "sites", "create", SITE, "--name", "Blog", "--origin", host.origin)
+    cli(workdir, serve_env, "sites", "update", SITE, "--flood-seconds", "0")
+    return SITE
+
+
+@pytest.fixture(scope="module")
+def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flask]:
+    """The application in this process, on the server's database and instance folder (so
+    the same secret key): for moderating through the service layer."""
+    app = create_app({"DATABASE_URL": database_url}, instance_path=str(workdir / "instance"))
+    yield app
+    from moderation.extensions import db
+
+    if database_url == SERVER_DATABASE_URL:
+        # the shared database: left migrated and empty, as the other tests expect it
+        truncate_all(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (scripts/test.sh does)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium as Playwright configures it: third-party frames get no storage at all."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def stock_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium with Chrome's own storage rules: partitioned storage in third-party frames."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+def page_maker(browser: Browser) -> Iterator[Any]:
+    """``new_page(**context_options)``: a page in a fresh browser context (a new visitor),
+    all closed afterwards."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> Page:
+        context = browser.new_context(viewport={"width": 720, "height": 900}, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Any]:
+    yield from page_maker(browser)
+
+
+@pytest.fixture
+def new_stock_page(stock_browser: Browser) -> Iterator[Any]:
+    yield from page_maker(stock_browser)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def widget_frame(page: Page) -> Frame:
+    """The widget's frame once its form is there, after the iframe sized itself."""
+    page.wait_for_function(
+        """() => {
+            const frame = document.querySelector('#comments iframe');
+            return frame && frame.style.height !== '' && frame.style.minHeight === '0px';
+        }""",
+        timeout=TIMEOUT_MS,
+    )
+    handle = page.locator(FRAME).element_handle()
+    frame = handle.content_frame()
+    assert frame is not None
+    frame.wait_for_selector("#commentform", timeout=TIMEOUT_MS)
+    return frame
+
+
+def assert_sized_to_content(page: Page, frame: Frame) -> int:
+    """The iframe's height, set from the widget's postMessage, is its content's height."""
+    content = 0
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        content = frame.evaluate(
+            "() => Math.ceil(document.documentElement.getBoundingClientRect().height)"
+        )
+        styled = page.locator(FRAME).evaluate("frame => frame.style.height")
+        if styled == f"{max(100, content)}px":
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"iframe height {styled!r} never matched its content ({content}px)")
+    assert content > 300, "the widget with its form is taller than the 300px minimum"
+    box = page.locator(FRAME).bounding_box()
+    assert box is not None and abs(box["height"] - content) <= 1
+    return content
+
+
+def wait_for_fill_time(since: float) -> None:
+    """Let the realistic time to write a comment pass, counted from the form's load."""
+    remaining = since + FILL_SECONDS - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode())
+
+
+def stored(app: Flask, text: str) -> Any:
+    """The one comment whose text is ``text`` (as the database holds it)."""
+    from sqlalchemy import select
+
+    from moderation.extensions import db
+    from moderation.models import Comment
+
+    with app.app_context():
+        comments = db.session.execute(select(Comment).where(Comment.text == text)).scalars()
+        found = list(comments)
+        db.session.expunge_all()
+        db.session.remove()
+    assert len(found) == 1, found
+    return found[0]
+
+
+def save_screenshots(new_page: Any, host: HostSite, thread: str) -> None:
+    """The README's pictures: the widget with an approved comment, English and Indonesian."""
+    directory = os.environ.get("SCREENSHOT_DIR")
+    if not directory:
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for lang, title, name in (
+        ("en", "Leave a Reply", "widget-en.png"),
+        ("id", "Tinggalkan Balasan", "widget-id.png"),
+    ):
+        page = new_page(locale="en-US")
+        page.goto(host.page(thread, lang=lang))
+        frame = widget_frame(page)
+        expect(page.frame_locator(FRAME).locator("#reply-title")).to_have_text(title)
+        assert_sized_to_content(page, frame)
+        page.locator("#comments").screenshot(path=str(Path(directory) / name))
+
+
+# --- the tests -------------------------------------------------------------------------
+
+
+def test_embedded_widget_across_sites(
+    site: str,
+    host: HostSite,
+    stranger: HostSite,
+    service: str,
+    service_app: Flask,
+    new_page: Any,
+) -> None:
+    thread = "post-1"
+    text = "Cross-site comments work in a real browser."
+    email = "ann.visitor@example.org"
+
+    # 1-2. the blog embeds the widget from the other origin; the frame sizes itself
+    page = new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(host.page(thread))
+    frame = widget_frame(page)
+    loaded = time.monotonic()
+    assert frame.url.startswith(f"{service}/w/{site}?")
+    assert parse_qs(urlsplit(frame.url).query)["origin"] == [host.origin]
+    assert_sized_to_content(page, frame)
+    assert page.locator(FRAME).evaluate("frame => frame.style.minHeight") == "0px"
+    widget = page.frame_locator(FRAME)
+    expect(widget.locator("#reply-title")).to_have_text("Leave a Reply")
+    expect(widget.get_by_text("No comments yet. Be the first to reply!")).to_be_visible()
+
+    # 3. an invalid email: the inline error, every other input kept
+    widget.get_by_role("textbox", name="Comment", exact=True).fill(text)
+    widget.get_by_role("textbox", name="Name", exact=True).fill("Ann Visitor")
+    widget.get_by_role("textbox", name="Email", exact=True).fill("ann.visitor-at-example.org")
+    widget.get_by_role("textbox", name="Website", exact=True).fill("https://ann.example")
+    # Playwright's Chromium gives cross-site frames no storage: nothing could be
+    # remembered, so the widget does not offer to (see the storage test below)
+    expect(widget.locator(".comment-form-cookies-consent")).to_be_hidden()
+    widget.get_by_role("button", name="Post Comment").click()
+    expect(widget.locator("#email-error")).to_have_text(EMAIL_ERROR)
+    expect(widget.locator("#email")).to_have_attribute("aria-invalid", "true")
+    expect(widget.locator("#email")).to_have_attribute(
+        "aria-describedby", "email-error email-notes"
+    )
+    expect(widget.locator("#email")).to_be_focused()
+    expect(widget.locator("#comment")).to_have_value(text)
+    expect(widget.locator("#author")).to_have_value("Ann Visitor")
+    expect(widget.locator("#email")).to_have_value("ann.visitor-at-example.org")
+    expect(widget.locator("#url")).to_have_value("https://ann.example")
+
+    # ... fixed and posted: the author alone sees the pending preview
+    widget.get_by_role("textbox", name="Email", exact=True).fill(email)
+    wait_for_fill_time(loaded)
+    widget.get_by_role("button", name="Post Comment").click()
+    preview = widget.locator(".comment-preview")
+    expect(preview.locator(".comment-awaiting-moderation")).to_have_text(AWAITING)
+    expect(preview.locator(".comment-content")).to_have_text(text)
+    expect(preview.locator(".fn")).to_have_text("Ann Visitor")
+    assert "unapproved=" in frame.url
+    assert_sized_to_content(page, frame)
+
+    comment = stored(service_app, text)
+    assert comment.status.value == "pending", (comment.status, comment.held_reason)
+    assert comment.email == email
+
+    other = new_page()
+    other.goto(host.page(thread))
+    widget_frame(other)
+    expect(other.frame_locator(FRAME).get_by_text("No comments yet.")).to_be_visible()
+    expect(other.frame_locator(FRAME).get_by_text(text)).to_have_count(0)
+
+    # 4. approved through the service layer: the comment is there for everyone
+    approve(service_app, comment.id)
+    page.reload()
+    frame = widget_frame(page)
+    entry = page.frame_locator(FRAME).locator(f"#comment-{comment.id}")
+    expect(entry.locator(".comment-content")).to_have_text(text)
+    expect(page.frame_locator(FRAME).locator(".comment-awaiting-moderation")).to_have_count(0)
+    # Playwright's Chromium denies this third-party frame any storage (reading
+    # localStorage throws): the widget must not break on it
+    assert errors == []
+
+    visitor = new_page()
+    visitor.goto(host.page(thread))
+    visitor_frame = widget_frame(visitor)
+    assert_sized_to_content(visitor, visitor_frame)
+    seen = visitor.frame_locator(FRAME)
+    expect(seen.locator(".comments-title")).to_have_text("1 comment")
+    expect(seen.locator(f"#comment-{comment.id} .comment-content")).to_have_text(text)
+    expect(seen.locator(f"#comment-{comment.id} .fn a")).to_have_attribute(
+        "href", "https://ann.example"
+    )
+    expect(seen.locator("#author")).to_have_value("")
+    expect(seen.locator("#email")).to_have_value("")
+    for rendered in (visitor_frame.content(), frame.content(), fetch(visitor_frame.url)):
+        assert email not in rendered
+        assert "ann.visitor@" not in rendered
+
+    # 5. a page on an origin the site does not allow gets no widget
+    blocked = new_page()
+    refused: list[str] = []
+    blocked.on("console", lambda message: refused.append(message.text))
+    blocked.goto(stranger.page(thread))
+    handle = blocked.locator(FRAME).element_handle()
+    deadline = time.monotonic() + 5
+    stranger_frame = handle.content_frame()
+    while time.monotonic() < deadline:
+        stranger_frame = handle.content_frame()
+        if stranger_frame is not None and stranger_frame.url.startswith("chrome-error://"):
+            break
+        time.sleep(0.1)
+    assert stranger_frame is not None
+    assert stranger_frame.url.startswith("chrome-error://"), stranger_frame.url
+    assert stranger_frame.locator("#commentform").count() == 0
+    assert "Leave a Reply" not in stranger_frame.content()
+    assert blocked.locator(FRAME).evaluate("frame => frame.style.height") == ""
+    assert any("frame-ancestors" in line for line in refused), refused
+
+    save_screenshots(new_page, host, thread)
+
+
+def test_widget_page_without_javascript(site: str, service: str, new_page: Any) -> None:
+    page = new_page(java_script_enabled=False)
+    text = "Posted with JavaScript turned off."
+    url = f"{service}/w/{site}?thread=no-js"
+    page.goto(url)
+    loaded = time.monotonic()
+    expect(page.locator("#reply-title")).to_have_text("Leave a Reply")
+
+    # a validation round-trip: the server's inline error, the input kept
+    page.get_by_role("textbox", name="Comment", exact=True).fill(text)
+    page.get_by_role("textbox", name="Email", exact=True).fill("bo@example.net")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator("#author-error")).to_have_text("Please enter your name.")
+    expect(page.locator("#form-notice")).to_have_text(
+        "Please correct the marked fields and post again."
+    )
+    expect(page.locator("#comment")).to_have_value(text)
+    expect(page.locator("#email")).to_have_value("bo@example.net")
+
+    page.get_by_role("textbox", name="Name", exact=True).fill("Bo No-Script")
+    wait_for_fill_time(loaded)
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator(".comment-awaiting-moderation")).to_have_text(AWAITING)
+    expect(page.locator(".comment-preview .comment-content")).to_have_text(text)
+    parts = urlsplit(page.url)
+    assert parts.path == f"/w/{site}"
+    assert parts.fragment.startswith("comment-")
+    assert "unapproved" in parse_qs(parts.query)
+    # a new form to post again, and the email never shown back
+    expect(page.locator("#comment")).to_have_value("")
+    assert "bo@example.net" not in page.content()
+
+
+def test_widget_remembers_the_author_in_its_own_storage(
+    site: str, host: HostSite, service_app: Flask, new_stock_page: Any
+) -> None:
+    thread = "remember-me"
+    key = f"moderation:{site}:author"
+    page = new_stock_page()
+    page.goto(host.page(thread))
+    widget_frame(page)
+    widget = page.frame_locator(FRAME)
+    # the visitor ticks the box, forgets the comment itself and posts
+    widget.get_by_role("textbox", name="Name", exact=True).fill("Cy Returning")
+    widget.get_by_role("textbox", name="Email", exact=True).fill("cy@example.com")
+    widget.get_by_role("textbox", name="Website", exact=True).fill("https://cy.example")
+    widget.get_by_label(REMEMBER).check()
+    widget.get_by_role("button", name="Post Comment").click()
+    expect(widget.locator("#comment-error")).to_be_visible()
+
+    # the next visit: name, email and website filled in, the box still ticked
+    page.goto(host.page(thread))
+    frame = widget_frame(page)
+    widget = page.frame_locator(FRAME)
+    expect(widget.locator("#author")).to_have_value("Cy Returning")
+    expect(widget.locator("#email")).to_have_value("cy@example.com")
+    expect(widget.locator("#url")).to_have_value("https://cy.example")
+    expect(widget.locator("#wp-comment-cookies-consent")).to_be_checked()
+    expect(widget.locator("#comment")).to_have_value("")
+    assert frame.evaluate("() => Object.keys(localStorage)") == [key]
+    # the host page cannot read what the widget remembered
+    host_view = page.evaluate("(key) => [localStorage.length, localStorage.getItem(key)]", key)
+    assert host_view == [0, None]
+    assert page.evaluate(READ_FRAME_STORAGE) == "SecurityError"
+    # another visitor's widget knows nothing of it
+    other = new_stock_page()
+    other.goto(host.page(thread))
+    widget_frame(other)
+    expect(other.frame_locator(FRAME).locator("#author")).to_have_value("")
+    expect(other.frame_locator(FRAME).locator("#email")).to_have_value("")

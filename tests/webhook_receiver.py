@@ -1,0 +1,102 @@
+"""A real local HTTP receiver for outbound webhooks that verifies every signature with the
+``standardwebhooks`` package, like an integrator's endpoint would."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks import Webhook
+
+
+@dataclass
+class Receiver:
+    """Records what arrived; can fail the first N requests, or answer slowly."""
+
+    secret: str
+    fail_first: int = 0
+    delay: float = 0.0
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    refused_signatures: int = 0
+    failures_sent: int = 0
+    requests: int = 0
+    in_flight: Counter[str] = field(default_factory=Counter)
+    max_concurrent_same_id: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def accepted_ids(self) -> Counter[str]:
+        with self.lock:
+            return Counter(message["webhook-id"] for message in self.accepted)
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                message_id = headers.get("webhook-id", "")
+                with receiver.lock:
+                    receiver.requests += 1
+                    receiver.in_flight[message_id] += 1
+                    receiver.max_concurrent_same_id = max(
+                        receiver.max_concurrent_same_id, receiver.in_flight[message_id]
+                    )
+                    fail = receiver.failures_sent < receiver.fail_first
+                    if fail:
+                        receiver.failures_sent += 1
+                try:
+                    if receiver.delay:
+                        time.sleep(receiver.delay)
+                    try:
+                        payload = Webhook(receiver.secret).verify(body, headers)
+                    except Exception:
+                        with receiver.lock:
+                            receiver.refused_signatures += 1
+                        self._answer(401)
+                        return
+                    if fail:
+                        self._answer(503)
+                        return
+                    with receiver.lock:
+                        receiver.accepted.append(
+                            {"webhook-id": message_id, "payload": payload, "raw": body.decode()}
+                        )
+                    self._answer(204)
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight[message_id] -= 1
+
+            def _answer(self, status: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def payloads(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(message["raw"]) for message in self.accepted]
