@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "moderation_session",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "PUBLIC_CACHE_SECONDS": 10,
+    "RENDER_CACHE_BYTES": 16 * 1024 * 1024,
     # Widget
     "EMAIL_CHECK_DELIVERABILITY": False,
     "FORM_TOKEN_MIN_AGE": 1,
@@ -85,6 +86,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     # Flask-Babel and Flask-WTF read these names.
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # our forms translate their own messages; WTForms' catalogue would be loaded per request
+    app.config.setdefault("WTF_I18N_ENABLED", False)
 
 
 def default_database_url(instance_path: str) -> str:

@@ -15,6 +15,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from moderation.cache import BoundedCache, TimedCache
+
 #: Constraint names are explicit so migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,7 +33,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: Objects keep their values after a commit: services commit last, and the views that
+#: render their results should not pay a reload query for every attribute.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
@@ -59,6 +63,9 @@ def init_extensions(app: Flask) -> None:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     login_manager.init_app(app, add_context_processor=False)
+    # per-process caches of the public read paths (see moderation.cache)
+    app.extensions["site_info_cache"] = TimedCache(seconds=5.0)
+    app.extensions["render_cache"] = BoundedCache[bytes](int(app.config["RENDER_CACHE_BYTES"]))
     with app.app_context():
         _tune_sqlite(db.engine)
 

@@ -129,8 +129,9 @@ class Comment(Base):
         # the moderation queue: by site and status, newest or oldest first
         Index("ix_comments_site_status_created", "site_id", "status", "created_at", "id"),
         Index("ix_comments_status_created", "status", "created_at", "id"),
-        # trusted authors, duplicates and per-email lookups
-        Index("ix_comments_site_email", "site_id", "email"),
+        # trusted authors (site, email, status) and duplicates (thread, email)
+        Index("ix_comments_site_email", "site_id", "email", "status"),
+        Index("ix_comments_thread_email", "thread_id", "email"),
         Index("ix_comments_parent_id", "parent_id"),
     )
 

@@ -14,6 +14,7 @@ from flask import request
 from moderation.domain.errors import DomainError
 from moderation.domain.sites import clean_origin
 from moderation.models import Site
+from moderation.services.sites import SiteInfo
 
 
 def normalise(value: str) -> str | None:
@@ -41,7 +42,7 @@ def own_origin() -> str:
     return normalise(request.host_url) or ""
 
 
-def site_allows(site: Site, origin: str | None, include_own: bool = False) -> bool:
+def site_allows(site: Site | SiteInfo, origin: str | None, include_own: bool = False) -> bool:
     """Whether ``origin`` is on the site's exact allowlist (or is this service itself)."""
     if origin is None:
         return False

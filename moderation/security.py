@@ -19,17 +19,33 @@ def set_frame_ancestors(sources: list[str]) -> None:
     g.frame_ancestors = sources
 
 
+#: The headers of a response that may not be framed at all, built once.
+NEVER_FRAMED = [
+    ("Content-Security-Policy", f"{DEFAULT_CSP}; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
 def add_security_headers(response: Response) -> Response:
     """nosniff, a strict referrer policy and a CSP with the right frame-ancestors."""
-    ancestors = g.get("frame_ancestors") or ["'none'"]
-    csp = g.get("content_security_policy", DEFAULT_CSP)
-    response.headers.setdefault(
-        "Content-Security-Policy", f"{csp}; frame-ancestors {' '.join(ancestors)}"
+    ancestors = g.get("frame_ancestors")
+    csp = g.get("content_security_policy")
+    headers = response.headers
+    if not ancestors and csp is None:
+        for name, value in NEVER_FRAMED:
+            if name not in headers:
+                headers[name] = value
+        return response
+    sources = " ".join(ancestors) if ancestors else "'none'"
+    headers.setdefault(
+        "Content-Security-Policy", f"{csp or DEFAULT_CSP}; frame-ancestors {sources}"
     )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if "'none'" in ancestors:
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if not ancestors:
+        headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 

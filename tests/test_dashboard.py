@@ -147,10 +147,10 @@ def test_failed_sign_ins_are_limited_but_successes_are_not(app: Flask, actions: 
 
 def test_sign_in_starts_a_fresh_session(client: FlaskClient, actions: Actions) -> None:
     actions.create_moderator("alice", "admin")
-    with client.session_transaction() as session:
+    with client.session_transaction("/dashboard/") as session:
         session["planted"] = "by an attacker"
     Dashboard(client).sign_in("alice")
-    with client.session_transaction() as session:
+    with client.session_transaction("/dashboard/") as session:
         assert "planted" not in session
         assert session["_user_id"].startswith("1:")
 

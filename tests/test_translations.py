@@ -16,6 +16,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "_l": None}
 #: Files whose messages reach a visitor of the widget or a caller of the public API.
 VISITOR_FACING = [
     "templates/widget/page.html",
+    "templates/widget/_thread.html",
     "templates/widget/_comment.html",
     "templates/widget/_form.html",
     "moderation/widget/forms.py",

@@ -6,19 +6,22 @@ cross-site), come from one of the site's origins, and carry a form token like th
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext
 
 from moderation.api.common import comment_form, parse_json_object
+from moderation.cache import BoundedCache
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
 from moderation.errors import domain_problem, problem
 from moderation.extensions import csrf
-from moderation.models import Site, utcnow
+from moderation.models import utcnow
 from moderation.origins import request_origin, site_allows
 from moderation.ratelimit import limiter
 from moderation.services import form_tokens, submissions, threads
-from moderation.services.sites import get_site
+from moderation.services.sites import SiteInfo, site_info
 from moderation.services.submissions import SubmissionContext
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
@@ -41,10 +44,10 @@ def thread_key_argument() -> str:
     return key
 
 
-def allow_cors(response: Response, site: Site, methods: str = "GET") -> Response:
+def allow_cors(response: Response, site: SiteInfo, methods: str = "GET") -> Response:
     """Let the site's own origins read the answer (and only them)."""
-    origin = request_origin() if request.headers.get("Origin") else None
-    response.vary.add("Origin")
+    origin = request_origin() if "Origin" in request.headers else None
+    response.headers["Vary"] = "Origin"
     if origin and site_allows(site, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = methods
@@ -55,56 +58,73 @@ def allow_cors(response: Response, site: Site, methods: str = "GET") -> Response
 
 def public_cache(response: Response) -> Response:
     """Short shared caching for public reads; revalidation is cheap thanks to the ETag."""
-    response.cache_control.public = True
-    response.cache_control.max_age = int(current_app.config["PUBLIC_CACHE_SECONDS"])
+    response.headers["Cache-Control"] = (
+        f"public, max-age={int(current_app.config['PUBLIC_CACHE_SECONDS'])}"
+    )
     return response
 
 
 @bp.get("/sites/<site_slug>/comments", provide_automatic_options=False)
 def list_comments(site_slug: str) -> Response:
     """Approved comments of a thread, public fields only, with an ETag."""
-    site = get_site(site_slug)
+    site = site_info(site_slug)
     key = thread_key_argument()
     page_arg = request.args.get("page", "1")
     page_number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
-    thread = threads.find_thread(site, key)
-    etag = f"{site.id}-{thread.id if thread else 0}-{thread.version if thread else 0}-{page_number}"
-    if request.if_none_match.contains_weak(etag):
+    thread = threads.thread_state(site.id, key)
+    version = f"{site.id}-{site.page_size}-{site.max_depth}-{thread.id if thread else 0}-{thread.version if thread else 0}-{page_number}"
+    if request.if_none_match.contains_weak(version):
         response = Response(status=304)
-        response.set_etag(etag, weak=True)
-        return allow_cors(public_cache(response), site)
-    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
-    response = jsonify(
-        site=site.slug,
-        thread=key,
-        open=thread.is_open if thread else True,
-        count=page.total,
-        page=page.page,
-        pages=page.pages,
-        comments=[comment.to_json() for comment in page.comments],
-    )
-    response.set_etag(etag, weak=True)
+    else:
+        response = Response(
+            thread_json(site, key, thread, page_number, version), mimetype="application/json"
+        )
+    response.set_etag(version, weak=True)
     return allow_cors(public_cache(response), site)
+
+
+def thread_json(
+    site: SiteInfo, key: str, thread: threads.ThreadState | None, page_number: int, version: str
+) -> bytes:
+    """The serialised page, from the render cache while the thread is unchanged."""
+    cache: BoundedCache[bytes] = current_app.extensions["render_cache"]
+    cache_key = ("json", version, key)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
+    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
+    body = {
+        "site": site.slug,
+        "thread": key,
+        "open": thread.is_open if thread else True,
+        "count": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "comments": [comment.to_json() for comment in page.comments],
+    }
+    return cache.put(
+        cache_key, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    )
 
 
 @bp.get("/sites/<site_slug>/counts")
 def count_comments(site_slug: str) -> Response:
     """Approved-comment counts for many threads: ``?thread=A&thread=B``."""
-    site = get_site(site_slug)
+    site = site_info(site_slug)
     keys = [strip_controls(key, single_line=True)[:255] for key in request.args.getlist("thread")]
     keys = list(dict.fromkeys(key for key in keys if key))
     if not keys:
         raise InvalidInput(gettext("Name at least one thread (?thread=A&thread=B)."))
     if len(keys) > MAX_COUNT_THREADS:
         raise InvalidInput(gettext("At most %(max)d threads per request.", max=MAX_COUNT_THREADS))
-    response = jsonify(counts=threads.approved_counts(site, keys))
-    return allow_cors(public_cache(response), site)
+    body = json.dumps({"counts": threads.approved_counts(site, keys)}, ensure_ascii=False)
+    return allow_cors(public_cache(Response(body, mimetype="application/json")), site)
 
 
 @bp.get("/sites/<site_slug>/form-token")
 def issue_form_token(site_slug: str) -> Response:
     """A fresh single-use token for a custom front end's comment form."""
-    site = get_site(site_slug)
+    site = site_info(site_slug)
     key = thread_key_argument()
     config = current_app.config
     response = jsonify(
@@ -119,7 +139,7 @@ def issue_form_token(site_slug: str) -> Response:
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
 def preflight(site_slug: str) -> Response:
     """CORS preflight: only the site's origins may post JSON."""
-    site = get_site(site_slug)
+    site = site_info(site_slug)
     origin = request_origin()
     if not site_allows(site, origin):
         return problem(403, gettext("This origin may not call this site's API."))
@@ -130,7 +150,7 @@ def preflight(site_slug: str) -> Response:
 @limiter.limit(lambda: "60/minute")
 def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
     """A JSON submission; 202 with the pending status (201 when published at once)."""
-    site = get_site(site_slug)
+    site = site_info(site_slug)
     key = thread_key_argument()
     origin = request_origin()
     if not site_allows(site, origin):

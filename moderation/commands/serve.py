@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 
 from moderation.cli import one_line_errors
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
+from moderation.ratelimit import is_process_local
 from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 
 
@@ -45,7 +46,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
     """Apply migrations, create the admin and demo site on first start, and serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     storage = app.config["RATELIMIT_STORAGE_URI"]
-    if workers > 1 and storage.startswith("memory"):
+    if workers > 1 and is_process_local(storage):
         raise click.ClickException(
             "several processes on in-memory rate limits would multiply every limit; "
             "set MODERATION_RATELIMIT_STORAGE_URI=redis://... or use --workers 1"

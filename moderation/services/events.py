@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
@@ -89,34 +89,37 @@ def comment_payload(comment: Comment, include_email: bool) -> dict[str, Any]:
     return data
 
 
-def emit(event_type: str, comment: Comment) -> int:
-    """Queue ``event_type`` for every integration of the comment's site that wants it."""
-    integrations = db.session.execute(
-        select(Integration).where(
-            Integration.site_id == comment.site_id,
-            Integration.is_active.is_(True),
-            Integration.target_url != "",
-        )
-    ).scalars()
+_SUBSCRIBERS = select(Integration.id, Integration.events, Integration.allow_email).where(
+    Integration.site_id == bindparam("site_id"),
+    Integration.is_active.is_(True),
+    Integration.target_url != "",
+)
+
+
+def emit(event_types: str | tuple[str, ...], comment: Comment) -> int:
+    """Queue the events for every integration of the comment's site that wants them."""
+    wanted = (event_types,) if isinstance(event_types, str) else event_types
+    subscribers = db.session.execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
     queued = 0
     now = utcnow()
-    for integration in integrations:
-        if event_type not in integration.events:
-            continue
-        db.session.add(
-            OutboxDelivery(
-                message_id=f"msg_{secrets.token_hex(12)}",
-                integration_id=integration.id,
-                event_type=event_type,
-                payload={
-                    "type": event_type,
-                    "timestamp": now.isoformat().replace("+00:00", "Z"),
-                    "data": comment_payload(comment, integration.allow_email),
-                },
-                next_attempt_at=now,
+    for event_type in wanted:
+        for subscriber in subscribers:
+            if event_type not in subscriber.events:
+                continue
+            db.session.add(
+                OutboxDelivery(
+                    message_id=f"msg_{secrets.token_hex(12)}",
+                    integration_id=subscriber.id,
+                    event_type=event_type,
+                    payload={
+                        "type": event_type,
+                        "timestamp": now.isoformat().replace("+00:00", "Z"),
+                        "data": comment_payload(comment, subscriber.allow_email),
+                    },
+                    next_attempt_at=now,
+                )
             )
-        )
-        queued += 1
+            queued += 1
     return queued
 
 

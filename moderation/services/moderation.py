@@ -178,8 +178,7 @@ def reply_as_moderator(
         to_status=CommentStatus.APPROVED.value,
         reason=f"reply to comment {parent.id}",
     )
-    events.emit("comment.created", reply)
-    events.emit("comment.approved", reply)
+    events.emit(("comment.created", "comment.approved"), reply)
     events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
     events.touch_thread(parent.thread_id, approved_delta=1)
     db.session.commit()

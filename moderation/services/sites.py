@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from limits import parse_many
 from sqlalchemy import select
 
+from moderation.cache import TimedCache
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
     SitePolicy,
@@ -18,6 +20,63 @@ from moderation.domain.sites import (
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Site, StatusCount
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """A site's settings as the hot paths need them, cheap to keep between requests."""
+
+    id: int
+    slug: str
+    name: str
+    origins: tuple[str, ...]
+    policy: SitePolicy
+    max_depth: int
+    page_size: int
+    max_links: int
+    flood_seconds: int
+    submit_limit: str | None
+    moderation_words: tuple[str, ...]
+    blocked_words: tuple[str, ...]
+
+
+def site_info(slug: str) -> SiteInfo:
+    """The site's public settings, remembered for a few seconds per process.
+
+    Changes made in this process are seen at once; other processes see them within the
+    cache's few seconds (``extensions.init_extensions``).
+    """
+    cache: TimedCache[SiteInfo | None] = current_app.extensions["site_info_cache"]
+    info = cache.get(slug, lambda: _load_site_info(slug))
+    if info is None:
+        raise NotFound(N_("Unknown site %(slug)r."), slug=slug)
+    return info
+
+
+def _load_site_info(slug: str) -> SiteInfo | None:
+    site = db.session.execute(select(Site).where(Site.slug == slug)).scalar_one_or_none()
+    if site is None:
+        return None
+    return SiteInfo(
+        id=site.id,
+        slug=site.slug,
+        name=site.name,
+        origins=tuple(site.origins),
+        policy=site.policy,
+        max_depth=site.max_depth,
+        page_size=site.page_size,
+        max_links=site.max_links,
+        flood_seconds=site.flood_seconds,
+        submit_limit=site.submit_limit,
+        moderation_words=tuple(parse_word_list(site.moderation_words)),
+        blocked_words=tuple(parse_word_list(site.blocked_words)),
+    )
+
+
+def forget_site_info(slug: str) -> None:
+    """Drop this process's remembered settings of a site (after a change)."""
+    cache: TimedCache[SiteInfo | None] = current_app.extensions["site_info_cache"]
+    cache.forget(slug)
 
 
 def get_site(slug: str) -> Site:
@@ -108,6 +167,7 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
     if settings.blocked_words is not None:
         site.blocked_words = "\n".join(parse_word_list(settings.blocked_words))
     db.session.commit()
+    forget_site_info(slug)
     return site
 
 

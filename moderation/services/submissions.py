@@ -17,15 +17,15 @@ from moderation.domain.errors import N_, DomainError, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
-from moderation.domain.sites import SitePolicy, parse_word_list
+from moderation.domain.sites import SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, Site, Thread, utcnow
+from moderation.models import Comment, Thread, utcnow
 from moderation.ratelimit import Breach, gate, private_key
 from moderation.services import events, form_tokens
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
-from moderation.services.sites import get_site
+from moderation.services.sites import SiteInfo, site_info
 
 OUTCOME_STATUS = {
     Outcome.PUBLISH: CommentStatus.APPROVED,
@@ -98,7 +98,7 @@ def submit_comment(
     webhook records its idempotency receipt there, so both happen or neither does).
     """
     config = current_app.config
-    site = get_site(context.site_slug)
+    site = site_info(context.site_slug)
     thread = _find_thread(site.id, context.thread_key)
     if thread is not None and not thread.is_open:
         raise InvalidInput(N_("Comments are closed on this page."))
@@ -139,20 +139,20 @@ def submit_comment(
     return result
 
 
-def site_rules(site: Site, min_fill_seconds: float) -> SiteRules:
+def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
     """The rule settings of ``site``."""
     return SiteRules(
         policy=site.policy,
         max_links=site.max_links,
-        moderation_words=tuple(parse_word_list(site.moderation_words)),
-        blocked_words=tuple(parse_word_list(site.blocked_words)),
+        moderation_words=site.moderation_words,
+        blocked_words=site.blocked_words,
         flood_seconds=site.flood_seconds,
         min_fill_seconds=float(min_fill_seconds),
     )
 
 
 def _store(
-    site: Site,
+    site: SiteInfo,
     thread: Thread | None,
     parent: Comment | None,
     draft: CommentDraft,
@@ -181,7 +181,6 @@ def _store(
         held_reason=decision.reason[:500],
         source=context.source,
     )
-    comment.site = site
     comment.thread = thread
     db.session.add(comment)
     if context.form_token is not None:
@@ -200,11 +199,12 @@ def _store(
         to_status=status.value,
         reason=f"{decision.rule.value}: {decision.reason}",
     )
-    events.emit("comment.created", comment)
     events.count_status(site.id, status, +1)
     if status is CommentStatus.APPROVED:
-        events.emit("comment.approved", comment)
+        events.emit(("comment.created", "comment.approved"), comment)
         events.touch_thread(thread.id, approved_delta=1)
+    else:
+        events.emit("comment.created", comment)
     return comment
 
 
@@ -214,7 +214,7 @@ def _find_thread(site_id: int, key: str) -> Thread | None:
     ).scalar_one_or_none()
 
 
-def _create_thread(site: Site, context: SubmissionContext) -> Thread:
+def _create_thread(site: SiteInfo, context: SubmissionContext) -> Thread:
     """Insert the thread unless a concurrent request just did; either way return it."""
     values = {
         "site_id": site.id,
@@ -237,7 +237,7 @@ def _create_thread(site: Site, context: SubmissionContext) -> Thread:
     return thread
 
 
-def _check_parent(site: Site, thread: Thread | None, parent_id: int | None) -> Comment | None:
+def _check_parent(site: SiteInfo, thread: Thread | None, parent_id: int | None) -> Comment | None:
     """A reply must answer an approved comment of the same thread, not too deep."""
     if parent_id is None:
         return None

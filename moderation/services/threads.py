@@ -6,19 +6,20 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Moderator, Site, Thread
+from moderation.services.sites import SiteInfo
 
 
 @dataclass(frozen=True)
 class ThreadPage:
     """One page of a thread: top-level comments with all their replies, in order."""
 
-    thread: Thread | None
+    thread: ThreadState | None
     comments: list[PublicComment]
     page: int
     pages: int
@@ -30,6 +31,31 @@ class ThreadPage:
         return self.thread.version if self.thread is not None else 0
 
 
+@dataclass(frozen=True)
+class ThreadState:
+    """What decides whether a cached view of a thread is current."""
+
+    id: int
+    version: int
+    is_open: bool
+    approved_count: int
+
+
+# Built once: the hot read paths skip statement construction and the ORM layer.
+_THREAD_STATE = select(Thread.id, Thread.version, Thread.is_open, Thread.approved_count).where(
+    Thread.site_id == bindparam("site_id"), Thread.key == bindparam("key")
+)
+_APPROVED_COUNTS = select(Thread.key, Thread.approved_count).where(
+    Thread.site_id == bindparam("site_id"), Thread.key.in_(bindparam("keys", expanding=True))
+)
+
+
+def thread_state(site_id: int, key: str) -> ThreadState | None:
+    """The thread's id, version and open state, or ``None`` before its first comment."""
+    row = db.session.connection().execute(_THREAD_STATE, {"site_id": site_id, "key": key}).first()
+    return ThreadState(row.id, row.version, row.is_open, row.approved_count) if row else None
+
+
 def find_thread(site: Site, key: str) -> Thread | None:
     """The thread ``key`` of ``site``, if it has come into being."""
     return db.session.execute(
@@ -37,7 +63,9 @@ def find_thread(site: Site, key: str) -> Thread | None:
     ).scalar_one_or_none()
 
 
-def read_page(site: Site, thread: Thread | None, page: int, avatar_secret: bytes) -> ThreadPage:
+def read_page(
+    site: SiteInfo, thread: ThreadState | None, page: int, avatar_secret: bytes
+) -> ThreadPage:
     """Approved comments of ``thread``, threaded, oldest first, ``site.page_size`` top-level per page."""
     if thread is None or thread.approved_count == 0:
         return ThreadPage(thread, [], 1, 1, 0)
@@ -93,13 +121,11 @@ def read_page(site: Site, thread: Thread | None, page: int, avatar_secret: bytes
     return ThreadPage(thread, ordered, page, pages, len(rows))
 
 
-def approved_counts(site: Site, keys: list[str]) -> dict[str, int]:
+def approved_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
     """Approved comments per thread key; threads that do not exist count 0."""
-    rows = db.session.execute(
-        select(Thread.key, Thread.approved_count).where(
-            Thread.site_id == site.id, Thread.key.in_(keys)
-        )
-    ).all()
+    rows = (
+        db.session.connection().execute(_APPROVED_COUNTS, {"site_id": site.id, "keys": keys}).all()
+    )
     counts = dict.fromkeys(keys, 0)
     counts.update({row.key: row.approved_count for row in rows})
     return counts

@@ -3,6 +3,7 @@ services/; protection (origins, token, frame-ancestors) is checked here at the d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,19 +22,21 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta, get_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
 
+from moderation.cache import BoundedCache
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput, NotFound
 from moderation.domain.privacy import avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, Site, utcnow
+from moderation.models import Comment, utcnow
 from moderation.origins import normalise, own_origin, request_origin, site_allows
 from moderation.ratelimit import limiter
 from moderation.security import set_frame_ancestors
 from moderation.services import form_tokens, submissions, threads
 from moderation.services.form_tokens import FormTokenRefused
-from moderation.services.sites import get_site
+from moderation.services.sites import SiteInfo, site_info
 from moderation.services.submissions import RateLimited, Refused, SubmissionContext
 from moderation.widget.forms import CommentForm
 
@@ -43,10 +46,10 @@ PREVIEW_SALT = "moderation.comment-preview"
 PREVIEW_MAX_AGE = 24 * 3600
 
 
-def load_site(slug: str) -> Site:
+def load_site(slug: str) -> SiteInfo:
     """The site or a 404 page."""
     try:
-        return get_site(slug)
+        return site_info(slug)
     except NotFound:
         abort(404, description=gettext("This site is not registered here."))
 
@@ -70,7 +73,7 @@ def page_params(thread_key: str, **extra: Any) -> dict[str, Any]:
     return params
 
 
-def widget_url(site: Site, thread_key: str, fragment: str = "", **extra: Any) -> str:
+def widget_url(site: SiteInfo, thread_key: str, fragment: str = "", **extra: Any) -> str:
     """A link to this widget page with the reader's context kept."""
     url = f"/w/{site.slug}?{urlencode(page_params(thread_key, **extra))}"
     return f"{url}#{fragment}" if fragment else url
@@ -99,47 +102,44 @@ def load_preview(thread_id: int | None) -> Comment | None:
 
 
 def render_widget(
-    site: Site,
+    site: SiteInfo,
     thread_key: str,
     form: CommentForm | None = None,
     status: int = 200,
     notice: str = "",
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The widget page: approved comments, the author's preview, and the form."""
+    """The widget page: approved comments (rendered once per thread version), the
+    author's preview, and the form (fresh for every reader: it carries their token)."""
     config = current_app.config
-    thread = threads.find_thread(site, thread_key)
-    page_number = request.args.get("cpage", "1")
-    page = threads.read_page(
-        site,
-        thread,
-        int(page_number) if page_number.isdigit() else 1,
-        config["SECRET_KEY"].encode(),
-    )
+    thread = threads.thread_state(site.id, thread_key)
+    page_arg = request.args.get("cpage", "1")
+    page_number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
     form = form or CommentForm(formdata=None)
     if not form.form_token.data:
         form.form_token.data = form_tokens.issue(
             config["SECRET_KEY"], site.slug, thread_key, utcnow()
         )
-    reply_to = _reply_target(thread.id if thread else None, form)
-    preview = load_preview(thread.id if thread else None)
+    thread_id = thread.id if thread else None
+    reply_to = _reply_target(thread_id, form)
+    preview = load_preview(thread_id)
     host_origin = normalise(request.args.get("origin", ""))
-    set_frame_ancestors(site.origins)
+    closed = thread is not None and not thread.is_open
+    set_frame_ancestors(list(site.origins))
+    links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
     body = render_template(
         "widget/page.html",
         site=site,
-        thread_key=thread_key,
-        thread=thread,
-        page=page,
+        thread_html=Markup(thread_html(site, thread_key, thread, page_number, closed, links)),  # noqa: S704
         form=form,
         reply_to=reply_to,
         preview=preview,
         preview_avatar=avatar_key(config["SECRET_KEY"].encode(), preview.email) if preview else "",
         notice=notice,
-        widget_url=lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra),
+        widget_url=links,
         post_url=f"/w/{site.slug}?{urlencode(page_params(thread_key))}",
         parent_origin=host_origin if site_allows(site, host_origin) else "",
-        closed=thread is not None and not thread.is_open,
+        closed=closed,
     )
     response = Response(body, status=status)
     response.headers["Cache-Control"] = (
@@ -148,6 +148,38 @@ def render_widget(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def thread_html(
+    site: SiteInfo,
+    thread_key: str,
+    thread: threads.ThreadState | None,
+    page_number: int,
+    closed: bool,
+    links: Callable[..., str],
+) -> str:
+    """The comment list of one page, from the render cache when the thread has not changed."""
+    key = (
+        "widget",
+        site.id,
+        site.max_depth,
+        thread.id if thread else 0,
+        thread.version if thread else 0,
+        page_number,
+        str(get_locale()),
+        tuple(sorted(page_params(thread_key).items())),
+        closed,
+    )
+    cache: BoundedCache[bytes] = current_app.extensions["render_cache"]
+    cached = cache.get(key)
+    if cached is not None:
+        return cached.decode()
+    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
+    html = render_template(
+        "widget/_thread.html", site=site, page=page, closed=closed, widget_url=links
+    )
+    cache.put(key, html.encode())
+    return html
 
 
 def _reply_target(thread_id: int | None, form: CommentForm) -> Comment | None:
@@ -294,7 +326,7 @@ def translate(error: DomainError) -> str:
     return str(gettext(error.message, **error.params))
 
 
-def _thread_url(site: Site) -> str:
+def _thread_url(site: SiteInfo) -> str:
     """The host page's address, kept only when it is on one of the site's origins."""
     url = strip_controls(request.args.get("url", ""), single_line=True)
     return url if site_allows(site, normalise(url)) else ""

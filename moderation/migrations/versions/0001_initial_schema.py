@@ -121,9 +121,10 @@ def upgrade():
     )
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.create_index('ix_comments_parent_id', ['parent_id'], unique=False)
-        batch_op.create_index('ix_comments_site_email', ['site_id', 'email'], unique=False)
+        batch_op.create_index('ix_comments_site_email', ['site_id', 'email', 'status'], unique=False)
         batch_op.create_index('ix_comments_site_status_created', ['site_id', 'status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_comments_status_created', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_comments_thread_email', ['thread_id', 'email'], unique=False)
         batch_op.create_index('ix_comments_thread_status_created', ['thread_id', 'status', 'created_at', 'id'], unique=False)
 
     op.create_table('outbox',
@@ -213,6 +214,7 @@ def downgrade():
     op.drop_table('outbox')
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index('ix_comments_thread_status_created')
+        batch_op.drop_index('ix_comments_thread_email')
         batch_op.drop_index('ix_comments_status_created')
         batch_op.drop_index('ix_comments_site_status_created')
         batch_op.drop_index('ix_comments_site_email')

@@ -1,0 +1,97 @@
+"""Small in-process caches for public reads: rendered once, served many times.
+
+Entries are keyed by what makes them current (a thread's version, say), so a stale entry
+is never served for a newer state; it is only evicted. Each process has its own cache,
+bounded in bytes so memory stays predictable.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[V]):
+    """A least-recently-used cache bounded by the total size of its values."""
+
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int] = len) -> None:  # type: ignore[assignment]
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
+        self._total = 0
+        self._max = max_bytes
+        self._size_of = size_of
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        """The value, marked as recently used, or ``None``."""
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> V:
+        """Keep ``value`` unless it alone is larger than the whole cache."""
+        size = self._size_of(value)
+        if size > self._max:
+            return value
+        with self._lock:
+            if key in self._entries:
+                self._total -= self._sizes.pop(key)
+                del self._entries[key]
+            self._entries[key] = value
+            self._sizes[key] = size
+            self._total += size
+            while self._total > self._max:
+                old, _ = self._entries.popitem(last=False)
+                self._total -= self._sizes.pop(old)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._entries.clear()
+            self._sizes.clear()
+            self._total = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """What the cache holds now."""
+        return self._total
+
+
+class TimedCache(Generic[V]):
+    """Values remembered for a few seconds (settings that change rarely)."""
+
+    def __init__(self, seconds: float, max_entries: int = 1024) -> None:
+        self._seconds = seconds
+        self._max = max_entries
+        self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        """The remembered value, or ``load()``'s, remembered from now on."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] > now:
+                return found[1]
+        value = load()
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[key] = (now + self._seconds, value)
+        return value
+
+    def forget(self, key: Hashable | None = None) -> None:
+        """Drop one entry, or all."""
+        with self._lock:
+            if key is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(key, None)

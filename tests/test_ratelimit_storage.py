@@ -1,0 +1,48 @@
+"""The in-process rate-limit storage: exact limits, without a thread per hit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from moderation.ratelimit import QuietMemoryStorage, is_process_local
+
+
+def test_memory_uris_get_the_quiet_storage() -> None:
+    assert isinstance(storage_from_string("moderation-memory://"), QuietMemoryStorage)
+    assert is_process_local("memory://")
+    assert is_process_local("moderation-memory://")
+    assert not is_process_local("redis://127.0.0.1:6379/0")
+
+
+def test_limits_stay_exact() -> None:
+    limiter = SlidingWindowCounterRateLimiter(QuietMemoryStorage())
+    item = parse("3/second")
+    assert [limiter.hit(item, "client") for _ in range(4)] == [True, True, True, False]
+    time.sleep(2.1)
+    assert limiter.hit(item, "client")
+
+
+def test_hits_spaced_in_time_do_not_start_a_thread_each() -> None:
+    storage = QuietMemoryStorage()
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    item = parse("5/minute")
+    started: list[threading.Thread] = []
+    original = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread)
+        original(thread)
+
+    threading.Thread.start = counting_start  # type: ignore[method-assign]
+    try:
+        for number in range(40):
+            limiter.hit(item, "client", str(number))
+            time.sleep(0.015)  # longer than the stock storage's 10 ms sweep timer
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+    assert len(started) <= 2
