@@ -35,7 +35,9 @@ from moderation.services import form_tokens, moderators, sites
 
 SITE = "bench"
 ORIGIN = "http://127.0.0.1:8084"
-SHARED = Path(os.environ.get("BENCH_SHARED", Path(__file__).resolve().parents[2] / "shared" / "bench"))
+SHARED = Path(
+    os.environ.get("BENCH_SHARED", Path(__file__).resolve().parents[2] / "shared" / "bench")
+)
 POST_REQUESTS = 60_000
 BENCH_PASSWORD = "bench password for the queue 1"
 
@@ -53,9 +55,11 @@ def ensure_site() -> Site:
     found = db.session.execute(select(Site).where(Site.slug == SITE)).scalar_one_or_none()
     if found is not None:
         return found
-    site = sites.create_site(SITE, "Benchmark", [ORIGIN])
+    sites.create_site(SITE, "Benchmark", [ORIGIN])
     # every check stays on; the per-site ceiling is only raised above the load (as Isso's guard)
-    return sites.update_site(SITE, sites.SiteSettings(submit_limit="10000000/hour", flood_seconds=15, page_size=200))
+    return sites.update_site(
+        SITE, sites.SiteSettings(submit_limit="10000000/hour", flood_seconds=15, page_size=200)
+    )
 
 
 def bulk_comments(site: Site, thread: Thread, rows: list[dict[str, Any]]) -> list[int]:
@@ -66,21 +70,37 @@ def bulk_comments(site: Site, thread: Thread, rows: list[dict[str, Any]]) -> lis
         result = db.session.execute(insert(Comment).returning(Comment.id), batch)
         ids.extend(result.scalars().all())
     approved = sum(1 for row in rows if row["status"] is CommentStatus.APPROVED)
-    db.session.execute(update(Thread).where(Thread.id == thread.id).values(
-        approved_count=Thread.approved_count + approved, version=Thread.version + 1))
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(approved_count=Thread.approved_count + approved, version=Thread.version + 1)
+    )
     for status in CommentStatus:
         count = sum(1 for row in rows if row["status"] is status)
         if count:
-            db.session.execute(update(StatusCount).where(
-                StatusCount.site_id == site.id, StatusCount.status == status).values(count=StatusCount.count + count))
+            db.session.execute(
+                update(StatusCount)
+                .where(StatusCount.site_id == site.id, StatusCount.status == status)
+                .values(count=StatusCount.count + count)
+            )
     return ids
 
 
 def thread_for(site: Site, key: str, title: str = "") -> Thread:
-    thread = db.session.execute(select(Thread).where(Thread.site_id == site.id, Thread.key == key)).scalar_one_or_none()
+    thread = db.session.execute(
+        select(Thread).where(Thread.site_id == site.id, Thread.key == key)
+    ).scalar_one_or_none()
     if thread is None:
-        thread = Thread(site_id=site.id, key=key, title=title, url="", is_open=True, version=0, approved_count=0,
-                        created_at=datetime.now(UTC))
+        thread = Thread(
+            site_id=site.id,
+            key=key,
+            title=title,
+            url="",
+            is_open=True,
+            version=0,
+            approved_count=0,
+            created_at=datetime.now(UTC),
+        )
         db.session.add(thread)
         db.session.flush()
     return thread
@@ -96,13 +116,22 @@ def load_dataset() -> int:
         for index, item in enumerate(thread_data["comments"]):
             moment = base + timedelta(minutes=total)
             row = {
-                "site_id": site.id, "thread_id": thread.id,
+                "site_id": site.id,
+                "thread_id": thread.id,
                 "parent_id": ids[item["parent"]] if item["parent"] is not None else None,
-                "author": item["author"], "email": item["email"] or f"{item['author'].lower()}@anon.test",
-                "url": item["website"] or "", "text": item["text"], "html": render_comment(item["text"]),
-                "status": CommentStatus.APPROVED, "created_at": moment, "updated_at": moment,
-                "ip_truncated": truncate_ip(f"192.0.2.{index % 250}"), "user_agent": "seed",
-                "held_by_rule": "seed", "held_reason": "benchmark data", "source": "seed",
+                "author": item["author"],
+                "email": item["email"] or f"{item['author'].lower()}@anon.test",
+                "url": item["website"] or "",
+                "text": item["text"],
+                "html": render_comment(item["text"]),
+                "status": CommentStatus.APPROVED,
+                "created_at": moment,
+                "updated_at": moment,
+                "ip_truncated": truncate_ip(f"192.0.2.{index % 250}"),
+                "user_agent": "seed",
+                "held_by_rule": "seed",
+                "held_reason": "benchmark data",
+                "source": "seed",
             }
             ids.extend(bulk_comments(site, thread, [row]))
             total += 1
@@ -124,8 +153,8 @@ def prepare_posts(work: Path, run: str) -> None:
                 address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
                 body = {
                     "comment": f"Benchmark comment {kind} {number}: Lorem ipsum dolor sit amet, *consectetur* "
-                               "adipiscing elit, sed do **eiusmod** tempor incididunt ut labore et dolore magna "
-                               "aliqua. Ut enim ad minim veniam, quis `nostrud()` exercitation ullamco laboris.",
+                    "adipiscing elit, sed do **eiusmod** tempor incididunt ut labore et dolore magna "
+                    "aliqua. Ut enim ad minim veniam, quis `nostrud()` exercitation ullamco laboris.",
                     "author": "Bench User",
                     "email": f"bench{number}@bench.example.com",
                     "form_token": form_tokens.issue(secret, SITE, thread, issued),
@@ -148,29 +177,48 @@ def load_queue(n: int) -> None:
         for number in range(offset, min(n, offset + 20_000)):
             thread = threads[number % 100]
             moment = start + timedelta(seconds=number)
-            by_thread.setdefault(thread.id, []).append({
-                "site_id": site.id, "thread_id": thread.id, "parent_id": None,
-                "author": f"Author {number % 997}", "email": f"author{number % 997}@example.test", "url": "",
-                "text": texts[number % 50], "html": htmls[number % 50],
-                "status": CommentStatus.PENDING if number % 4 == 0 else CommentStatus.APPROVED,
-                "created_at": moment, "updated_at": moment, "ip_truncated": "192.0.2.0/24", "user_agent": "seed",
-                "held_by_rule": "premoderation", "held_reason": "The site reviews every comment first.",
-                "source": "seed",
-            })
+            by_thread.setdefault(thread.id, []).append(
+                {
+                    "site_id": site.id,
+                    "thread_id": thread.id,
+                    "parent_id": None,
+                    "author": f"Author {number % 997}",
+                    "email": f"author{number % 997}@example.test",
+                    "url": "",
+                    "text": texts[number % 50],
+                    "html": htmls[number % 50],
+                    "status": CommentStatus.PENDING if number % 4 == 0 else CommentStatus.APPROVED,
+                    "created_at": moment,
+                    "updated_at": moment,
+                    "ip_truncated": "192.0.2.0/24",
+                    "user_agent": "seed",
+                    "held_by_rule": "premoderation",
+                    "held_reason": "The site reviews every comment first.",
+                    "source": "seed",
+                }
+            )
         for thread in threads:
             if thread.id in by_thread:
                 bulk_comments(site, thread, by_thread[thread.id])
         db.session.commit()
-        print(f"seed: {min(n, offset + 20_000)}/{n} comments ({time.time() - began:.0f} s)", flush=True)
-    if db.session.execute(select(func.count(Moderator.id))).scalar_one() == 0 or not db.session.execute(
-        select(Moderator).where(Moderator.username == "bench")
-    ).scalar_one_or_none():
+        print(
+            f"seed: {min(n, offset + 20_000)}/{n} comments ({time.time() - began:.0f} s)",
+            flush=True,
+        )
+    if (
+        db.session.execute(select(func.count(Moderator.id))).scalar_one() == 0
+        or not db.session.execute(
+            select(Moderator).where(Moderator.username == "bench")
+        ).scalar_one_or_none()
+    ):
         moderators.create_moderator("bench", BENCH_PASSWORD, "admin")
 
 
 def count_rows(thread_key: str) -> None:
     rows = db.session.execute(
-        select(func.count(Comment.id)).join(Thread, Thread.id == Comment.thread_id).where(Thread.key == thread_key)
+        select(func.count(Comment.id))
+        .join(Thread, Thread.id == Comment.thread_id)
+        .where(Thread.key == thread_key)
     ).scalar_one()
     print(json.dumps({"rows": rows}))
 

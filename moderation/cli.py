@@ -35,13 +35,14 @@ def one_line_errors(command: F) -> F:
 
 def init_app(app: Flask) -> None:
     """Register every command group on the app's CLI."""
-    from moderation.commands import integrations, moderators, serve, sites, webhooks
+    from moderation.commands import comments, integrations, moderators, serve, sites, webhooks
 
     app.cli.add_command(serve.serve_command)
     app.cli.add_command(sites.sites_group)
     app.cli.add_command(moderators.moderators_group)
     app.cli.add_command(integrations.integrations_group)
     app.cli.add_command(webhooks.webhooks_group)
+    app.cli.add_command(comments.comments_group)
 
 
 def main() -> None:

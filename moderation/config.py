@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # HTTP
     "TRUSTED_PROXIES": 0,
-    "MAX_CONTENT_LENGTH": 256 * 1024,
+    # a 65,525-character comment in a non-Latin script is ~590 KB once form-encoded
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -53,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_LEASE_SECONDS": 60,
     "WEBHOOK_SECRET_GRACE_HOURS": 24,
     "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # Retention
+    "PURGE_DELETED_AFTER_DAYS": 30,
     # Logging
     "LOG_LEVEL": "INFO",
 }
@@ -96,10 +99,23 @@ def default_database_url(instance_path: str) -> str:
 
 
 def engine_options(database_url: str) -> dict[str, Any]:
-    """Engine settings per backend: a connection check for servers that can restart."""
+    """Engine settings per backend: a connection check for servers that can restart.
+
+    ``hide_parameters`` keeps bound values (emails, addresses, comment text) out of the
+    database errors that end up in logs.
+    """
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 10}
+        return {
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+            "hide_parameters": True,
+        }
+    return {
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "hide_parameters": True,
+    }
 
 
 def read_or_create_secret_key(instance_path: Path) -> str:

@@ -92,7 +92,7 @@ def extract() -> Path:
     """Extract every message of the package and templates into a .pot file."""
     pot = ROOT / "build" / "messages.pot"
     pot.parent.mkdir(exist_ok=True)
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [
             sys.executable,
             "-m",

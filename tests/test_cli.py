@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -207,3 +209,32 @@ def test_commands_report_an_unreachable_database(instance_path) -> None:  # type
     )
     result = app.test_cli_runner().invoke(args=["sites", "list"])
     assert_one_line_error(result, "cannot reach the database")
+
+
+def test_comments_purge_removes_deleted_comments_for_good(
+    runner: FlaskCliRunner, app: Flask, actions: Any
+) -> None:
+    from moderation.domain.status import CommentStatus, ModerationAction
+    from moderation.services.events import Actor
+    from moderation.services.moderation import moderate
+    from moderation.services.queue import status_counts
+    from tests.helpers import seed_comments, stored_comments
+
+    actions.create_site("blog", ["https://blog.example"], flood_seconds=0)
+    parent, kept = seed_comments(app, 2)
+    with app.app_context():
+        moderate(parent, ModerationAction.APPROVE, Actor("moderator", "1", "t"))
+    [reply] = seed_comments(app, 1, parent_id=parent, email="reply@example.com")
+    with app.app_context():
+        moderate(parent, ModerationAction.DELETE, Actor("moderator", "1", "t"))
+    young = invoke(runner, "comments", "purge")  # deleted moments ago: kept for 30 days
+    assert "0 deleted comment(s) purged" in young.output
+    result = invoke(runner, "comments", "purge", "--older-than-days", "0")
+    assert result.exit_code == 0, result.output
+    assert "1 deleted comment(s) purged" in result.output
+    rows = {row["id"]: row for row in stored_comments(app)}
+    assert parent not in rows
+    assert rows[reply]["parent_id"] is None
+    assert kept in rows
+    with app.app_context():
+        assert status_counts()[CommentStatus.DELETED] == 0

@@ -270,7 +270,7 @@ def test_messages_follow_the_language(client: FlaskClient, app: Flask, site: str
 
 def test_oversized_body_is_413(client: FlaskClient, app: Flask, site: str) -> None:
     body = {
-        **comment_fields(comment="x" * 300_000),
+        **comment_fields(comment="x" * 1_100_000),
         "form_token": aged_token(app, "blog", "post-1"),
     }
     assert_problem(submit(client, app, body=body), 413, "")

@@ -438,7 +438,7 @@ def test_malformed_events(integrator: Integrator, body: bytes, status: int, frag
 
 
 def test_oversized_body_is_413(integrator: Integrator) -> None:
-    response = integrator.submit(comment="x" * 300_000)
+    response = integrator.submit(comment="x" * 1_100_000)
     assert_problem(response, 413, "")
 
 

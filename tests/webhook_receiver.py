@@ -19,6 +19,7 @@ class Receiver:
     """Records what arrived; can fail the first N requests, or answer slowly."""
 
     secret: str
+    port: int = 0  # 0: any free port; set it to start again where a stopped receiver was
     fail_first: int = 0
     delay: float = 0.0
     accepted: list[dict[str, Any]] = field(default_factory=list)
@@ -86,7 +87,8 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = int(self.server.server_address[1])
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

@@ -44,14 +44,24 @@ def thread_key_argument() -> str:
     return key
 
 
-def allow_cors(response: Response, site: SiteInfo, methods: str = "GET") -> Response:
-    """Let the site's own origins read the answer (and only them)."""
-    origin = request_origin() if "Origin" in request.headers else None
+@bp.after_request
+def allow_cors(response: Response) -> Response:
+    """Let the site's own origins read every answer about it, errors included (and only
+    them): a front end must be able to show field errors and Retry-After."""
     response.headers["Vary"] = "Origin"
+    slug = (request.view_args or {}).get("site_slug")
+    if not slug or "Origin" not in request.headers:
+        return response
+    try:
+        site = site_info(str(slug))
+    except DomainError:
+        return response
+    origin = request_origin()
     if origin and site_allows(site, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After, ETag"
         response.headers["Access-Control-Max-Age"] = "600"
     return response
 
@@ -80,7 +90,7 @@ def list_comments(site_slug: str) -> Response:
             thread_json(site, key, thread, page_number, version), mimetype="application/json"
         )
     response.set_etag(version, weak=True)
-    return allow_cors(public_cache(response), site)
+    return public_cache(response)
 
 
 def thread_json(
@@ -118,7 +128,7 @@ def count_comments(site_slug: str) -> Response:
     if len(keys) > MAX_COUNT_THREADS:
         raise InvalidInput(gettext("At most %(max)d threads per request.", max=MAX_COUNT_THREADS))
     body = json.dumps({"counts": threads.approved_counts(site, keys)}, ensure_ascii=False)
-    return allow_cors(public_cache(Response(body, mimetype="application/json")), site)
+    return public_cache(Response(body, mimetype="application/json"))
 
 
 @bp.get("/sites/<site_slug>/form-token")
@@ -133,7 +143,7 @@ def issue_form_token(site_slug: str) -> Response:
         expires_in=config["FORM_TOKEN_MAX_AGE"],
     )
     response.headers["Cache-Control"] = "no-store"
-    return allow_cors(response, site)
+    return response
 
 
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
@@ -143,7 +153,7 @@ def preflight(site_slug: str) -> Response:
     origin = request_origin()
     if not site_allows(site, origin):
         return problem(403, gettext("This origin may not call this site's API."))
-    return allow_cors(Response(status=204), site, methods="GET, POST")
+    return Response(status=204)
 
 
 @bp.post("/sites/<site_slug>/comments", provide_automatic_options=False)
@@ -162,10 +172,7 @@ def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
             ),
         )
     if not request.is_json:
-        return allow_cors(
-            problem(415, gettext("Send the comment as JSON (Content-Type: application/json).")),
-            site,
-        )
+        return problem(415, gettext("Send the comment as JSON (Content-Type: application/json)."))
     payload = parse_json_object(request.get_data(cache=False))
     form = comment_form(payload)
     config = current_app.config
@@ -207,4 +214,4 @@ def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
         if status_code == 202
         else gettext("Your comment is published."),
     }
-    return allow_cors(jsonify(body), site, methods="GET, POST"), status_code
+    return jsonify(body), status_code

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import time
+from datetime import timedelta
 from types import FrameType
 
 import click
@@ -18,6 +19,8 @@ from moderation.cli import one_line_errors
 from moderation.extensions import db
 from moderation.models import DeliveryState, OutboxDelivery, utcnow
 from moderation.services import form_tokens, webhooks
+from moderation.services.events import SYSTEM
+from moderation.services.moderation import purge_deleted
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,8 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
             sent = webhooks.deliver_due(settings)
             if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                 form_tokens.purge_expired(utcnow())
+                days = float(current_app.config["PURGE_DELETED_AFTER_DAYS"])
+                purge_deleted(timedelta(days=days), SYSTEM)
                 last_housekeeping = time.monotonic()
         except SQLAlchemyError as error:
             db.session.rollback()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from moderation.domain.comments import CommentDraft, clean_text
 from moderation.domain.errors import N_, DomainError, NotFound
@@ -92,6 +93,36 @@ def moderate_matching(
         changed += len(results)
         skipped += len(refused)
     return changed, skipped
+
+
+def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = None) -> int:
+    """Remove deleted comments for good once they have been deleted for ``older_than``.
+
+    ``deleted`` is the end of the status machine: after a grace period in which a mistake
+    can still be seen in the dashboard, the row (and the email it holds) goes away.
+    Replies to a purged comment stay, shown at the top level.
+    """
+    cutoff = (now or utcnow()) - older_than
+    rows = db.session.execute(
+        select(Comment.id, Comment.site_id).where(
+            Comment.status == CommentStatus.DELETED, Comment.updated_at < cutoff
+        )
+    ).all()
+    per_site: dict[int, list[int]] = {}
+    for row in rows:
+        per_site.setdefault(row.site_id, []).append(row.id)
+    for site_id, ids in per_site.items():
+        for start in range(0, len(ids), 500):
+            db.session.execute(delete(Comment).where(Comment.id.in_(ids[start : start + 500])))
+        events.count_status(site_id, CommentStatus.DELETED, -len(ids))
+        events.audit(
+            actor,
+            "purge",
+            site_id=site_id,
+            reason=f"{len(ids)} comment(s) deleted before {cutoff:%Y-%m-%d %H:%M} UTC purged",
+        )
+    db.session.commit()
+    return len(rows)
 
 
 def _apply(

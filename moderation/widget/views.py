@@ -21,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta, get_locale, gettext
+from flask_limiter import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 
@@ -32,7 +33,7 @@ from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, utcnow
 from moderation.origins import normalise, own_origin, request_origin, site_allows
-from moderation.ratelimit import limiter
+from moderation.ratelimit import limiter, route_limit_retry_after
 from moderation.security import set_frame_ancestors
 from moderation.services import form_tokens, submissions, threads
 from moderation.services.form_tokens import FormTokenRefused
@@ -319,6 +320,31 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
             "moderation-hash": preview_serializer().dumps(comment.id),
         }
     return redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_posts(error: RateLimitExceeded) -> ResponseReturnValue:
+    """The route's own limit: the friendly, translated answer in the widget, input kept."""
+    wait = route_limit_retry_after()
+    try:
+        site = site_info(str((request.view_args or {}).get("site_slug", "")))
+    except DomainError:
+        return error
+    thread_key = strip_controls(request.args.get("thread", ""), single_line=True)
+    if not thread_key or len(thread_key) > 255:
+        return error
+    notice = gettext(
+        "You have posted too many comments. Please try again in %(wait)s.",
+        wait=_localized_wait(wait),
+    )
+    return render_widget(
+        site,
+        thread_key,
+        CommentForm(),
+        status=429,
+        notice=notice,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def translate(error: DomainError) -> str:
