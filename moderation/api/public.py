@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext
 
 from moderation.api.common import comment_form, parse_json_object
@@ -44,18 +44,21 @@ def thread_key_argument() -> str:
     return key
 
 
+def load_site(slug: str) -> SiteInfo:
+    """The site of this request, remembered for the CORS answer."""
+    site = site_info(slug)
+    g.api_site = site
+    return site
+
+
 @bp.after_request
 def allow_cors(response: Response) -> Response:
     """Let the site's own origins read every answer about it, errors included (and only
     them): a front end must be able to show field errors and Retry-After."""
     response.headers["Vary"] = "Origin"
-    slug = (request.view_args or {}).get("site_slug")
-    if not slug or "Origin" not in request.headers:
-        return response
-    try:
-        site = site_info(str(slug))
-    except DomainError:
-        return response
+    site: SiteInfo | None = g.get("api_site")
+    if site is None or "Origin" not in request.headers:
+        return response  # (never a database query here: this runs after errors too)
     origin = request_origin()
     if origin and site_allows(site, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -77,7 +80,7 @@ def public_cache(response: Response) -> Response:
 @bp.get("/sites/<site_slug>/comments", provide_automatic_options=False)
 def list_comments(site_slug: str) -> Response:
     """Approved comments of a thread, public fields only, with an ETag."""
-    site = site_info(site_slug)
+    site = load_site(site_slug)
     key = thread_key_argument()
     page_arg = request.args.get("page", "1")
     page_number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
@@ -120,7 +123,7 @@ def thread_json(
 @bp.get("/sites/<site_slug>/counts")
 def count_comments(site_slug: str) -> Response:
     """Approved-comment counts for many threads: ``?thread=A&thread=B``."""
-    site = site_info(site_slug)
+    site = load_site(site_slug)
     keys = [strip_controls(key, single_line=True)[:255] for key in request.args.getlist("thread")]
     keys = list(dict.fromkeys(key for key in keys if key))
     if not keys:
@@ -134,7 +137,7 @@ def count_comments(site_slug: str) -> Response:
 @bp.get("/sites/<site_slug>/form-token")
 def issue_form_token(site_slug: str) -> Response:
     """A fresh single-use token for a custom front end's comment form."""
-    site = site_info(site_slug)
+    site = load_site(site_slug)
     key = thread_key_argument()
     config = current_app.config
     response = jsonify(
@@ -149,7 +152,7 @@ def issue_form_token(site_slug: str) -> Response:
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
 def preflight(site_slug: str) -> Response:
     """CORS preflight: only the site's origins may post JSON."""
-    site = site_info(site_slug)
+    site = load_site(site_slug)
     origin = request_origin()
     if not site_allows(site, origin):
         return problem(403, gettext("This origin may not call this site's API."))
@@ -160,7 +163,7 @@ def preflight(site_slug: str) -> Response:
 @limiter.limit(lambda: "60/minute")
 def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
     """A JSON submission; 202 with the pending status (201 when published at once)."""
-    site = site_info(site_slug)
+    site = load_site(site_slug)
     key = thread_key_argument()
     origin = request_origin()
     if not site_allows(site, origin):

@@ -1,0 +1,395 @@
+"""Faults under load: (a) kill -9 of a server process, (b) PostgreSQL restarted, (c) Redis
+stopped, (d) the webhook receiver down for a while. Each runs the same 32 clients as the
+load test and then holds the database against every answer the clients got.
+
+PostgreSQL and Redis are private instances started for each test (never the shared ones
+on the standard ports). Longer, repeated faults: ``scripts/soak.sh``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.servers import http_json, run_cli
+from tests.system_harness import (
+    ONCE_PER_CI,
+    SCALE,
+    TRACEBACK,
+    LoadRun,
+    PrivatePostgres,
+    PrivateRedis,
+    ServerSet,
+    assert_nothing_lost,
+    explain,
+    fault_windows,
+    log_findings,
+    outage_answers,
+    private_postgres,
+    private_redis,
+    report,
+    run_with_schedule,
+    server_env,
+    sqlite_url,
+    stored_comments,
+    verify,
+)
+from tests.webhook_receiver import Receiver
+
+pytestmark = [pytest.mark.slow, ONCE_PER_CI]
+
+#: After the database is back, requests may still fail this long (pooled connections
+#: being replaced); after it, every answer must be a success again.
+RECOVERY_GRACE = 2.5
+
+
+@pytest.fixture
+def postgres() -> Iterator[PrivatePostgres]:
+    with private_postgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    with private_redis(tmp_path) as server:
+        yield server
+
+
+def scaled_out(
+    tmp_path: Path, postgres: PrivatePostgres, redis_server: PrivateRedis, **settings: str
+) -> tuple[ServerSet, str]:
+    """Two server processes on the private PostgreSQL and Redis (not started yet)."""
+    database_url = postgres.create_database("faults")
+    env = server_env(tmp_path / "instance", database_url, redis_server.url, **settings)
+    return ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8"]), database_url
+
+
+def all_healthy(servers: ServerSet) -> list[int]:
+    return [http_json("GET", f"{url}/healthz", timeout=10)[0] for url in servers.urls]
+
+
+def test_kill_9_of_a_server_process_mid_load(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    postgres: PrivatePostgres,
+    redis_server: PrivateRedis,
+) -> None:
+    servers, database_url = scaled_out(tmp_path, postgres, redis_server)
+    with servers:
+        servers.start(2)
+        run = LoadRun(servers.urls, SCALE.clients, SCALE.fault_seconds)
+        windows = fault_windows(SCALE.fault_seconds, SCALE.fault_cycles, 0.3, 0.6)
+        actions = []
+        for cycle, (kill_at, restart_at) in enumerate(windows):
+            victim = cycle % 2
+            actions.append((kill_at, f"kill{cycle}", lambda v=victim: servers.kill(v)))
+            actions.append((restart_at, f"restart{cycle}", lambda v=victim: servers.replace(v)))
+        marks = run_with_schedule(run, actions)
+        counts = verify(run, database_url)
+        logs = servers.logs()
+
+        posts = run.posts()
+        acked_before = sum(a.ok for a in posts if a.ended < marks["kill0:start"])
+        acked_after = sum(a.ok for a in posts if a.started > marks["kill0"])
+        outages = [
+            (cycle % 2, marks[f"kill{cycle}:start"], marks[f"restart{cycle}"])
+            for cycle in range(len(windows))
+        ]
+        survivor_acked_while_down = [
+            sum(a.ok for a in posts if a.server != victim and down <= a.started and a.ended <= up)
+            for victim, down, up in outages
+        ]
+        # connection errors belong to a killed process, while it was down (or in flight)
+        errors_elsewhere = [
+            a.describe()
+            for a in run.attempts
+            if a.status is None
+            and not any(
+                a.server == victim and down - 0.1 <= a.ended and a.started <= up
+                for victim, down, up in outages
+            )
+        ]
+        report(
+            request.config,
+            f"fault kill -9 ({len(windows)}x), 2 processes, {SCALE.clients} clients",
+            counts,
+            acked_before_kill=acked_before,
+            acked_after_kill=acked_after,
+            survivor_acked_while_victim_down=survivor_acked_while_down,
+            **log_findings(logs),
+        )
+        message = explain(counts, logs)
+        assert_nothing_lost(counts, logs)
+        assert counts.http_5xx == 0, message
+        # the killed process's clients saw connection errors, not answers
+        assert counts.connection_errors > 0, message
+        # ... and only they did: the other process kept serving all along
+        assert errors_elsewhere == [], "\n".join(errors_elsewhere[:10])
+        assert min(survivor_acked_while_down) > 0, survivor_acked_while_down
+        assert acked_before > 0 and acked_after > 0
+        # the restarted process serves again
+        assert all_healthy(servers) == [200, 200]
+
+
+def test_postgresql_restarted_mid_load(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    postgres: PrivatePostgres,
+    redis_server: PrivateRedis,
+) -> None:
+    """Twice per cycle: stopped for several seconds then started (longer than any
+    per-process cache of settings lives), and restarted at once (``pg_ctl restart -m
+    fast``: every pooled connection dies while the server is already back)."""
+    servers, database_url = scaled_out(tmp_path, postgres, redis_server)
+    downtime = 6.0
+    seconds = SCALE.fault_seconds * 1.25
+    with servers:
+        servers.start(2)
+        run = LoadRun(servers.urls, SCALE.clients, seconds)
+        windows = fault_windows(seconds, SCALE.fault_cycles, 0.15, 0.7)
+        door_statuses: list[dict[str, int | None]] = []
+        door_problems: list[str] = []
+
+        def ask_every_door() -> None:
+            for url in servers.urls:
+                statuses, problems = outage_answers(url)
+                door_statuses.append(statuses)
+                door_problems.extend(problems)
+
+        actions = []
+        outages = []  # (the mark when it went away, the mark when it was back)
+        for cycle, (stop_at, restart_at) in enumerate(windows):
+            actions.append((stop_at, f"stop{cycle}", lambda: postgres.stop("fast")))
+            actions.append((stop_at + 1.0, f"doors{cycle}", ask_every_door))
+            actions.append((stop_at + downtime - 0.7, f"doors-later{cycle}", ask_every_door))
+            actions.append((stop_at + downtime, f"start{cycle}", postgres.start))
+            actions.append((restart_at, f"restart{cycle}", postgres.restart))
+            outages += [(f"stop{cycle}:start", f"start{cycle}")]
+            outages += [(f"restart{cycle}:start", f"restart{cycle}")]
+        marks = run_with_schedule(run, actions)
+        counts = verify(run, database_url)
+        logs = servers.logs()
+
+        unavailable = [a for a in run.attempts if a.status == 503]
+        badly_answered = [
+            a.describe()
+            for a in unavailable
+            if not a.retry_after or "problem+json" not in a.content_type or TRACEBACK in a.body
+        ]
+        failing_after_recovery = []
+        recovery_seconds = []
+        for number, (_, up) in enumerate(outages):
+            back = marks[up]
+            following = outages[number + 1][0] if number + 1 < len(outages) else None
+            next_fault = marks[following] if following else run.seconds + 60
+            failing_after_recovery += [
+                a.describe()
+                for a in run.attempts
+                if back + RECOVERY_GRACE <= a.started and a.ended < next_fault and not a.ok
+            ]
+            for server in range(2):
+                first = min(
+                    (
+                        a.ended
+                        for a in run.posts()
+                        if a.ok and a.server == server and a.started >= back
+                    ),
+                    default=None,
+                )
+                recovery_seconds.append(round(first - back, 2) if first is not None else None)
+        report(
+            request.config,
+            f"fault PostgreSQL stop {downtime:g}s + start, and restart -m fast "
+            f"({len(windows)}x each), 2 processes, {SCALE.clients} clients",
+            counts,
+            recovery_seconds_per_server=recovery_seconds,
+            doors_while_down=door_statuses[0],
+            doors_later_while_down=door_statuses[len(servers.urls)],
+            **log_findings(logs),
+        )
+        message = explain(counts, logs)
+        assert_nothing_lost(counts, logs)
+        # while the database was away: 503 with Retry-After, never a 500 nor a traceback
+        assert counts.http_5xx == counts.http_503 > 0, message
+        assert badly_answered == [], "\n".join(badly_answered[:10])
+        # every other door too: reads, the form, health, the dashboard
+        assert door_problems == [], "\n".join(door_problems)
+        assert counts.connection_errors == 0, message
+        # and the service recovered by itself, each time
+        assert None not in recovery_seconds, message
+        assert failing_after_recovery == [], "\n".join(failing_after_recovery[:10])
+        assert all_healthy(servers) == [200, 200]
+
+
+def test_redis_stopped_mid_load(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    postgres: PrivatePostgres,
+    redis_server: PrivateRedis,
+) -> None:
+    # 5 comments a minute per email: the load never reaches it (one email per comment), a
+    # probe sending 7 from one email does, in process memory while Redis is away
+    servers, database_url = scaled_out(
+        tmp_path, postgres, redis_server, LIMIT_SUBMIT_PER_EMAIL="5/minute"
+    )
+    probes: list[list[tuple[int | None, str | None]]] = []
+    door_problems: list[str] = []
+
+    def stop_redis_and_probe(cycle: int) -> None:
+        redis_server.stop()
+        statuses = []
+        for number in range(7):
+            attempt = run.submit(
+                0,
+                1000 + cycle,
+                number,
+                email=f"probe{cycle}.{run.run_id}@example.com",
+                address=f"198.51.100.{1 + cycle % 250}",
+                probe=True,
+            )
+            statuses.append((attempt.status, attempt.retry_after))
+        probes.append(statuses)
+        for url in servers.urls:
+            answers, problems = outage_answers(url)
+            door_problems.extend(problems)
+            door_problems.extend(f"{door}: {n}" for door, n in answers.items() if n and n >= 500)
+
+    with servers:
+        servers.start(2)
+        run = LoadRun(servers.urls, SCALE.clients, SCALE.fault_seconds)
+        windows = fault_windows(SCALE.fault_seconds, SCALE.fault_cycles, 0.2, 0.5)
+        actions = []
+        for cycle, (stop_at, start_at) in enumerate(windows):
+            actions.append((stop_at, f"redis-stop{cycle}", lambda c=cycle: stop_redis_and_probe(c)))
+            actions.append((start_at, f"redis-start{cycle}", redis_server.start))
+        marks = run_with_schedule(run, actions)
+        counts = verify(run, database_url)
+        logs = servers.logs()
+        keys_after_return = redis_server.key_count()
+
+        acked_while_down = [
+            sum(
+                a.ok
+                for a in run.posts()
+                if a.server == server
+                and marks["redis-stop0:start"] <= a.started
+                and a.ended <= marks["redis-start0:start"]
+                and not a.probe
+            )
+            for server in range(2)
+        ]
+        report(
+            request.config,
+            f"fault Redis stopped ({len(windows)}x), 2 processes, {SCALE.clients} clients",
+            counts,
+            acked_per_server_while_redis_down=acked_while_down,
+            probe_statuses=[[status for status, _ in probe] for probe in probes],
+            redis_keys_after_return=keys_after_return,
+            **log_findings(logs),
+        )
+        message = explain(counts, logs)
+        assert_nothing_lost(counts, logs)
+        # the service kept answering, and answered well
+        assert counts.http_5xx == 0, message
+        assert counts.connection_errors == 0, message
+        assert counts.refused == 0, message
+        assert min(acked_while_down) > 0, acked_while_down
+        assert door_problems == [], "\n".join(door_problems)
+        # limits went on in process memory (as documented), with Retry-After on refusals
+        for probe in probes:
+            assert [status for status, _ in probe] == [202] * 5 + [429] * 2, probe
+            assert all(retry for status, retry in probe if status == 429), probe
+        assert counts.limited == 2 * len(probes), message
+        assert "rate-limit storage unreachable" in logs
+        # and went back to Redis once it returned
+        assert keys_after_return > 0
+
+
+def outbox_states(database_url: str) -> tuple[Counter[str], set[str], int]:
+    """States of the outbox, its message ids, and attempts that reached nobody."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT state, message_id FROM outbox")).all()
+            unreached = connection.execute(
+                text("SELECT count(*) FROM delivery_attempts WHERE status_code IS NULL")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return Counter(str(row[0]) for row in rows), {str(row[1]) for row in rows}, int(unreached)
+
+
+def test_webhook_receiver_down_for_a_while(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    instance = tmp_path / "instance"
+    database_url = sqlite_url(instance)
+    env = server_env(
+        instance,
+        "",
+        "memory://",
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+        WEBHOOK_BACKOFF_BASE="0.2",
+        WEBHOOK_MAX_ATTEMPTS="30",
+    )
+    receiver = Receiver(secret="").start()
+    clients = SCALE.clients
+    try:
+        # the embedded default: one process, its own delivery worker beside it
+        with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8"]) as servers:
+            servers.start(1)
+            created = run_cli(
+                env, "integrations", "create", "R", "--site", "blog",
+                "--events", "comment.created", "--url", receiver.url,
+            )  # fmt: skip
+            receiver.secret = next(
+                line.split(": ", 1)[1]
+                for line in created.stdout.splitlines()
+                if line.startswith("secret: ")
+            )
+            run = LoadRun(servers.urls, clients, SCALE.fault_seconds)
+            windows = fault_windows(SCALE.fault_seconds, SCALE.fault_cycles, 0.2, 0.55)
+            actions = []
+            for cycle, (down_at, up_at) in enumerate(windows):
+                actions.append((down_at, f"receiver-down{cycle}", receiver.stop))
+                actions.append((up_at, f"receiver-up{cycle}", receiver.start))
+            run_with_schedule(run, actions)
+
+            # every event arrives once the receiver is back (bounded wait)
+            deadline = time.monotonic() + max(60.0, SCALE.fault_seconds * 2)
+            states, message_ids, unreached = outbox_states(database_url)
+            while states.get("pending", 0) and time.monotonic() < deadline:
+                time.sleep(0.25)
+                states, message_ids, unreached = outbox_states(database_url)
+            counts = verify(run, database_url)
+            logs = servers.logs()
+            stored_ids = {row["id"] for row in stored_comments(database_url)}
+    finally:
+        receiver.stop()
+
+    accepted = receiver.accepted_ids()
+    payload_ids = Counter(payload["data"]["id"] for payload in receiver.payloads())
+    report(
+        request.config,
+        f"fault webhook receiver down ({len(windows)}x), SQLite, {clients} clients",
+        counts,
+        outbox=dict(states),
+        events_accepted=len(accepted),
+        accepted_more_than_once=sum(n > 1 for n in accepted.values()),
+        attempts_unreached=unreached,
+        refused_signatures=receiver.refused_signatures,
+        **log_findings(logs),
+    )
+    message = explain(counts, logs)
+    assert_nothing_lost(counts, logs)
+    assert counts.http_5xx == 0 and counts.connection_errors == 0, message
+    assert unreached > 0, "the receiver was never found down: the fault did not happen"
+    assert dict(states) == {"delivered": counts.stored}, states
+    # each event accepted exactly once, none missing, one per stored comment
+    assert set(accepted) == message_ids
+    assert set(accepted.values()) == {1}, [m for m, n in accepted.items() if n > 1][:10]
+    assert set(payload_ids) == stored_ids
+    assert receiver.refused_signatures == 0
