@@ -21,7 +21,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         payload = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidInput(gettext("The body is not valid UTF-8.")) from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidInput(gettext("The body is not valid JSON.")) from None
     if not isinstance(payload, dict):
         raise InvalidInput(gettext("The body must be a JSON object."))

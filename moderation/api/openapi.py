@@ -41,20 +41,22 @@ def ok(description: str, schema: str, headers: dict[str, Any] | None = None) -> 
     return answer
 
 
+#: No parameter may hold a NUL character (the service refuses them with a 400).
+NO_NUL = "^[^\\u0000]*$"
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}}
 SITE = {
     "name": "site",
     "in": "path",
     "required": True,
     "description": "The site's slug.",
-    "schema": {"type": "string", "maxLength": 64},
+    "schema": {"type": "string", "maxLength": 64, "pattern": "^[a-z0-9-]+$"},
 }
 THREAD = {
     "name": "thread",
     "in": "query",
     "required": True,
     "description": "The page's thread key.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL},
 }
 LANG = {
     "name": "lang",
@@ -416,7 +418,7 @@ def document() -> dict[str, Any]:
                             "schema": {
                                 "type": "array",
                                 "maxItems": 100,
-                                "items": {"type": "string", "maxLength": 255},
+                                "items": {"type": "string", "maxLength": 255, "pattern": NO_NUL},
                             },
                         },
                     ],
@@ -439,7 +441,7 @@ def document() -> dict[str, Any]:
                             "name": "integration",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string", "maxLength": 64},
+                            "schema": {"type": "string", "maxLength": 64, "pattern": NO_NUL},
                         },
                         *SIGNATURE_HEADERS,
                     ],

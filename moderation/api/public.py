@@ -15,6 +15,7 @@ from moderation.api.common import comment_form, parse_json_object
 from moderation.cache import BoundedCache
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
+from moderation.domain.numbers import parse_page
 from moderation.errors import domain_problem, problem
 from moderation.extensions import csrf
 from moderation.models import utcnow
@@ -83,7 +84,7 @@ def list_comments(site_slug: str) -> Response:
     site = load_site(site_slug)
     key = thread_key_argument()
     page_arg = request.args.get("page", "1")
-    page_number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
+    page_number = parse_page(page_arg)
     thread = threads.thread_state(site.id, key)
     version = f"{site.id}-{site.page_size}-{site.max_depth}-{thread.id if thread else 0}-{thread.version if thread else 0}-{page_number}"
     if request.if_none_match.contains_weak(version):

@@ -22,6 +22,7 @@ from flask_login import login_user, logout_user
 
 from moderation.dashboard.blueprint import bp, moderator, safe_next
 from moderation.dashboard.forms import SignInForm
+from moderation.domain.numbers import parse_id
 from moderation.extensions import db, login_manager
 from moderation.models import Moderator
 from moderation.ratelimit import client_key, limiter
@@ -40,9 +41,10 @@ def init_login(app: Flask) -> None:
 def load_moderator(session_id: str) -> Moderator | None:
     """An active account whose session token still matches (a reset ends old sessions)."""
     account_id, _, token = session_id.partition(":")
-    if not account_id.isdigit():
+    wanted = parse_id(account_id)
+    if wanted is None:
         return None
-    account = db.session.get(Moderator, int(account_id))
+    account = db.session.get(Moderator, wanted)
     if account is None or not account.is_active or account.session_token != token:
         return None
     return account

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from moderation.dashboard.blueprint import bp, moderator, safe_next
 from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyForm
 from moderation.domain.errors import DomainError
+from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus, ModerationAction
 from moderation.errors import domain_problem, problem, wants_json
 from moderation.services import moderation, queue, sites
@@ -181,13 +182,11 @@ def show_audit() -> ResponseReturnValue:
     comment_arg = args.get("comment", "").strip()
     audit_filter = queue.AuditFilter(
         actor=args.get("actor", "").strip()[:200],
-        comment_id=int(comment_arg) if comment_arg.isdigit() and len(comment_arg) < 18 else None,
+        comment_id=parse_id(comment_arg),
         action=args.get("action", "").strip()[:40],
     )
     before = args.get("before", "")
-    events, next_before = queue.audit_page(
-        audit_filter, int(before) if before.isdigit() and len(before) < 18 else None
-    )
+    events, next_before = queue.audit_page(audit_filter, parse_id(before))
     params: dict[str, Any] = {
         "actor": audit_filter.actor,
         "comment": audit_filter.comment_id or "",

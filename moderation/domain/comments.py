@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
 from moderation.domain.errors import N_, InvalidInput
+from moderation.domain.numbers import parse_id
 
 MAX_COMMENT = 65_525
 MAX_AUTHOR = 245
@@ -27,7 +28,8 @@ FIELDS = ("comment", "author", "email", "url", "comment_parent")
 # C0/C1 controls except tab and newlines; plus bidi overrides/isolates, which can make a
 # name read backwards ("RLO attacks"), and zero-width characters that hide content.
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\ud800-\udfff]"  # lone surrogates: not text, and no database can store them
 )
 # in single-line fields newlines and tabs are also controls
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
@@ -94,7 +96,7 @@ def clean_email(value: str, check_deliverability: bool = False) -> str:
             N_("Your email address is too long (at most %(max)d characters)."), max=MAX_EMAIL
         )
     try:
-        checked = validate_email(email, check_deliverability=check_deliverability)
+        checked = validate_email(email, check_deliverability=check_deliverability, strict=True)
     except EmailNotValidError:
         raise FieldError(N_("Please enter a valid email address.")) from None
     normalized = checked.normalized
@@ -106,8 +108,8 @@ def clean_email(value: str, check_deliverability: bool = False) -> str:
     return normalized
 
 
-def clean_url(value: str) -> str:
-    """The website: optional, http(s) only, at most 200 characters."""
+def clean_url(value: str, max_length: int = MAX_URL) -> str:
+    """The website: optional, http(s) only, at most 200 characters (WordPress's limit)."""
     url = strip_controls(value, single_line=True)
     if not url:
         return ""
@@ -117,9 +119,9 @@ def clean_url(value: str) -> str:
         and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", url, re.I)
     ):
         url = "https://" + url  # WordPress accepts "example.com"
-    if len(url) > MAX_URL:
+    if len(url) > max_length:
         raise FieldError(
-            N_("Your website address is too long (at most %(max)d characters)."), max=MAX_URL
+            N_("Your website address is too long (at most %(max)d characters)."), max=max_length
         )
     try:
         parts = urlsplit(url)
@@ -140,16 +142,17 @@ def clean_parent(value: object) -> int | None:
     text = str(value).strip()
     if text in ("", "0"):
         return None
-    if not text.isdigit() or len(text) > 18:
+    number = parse_id(text)
+    if number is None:
         raise FieldError(N_("The comment you are replying to does not exist."))
-    return int(text)
+    return number
 
 
 def validate_draft(raw: Mapping[str, object], check_deliverability: bool = False) -> CommentDraft:
     """Check every field at once; :class:`InvalidInput` carries each field's message."""
     errors: dict[str, str] = {}
     cleaned: dict[str, object] = {}
-    cleaners = {
+    cleaners: dict[str, Callable[[str], str]] = {
         "comment": clean_text,
         "author": clean_author,
         "email": lambda value: clean_email(value, check_deliverability),

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from moderation.domain.comments import CommentDraft, strip_controls
+from moderation.domain.comments import CommentDraft, FieldError, clean_url, strip_controls
 from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.status import ModerationAction
 from moderation.extensions import db
@@ -187,7 +187,13 @@ def upsert_thread(integration: Integration, webhook_id: str, data: dict[str, Any
         raise InvalidInput(
             N_("Some fields need your attention."), field_errors={"open": N_("true or false.")}
         )
-    title, url = _text(data, "title", 300), _text(data, "url", 2000)
+    title = _text(data, "title", 300)
+    try:
+        url = clean_url(_text(data, "url", 2000), max_length=2000)
+    except FieldError as error:
+        raise InvalidInput(
+            N_("Some fields need your attention."), field_errors={"url": error.message}
+        ) from None
 
     def work(record: Callable[[Answer], None]) -> Thread:
         thread = db.session.execute(

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from moderation.domain.comments import CommentDraft, clean_text
 from moderation.domain.errors import N_, DomainError, NotFound
+from moderation.domain.numbers import parse_id
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of
@@ -32,7 +33,7 @@ class ModerationResult:
 
 def get_comment(comment_id: int, site_ids: set[int] | None = None) -> Comment:
     """The comment, or :class:`NotFound`; ``site_ids`` limits which sites may be seen."""
-    comment = db.session.get(Comment, comment_id)
+    comment = db.session.get(Comment, comment_id) if parse_id(comment_id) is not None else None
     if comment is None or (site_ids is not None and comment.site_id not in site_ids):
         raise NotFound(N_("Comment %(id)s does not exist."), id=comment_id)
     return comment
@@ -64,8 +65,9 @@ def moderate_many(
     """
     results: list[ModerationResult] = []
     skipped: dict[int, str] = {}
+    valid_ids = [comment_id for comment_id in comment_ids if parse_id(comment_id) is not None]
     comments = db.session.execute(
-        select(Comment).where(Comment.id.in_(comment_ids)).order_by(Comment.id)
+        select(Comment).where(Comment.id.in_(valid_ids)).order_by(Comment.id)
     ).scalars()
     found = set()
     for comment in comments:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from moderation.domain.errors import N_, InvalidInput
+from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, StatusCount, Thread
@@ -54,10 +55,11 @@ class Cursor:
                 base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             )
             moment = datetime.fromisoformat(created)
-            if moment.tzinfo is None:
+            number = parse_id(comment_id)
+            if moment.tzinfo is None or number is None:
                 return None
-            return cls(moment, int(comment_id))
-        except (ValueError, TypeError):
+            return cls(moment, number)
+        except (ValueError, TypeError, OverflowError):
             return None
 
 

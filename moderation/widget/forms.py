@@ -24,6 +24,8 @@ from moderation.domain.comments import (
 
 def _apply(field: Field, cleaner: Callable[[Any], Any]) -> None:
     """Run a domain rule on a field; keep the cleaned value or raise a translated error."""
+    if field.data is not None and not isinstance(field.data, str):
+        raise ValidationError(gettext("This field must be text."))
     try:
         field.data = cleaner(field.data if field.data is not None else "")
     except FieldError as error:

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from moderation.cache import BoundedCache
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput, NotFound
+from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
@@ -88,15 +89,16 @@ def load_preview(thread_id: int | None) -> Comment | None:
     """The author's own pending comment, when the link carries its signed hash."""
     comment_id = request.args.get("unapproved", "")
     signature = request.args.get("moderation-hash", "")
-    if not comment_id.isdigit() or not signature or thread_id is None:
+    wanted = parse_id(comment_id)
+    if wanted is None or not signature or thread_id is None:
         return None
     try:
         signed_id = preview_serializer().loads(signature, max_age=PREVIEW_MAX_AGE)
     except BadSignature:
         return None
-    if str(signed_id) != comment_id:
+    if signed_id != wanted:
         return None
-    comment = db.session.get(Comment, int(comment_id))
+    comment = db.session.get(Comment, wanted)
     if comment is None or comment.thread_id != thread_id:
         return None
     return comment
@@ -115,7 +117,7 @@ def render_widget(
     config = current_app.config
     thread = threads.thread_state(site.id, thread_key)
     page_arg = request.args.get("cpage", "1")
-    page_number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
+    page_number = parse_page(page_arg)
     form = form or CommentForm(formdata=None)
     if not form.form_token.data:
         form.form_token.data = form_tokens.issue(
@@ -186,9 +188,10 @@ def thread_html(
 def _reply_target(thread_id: int | None, form: CommentForm) -> Comment | None:
     """The approved comment being answered (``?replytocom=ID`` or the posted parent)."""
     raw = request.args.get("replytocom") or (form.comment_parent.raw_data or [""])[0]
-    if not raw or not str(raw).isdigit() or thread_id is None:
+    wanted = parse_id(raw)
+    if wanted is None or thread_id is None:
         return None
-    comment = db.session.get(Comment, int(raw))
+    comment = db.session.get(Comment, wanted)
     if (
         comment is None
         or comment.thread_id != thread_id
@@ -239,7 +242,7 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
                 origin=origin or gettext("an unknown page"),
             ),
         )
-    form = CommentForm()
+    form = CommentForm(formdata=request.form)
     form.check_deliverability = bool(current_app.config["EMAIL_CHECK_DELIVERABILITY"])
     if not form.validate():
         return render_widget(site, thread_key, form, status=400)
