@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "moderation_session",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "PUBLIC_CACHE_SECONDS": 10,
+    "PUBLIC_READ_STALENESS": 1.0,
     "RENDER_CACHE_BYTES": 8 * 1024 * 1024,
     # Widget
     "EMAIL_CHECK_DELIVERABILITY": False,

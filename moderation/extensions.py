@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,16 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     # per-process caches of the public read paths (see moderation.cache)
     app.extensions["site_info_cache"] = TimedCache(seconds=5.0)
+    # what a public read checks its cached rendering against (threads' versions, counts):
+    # remembered for at most PUBLIC_READ_STALENESS seconds; changes made in this process
+    # clear it at once
+    app.extensions["public_state_cache"] = TimedCache(
+        seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
+    )
     app.extensions["render_cache"] = BoundedCache[bytes](int(app.config["RENDER_CACHE_BYTES"]))
+    # marks where each reader's form token goes in a cached widget page (unguessable, so
+    # no comment text can contain it)
+    app.extensions["form_token_placeholder"] = f"form-token-{secrets.token_hex(16)}"
     with app.app_context():
         _tune_sqlite(db.engine)
 

@@ -133,8 +133,9 @@ class RateGate:
         result: Breach | None = self._run(operation)
         return result
 
-    def flood_wait(self, keys: Sequence[tuple[str, ...]], seconds: int) -> int | None:
-        """Seconds until anyone of ``keys`` may post again, or ``None`` if they may now."""
+    def claim_flood_interval(self, keys: Sequence[tuple[str, ...]], seconds: int) -> int | None:
+        """Start the flood interval for each of ``keys``; if one of them is still inside its
+        interval, the seconds left (the post is refused). One round trip per key."""
         if seconds <= 0:
             return None
         item = RateLimitItemPerSecond(1, seconds)
@@ -143,24 +144,12 @@ class RateGate:
             waits = [
                 self._retry_after(moving, item, "flood", key)
                 for key in keys
-                if not moving.test(item, self._prefix, "flood", *key)
+                if not moving.hit(item, self._prefix, "flood", *key)
             ]
             return max(waits) if waits else None
 
         result: int | None = self._run(operation)
         return result
-
-    def record_post(self, keys: Sequence[tuple[str, ...]], seconds: int) -> None:
-        """Start the flood interval for each of ``keys``."""
-        if seconds <= 0:
-            return
-        item = RateLimitItemPerSecond(1, seconds)
-
-        def operation(_sliding: RateLimiter, moving: RateLimiter) -> None:
-            for key in keys:
-                moving.hit(item, self._prefix, "flood", *key)
-
-        self._run(operation)
 
     def _retry_after(
         self, strategy: RateLimiter, item: RateLimitItem, scope: str, key: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""Template helpers shared by every page: dates in the reader's language, identicons."""
+"""Template helpers shared by every page: dates in the reader's language."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ from datetime import datetime
 
 from flask import Flask
 from flask_babel import format_date, format_time, get_locale, gettext
-from markupsafe import Markup
-
-from moderation.domain.identicon import identicon_svg
 
 
 def isoformat(value: datetime) -> str:
     """Machine-readable UTC time for ``<time datetime>``."""
-    return value.isoformat().replace("+00:00", "Z")
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def comment_date(value: datetime) -> str:
@@ -28,14 +25,8 @@ def comment_date(value: datetime) -> str:
     )
 
 
-def identicon(key: str) -> Markup:
-    """The inline SVG identicon of a keyed hash."""
-    return Markup(identicon_svg(key))  # noqa: S704 - built from hex digits only
-
-
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(isoformat)
     app.add_template_filter(comment_date)
-    app.add_template_global(identicon)
     app.add_template_global(get_locale)

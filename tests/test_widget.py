@@ -403,3 +403,17 @@ def test_email_never_appears_in_public_responses(
         text = (response.get_data(as_text=True) + str(response.headers)).lower()
         for needle in forbidden:
             assert needle.lower() not in text, (response.request.path, needle)
+
+
+def test_avatars_are_identicons_of_a_keyed_hash(client: FlaskClient, app: Flask, site: str) -> None:
+    post(client, app, comment="With a face", email="face@example.com")
+    approve(app, stored_comments(app)[0]["id"])
+    html = client.get(PAGE).get_data(as_text=True)
+    [source] = re.findall(r'<img class="avatar" src="(/avatar/[0-9a-f]{32}\.svg)"', html)
+    picture = client.get(source)
+    assert picture.status_code == 200
+    assert picture.mimetype == "image/svg+xml"
+    assert "immutable" in picture.headers["Cache-Control"]
+    assert picture.get_data(as_text=True).startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert source[8:-4] not in hashes_of("face@example.com")
+    assert client.get("/avatar/nothex.svg").status_code == 404

@@ -500,6 +500,8 @@ def test_embedded_widget_across_sites(
 
     # 4. approved through the service layer: the comment is there for everyone
     approve(service_app, comment.id)
+    # approved in another process: readers see it within PUBLIC_READ_STALENESS (1 s)
+    time.sleep(1.1)
     page.reload()
     frame = widget_frame(page)
     entry = page.frame_locator(FRAME).locator(f"#comment-{comment.id}")

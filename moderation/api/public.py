@@ -85,7 +85,7 @@ def list_comments(site_slug: str) -> Response:
     key = thread_key_argument()
     page_arg = request.args.get("page", "1")
     page_number = parse_page(page_arg)
-    thread = threads.thread_state(site.id, key)
+    thread = threads.public_thread_state(site.id, key)
     version = f"{site.id}-{site.page_size}-{site.max_depth}-{thread.id if thread else 0}-{thread.version if thread else 0}-{page_number}"
     if request.if_none_match.contains_weak(version):
         response = Response(status=304)
@@ -131,7 +131,7 @@ def count_comments(site_slug: str) -> Response:
         raise InvalidInput(gettext("Name at least one thread (?thread=A&thread=B)."))
     if len(keys) > MAX_COUNT_THREADS:
         raise InvalidInput(gettext("At most %(max)d threads per request.", max=MAX_COUNT_THREADS))
-    body = json.dumps({"counts": threads.approved_counts(site, keys)}, ensure_ascii=False)
+    body = json.dumps({"counts": threads.public_counts(site, keys)}, ensure_ascii=False)
     return public_cache(Response(body, mimetype="application/json"))
 
 

@@ -7,23 +7,21 @@ from functools import lru_cache
 
 @lru_cache(maxsize=4096)
 def identicon_svg(key: str, size: int = 40) -> str:
-    """An inline SVG for ``key`` (a hex keyed hash); same key, same picture."""
+    """A compact inline SVG for ``key`` (a hex keyed hash); same key, same picture.
+
+    One path on a 5x5 grid, mirrored left to right; the background comes from CSS.
+    """
     digest = bytes.fromhex(key.ljust(32, "0")[:32])
     hue = int.from_bytes(digest[:2], "big") % 360
-    colour = f"hsl({hue} 55% 50%)"
-    cell = size // 5
-    rects = []
+    cells = []
     for row in range(5):
         for column in range(3):
-            bit = (digest[2 + row] >> column) & 1
-            if bit:
-                for x in {column, 4 - column}:
-                    rects.append(
-                        f'<rect x="{x * cell}" y="{row * cell}" width="{cell}" height="{cell}"/>'
-                    )
+            if (digest[2 + row] >> column) & 1:
+                for x in sorted({column, 4 - column}):
+                    cells.append(f"M{x} {row}h1v1h-1z")
     return (
-        f'<svg class="avatar" xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-        f'viewBox="0 0 {size} {size}" aria-hidden="true" focusable="false">'
-        f'<rect width="{size}" height="{size}" fill="#f0f0f1"/>'
-        f'<g fill="{colour}">{"".join(rects)}</g></svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 5 5" '
+        f'shape-rendering="crispEdges"><rect width="5" height="5" fill="#f0f0f1"/>'
+        f'<path fill="hsl({hue} 55% 50%)" '
+        f'd="{"".join(cells)}"/></svg>'
     )

@@ -19,6 +19,7 @@ from moderation.models import (
     Thread,
     utcnow,
 )
+from moderation.services.threads import forget_public_state
 
 #: Outbound event per status a comment enters.
 STATUS_EVENTS = {
@@ -58,12 +59,13 @@ def audit(
         actor_id=actor.id,
         actor_name=actor.name[:200],
         action=action,
-        comment_id=comment.id if comment is not None else None,
         site_id=site_id if site_id is not None else (comment.site_id if comment else None),
         from_status=from_status,
         to_status=to_status,
         reason=reason[:1000],
     )
+    if comment is not None:
+        event.comment = comment  # its id is known at the flush, also for a new comment
     db.session.add(event)
     return event
 
@@ -99,7 +101,9 @@ _SUBSCRIBERS = select(Integration.id, Integration.events, Integration.allow_emai
 def emit(event_types: str | tuple[str, ...], comment: Comment) -> int:
     """Queue the events for every integration of the comment's site that wants them."""
     wanted = (event_types,) if isinstance(event_types, str) else event_types
-    subscribers = db.session.execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
+    subscribers = db.session.connection().execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
+    if subscribers and comment.id is None:
+        db.session.flush()  # the payload carries the comment's id
     queued = 0
     now = utcnow()
     for event_type in wanted:
@@ -125,17 +129,22 @@ def emit(event_types: str | tuple[str, ...], comment: Comment) -> int:
 
 def count_status(site_id: int, status: CommentStatus, delta: int) -> None:
     """Keep the per-site status counters right (an atomic increment in the database)."""
-    db.session.execute(
-        update(StatusCount)
-        .where(StatusCount.site_id == site_id, StatusCount.status == status)
-        .values(count=StatusCount.count + delta)
-    )
+    with db.session.no_autoflush:
+        db.session.execute(
+            update(StatusCount)
+            .where(StatusCount.site_id == site_id, StatusCount.status == status)
+            .values(count=StatusCount.count + delta)
+        )
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:
     """Invalidate the thread's cached public view and keep its approved count right."""
-    db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread_id)
-        .values(version=Thread.version + 1, approved_count=Thread.approved_count + approved_delta)
-    )
+    forget_public_state()
+    with db.session.no_autoflush:
+        db.session.execute(
+            update(Thread)
+            .where(Thread.id == thread_id)
+            .values(
+                version=Thread.version + 1, approved_count=Thread.approved_count + approved_delta
+            )
+        )

@@ -102,6 +102,11 @@ def spend(token: FormToken, max_age: float) -> None:
     )
 
 
+def is_spent(token: FormToken) -> bool:
+    """Whether the token has posted a comment already."""
+    return db.session.get(UsedFormToken, token.nonce) is not None
+
+
 def purge_expired(now: datetime) -> int:
     """Forget spent tokens that have expired anyway; returns how many."""
     result = db.session.execute(delete(UsedFormToken).where(UsedFormToken.expires_at < now))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Insert, exists, select
+from sqlalchemy import Insert, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +26,7 @@ from moderation.services import events, form_tokens
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
+from moderation.services.threads import ThreadState, thread_state
 
 OUTCOME_STATUS = {
     Outcome.PUBLISH: CommentStatus.APPROVED,
@@ -99,7 +100,7 @@ def submit_comment(
     """
     config = current_app.config
     site = site_info(context.site_slug)
-    thread = _find_thread(site.id, context.thread_key)
+    thread = thread_state(site.id, context.thread_key)
     if thread is not None and not thread.is_open:
         raise InvalidInput(N_("Comments are closed on this page."))
     parent = _check_parent(site, thread, draft.parent_id)
@@ -116,12 +117,16 @@ def submit_comment(
     if breach is not None:
         raise RateLimited(breach)
 
+    is_duplicate = thread is not None and _is_duplicate(thread.id, draft)
     flood_keys = [(site.slug, "address", address), (site.slug, "email", email_key)]
     signals = Signals(
         honeypot_filled=context.honeypot_filled,
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
-        is_duplicate=thread is not None and _is_duplicate(thread.id, draft),
-        flood_wait_seconds=gate().flood_wait(flood_keys, site.flood_seconds),
+        is_duplicate=is_duplicate,
+        # a duplicate is refused anyway; anything else starts this person's flood interval
+        flood_wait_seconds=None
+        if is_duplicate
+        else gate().claim_flood_interval(flood_keys, site.flood_seconds),
         author_has_approved_comment=(
             site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
         ),
@@ -133,9 +138,17 @@ def submit_comment(
     comment = _store(site, thread, parent, draft, context, decision)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
+        db.session.flush()  # the caller may need the comment's id
         before_commit(result)
-    db.session.commit()
-    gate().record_post(flood_keys, site.flood_seconds)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if context.form_token is not None and form_tokens.is_spent(context.form_token):
+            raise FormTokenRefused(
+                N_("This form was already used to post a comment. Please post your comment again.")
+            ) from None
+        raise
     return result
 
 
@@ -153,19 +166,18 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
 
 def _store(
     site: SiteInfo,
-    thread: Thread | None,
+    thread: ThreadState | None,
     parent: Comment | None,
     draft: CommentDraft,
     context: SubmissionContext,
     decision: Decision,
 ) -> Comment:
     """Write the comment, its audit event and its outbound events (the caller commits)."""
-    if thread is None:
-        thread = _create_thread(site, context)
+    thread_id = thread.id if thread is not None else _create_thread(site, context)
     status = OUTCOME_STATUS[decision.outcome]
     comment = Comment(
         site_id=site.id,
-        thread_id=thread.id,
+        thread_id=thread_id,
         parent_id=parent.id if parent else None,
         author=draft.author,
         email=draft.email,
@@ -181,17 +193,9 @@ def _store(
         held_reason=decision.reason[:500],
         source=context.source,
     )
-    comment.thread = thread
     db.session.add(comment)
     if context.form_token is not None:
         form_tokens.spend(context.form_token, float(current_app.config["FORM_TOKEN_MAX_AGE"]))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise FormTokenRefused(
-            N_("This form was already used to post a comment. Please post your comment again.")
-        ) from None
     events.audit(
         context.actor,
         "submitted",
@@ -202,19 +206,13 @@ def _store(
     events.count_status(site.id, status, +1)
     if status is CommentStatus.APPROVED:
         events.emit(("comment.created", "comment.approved"), comment)
-        events.touch_thread(thread.id, approved_delta=1)
+        events.touch_thread(thread_id, approved_delta=1)
     else:
         events.emit("comment.created", comment)
     return comment
 
 
-def _find_thread(site_id: int, key: str) -> Thread | None:
-    return db.session.execute(
-        select(Thread).where(Thread.site_id == site_id, Thread.key == key)
-    ).scalar_one_or_none()
-
-
-def _create_thread(site: SiteInfo, context: SubmissionContext) -> Thread:
+def _create_thread(site: SiteInfo, context: SubmissionContext) -> int:
     """Insert the thread unless a concurrent request just did; either way return it."""
     values = {
         "site_id": site.id,
@@ -232,12 +230,14 @@ def _create_thread(site: SiteInfo, context: SubmissionContext) -> Thread:
     else:
         statement = sqlite.insert(Thread).values(values).on_conflict_do_nothing()
     db.session.execute(statement)
-    thread = _find_thread(site.id, context.thread_key)
+    thread = thread_state(site.id, context.thread_key)
     assert thread is not None
-    return thread
+    return thread.id
 
 
-def _check_parent(site: SiteInfo, thread: Thread | None, parent_id: int | None) -> Comment | None:
+def _check_parent(
+    site: SiteInfo, thread: ThreadState | None, parent_id: int | None
+) -> Comment | None:
     """A reply must answer an approved comment of the same thread, not too deep."""
     if parent_id is None:
         return None
@@ -273,20 +273,20 @@ def comment_depth(comment: Comment) -> int:
     return depth
 
 
+_DUPLICATE = select(
+    exists().where(
+        Comment.thread_id == bindparam("thread_id"),
+        Comment.email == bindparam("email"),
+        Comment.text == bindparam("text"),
+        Comment.status != CommentStatus.DELETED,
+    )
+)
+
+
 def _is_duplicate(thread_id: int, draft: CommentDraft) -> bool:
     """The same person already said exactly this on this thread (WordPress's check)."""
-    return bool(
-        db.session.execute(
-            select(
-                exists().where(
-                    Comment.thread_id == thread_id,
-                    Comment.email == draft.email,
-                    Comment.text == draft.text,
-                    Comment.status != CommentStatus.DELETED,
-                )
-            )
-        ).scalar()
-    )
+    params = {"thread_id": thread_id, "email": draft.email, "text": draft.text}
+    return bool(db.session.connection().execute(_DUPLICATE, params).scalar())
 
 
 def _has_approved_comment(site_id: int, email: str) -> bool:

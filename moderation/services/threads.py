@@ -6,8 +6,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import bindparam, select
 
+from moderation.cache import TimedCache
 from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
@@ -54,6 +56,24 @@ def thread_state(site_id: int, key: str) -> ThreadState | None:
     """The thread's id, version and open state, or ``None`` before its first comment."""
     row = db.session.connection().execute(_THREAD_STATE, {"site_id": site_id, "key": key}).first()
     return ThreadState(row.id, row.version, row.is_open, row.approved_count) if row else None
+
+
+def public_thread_state(site_id: int, key: str) -> ThreadState | None:
+    """:func:`thread_state` for public reads, remembered for a moment between requests."""
+    cache: TimedCache[ThreadState | None] = current_app.extensions["public_state_cache"]
+    return cache.get(("thread", site_id, key), lambda: thread_state(site_id, key))
+
+
+def public_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
+    """:func:`approved_counts` for public reads, remembered for a moment between requests."""
+    cache: TimedCache[dict[str, int]] = current_app.extensions["public_state_cache"]
+    return cache.get(("counts", site.id, tuple(keys)), lambda: approved_counts(site, keys))
+
+
+def forget_public_state() -> None:
+    """Changes made in this process are seen by its next public read."""
+    cache: TimedCache[object] = current_app.extensions["public_state_cache"]
+    cache.forget()
 
 
 def find_thread(site: Site, key: str) -> Thread | None:

@@ -3,6 +3,7 @@ services/; protection (origins, token, frame-ancestors) is checked here at the d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
@@ -28,6 +29,7 @@ from markupsafe import Markup
 from moderation.cache import BoundedCache
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput, NotFound
+from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import avatar_key
 from moderation.domain.status import CommentStatus
@@ -115,42 +117,80 @@ def render_widget(
     """The widget page: approved comments (rendered once per thread version), the
     author's preview, and the form (fresh for every reader: it carries their token)."""
     config = current_app.config
-    thread = threads.thread_state(site.id, thread_key)
-    page_arg = request.args.get("cpage", "1")
-    page_number = parse_page(page_arg)
-    form = form or CommentForm(formdata=None)
-    if not form.form_token.data:
-        form.form_token.data = form_tokens.issue(
-            config["SECRET_KEY"], site.slug, thread_key, utcnow()
+    plain = (
+        form is None
+        and not notice
+        and not ({"replytocom", "unapproved", "moderation-hash"} & request.args.keys())
+    )
+    # a reader's plain view may be a moment old; a form answer sees the thread as it is
+    lookup = threads.public_thread_state if plain else threads.thread_state
+    thread = lookup(site.id, thread_key)
+    page_number = parse_page(request.args.get("cpage", "1"))
+    set_frame_ancestors(list(site.origins))
+    token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
+    if plain:
+        # the common case, a reader opening the page: rendered once per thread version
+        # with a placeholder where each reader's own token goes
+        placeholder: str = current_app.extensions["form_token_placeholder"]
+        cache: BoundedCache[bytes] = current_app.extensions["render_cache"]
+        key = (
+            "page",
+            site,
+            thread,
+            page_number,
+            str(get_locale()),
+            tuple(sorted(page_params(thread_key).items())),
         )
-    thread_id = thread.id if thread else None
-    reply_to = _reply_target(thread_id, form)
-    preview = load_preview(thread_id)
+        cached = cache.get(key)
+        if cached is None:
+            empty = CommentForm(formdata=None)
+            empty.form_token.data = placeholder
+            cached = cache.put(key, _page(site, thread_key, thread, page_number, empty).encode())
+        body: bytes | str = cached.replace(placeholder.encode(), token.encode())
+        preview = None
+    else:
+        form = form or CommentForm(formdata=None)
+        if not form.form_token.data:
+            form.form_token.data = token
+        preview = load_preview(thread.id if thread else None)
+        body = _page(site, thread_key, thread, page_number, form, notice, preview)
+    response = Response(body, status=status, mimetype="text/html")
+    fresh = plain or not (preview or (form and form.errors) or notice)
+    response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _page(
+    site: SiteInfo,
+    thread_key: str,
+    thread: threads.ThreadState | None,
+    page_number: int,
+    form: CommentForm,
+    notice: str = "",
+    preview: Comment | None = None,
+) -> str:
+    """The page's HTML around the (cached) comment list."""
+    reply_to = _reply_target(thread.id if thread else None, form)
     host_origin = normalise(request.args.get("origin", ""))
     closed = thread is not None and not thread.is_open
-    set_frame_ancestors(list(site.origins))
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
-    body = render_template(
+    secret = current_app.config["SECRET_KEY"].encode()
+    return render_template(
         "widget/page.html",
         site=site,
         thread_html=Markup(thread_html(site, thread_key, thread, page_number, closed, links)),  # noqa: S704
         form=form,
         reply_to=reply_to,
         preview=preview,
-        preview_avatar=avatar_key(config["SECRET_KEY"].encode(), preview.email) if preview else "",
+        preview_avatar=avatar_key(secret, preview.email) if preview else "",
         notice=notice,
         widget_url=links,
         post_url=f"/w/{site.slug}?{urlencode(page_params(thread_key))}",
         parent_origin=host_origin if site_allows(site, host_origin) else "",
         closed=closed,
     )
-    response = Response(body, status=status)
-    response.headers["Cache-Control"] = (
-        "no-store" if (preview or form.errors or notice) else "private, no-cache"
-    )
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 def thread_html(
@@ -217,6 +257,16 @@ def embed_script() -> Response:
     response.cache_control.max_age = 3600
     response.make_conditional(request)
     response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/avatar/<key>.svg")
+def avatar(key: str) -> Response:
+    """The identicon of a keyed hash; the same key always draws the same picture."""
+    if not re.fullmatch(r"[0-9a-f]{32}", key):
+        abort(404)
+    response = Response(identicon_svg(key), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 
