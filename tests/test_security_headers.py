@@ -452,7 +452,9 @@ CASES = [
     Case("OpenAPI document", get("/api/openapi.json"), 200, PUBLIC, JSON, cors="*"),
     # --- scripts, static files, pages ----------------------------------------------------
     Case("embed.js", get("/embed.js"), 200, PUBLIC, "text/javascript", cors="*"),
-    Case("avatar", get("/avatar/0123456789abcdef0123456789abcdef.svg"), 200, PUBLIC, "image/svg+xml"),
+    Case(
+        "avatar", get("/avatar/0123456789abcdef0123456789abcdef.svg"), 200, PUBLIC, "image/svg+xml"
+    ),
     Case("avatar of a malformed key, 404", get("/avatar/not-a-key.svg"), 404, PUBLIC, HTML),
     Case("static widget.css", get("/static/widget.css"), 200, PUBLIC, "text/css"),
     Case("static widget.js", get("/static/widget.js"), 200, PUBLIC, "text/javascript"),
