@@ -242,8 +242,6 @@ class AuditEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20), default="")
     reason: Mapped[str] = mapped_column(String(1000), default="")
 
-    comment: Mapped[Comment | None] = relationship()
-
 
 class Integration(Base):
     """An integrator's credentials, permissions and webhook subscription for one site."""

@@ -29,6 +29,7 @@ from limits.strategies import (
 )
 
 from moderation.domain.privacy import rate_limit_address
+from moderation.redis_admission import RedisAdmission
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +82,61 @@ class Breach:
     retry_after: int
 
 
+@dataclass(frozen=True)
+class Admission:
+    """The limits' answer for one submission: a breach, a flood wait, or neither."""
+
+    breach: Breach | None = None
+    flood_wait: int | None = None
+
+
 class RateGate:
     """Counts hits against limits in the shared storage, degrading to memory on failure."""
 
     RECHECK_SECONDS = 5.0
 
-    def __init__(self, storage: Storage, prefix: str = "moderation") -> None:
+    def __init__(
+        self, storage: Storage, prefix: str = "moderation", redis: RedisAdmission | None = None
+    ) -> None:
         self._prefix = prefix
         self._primary = storage
+        self._redis = redis
         self._fallback = QuietMemoryStorage()
         self._dead_until = 0.0
         self._lock = threading.Lock()
+
+    def admit(
+        self,
+        checks: Sequence[tuple[str, str, tuple[str, ...]]],
+        flood_keys: Sequence[tuple[str, ...]],
+        flood_seconds: int,
+    ) -> Admission:
+        """Count a submission against ``checks`` and claim the flood interval of
+        ``flood_keys``: in one round trip on Redis, through ``limits`` otherwise."""
+        if self._redis is not None and not self.degraded:
+            try:
+                verdict = self._redis.admit(checks, flood_keys, flood_seconds)
+            except Exception as error:  # Redis away: the memory fallback below
+                self._storage_failed(error)
+            else:
+                if verdict.breached is not None:
+                    scope, limit, retry_after = verdict.breached
+                    return Admission(Breach(limit, scope, retry_after))
+                return Admission(flood_wait=verdict.flood_wait)
+        breach = self.hit(checks)
+        if breach is not None:
+            return Admission(breach)
+        return Admission(flood_wait=self.claim_flood_interval(flood_keys, flood_seconds))
+
+    def _storage_failed(self, error: Exception) -> None:
+        with self._lock:
+            if time.monotonic() >= self._dead_until:
+                log.warning(
+                    "rate-limit storage unreachable (%s); limiting in process memory for %.0f s",
+                    error.__class__.__name__,
+                    self.RECHECK_SECONDS,
+                )
+            self._dead_until = time.monotonic() + self.RECHECK_SECONDS
 
     def _strategies(self, storage: Storage) -> tuple[RateLimiter, RateLimiter]:
         return SlidingWindowCounterRateLimiter(storage), MovingWindowRateLimiter(storage)
@@ -102,15 +147,7 @@ class RateGate:
             try:
                 return operation(*self._strategies(self._primary))
             except Exception as error:
-                with self._lock:
-                    if time.monotonic() >= self._dead_until:
-                        log.warning(
-                            "rate-limit storage unreachable (%s); limiting in process memory "
-                            "for %.0f s",
-                            error.__class__.__name__,
-                            self.RECHECK_SECONDS,
-                        )
-                    self._dead_until = time.monotonic() + self.RECHECK_SECONDS
+                self._storage_failed(error)
         return operation(*self._strategies(self._fallback))
 
     @property
@@ -208,4 +245,8 @@ def init_app(app: Flask) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = configured
     storage = storage_from_string(uri, **options)
     assert isinstance(storage, Storage), "asynchronous storages are not supported"
-    app.extensions["rate_gate"] = RateGate(storage, f"{app.config['RATELIMIT_KEY_PREFIX']}:gate")
+    prefix = f"{app.config['RATELIMIT_KEY_PREFIX']}:gate"
+    redis = (
+        RedisAdmission(uri, prefix, options) if uri.startswith(("redis://", "rediss://")) else None
+    )
+    app.extensions["rate_gate"] = RateGate(storage, prefix, redis)

@@ -81,6 +81,7 @@ def test_environment_overrides_instance_config(
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:////tmp/elsewhere.db"
 
 
-def test_postgresql_gets_a_connection_check(clean_environment: Path) -> None:
-    app = create_app({"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test"})
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+def test_database_errors_never_carry_bound_values(clean_environment: Path) -> None:
+    for url in ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "sqlite:///x.db"):
+        app = create_app({"DATABASE_URL": url})
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True

@@ -3,6 +3,7 @@ every door a comment can come in by."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,17 @@ from flask.testing import FlaskClient
 
 from tests.doors import DOORS, ORIGIN, Door
 from tests.helpers import Actions, approve, stored_comments
+
+
+@pytest.fixture(params=["memory", "redis"])
+def config_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every rule and limit with limits in process memory, and in Redis (one round trip)."""
+    if request.param == "memory":
+        return {}
+    return {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}",
+    }
 
 
 @pytest.fixture(params=DOORS, ids=lambda door: door.name)

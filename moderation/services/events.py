@@ -6,13 +6,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import (
     AuditEvent,
     Comment,
+    DeliveryState,
     Integration,
     OutboxDelivery,
     StatusCount,
@@ -47,35 +48,42 @@ SYSTEM = Actor("system")
 def audit(
     actor: Actor,
     action: str,
-    comment: Comment | None = None,
+    comment_id: int | None = None,
     site_id: int | None = None,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
-) -> AuditEvent:
-    """Write one audit event (who, what, from, to, why)."""
-    event = AuditEvent(
-        actor_type=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name[:200],
-        action=action,
-        site_id=site_id if site_id is not None else (comment.site_id if comment else None),
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason[:1000],
+) -> None:
+    """Write one audit event (who, what, from, to, why) in the caller's transaction."""
+    db.session.connection().execute(
+        _INSERT_AUDIT,
+        {
+            "created_at": utcnow(),
+            "actor_type": actor.kind,
+            "actor_id": actor.id,
+            "actor_name": actor.name[:200],
+            "action": action,
+            "site_id": site_id,
+            "comment_id": comment_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "reason": reason[:1000],
+        },
     )
-    if comment is not None:
-        event.comment = comment  # its id is known at the flush, also for a new comment
-    db.session.add(event)
-    return event
 
 
-def comment_payload(comment: Comment, include_email: bool) -> dict[str, Any]:
+_INSERT_AUDIT = insert(AuditEvent)
+_INSERT_OUTBOX = insert(OutboxDelivery)
+
+
+def comment_payload(
+    comment: Comment, site_slug: str, thread_key: str, include_email: bool
+) -> dict[str, Any]:
     """The ``data`` of a comment event: public fields, plus the email if allowed."""
     data: dict[str, Any] = {
         "id": comment.id,
-        "site": comment.site.slug,
-        "thread": comment.thread.key,
+        "site": site_slug,
+        "thread": thread_key,
         "parent": comment.parent_id,
         "author": comment.author,
         "url": comment.url or None,
@@ -98,53 +106,63 @@ _SUBSCRIBERS = select(Integration.id, Integration.events, Integration.allow_emai
 )
 
 
-def emit(event_types: str | tuple[str, ...], comment: Comment) -> int:
+def emit(
+    event_types: str | tuple[str, ...], comment: Comment, site_slug: str, thread_key: str
+) -> int:
     """Queue the events for every integration of the comment's site that wants them."""
     wanted = (event_types,) if isinstance(event_types, str) else event_types
-    subscribers = db.session.connection().execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
-    if subscribers and comment.id is None:
-        db.session.flush()  # the payload carries the comment's id
-    queued = 0
+    connection = db.session.connection()
+    subscribers = connection.execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
     now = utcnow()
-    for event_type in wanted:
-        for subscriber in subscribers:
-            if event_type not in subscriber.events:
-                continue
-            db.session.add(
-                OutboxDelivery(
-                    message_id=f"msg_{secrets.token_hex(12)}",
-                    integration_id=subscriber.id,
-                    event_type=event_type,
-                    payload={
-                        "type": event_type,
-                        "timestamp": now.isoformat().replace("+00:00", "Z"),
-                        "data": comment_payload(comment, subscriber.allow_email),
-                    },
-                    next_attempt_at=now,
-                )
-            )
-            queued += 1
-    return queued
+    rows = [
+        {
+            "message_id": f"msg_{secrets.token_hex(12)}",
+            "integration_id": subscriber.id,
+            "event_type": event_type,
+            "payload": {
+                "type": event_type,
+                "timestamp": now.isoformat().replace("+00:00", "Z"),
+                "data": comment_payload(comment, site_slug, thread_key, subscriber.allow_email),
+            },
+            "state": DeliveryState.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+        }
+        for event_type in wanted
+        for subscriber in subscribers
+        if event_type in subscriber.events
+    ]
+    if rows:
+        connection.execute(_INSERT_OUTBOX, rows)
+    return len(rows)
 
 
 def count_status(site_id: int, status: CommentStatus, delta: int) -> None:
     """Keep the per-site status counters right (an atomic increment in the database)."""
-    with db.session.no_autoflush:
-        db.session.execute(
-            update(StatusCount)
-            .where(StatusCount.site_id == site_id, StatusCount.status == status)
-            .values(count=StatusCount.count + delta)
-        )
+    db.session.connection().execute(
+        _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
+    )
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:
     """Invalidate the thread's cached public view and keep its approved count right."""
     forget_public_state()
-    with db.session.no_autoflush:
-        db.session.execute(
-            update(Thread)
-            .where(Thread.id == thread_id)
-            .values(
-                version=Thread.version + 1, approved_count=Thread.approved_count + approved_delta
-            )
-        )
+    db.session.connection().execute(
+        _TOUCH_THREAD, {"b_thread_id": thread_id, "b_delta": approved_delta}
+    )
+
+
+_COUNT_STATUS = (
+    update(StatusCount)
+    .where(
+        StatusCount.site_id == bindparam("b_site_id"), StatusCount.status == bindparam("b_status")
+    )
+    .values(count=StatusCount.count + bindparam("b_delta"))
+)
+_TOUCH_THREAD = (
+    update(Thread)
+    .where(Thread.id == bindparam("b_thread_id"))
+    .values(version=Thread.version + 1, approved_count=Thread.approved_count + bindparam("b_delta"))
+)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 
 from moderation.domain.errors import N_, DomainError
 from moderation.extensions import db
@@ -96,15 +96,11 @@ def check(
 
 def spend(token: FormToken, max_age: float) -> None:
     """Mark the token used, in the caller's transaction: the primary key lets it post once,
-    also when two copies of a form are sent at the same moment."""
-    db.session.add(
-        UsedFormToken(nonce=token.nonce, expires_at=token.issued_at + timedelta(seconds=max_age))
+    also when two copies of a form are sent at the same moment (IntegrityError)."""
+    db.session.connection().execute(
+        insert(UsedFormToken),
+        {"nonce": token.nonce, "expires_at": token.issued_at + timedelta(seconds=max_age)},
     )
-
-
-def is_spent(token: FormToken) -> bool:
-    """Whether the token has posted a comment already."""
-    return db.session.get(UsedFormToken, token.nonce) is not None
 
 
 def purge_expired(now: datetime) -> int:

@@ -136,9 +136,15 @@ def _apply(
     comment.status = after
     comment.updated_at = utcnow()
     events.audit(
-        actor, action.value, comment, from_status=before.value, to_status=after.value, reason=reason
+        actor,
+        action.value,
+        comment.id,
+        comment.site_id,
+        from_status=before.value,
+        to_status=after.value,
+        reason=reason,
     )
-    events.emit(STATUS_EVENTS[after], comment)
+    events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
     events.count_status(comment.site_id, before, -1)
     events.count_status(comment.site_id, after, +1)
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
@@ -161,7 +167,8 @@ def edit_text(
     events.audit(
         actor,
         "edit",
-        comment,
+        comment.id,
+        comment.site_id,
         from_status=comment.status.value,
         to_status=comment.status.value,
         reason="text edited",
@@ -207,11 +214,12 @@ def reply_as_moderator(
     events.audit(
         actor,
         "reply",
-        reply,
+        reply.id,
+        reply.site_id,
         to_status=CommentStatus.APPROVED.value,
         reason=f"reply to comment {parent.id}",
     )
-    events.emit(("comment.created", "comment.approved"), reply)
+    events.emit(("comment.created", "comment.approved"), reply, parent.site.slug, parent.thread.key)
     events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
     events.touch_thread(parent.thread_id, approved_delta=1)
     db.session.commit()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, exists, select
+from sqlalchemy import Insert, bindparam, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -107,26 +107,24 @@ def submit_comment(
 
     address = rate_limit_address(context.client_ip)
     email_key = private_key(draft.email)
-    breach = gate().hit(
+    is_duplicate = thread is not None and _is_duplicate(thread.id, draft)
+    admission = gate().admit(
         [
             ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
             ("email", config["LIMIT_SUBMIT_PER_EMAIL"], (email_key,)),
             ("site", site.submit_limit or config["LIMIT_SUBMIT_PER_SITE"], (site.slug,)),
-        ]
+        ],
+        # a duplicate is refused anyway; anything else starts this person's flood interval
+        [] if is_duplicate else [(site.slug, "address", address), (site.slug, "email", email_key)],
+        site.flood_seconds,
     )
-    if breach is not None:
-        raise RateLimited(breach)
-
-    is_duplicate = thread is not None and _is_duplicate(thread.id, draft)
-    flood_keys = [(site.slug, "address", address), (site.slug, "email", email_key)]
+    if admission.breach is not None:
+        raise RateLimited(admission.breach)
     signals = Signals(
         honeypot_filled=context.honeypot_filled,
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
         is_duplicate=is_duplicate,
-        # a duplicate is refused anyway; anything else starts this person's flood interval
-        flood_wait_seconds=None
-        if is_duplicate
-        else gate().claim_flood_interval(flood_keys, site.flood_seconds),
+        flood_wait_seconds=admission.flood_wait,
         author_has_approved_comment=(
             site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
         ),
@@ -138,17 +136,8 @@ def submit_comment(
     comment = _store(site, thread, parent, draft, context, decision)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
-        db.session.flush()  # the caller may need the comment's id
         before_commit(result)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        if context.form_token is not None and form_tokens.is_spent(context.form_token):
-            raise FormTokenRefused(
-                N_("This form was already used to post a comment. Please post your comment again.")
-            ) from None
-        raise
+    db.session.commit()
     return result
 
 
@@ -172,44 +161,58 @@ def _store(
     context: SubmissionContext,
     decision: Decision,
 ) -> Comment:
-    """Write the comment, its audit event and its outbound events (the caller commits)."""
+    """Write the comment, its spent token, its audit event and its outbound events (the
+    caller commits). Plain statements on the session's connection: this is the hottest
+    write path, and none of it needs the ORM's bookkeeping."""
     thread_id = thread.id if thread is not None else _create_thread(site, context)
     status = OUTCOME_STATUS[decision.outcome]
-    comment = Comment(
-        site_id=site.id,
-        thread_id=thread_id,
-        parent_id=parent.id if parent else None,
-        author=draft.author,
-        email=draft.email,
-        url=draft.url,
-        text=draft.text,
-        html=render_comment(draft.text),
-        status=status,
-        created_at=context.now,
-        updated_at=context.now,
-        ip_truncated=truncate_ip(context.client_ip),
-        user_agent=context.user_agent[:500],
-        held_by_rule=decision.rule.value,
-        held_reason=decision.reason[:500],
-        source=context.source,
-    )
-    db.session.add(comment)
+    values = {
+        "site_id": site.id,
+        "thread_id": thread_id,
+        "parent_id": parent.id if parent else None,
+        "author": draft.author,
+        "email": draft.email,
+        "url": draft.url,
+        "text": draft.text,
+        "html": render_comment(draft.text),
+        "status": status,
+        "created_at": context.now,
+        "updated_at": context.now,
+        "ip_truncated": truncate_ip(context.client_ip),
+        "user_agent": context.user_agent[:500],
+        "held_by_rule": decision.rule.value,
+        "held_reason": decision.reason[:500],
+        "source": context.source,
+        "moderator_id": None,
+    }
+    connection = db.session.connection()
     if context.form_token is not None:
-        form_tokens.spend(context.form_token, float(current_app.config["FORM_TOKEN_MAX_AGE"]))
+        try:
+            form_tokens.spend(context.form_token, float(current_app.config["FORM_TOKEN_MAX_AGE"]))
+        except IntegrityError:
+            db.session.rollback()
+            raise FormTokenRefused(
+                N_("This form was already used to post a comment. Please post your comment again.")
+            ) from None
+    comment = Comment(id=connection.execute(_INSERT_COMMENT, values).scalar_one(), **values)
     events.audit(
         context.actor,
         "submitted",
-        comment,
+        comment.id,
+        site.id,
         to_status=status.value,
         reason=f"{decision.rule.value}: {decision.reason}",
     )
     events.count_status(site.id, status, +1)
     if status is CommentStatus.APPROVED:
-        events.emit(("comment.created", "comment.approved"), comment)
+        events.emit(("comment.created", "comment.approved"), comment, site.slug, context.thread_key)
         events.touch_thread(thread_id, approved_delta=1)
     else:
-        events.emit("comment.created", comment)
+        events.emit("comment.created", comment, site.slug, context.thread_key)
     return comment
+
+
+_INSERT_COMMENT = insert(Comment).returning(Comment.id)
 
 
 def _create_thread(site: SiteInfo, context: SubmissionContext) -> int:
