@@ -199,8 +199,8 @@ def sign_in_cookie() -> str:
     data = urllib.parse.urlencode(
         {
             "csrf_token": token.group(1),
-            "username": "bench",
-            "password": "bench password for the queue 1",
+            "username": "queue-reader",
+            "password": "correct horse battery staple 9",
         }
     ).encode()
     opener.open(f"{BASE}/dashboard/sign-in", data=data, timeout=30)
@@ -521,6 +521,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 rep of 5 s, queue at 10^3 and 10^5")
     parser.add_argument("--skip-queue", action="store_true")
     parser.add_argument("--skip-isso", action="store_true", help="measure only us (no ratios)")
+    parser.add_argument(
+        "--reuse", metavar="DIR", help="take the throughput part from an earlier run's results"
+    )
     args = parser.parse_args()
     if args.quick:
         args.reps, args.duration = 1, 5
@@ -545,7 +548,11 @@ def main() -> int:
         ("ours-sqlite", 1, "SQLite ×1"),
         ("ours-pg", 2, "PostgreSQL+Redis ×2"),
     ):
-        records = run_harness(config, ",".join([*peers, ours]), workers, args, out / ours)
+        if args.reuse:
+            with (Path(args.reuse) / ours / "results.jsonl").open() as handle:
+                records = [json.loads(line) for line in handle if line.strip()]
+        else:
+            records = run_harness(config, ",".join([*peers, ours]), workers, args, out / ours)
         results["harness"].append(
             {"ours": ours, "workers": workers, "label": label, "records": records}
         )

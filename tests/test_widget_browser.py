@@ -620,3 +620,31 @@ def test_widget_remembers_the_author_in_its_own_storage(
     widget_frame(other)
     expect(other.frame_locator(FRAME).locator("#author")).to_have_value("")
     expect(other.frame_locator(FRAME).locator("#email")).to_have_value("")
+
+
+def test_widget_is_usable_at_320_pixels_and_by_keyboard(
+    site: str, service: str, browser: Browser
+) -> None:
+    """Nothing overflows a 320 px phone, and Tab walks the form in order, skipping the
+    hidden honeypot."""
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        page = context.new_page()
+        page.goto(f"{service}/w/{site}?thread=narrow")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        for name in ("comment", "author", "email", "url"):
+            box = page.locator(f"#{name}").bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 320
+        page.locator("#comment").focus()
+        order = []
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            order.append(page.evaluate("document.activeElement.id"))
+        assert order == ["author", "email", "url", "wp-comment-cookies-consent", "submit"]
+        # every field has a label the browser announces
+        for name in ("comment", "author", "email", "url", "wp-comment-cookies-consent"):
+            assert page.locator(f"label[for='{name}']").count() == 1
+    finally:
+        context.close()

@@ -13,7 +13,7 @@ from moderation.cache import TimedCache
 from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, Moderator, Site, Thread
+from moderation.models import Comment, Moderator, Thread
 from moderation.services.sites import SiteInfo
 
 
@@ -74,13 +74,6 @@ def forget_public_state() -> None:
     """Changes made in this process are seen by its next public read."""
     cache: TimedCache[object] = current_app.extensions["public_state_cache"]
     cache.forget()
-
-
-def find_thread(site: Site, key: str) -> Thread | None:
-    """The thread ``key`` of ``site``, if it has come into being."""
-    return db.session.execute(
-        select(Thread).where(Thread.site_id == site.id, Thread.key == key)
-    ).scalar_one_or_none()
 
 
 def read_page(
