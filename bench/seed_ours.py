@@ -137,7 +137,17 @@ def load_dataset() -> int:
             ids.extend(bulk_comments(site, thread, [row]))
             total += 1
     db.session.commit()
+    analyze()
     return total
+
+
+def analyze() -> None:
+    """Give PostgreSQL's planner statistics for the bulk-loaded tables, as autovacuum would
+    soon after a load. Without them (this machine's server runs with autovacuum off) a plan
+    cached by a long-lived connection can pick a poor index and slow down as tables grow."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
 
 
 def prepare_posts(work: Path, run: str) -> None:
@@ -213,6 +223,7 @@ def load_queue(n: int) -> None:
         select(Moderator).where(Moderator.username == BENCH_USER)
     ).scalar_one_or_none():
         moderators.create_moderator(BENCH_USER, BENCH_PASSWORD, "admin")
+    analyze()
 
 
 def count_rows(thread_key: str) -> None:
