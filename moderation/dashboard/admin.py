@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from moderation.dashboard.auth import admin_required
-from moderation.dashboard.blueprint import bp, moderator
+from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, SiteForm
 from moderation.domain.errors import DomainError
 from moderation.origins import own_origin
@@ -52,7 +52,7 @@ def edit_site(slug: str) -> ResponseReturnValue:
     try:
         site = sites.get_site(slug)
     except DomainError as error:
-        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+        return message_page("Not found", str(error), 404)
     form = SiteForm(obj=site) if request.method == "GET" else SiteForm()
     if request.method == "GET":
         form.origins.data = "\n".join(site.origins)
@@ -132,17 +132,11 @@ def create_moderator() -> ResponseReturnValue:
 def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
     """Deactivate (ending its sessions) or reactivate an account."""
     if not ConfirmForm().validate():
-        return render_template(
-            "dashboard/message.html",
-            title="Nothing changed",
-            message="The form was stale; try again.",
-        ), 400
+        return stale_confirmation()
     try:
         account = moderators.set_active(account_id, change == "activate", moderator())
     except DomainError as error:
-        return render_template(
-            "dashboard/message.html", title="Not possible", message=str(error)
-        ), 409
+        return message_page("Not possible", str(error), 409)
     flash(f"Account {account.username!r} {change}d.")
     return redirect(url_for("dashboard.list_moderators"), code=303)
 
@@ -152,14 +146,10 @@ def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
 def reset_moderator_password(account_id: int) -> ResponseReturnValue:
     """A new random password, shown once."""
     if not ConfirmForm().validate():
-        return render_template(
-            "dashboard/message.html",
-            title="Nothing changed",
-            message="The form was stale; try again.",
-        ), 400
+        return stale_confirmation()
     try:
         password = moderators.reset_password(account_id, moderator())
         account = moderators.get_moderator(account_id)
     except DomainError as error:
-        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+        return message_page("Not found", str(error), 404)
     return render_template("dashboard/password.html", account=account, password=password)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -53,6 +53,20 @@ def stale_form(error: CSRFError) -> Response:
     if wants_json():
         return problem(400, detail)
     return error_page(400, "Bad Request", detail)
+
+
+def message_page(
+    title: str, message: str, status: int, back: str | None = None
+) -> ResponseReturnValue:
+    """A page that says why an action did not happen (``back`` defaults to the queue)."""
+    return render_template(
+        "dashboard/message.html", title=title, message=message, back=back
+    ), status
+
+
+def stale_confirmation() -> ResponseReturnValue:
+    """A confirmation form (a button) whose token has gone stale: nothing changed."""
+    return message_page("Nothing changed", "The form was stale; try again.", 400)
 
 
 def moderator() -> Moderator:

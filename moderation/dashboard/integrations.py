@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required
-from moderation.dashboard.blueprint import bp, moderator
+from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm
 from moderation.domain.errors import DomainError
 from moderation.origins import own_origin
@@ -75,16 +75,12 @@ def create_integration() -> ResponseReturnValue:
 def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
     """A new secret, shown once; the old one keeps working for the grace period."""
     if not ConfirmForm().validate():
-        return render_template(
-            "dashboard/message.html",
-            title="Nothing changed",
-            message="The form was stale; try again.",
-        ), 400
+        return stale_confirmation()
     grace = timedelta(hours=float(current_app.config["WEBHOOK_SECRET_GRACE_HOURS"]))
     try:
         secret = integrations.rotate_secret(public_id, grace, actor_of(moderator()))
     except DomainError as error:
-        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+        return message_page("Not found", str(error), 404)
     return _page(_form(), secret=secret, created=public_id)
 
 
@@ -95,7 +91,7 @@ def show_deliveries(public_id: str) -> ResponseReturnValue:
     try:
         integration = integrations.get_integration(public_id)
     except DomainError as error:
-        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+        return message_page("Not found", str(error), 404)
     deliveries = webhooks.deliveries_of(integration.id)
     attempts = {delivery.id: webhooks.attempts_of(delivery.id) for delivery in deliveries}
     return render_template(
@@ -112,15 +108,11 @@ def show_deliveries(public_id: str) -> ResponseReturnValue:
 def redeliver(public_id: str, delivery_id: int) -> ResponseReturnValue:
     """Send a delivery again (after fixing the receiver)."""
     if not ConfirmForm().validate():
-        return render_template(
-            "dashboard/message.html",
-            title="Nothing changed",
-            message="The form was stale; try again.",
-        ), 400
+        return stale_confirmation()
     try:
         integration = integrations.get_integration(public_id)
         delivery = webhooks.redeliver(delivery_id, integration.id)
     except DomainError as error:
-        return render_template("dashboard/message.html", title="Not found", message=str(error)), 404
+        return message_page("Not found", str(error), 404)
     flash(f"Delivery {delivery.id} queued again.")
     return redirect(url_for("dashboard.show_deliveries", public_id=public_id), code=303)

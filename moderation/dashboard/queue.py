@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from moderation.dashboard.blueprint import bp, moderator, safe_next
+from moderation.dashboard.blueprint import bp, message_page, moderator, safe_next
 from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyForm
 from moderation.domain.errors import DomainError
 from moderation.domain.numbers import parse_id
@@ -207,9 +207,7 @@ def _refused(error: DomainError) -> ResponseReturnValue:
         return answer
     back = safe_next(request.form.get("next") or request.referrer, url_for("dashboard.show_queue"))
     title = "Not found" if answer.status_code == 404 else "Not possible"
-    return render_template(
-        "dashboard/message.html", title=title, message=str(error), back=back
-    ), answer.status_code
+    return message_page(title, str(error), answer.status_code, back)
 
 
 def _invalid(errors: dict[str, list[str]]) -> ResponseReturnValue:
@@ -221,6 +219,4 @@ def _invalid(errors: dict[str, list[str]]) -> ResponseReturnValue:
     if wants_json():
         return problem(400, message)
     back = safe_next(request.form.get("next") or request.referrer, url_for("dashboard.show_queue"))
-    return render_template(
-        "dashboard/message.html", title="Nothing changed", message=message, back=back
-    ), 400
+    return message_page("Nothing changed", message, 400, back)

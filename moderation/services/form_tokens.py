@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, insert
 
@@ -92,6 +93,20 @@ def check(
         )
     # a spent token is refused by the unique key when the comment is stored (spend())
     return FormToken(str(data.get("n", "")), issued_at)
+
+
+def check_submitted(token: str, site: str, thread: str, now: datetime) -> FormToken:
+    """:func:`check` with the service's secret and age limits (the form and the JSON door)."""
+    config = current_app.config
+    return check(
+        config["SECRET_KEY"],
+        token,
+        site,
+        thread,
+        now,
+        float(config["FORM_TOKEN_MIN_AGE"]),
+        float(config["FORM_TOKEN_MAX_AGE"]),
+    )
 
 
 def spend(token: FormToken, max_age: float) -> None:

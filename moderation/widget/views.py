@@ -297,18 +297,9 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
     if not form.validate():
         return render_widget(site, thread_key, form, status=400)
 
-    config = current_app.config
     now = utcnow()
     try:
-        token = form_tokens.check(
-            config["SECRET_KEY"],
-            form.form_token.data or "",
-            site.slug,
-            thread_key,
-            now,
-            config["FORM_TOKEN_MIN_AGE"],
-            config["FORM_TOKEN_MAX_AGE"],
-        )
+        token = form_tokens.check_submitted(form.form_token.data or "", site.slug, thread_key, now)
         result = submissions.submit_comment(
             form.draft(),
             SubmissionContext(
