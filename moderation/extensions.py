@@ -72,7 +72,11 @@ def init_extensions(app: Flask) -> None:
     app.extensions["public_state_cache"] = TimedCache(
         seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
     )
-    app.extensions["render_cache"] = BoundedCache[bytes](int(app.config["RENDER_CACHE_BYTES"]))
+    # rendered bodies, in parts (a widget page is kept as the bytes before and after the
+    # reader's form token, so serving it copies nothing)
+    app.extensions["render_cache"] = BoundedCache[tuple[bytes, ...]](
+        int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda parts: sum(map(len, parts))
+    )
     # marks where each reader's form token goes in a cached widget page (unguessable, so
     # no comment text can contain it)
     app.extensions["form_token_placeholder"] = f"form-token-{secrets.token_hex(16)}"

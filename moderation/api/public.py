@@ -101,11 +101,11 @@ def thread_json(
     site: SiteInfo, key: str, thread: threads.ThreadState | None, page_number: int, version: str
 ) -> bytes:
     """The serialised page, from the render cache while the thread is unchanged."""
-    cache: BoundedCache[bytes] = current_app.extensions["render_cache"]
+    cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
     cache_key = ("json", version, key)
     cached = cache.get(cache_key)
     if cached is not None:
-        return cached
+        return cached[0]
     page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
     body = {
         "site": site.slug,
@@ -116,9 +116,8 @@ def thread_json(
         "pages": page.pages,
         "comments": [comment.to_json() for comment in page.comments],
     }
-    return cache.put(
-        cache_key, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    )
+    encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return cache.put(cache_key, (encoded,))[0]
 
 
 @bp.get("/sites/<site_slug>/counts")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, insert
 
 from moderation.domain.errors import N_, DomainError
@@ -43,14 +44,11 @@ class FormToken:
         return (now - self.issued_at).total_seconds()
 
 
-def _serializer(secret: str, now: datetime) -> URLSafeTimedSerializer:
-    """itsdangerous with the clock under our control (tests and the age rules use it)."""
-
-    class Signer(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(now.timestamp())
-
-    return URLSafeTimedSerializer(secret, salt=SALT, signer=Signer)
+@lru_cache(maxsize=8)
+def _serializer(secret: str) -> URLSafeSerializer:
+    """itsdangerous, made once per secret (every page view issues a token). The token
+    carries its own issue time, so the age rules use the caller's clock."""
+    return URLSafeSerializer(secret, salt=SALT)
 
 
 def issue(secret: str, site: str, thread: str, now: datetime) -> str:
@@ -61,7 +59,7 @@ def issue(secret: str, site: str, thread: str, now: datetime) -> str:
         "n": secrets.token_urlsafe(12),
         "i": round(now.timestamp(), 3),
     }
-    return _serializer(secret, now).dumps(payload)
+    return str(_serializer(secret).dumps(payload))
 
 
 def check(
@@ -70,24 +68,19 @@ def check(
     """Verify the signature, the binding and the age; raise :class:`FormTokenRefused`."""
     if not token:
         raise FormTokenRefused(N_("The form has expired. Please post your comment again."))
-    serializer = _serializer(secret, now)
     try:
-        data = serializer.loads(token, max_age=int(max_age))
-    except SignatureExpired:
-        raise FormTokenRefused(
-            N_("The form has expired. Please post your comment again.")
-        ) from None
-    except BadSignature:
+        data = _serializer(secret).loads(token)
+        issued_at = datetime.fromtimestamp(float(data["i"]), UTC)
+    except (BadSignature, KeyError, TypeError, ValueError, OverflowError, OSError):
         raise FormTokenRefused(N_("The form is invalid. Please post your comment again.")) from None
-    if not isinstance(data, dict) or data.get("s") != site or data.get("t") != thread:
+    age = (now - issued_at).total_seconds()
+    if age > max_age:
+        raise FormTokenRefused(N_("The form has expired. Please post your comment again."))
+    if data.get("s") != site or data.get("t") != thread:
         raise FormTokenRefused(
             N_("The form belongs to another page. Please post your comment again.")
         )
-    try:
-        issued_at = datetime.fromtimestamp(float(data["i"]), UTC)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        raise FormTokenRefused(N_("The form is invalid. Please post your comment again.")) from None
-    if (now - issued_at).total_seconds() < min_age:
+    if age < min_age:
         raise FormTokenRefused(
             N_("That was quick! Please wait a moment and post your comment again."), keep_token=True
         )

@@ -132,7 +132,7 @@ def render_widget(
         # the common case, a reader opening the page: rendered once per thread version
         # with a placeholder where each reader's own token goes
         placeholder: str = current_app.extensions["form_token_placeholder"]
-        cache: BoundedCache[bytes] = current_app.extensions["render_cache"]
+        cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
         key = (
             "page",
             site,
@@ -145,8 +145,14 @@ def render_widget(
         if cached is None:
             empty = CommentForm(formdata=None)
             empty.form_token.data = placeholder
-            cached = cache.put(key, _page(site, thread_key, thread, page_number, empty).encode())
-        body: bytes | str = cached.replace(placeholder.encode(), token.encode())
+            page = _page(site, thread_key, thread, page_number, empty).encode()
+            # kept as the parts around the placeholder (one part when there is no form)
+            cached = cache.put(key, tuple(page.split(placeholder.encode(), 1)))
+        # sent as it lies in the cache, the reader's token between (no 200 KB copy per read)
+        parts = list(cached)
+        if len(parts) == 2:
+            parts.insert(1, token.encode())
+        body: list[bytes] | str = parts
         preview = None
     else:
         form = form or CommentForm(formdata=None)
@@ -213,15 +219,15 @@ def thread_html(
         tuple(sorted(page_params(thread_key).items())),
         closed,
     )
-    cache: BoundedCache[bytes] = current_app.extensions["render_cache"]
+    cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
     cached = cache.get(key)
     if cached is not None:
-        return cached.decode()
+        return cached[0].decode()
     page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
     html = render_template(
         "widget/_thread.html", site=site, page=page, closed=closed, widget_url=links
     )
-    cache.put(key, html.encode())
+    cache.put(key, (html.encode(),))
     return html
 
 
