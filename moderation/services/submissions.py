@@ -100,14 +100,13 @@ def submit_comment(
     """
     config = current_app.config
     site = site_info(context.site_slug)
-    thread = thread_state(site.id, context.thread_key)
+    thread, is_duplicate = _thread_and_duplicate(site.id, context.thread_key, draft)
     if thread is not None and not thread.is_open:
         raise InvalidInput(N_("Comments are closed on this page."))
     parent = _check_parent(site, thread, draft.parent_id)
 
     address = rate_limit_address(context.client_ip)
     email_key = private_key(draft.email)
-    is_duplicate = thread is not None and _is_duplicate(thread.id, draft)
     admission = gate().admit(
         [
             ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
@@ -276,20 +275,34 @@ def comment_depth(comment: Comment) -> int:
     return depth
 
 
-_DUPLICATE = select(
-    exists().where(
-        Comment.thread_id == bindparam("thread_id"),
+# The thread and WordPress's duplicate check (the same person already said exactly this
+# on this thread) in one round trip: this runs for every submission.
+_THREAD_AND_DUPLICATE = select(
+    Thread.id,
+    Thread.version,
+    Thread.is_open,
+    Thread.approved_count,
+    exists()
+    .where(
+        Comment.thread_id == Thread.id,
         Comment.email == bindparam("email"),
         Comment.text == bindparam("text"),
         Comment.status != CommentStatus.DELETED,
     )
-)
+    .label("is_duplicate"),
+).where(Thread.site_id == bindparam("site_id"), Thread.key == bindparam("key"))
 
 
-def _is_duplicate(thread_id: int, draft: CommentDraft) -> bool:
-    """The same person already said exactly this on this thread (WordPress's check)."""
-    params = {"thread_id": thread_id, "email": draft.email, "text": draft.text}
-    return bool(db.session.connection().execute(_DUPLICATE, params).scalar())
+def _thread_and_duplicate(
+    site_id: int, key: str, draft: CommentDraft
+) -> tuple[ThreadState | None, bool]:
+    """The thread's state (``None`` before its first comment) and whether ``draft``
+    repeats a comment already on it."""
+    params = {"site_id": site_id, "key": key, "email": draft.email, "text": draft.text}
+    row = db.session.connection().execute(_THREAD_AND_DUPLICATE, params).first()
+    if row is None:
+        return None, False
+    return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
 
 
 def _has_approved_comment(site_id: int, email: str) -> bool:
