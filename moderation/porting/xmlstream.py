@@ -128,7 +128,11 @@ class XmlStream:
             self._check_size(len(chunk))
         if guard is not None and self._offset == 0:
             raise ImportFileError(f"The file is empty: not a {self._what}.")
-        parser.close()
+        try:
+            parser.close()
+        except ET.ParseError as error:
+            yield from self._events(parser, queue, b"")
+            self._fail(error, b"")
         yield from self._events(parser, queue, b"")
 
     def _events(
