@@ -292,3 +292,25 @@ def test_tally_gives_one_line_per_reason_with_counts() -> None:
         "1 refused: unsupported comment type (e.g. 900: comment type 'order_note' is not a "
         "comment, pingback or trackback)",
     ]
+
+
+def test_the_format_layer_needs_only_the_standard_library() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    import moderation.porting
+
+    for module in Path(moderation.porting.__file__).parent.glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or name.startswith("moderation.porting"), (
+                    f"{module.name} imports {name}"
+                )

@@ -4,10 +4,10 @@ One ``<item>`` per thread (a published ``post`` titled and linked as the thread,
 its first comment; WordPress matches existing posts by title and date) with its
 ``<wp:comment>`` children. Statuses become ``comment_approved`` values WordPress knows:
 approved ``1``, pending ``0``, spam ``spam``, deleted and rejected ``trash`` (WordPress
-has no "rejected"). Our exact values ride along as metadata WordPress keeps and ignores
-(``moderation_status``, ``moderation_held_by_rule``, ``moderation_held_reason``,
-``moderation_text_format``, and the thread's ``moderation_thread_key``), so that our reader
-gets them back. WordPress ids are numbers: numeric ids are kept, others are numbered from
+has no "rejected"). What WordPress's fields cannot say rides along as metadata WordPress
+keeps and ignores, so that our reader gets it back: ``moderation_status`` (for rejected
+comments), ``moderation_text_format`` (for Markdown), ``moderation_held_by_rule``,
+``moderation_held_reason``, and the thread's ``moderation_thread_key``. WordPress ids are numbers: numeric ids are kept, others are numbered from
 10¹⁵ on, per export. Dates are written to the second. Characters XML cannot carry
 (control characters) are left out.
 """
@@ -21,7 +21,7 @@ from email.utils import format_datetime as rfc2822
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from moderation.porting.records import CommentKind, CommentRecord, Status, ThreadRecord
+from moderation.porting.records import CommentKind, CommentRecord, Status, TextFormat, ThreadRecord
 from moderation.porting.wordpress import (
     META_REASON,
     META_RULE,
@@ -175,8 +175,11 @@ class WxrWriter:
         date = _cdata(_wp_date(comment.created_at))
         email = comment.email if self._emails else None
         ip = comment.ip if self._addresses else None
-        meta = _meta("commentmeta", META_STATUS, comment.status.value)
-        meta += _meta("commentmeta", META_TEXT_FORMAT, comment.text_format.value)
+        meta = ""
+        if comment.status is Status.REJECTED:  # the one status "trash" would not bring back
+            meta += _meta("commentmeta", META_STATUS, comment.status.value)
+        if comment.text_format is not TextFormat.HTML:
+            meta += _meta("commentmeta", META_TEXT_FORMAT, comment.text_format.value)
         if comment.held_by_rule:
             meta += _meta("commentmeta", META_RULE, comment.held_by_rule)
         if comment.held_reason:
