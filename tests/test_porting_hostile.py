@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from moderation.porting import (
+    CommentRecord,
     ImportFileError,
     ReadOptions,
     RefusalReason,
@@ -146,6 +147,14 @@ class TestBrokenFiles:
         assert f"at byte {data.index(b'caf') + 3:,}" in message
         assert "after comment 1" in message
         assert "iconv" in message
+
+    def test_replies_waiting_for_parents_past_the_break_are_counted(self, tmp_path: Path) -> None:
+        data = wxr(wxr_comment("1"), wxr_comment("3", parent="2"), wxr_comment("2"))
+        path = write(tmp_path, "cut.xml", data[: data.index(b"<wp:comment_id>2") + 20])
+        seen = []
+        with pytest.raises(ImportFileError, match=r"cut short.* 1 replies read before"):
+            seen.extend(read_wxr(path))
+        assert [item.source_id for item in seen if isinstance(item, CommentRecord)] == ["1"]
 
     def test_a_declared_latin1_file_reads_fine(self, tmp_path: Path) -> None:
         data = wxr(wxr_comment("1", "café")).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')

@@ -157,6 +157,7 @@ class ExportWriter(Protocol):
 
 
 def _read_isso(source: Source, options: ReadOptions | None) -> Iterator[Item]:
+    """Isso's reader, which needs a path (SQLite opens files itself)."""
     if not isinstance(source, str | os.PathLike):
         raise ImportFileError("Isso's database is read from a path, not an open file.")
     return read_isso(source, options)

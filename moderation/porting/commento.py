@@ -62,6 +62,7 @@ def _load(source: Source) -> dict[str, Any]:
 
 
 def _read(source: Source, options: ReadOptions) -> Iterator[Item]:
+    """The export's items in file order (``read_commento`` puts parents first)."""
     builder = CommentBuilder(SOURCE_NAME, options, COMMENTO_STATUSES, TextFormat.MARKDOWN)
     document = _load(source)
     commenters = {

@@ -48,6 +48,7 @@ def read_disqus(source: Source, options: ReadOptions | None = None) -> Iterator[
 
 
 def _read(source: Source, options: ReadOptions) -> Iterator[Item]:
+    """The export's items in file order; threads are announced at their first post."""
     builder = CommentBuilder(SOURCE_NAME, options, DISQUS_STATUSES, TextFormat.HTML)
     threads: dict[str, ThreadRecord | None] = {}
     announced: set[str] = set()

@@ -50,6 +50,7 @@ def read_isso(path: str | os.PathLike[str], options: ReadOptions | None = None) 
 
 
 def _read(path: Path, options: ReadOptions) -> Iterator[Item]:
+    """The database's items, thread by thread, in id order."""
     builder = CommentBuilder(SOURCE_NAME, options, ISSO_STATUSES, TextFormat.MARKDOWN)
     if not path.is_file():
         raise ImportFileError(f"{path} is not a file.")

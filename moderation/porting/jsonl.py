@@ -134,6 +134,7 @@ class JsonlWriter:
         return line
 
     def _write(self, value: dict[str, Any]) -> None:
+        """One line: compact JSON, UTF-8 as is."""
         self._out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
         self._out.write("\n")
 
@@ -149,6 +150,7 @@ def read_jsonl(source: Source, options: ReadOptions | None = None) -> Iterator[I
 
 
 def _read(source: Source, options: ReadOptions) -> Iterator[Item]:
+    """The export's items in file order, then a check that it was not cut short."""
     builder = CommentBuilder(SOURCE_NAME, options, JSONL_STATUSES, TextFormat.HTML)
     threads: dict[str, ThreadRecord] = {}
     announced: str | None = None

@@ -41,6 +41,7 @@ def read_remark42(source: Source, options: ReadOptions | None = None) -> Iterato
 
 
 def _read(source: Source, options: ReadOptions) -> Iterator[Item]:
+    """The backup's items in file order; threads are announced at their first comment."""
     builder = CommentBuilder(SOURCE_NAME, options, REMARK42_STATUSES, TextFormat.HTML)
     threads: dict[str, ThreadRecord | None] = {}
     blocked: set[str] = set()

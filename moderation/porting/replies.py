@@ -11,7 +11,9 @@ of the file), what still waits is sorted out without ever walking a loop twice:
   comment answers itself) are refused as ``reply cycle``; replies hanging from the loop are
   kept as top-level comments with a note;
 * an id seen a second time is refused as ``duplicate id`` (the first is kept);
-* a reply to a comment on another page is kept as a top-level comment with a note.
+* a reply to a comment on another page is kept as a top-level comment with a note;
+* when the file turns out unreadable part way, replies still waiting are not yielded (their
+  parents may be in the part not read) and the error says how many.
 
 Memory: the ids yielded so far in the current scope (the thread, or the whole file), and
 the comments still waiting for a parent.
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Iterator
 
 from moderation.porting.records import (
     CommentRecord,
+    ImportFileError,
     Item,
     Refusal,
     RefusalReason,
@@ -38,17 +41,27 @@ def order_replies(items: Iterable[Item], *, grouped: bool) -> Iterator[Item]:
     memory stays bounded by the largest thread.
     """
     tree = _Tree()
-    for item in items:
-        if isinstance(item, CommentRecord):
-            yield from tree.add(item)
-        elif isinstance(item, ThreadRecord):
-            if grouped:
-                yield from tree.settle()
-                tree = _Tree()
-            yield item
-        else:
-            tree.refused.add(item.source_id or "")
-            yield item
+    try:
+        for item in items:
+            if isinstance(item, CommentRecord):
+                yield from tree.add(item)
+            elif isinstance(item, ThreadRecord):
+                if grouped:
+                    yield from tree.settle()
+                    tree = _Tree()
+                yield item
+            else:
+                tree.refused.add(item.source_id or "")
+                yield item
+    except ImportFileError as error:
+        if not tree.held:
+            raise
+        # Their parents may be in the part not read: not yielded, so that a re-run of the
+        # repaired file imports them in their place; but counted, so none goes unnoticed.
+        raise ImportFileError(
+            f"{error} {len(tree.held):,} replies read before that point wait for parents "
+            "further on; they were not imported either."
+        ) from None
     yield from tree.settle()
 
 

@@ -44,7 +44,11 @@ def _maybe_gunzip(raw: IO[bytes]) -> IO[bytes]:
 
 
 class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
+    """Anything with a binary ``read``."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes."""
+        ...
 
 
 class _Raw(io.RawIOBase):

@@ -96,6 +96,8 @@ def read_wxr(source: Source, options: ReadOptions | None = None) -> Iterator[Ite
 
 
 def _read(source: Source, options: ReadOptions) -> Iterator[Item]:
+    """The export's items in file order; each item's thread is announced at its first
+    comment, read from the item's elements seen so far (WordPress writes them first)."""
     builder = CommentBuilder(SOURCE_NAME, options, WORDPRESS_STATUSES, TextFormat.HTML)
     channel: ET.Element | None = None
     item: ET.Element | None = None

@@ -139,6 +139,7 @@ class WxrWriter:
         return str(self._next_id)
 
     def _write_item_head(self, thread: ThreadRecord, dated: datetime) -> None:
+        """The ``<item>`` opening: a published post standing for the thread."""
         post_id = self._number(thread.source_id or "")
         slug = thread.key.strip("/").rsplit("/", 1)[-1] or thread.key
         status = "open" if thread.is_open else "closed"
@@ -168,6 +169,7 @@ class WxrWriter:
         self._out.write(_meta("postmeta", META_THREAD_KEY, thread.key).replace("\t\t\t", "\t\t", 1))
 
     def _write_comment(self, comment: CommentRecord, ids: dict[str, str]) -> None:
+        """One ``<wp:comment>``; ``ids`` maps the thread's source ids to WordPress ids."""
         own_id = ids[comment.source_id] = self._number(comment.source_id)
         parent = comment.parent_source_id
         parent_id = ids.get(parent, "0") if parent is not None else "0"
