@@ -4,6 +4,7 @@ file with one readable ImportFileError; none loops, explodes or leaks a tracebac
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -195,6 +196,28 @@ class TestBrokenFiles:
     def test_not_the_format(self, tmp_path: Path, fmt: str, data: bytes, message: str) -> None:
         with pytest.raises(ImportFileError, match=message):
             list(read(fmt, write(tmp_path, "file", data)))
+
+    def test_a_json_line_that_is_not_utf8_is_refused_by_number(self, tmp_path: Path) -> None:
+        meta = json.dumps({"version": 1}).encode()
+        good = json.dumps(
+            {
+                "id": "ok",
+                "text": "fine",
+                "user": {"name": "A"},
+                "locator": {"url": "https://blog.example.com/p/"},
+                "time": "2026-11-02T10:00:00Z",
+            }
+        ).encode()
+        bad = good.replace(b'"fine"', b'"caf\xe9"').replace(b'"ok"', b'"bad"')
+        result = collect(
+            read_remark42(write(tmp_path, "mixed.jsonl", b"\n".join([meta, bad, good])))
+        )
+        assert [r.detail for r in result.refusals] == ["line 2: not UTF-8 at byte 26"]
+        assert list(result.comments) == ["ok"]
+
+    def test_isso_needs_a_path(self) -> None:
+        with pytest.raises(ImportFileError, match="read from a path"):
+            list(read("isso", io.BytesIO(b"SQLite format 3")))
 
     def test_a_damaged_gzip_file(self, tmp_path: Path) -> None:
         packed = gzip.compress((FIXTURES / "remark42.jsonl").read_bytes())
