@@ -35,10 +35,12 @@ with these promises:
 * ``(source, source_id)`` identifies a comment for re-runs: re-importing skips what exists.
 
 A file that cannot be read as a whole (not the format, a DTD, bytes that are not UTF-8,
-cut short, a record over 32 MiB) raises :class:`~moderation.porting.records.ImportFileError`
-with a readable message — possibly after some items were yielded, since reading streams.
-Run with ``--dry-run`` first to know, or import in batches and re-run after fixing: already
-imported comments are skipped.
+cut short, a record over 32 MiB or a million elements) raises
+:class:`~moderation.porting.records.ImportFileError` with a readable message naming the
+position and the last record read — possibly after some items were yielded, since reading
+streams (replies still waiting for a parent are then not yielded, and the message counts
+them). Run with ``--dry-run`` first to know, or commit in batches and re-run after fixing:
+already imported comments are skipped.
 
 Options (:class:`~moderation.porting.options.ReadOptions`): ``keying`` (``path`` of the
 page's URL, the default; ``url``; ``source_id``: WordPress post id, Disqus identifier),
@@ -55,13 +57,33 @@ whole file (about 100 bytes per comment) and one record per thread.
 Writing
 =======
 
-``JsonlWriter(out, site=, origin=, include_emails=, include_addresses=)`` and
-``WxrWriter(out, site_title=, site_url=, include_emails=, include_addresses=)`` share
-:class:`ExportWriter`: ``write_thread(thread, comments)`` for each thread (comments with
+``open_writer(fmt, out, site=, site_title=, site_url=, origin=, include_emails=,
+include_addresses=)`` gives a ``JsonlWriter`` or a ``WxrWriter`` (both :class:`ExportWriter`)
+with its header written: ``write_thread(thread, comments)`` for each thread (comments with
 parents first), and ``close()`` — done by the ``with`` block only when it ends without an
-exception, so a broken export is recognisable. The service builds ``ThreadRecord`` and
-``CommentRecord`` from its rows (``source_id`` its own comment id as text,
-``parent_source_id`` its parent's). The JSONL schema is in ``docs/export-format.md``.
+exception, so a broken export is recognisable (JSONL lacks its closing line, WXR is not
+well-formed). Emails only with ``include_emails``; IP addresses and user agents only with
+``include_addresses``. The service builds ``ThreadRecord`` and ``CommentRecord`` from its
+rows: ``source_id`` its own comment id as text, ``parent_source_id`` its parent's,
+``source_status`` the status's value. The JSONL schema is in ``docs/export-format.md``;
+WXR's mapping (rejected and deleted become ``trash``, with our exact status kept as comment
+meta) in :mod:`~moderation.porting.wxr_writer`.
+
+For the service
+===============
+
+* Key threads with ``ThreadRecord.key`` (upsert by key: two source pages may share one);
+  keep ``title``, ``url`` and ``is_open``.
+* Idempotency: store ``(source, source_id)`` per comment, unique per site.
+* Parents: map ``parent_source_id`` through the ids of this run (or the stored source ids);
+  the stream guarantees the parent came first, in the same thread.
+* ``status`` is final (approved, pending, spam, rejected, deleted): imported comments go
+  through no rules; ``kind`` says pingback or trackback (skip or mark them: a service
+  choice); ``notes`` deserve a place moderators can see (``held_reason``, say).
+* ``text_format`` ``markdown`` (Isso, Commento): render or convert; HTML goes through the
+  same sanitiser as new comments. Deleted placeholders may have an empty text.
+* ``email`` as found (may be invalid or empty; Remark42 has none), ``ip`` raw (truncate),
+  ``author`` may be None (anonymous: Isso, Commento guests).
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ class WxrWriter:
         status = "open" if thread.is_open else "closed"
         self._out.write(
             "\t<item>\n"
-            f"\t\t<title>{_cdata(thread.title or thread.key)}</title>\n"
+            f"\t\t<title>{_cdata(thread.title)}</title>\n"
             f"\t\t<link>{escape(_NOT_XML.sub('', thread.url))}</link>\n"
             f"\t\t<pubDate>{rfc2822(dated.astimezone(UTC))}</pubDate>\n"
             "\t\t<dc:creator><![CDATA[]]></dc:creator>\n"
