@@ -157,11 +157,22 @@ class TestBrokenFiles:
             seen.extend(read_wxr(path))
         assert [item.source_id for item in seen if isinstance(item, CommentRecord)] == ["1"]
 
-    def test_a_declared_latin1_file_reads_fine(self, tmp_path: Path) -> None:
-        data = wxr(wxr_comment("1", "café")).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
-        data = data.decode().encode("latin-1")
-        result = collect(read_wxr(write(tmp_path, "latin1.xml", data)))
-        assert result.comments["1"].text == "café"
+    @pytest.mark.parametrize(
+        ("declared", "codec", "text"),
+        [
+            ("ISO-8859-1", "latin-1", "café"),
+            ("windows-1252", "cp1252", "café “quoted”"),
+            ("UTF-16", "utf-16", "日本語 ☕"),
+        ],
+    )
+    def test_declared_encodings_read_fine(
+        self, tmp_path: Path, declared: str, codec: str, text: str
+    ) -> None:
+        data = wxr(wxr_comment("1", text)).replace(
+            b'encoding="UTF-8"', f'encoding="{declared}"'.encode()
+        )
+        path = write(tmp_path, "encoded.xml", data.decode().encode(codec))
+        assert collect(read_wxr(path)).comments["1"].text == text
 
     def test_a_file_cut_short_says_so_after_yielding_what_it_had(self, tmp_path: Path) -> None:
         data = wxr(*(wxr_comment(str(n)) for n in range(1, 4)))

@@ -118,8 +118,10 @@ class XmlStream:
         while chunk := read(_CHUNK_BYTES):
             if guard is not None:
                 if self._offset == 0:
-                    declared = _DECLARED_ENCODING.match(chunk)
-                    self._utf8 = declared is None or declared[1].lower() in (b"utf-8", b"utf8")
+                    declared = _DECLARED_ENCODING.match(chunk.removeprefix(b"\xef\xbb\xbf"))
+                    self._utf8 = not chunk.startswith((b"\xff\xfe", b"\xfe\xff")) and (
+                        declared is None or declared[1].lower() in (b"utf-8", b"utf8")
+                    )
                 if guard.passed(chunk):
                     guard = None
             parser.feed(chunk)
