@@ -49,6 +49,10 @@ META_REASON = "moderation_held_reason"
 META_TEXT_FORMAT = "moderation_text_format"
 
 _WP_PREFIX = "{http://wordpress.org/export/"
+_META_STATUS_FIELD = f"meta:{META_STATUS}"
+_META_FORMAT_FIELD = f"meta:{META_TEXT_FORMAT}"
+_META_RULE_FIELD = f"meta:{META_RULE}"
+_META_REASON_FIELD = f"meta:{META_REASON}"
 _STATUS_VALUES = frozenset(s.value for s in Status)
 _KINDS = {
     "": CommentKind.COMMENT,
@@ -216,8 +220,8 @@ def _build(builder: CommentBuilder, values: dict[str, str], thread: ThreadRecord
         created = values["date"]
         notes = ("no GMT date: the local date was taken as UTC",)
     parent = values.get("parent", "").strip()
-    exact = values.get(f"meta:{META_STATUS}", "").strip()
-    text_format = values.get(f"meta:{META_TEXT_FORMAT}", "").strip()
+    exact = values.get(_META_STATUS_FIELD, "").strip()
+    text_format = values.get(_META_FORMAT_FIELD, "").strip()
     return builder.build(
         source_id=values.get("id"),
         thread=thread,
@@ -232,8 +236,8 @@ def _build(builder: CommentBuilder, values: dict[str, str], thread: ThreadRecord
         source_status=values.get("approved", "").strip(),
         kind=kind,
         text_format=TextFormat.MARKDOWN if text_format == TextFormat.MARKDOWN else None,
-        held_by_rule=values.get(f"meta:{META_RULE}"),
-        held_reason=values.get(f"meta:{META_REASON}"),
+        held_by_rule=values.get(_META_RULE_FIELD),
+        held_reason=values.get(_META_REASON_FIELD),
         exact_status=Status(exact) if exact in _STATUS_VALUES else None,
         notes=notes,
     )
