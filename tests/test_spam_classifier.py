@@ -267,6 +267,11 @@ def test_scores_are_deterministic_across_hash_seeds() -> None:
     ]
 
 
+def scored(score: float, abstained: bool = False, learned: float = 100.0) -> SpamScore:
+    """A classifier answer with ``score``, from a model that learned ``learned`` of each."""
+    return SpamScore(score, abstained, "", learned_spam=learned, learned_ham=learned)
+
+
 @pytest.mark.parametrize(
     ("score", "abstained", "verdict"),
     [
@@ -280,15 +285,22 @@ def test_scores_are_deterministic_across_hash_seeds() -> None:
     ],
 )
 def test_thresholds_map_scores_to_verdicts(score: float, abstained: bool, verdict: Verdict) -> None:
-    result = SpamScore(score=score, abstained=abstained, reason="")
-    assert verdict_for(result, Thresholds(hold=0.40, spam=0.90)) is verdict
+    assert verdict_for(scored(score, abstained), Thresholds(hold=0.40, spam=0.90)) is verdict
+
+
+def test_a_young_model_holds_what_it_would_mark_spam() -> None:
+    limits = Thresholds(hold=0.4, spam=0.8, min_learned_for_spam=50)
+    assert verdict_for(scored(0.99, learned=49), limits) is Verdict.HOLD
+    assert verdict_for(scored(0.99, learned=50), limits) is Verdict.SPAM
+    assert verdict_for(scored(0.10, learned=10), limits) is Verdict.PASS
 
 
 def test_default_thresholds_never_publish_and_hold_the_unsure_middle() -> None:
     defaults = Thresholds()
     assert 0.0 < defaults.hold < 0.5 < defaults.spam < 1.0
-    assert verdict_for(SpamScore(0.5, False, "")) is Verdict.HOLD
-    assert {verdict_for(SpamScore(s / 100, False, "")) for s in range(101)} == set(Verdict)
+    assert verdict_for(scored(0.5)) is Verdict.HOLD
+    assert {verdict_for(scored(s / 100)) for s in range(101)} == set(Verdict)
+    assert set(Verdict) == {Verdict.SPAM, Verdict.HOLD, Verdict.PASS}  # nothing publishes
 
 
 @pytest.mark.parametrize(("hold", "spam"), [(0.0, 0.9), (0.9, 0.5), (0.5, 1.1)])

@@ -133,8 +133,9 @@ def test_replies_are_marked() -> None:
 
 def test_a_huge_comment_stays_bounded() -> None:
     text = " ".join(f"word{index}x" for index in range(20_000)) + " " + "z" * 500
-    features = features_of(text=text)
+    features = features_of(text=text, author="Ann", email="ann@example.org")
     assert len(features) <= MAX_FEATURES
+    assert {"n:ann", "name:in_email", "email:custom", "site:none", "toplevel"} <= features
     assert max(len(feature) for feature in features) <= MAX_FEATURE_LENGTH
 
 

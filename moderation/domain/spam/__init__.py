@@ -24,7 +24,8 @@ One :class:`FeatureExtractor` per process, keyed with a secret derived from the 
     result = classifier.score(site.id, features)       # one SELECT of ~50-150 rows
     verdict = verdict_for(result, Thresholds(site.hold_threshold, site.spam_threshold))
     # Verdict.SPAM -> Outcome.SPAM, Verdict.HOLD -> Outcome.HOLD (also on open/trusted
-    # sites), Verdict.PASS -> on to the policy. Store result.reason (≤ 500 characters,
+    # sites), Verdict.PASS -> on to the policy (an abstaining classifier always passes;
+    # a model with fewer than 50 decisions of a class holds instead of marking spam). Store result.reason (≤ 500 characters,
     # "classifier 0.97: link to casino.example, word 'viagra', …") and result.score; the
     # dashboard can list result.clues (feature, probability, spam and ham counts).
 

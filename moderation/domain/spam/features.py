@@ -135,18 +135,19 @@ class FeatureExtractor:
         return frozenset({self.keyed("email", address), self.keyed("emaildom", domain)})
 
     def extract(self, submission: Submission) -> frozenset[str]:
-        """Every feature of one submission."""
-        features: list[str] = []
-        site_domain = self._website(submission.url, features)
-        link_domains = self._body(submission.text, features)
-        if site_domain and site_domain in link_domains:
-            features.append("siteflag:linked")
-        self._name(submission.author, site_domain, submission.email, features)
-        self._email(submission.email, site_domain, features)
+        """Every feature of one submission (the author's first, so a cap cuts only words)."""
+        head: list[str] = []
+        site_domain = self._website(submission.url, head)
+        self._name(submission.author, site_domain, submission.email, head)
+        self._email(submission.email, site_domain, head)
         if submission.network:
-            features.append(self.keyed("net", submission.network.strip().lower()))
-        features.append("reply" if submission.is_reply else "toplevel")
-        unique = dict.fromkeys(feature[:MAX_FEATURE_LENGTH] for feature in features)
+            head.append(self.keyed("net", submission.network.strip().lower()))
+        head.append("reply" if submission.is_reply else "toplevel")
+        body: list[str] = []
+        link_domains = self._body(submission.text, body)
+        if site_domain and site_domain in link_domains:
+            head.append("siteflag:linked")
+        unique = dict.fromkeys(feature[:MAX_FEATURE_LENGTH] for feature in head + body)
         return frozenset(list(unique)[:MAX_FEATURES])
 
     def _body(self, raw: str, features: list[str]) -> set[str]:
