@@ -225,7 +225,7 @@ class FeatureExtractor:
         words = measure.WORD_PATTERN.findall(text.casefold())
         if len(words) >= 8 and len(set(words)) / len(words) < 0.5:
             features.append("rep:words")
-        for word in words:
+        for word in dict.fromkeys(words):  # each word once, in order: a feature counts once
             scripts = measure.token_scripts(word)
             if len(scripts - {"other"}) > 1 and not scripts & measure.UNSPACED_SCRIPTS:
                 features.append("mixedword")  # a Latin word with a Cyrillic letter

@@ -87,7 +87,9 @@ URL_PATTERN = re.compile(
     rf"|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_BARE_TLDS})\b(?:/[^\s<>\"']*)?",
     re.IGNORECASE,
 )
-EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# the look-behind starts a match only where a run of address characters starts, and the
+# possessive ++ never backtracks into it: linear time on long runs like "-------"
+EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
 IPV4_PATTERN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 PHONE_PATTERN = re.compile(r"(?<![\w+])\+?\d[\d ().-]{7,}\d")
 WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
