@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from moderation.domain.spam import (
@@ -11,7 +13,7 @@ from moderation.domain.spam import (
     describe,
 )
 from moderation.domain.spam.features import MAX_FEATURES
-from moderation.domain.spam.text import registered_domain, script_of
+from moderation.domain.spam.text import find_links, registered_domain, script_of
 
 KEY = b"test-feature-key-0123456789abcdef"
 EXTRACTOR = FeatureExtractor(KEY)
@@ -170,3 +172,32 @@ def test_registered_domain(host: str, expected: str) -> None:
 )
 def test_features_read_as_phrases(feature: str, phrase: str) -> None:
     assert describe(feature) == phrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a." * 32_000,  # took 38 s with a backtracking domain pattern
+        "ab." * 21_000 + "com",
+        "1." * 32_000,
+        "a-b-c-d." * 8_000 + "com",
+        "a.b+" * 16_000 + "@",
+        "1-" * 32_000,
+        "a'" * 32_000,
+        "-" * 65_000,
+    ],
+)
+def test_hostile_text_is_read_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    features_of(text=text, author=text[:245], url="http://" + text[:190])
+    assert time.perf_counter() - started < 0.25
+
+
+def test_links_are_found_and_other_dotted_words_are_not() -> None:
+    text = "see example.com, www.foo.org/x, https://a.b/c?d=1. e.g. file.txt 3.14 shop.ex.co.uk/p"
+    assert find_links(text) == [
+        "example.com",
+        "www.foo.org/x",
+        "https://a.b/c?d=1",
+        "shop.ex.co.uk/p",
+    ]

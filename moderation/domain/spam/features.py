@@ -159,7 +159,7 @@ class FeatureExtractor:
         # first (their domain would read as a link), numbers after links (paths have digits)
         text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
         domains = self._links(text, features)
-        text = measure.URL_PATTERN.sub(" ", text)
+        text = measure.remove_links(text)
         text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
         text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
         self._shape(text, features)

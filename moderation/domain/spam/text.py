@@ -82,16 +82,19 @@ _BARE_TLDS = (
     "gq|pw|ws|in|uk|de|fr|es|it|nl|pl|br|id|my|cn|jp|kr|vn|au|ca|us|eu|app|dev|live|pro|link|"
     "click|win|bid|loan|vip|bet|casino|today|best|fun|space|website|example"
 )
+_BARE_TLD_SET = frozenset(_BARE_TLDS.split("|"))
+# Every pattern here runs on untrusted text of up to 12,000 characters, so none may
+# backtrack: a look-behind starts a match only where a run starts, and possessive
+# quantifiers (++, {m,n}+) never give back what they took. A bare "name.tld" is a
+# candidate here and a link only if its top-level domain is a known one (find_links).
 URL_PATTERN = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'\[\]{}|\\^`]+"
-    rf"|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_BARE_TLDS})\b(?:/[^\s<>\"']*)?",
+    r"(?:https?://|www\.)[^\s<>\"'\[\]{}|\\^`]++"
+    r"|(?<![\w.@-])(?:[a-z0-9-]++\.)++(?P<tld>[a-z]{2,}+)(?![\w-])(?:/[^\s<>\"']*+)?",
     re.IGNORECASE,
 )
-# the look-behind starts a match only where a run of address characters starts, and the
-# possessive ++ never backtracks into it: linear time on long runs like "-------"
 EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
 IPV4_PATTERN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-PHONE_PATTERN = re.compile(r"(?<![\w+])\+?\d[\d ().-]{7,}\d")
+PHONE_PATTERN = re.compile(r"(?<![\d+])\+?\d(?:[ ().-]{0,3}+\d){7,15}+")
 WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
 REPEATED_CHARACTER = re.compile(r"(.)\1{4,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
@@ -133,9 +136,24 @@ def token_scripts(token: str) -> set[str]:
     return {script_of(character) for character in token if character.isalpha()}
 
 
+def _is_link(match: re.Match[str]) -> bool:
+    """Whether a URL-shaped match is a link: a scheme or "www.", or a known top level."""
+    tld = match.group("tld")
+    return tld is None or tld.lower() in _BARE_TLD_SET
+
+
 def find_links(text: str) -> list[str]:
     """The URLs and bare domains in a comment, in order, trailing punctuation removed."""
-    return [match.group(0).rstrip(_TRAILING_PUNCTUATION) for match in URL_PATTERN.finditer(text)]
+    return [
+        match.group(0).rstrip(_TRAILING_PUNCTUATION)
+        for match in URL_PATTERN.finditer(text)
+        if _is_link(match)
+    ]
+
+
+def remove_links(text: str) -> str:
+    """The text with every link blanked out (what ``find_links`` found)."""
+    return URL_PATTERN.sub(lambda match: " " if _is_link(match) else match.group(0), text)
 
 
 def host_of(link: str) -> str:
