@@ -29,6 +29,11 @@ have the upsert) in the caller's transaction, in the sorted key order that ``add
 receives so that concurrent writers lock rows in the same order and cannot deadlock.
 Inserting a new row takes ``max(delta, 0)``: un-learning what was never learned is a
 no-op, not a negative count. Rows whose counts are both zero may be deleted at any time.
+
+Size: each learned comment touches its ~30-150 features in two scopes; most rows are
+words seen once (400 comments made 9,580 rows, 6,000 mails 118,536). Deleting rows with
+``spam + ham <= 1`` that have not changed for months bounds the table at a small cost
+in recall; un-learning such a row later is then a clamped no-op.
 """
 
 from __future__ import annotations
