@@ -1,0 +1,309 @@
+"""A submission's features: the short strings the classifier counts and scores.
+
+A feature is a prefix and a value ("w:viagra", "link:casino.example", "name:digits"). Each
+submission yields a *set* of them (a feature counts once per comment, as in SpamBayes),
+at most :data:`MAX_FEATURES`, each at most :data:`MAX_FEATURE_LENGTH` characters, so a
+store can keep them in a fixed-width column.
+
+Personal data never appears in clear. The email address, its domain and the sender's
+network become keyed hashes (HMAC-SHA256 with the key given to :class:`FeatureExtractor`,
+cut to 64 bits): the classifier can learn that *this* address sent spam before without
+storing it, and nobody without the key can test an address against the counts. Emails,
+IP addresses and phone numbers written inside the comment become presence flags
+("text:email"); digits in words become their length ("num:7"). Author names and
+websites are public on every approved comment, so their words and domains are kept.
+
+Change :data:`FEATURE_VERSION` whenever the same input would give different features:
+counts learned under another version no longer match what scoring extracts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from moderation.domain.spam import text as measure
+
+#: Bump when extraction changes; stored counts are only comparable within one version.
+FEATURE_VERSION = 1
+#: A store may size its feature column to this.
+MAX_FEATURE_LENGTH = 64
+#: A bound on the work and storage one (possibly 65,525-character) comment costs.
+MAX_FEATURES = 400
+#: Word features come from the first this many characters of the comment.
+MAX_SCANNED_CHARACTERS = 12_000
+_EMOJI = re.compile("[\U0001f300-\U0010ffff]")
+_MAX_WORD = 30
+_MAX_NAME_WORDS = 6
+_MAX_LINK_WORDS = 24
+
+#: Address domains anyone can sign up on: the kind, not the address, is the feature.
+FREEMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "ymail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "mail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+        "yandex.ru",
+        "yandex.com",
+        "mail.ru",
+        "bk.ru",
+        "inbox.ru",
+        "list.ru",
+        "rambler.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "sina.com",
+        "naver.com",
+        "zoho.com",
+        "tutanota.com",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the classifier looks at: the fields of a comment, named as in ``CommentDraft``.
+
+    ``network`` is the sender's address already truncated (``truncate_ip``), or "".
+    """
+
+    text: str
+    author: str = ""
+    email: str = ""
+    url: str = ""
+    is_reply: bool = False
+    network: str = ""
+
+
+def _bucket(value: int, edges: tuple[int, ...]) -> str:
+    """The first edge ``value`` is below ("<20"), or the last edge and above ("2000+")."""
+    for edge in edges:
+        if value < edge:
+            return f"<{edge}"
+    return f"{edges[-1]}+"
+
+
+def _flag_and_remove(pattern: re.Pattern[str], flag: str, text: str, features: list[str]) -> str:
+    """Add ``flag`` if ``pattern`` occurs, and blank out what it matched."""
+    if not pattern.search(text):
+        return text
+    features.append(flag)
+    return pattern.sub(" ", text)
+
+
+def _normalise(value: str) -> str:
+    """NFKC (full-width letters, ligatures and fancy digits fold to plain ones), lower case."""
+    return unicodedata.normalize("NFKC", value).casefold()
+
+
+class FeatureExtractor:
+    """Turns a :class:`Submission` into features; deterministic for one key."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the feature key must be at least 16 bytes")
+        self._secret = secret
+
+    def keyed(self, kind: str, value: str) -> str:
+        """A keyed hash of a personal value, as a feature ("email:h:3f9a…")."""
+        digest = hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256)
+        return f"{kind}:h:{digest.hexdigest()[:16]}"
+
+    def personal_features(self, email: str) -> frozenset[str]:
+        """The features derived from one address, so erasing a person can drop them."""
+        address = _normalise(email.strip())
+        domain = address.rpartition("@")[2]
+        return frozenset({self.keyed("email", address), self.keyed("emaildom", domain)})
+
+    def extract(self, submission: Submission) -> frozenset[str]:
+        """Every feature of one submission (the author's first, so a cap cuts only words)."""
+        head: list[str] = []
+        site_domain = self._website(submission.url, head)
+        self._name(submission.author, site_domain, submission.email, head)
+        self._email(submission.email, site_domain, head)
+        if submission.network:
+            head.append(self.keyed("net", submission.network.strip().lower()))
+        head.append("reply" if submission.is_reply else "toplevel")
+        body: list[str] = []
+        link_domains = self._body(submission.text, body)
+        if site_domain and site_domain in link_domains:
+            head.append("siteflag:linked")
+        unique = dict.fromkeys(feature[:MAX_FEATURE_LENGTH] for feature in head + body)
+        return frozenset(list(unique)[:MAX_FEATURES])
+
+    def _body(self, raw: str, features: list[str]) -> set[str]:
+        """Features of the comment text; returns the domains it links to."""
+        text = unicodedata.normalize("NFKC", raw)
+        features.append("len:" + _bucket(len(text), (20, 50, 100, 200, 500, 1000, 2000)))
+        text = text[:MAX_SCANNED_CHARACTERS]
+        # personal data written in the text is a presence flag, never the value; emails go
+        # first (their domain would read as a link), numbers after links (paths have digits)
+        text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
+        domains = self._links(text, features)
+        text = measure.remove_links(text)
+        text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
+        text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
+        self._shape(text, features)
+        self._words(text, features)
+        return domains
+
+    def _links(self, text: str, features: list[str]) -> set[str]:
+        """Links: their domains, top-level domains, count, kind and words."""
+        links = measure.find_links(text)
+        features.append("links:" + ("3+" if len(links) >= 3 else str(len(links))))
+        lowered = text.lower()
+        if "<a " in lowered and "href" in lowered:
+            features.append("html:a")
+        if "[url" in lowered:
+            features.append("bbcode:url")
+        domains: list[str] = []
+        link_words: list[str] = []
+        for link in links:
+            host = measure.host_of(link)
+            if not host:
+                continue
+            domain = measure.registered_domain(host)
+            domains.append(domain)
+            features.append("link:" + domain)
+            if domain != "ip":
+                features.append("tld:" + domain.rpartition(".")[2])
+            if host in measure.URL_SHORTENERS or domain in measure.URL_SHORTENERS:
+                features.append("linkkind:shortener")
+            if domain.partition(".")[0].count("-") >= 2:
+                features.append("linkkind:hyphens")
+            link_words.extend(measure.path_words(link))
+        if len(domains) > len(set(domains)):
+            features.append("rep:link")
+        features.extend("u:" + word[:_MAX_WORD] for word in link_words[:_MAX_LINK_WORDS])
+        return set(domains)
+
+    def _shape(self, text: str, features: list[str]) -> None:
+        """Script mix, capitals, repetition, punctuation, emoji."""
+        letters, shares = measure.script_shares(text)
+        if shares:
+            features.append("script:" + shares[0][0])
+            if len(shares) > 1 and shares[1][1] >= 0.1:
+                mix = "+".join(sorted((shares[0][0], shares[1][0])))
+                features.append("scripts:" + mix)
+        if letters >= 12:
+            upper = sum(map(str.isupper, text))
+            if upper / letters > 0.6:
+                features.append("caps:most")
+        if len(re.findall(r"\b[A-Z]{3,}\b", text)) >= 3:
+            features.append("caps:words")
+        if measure.REPEATED_CHARACTER.search(text):
+            features.append("rep:char")
+        if text.count("!") >= 3:
+            features.append("excl:many")
+        if re.search(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", text, re.IGNORECASE):
+            features.append("money")
+        emoji = 0 if text.isascii() else len(_EMOJI.findall(text))
+        if emoji:
+            features.append("emoji:" + ("many" if emoji >= 5 else "some"))
+
+    def _words(self, text: str, features: list[str]) -> None:
+        """Lower-cased words; numbers as their length; unspaced scripts as character pairs."""
+        words = measure.WORD_PATTERN.findall(text.casefold())
+        if len(words) >= 8 and len(set(words)) / len(words) < 0.5:
+            features.append("rep:words")
+        for word in dict.fromkeys(words):  # each word once, in order: a feature counts once
+            scripts = measure.token_scripts(word)
+            if len(scripts - {"other"}) > 1 and not scripts & measure.UNSPACED_SCRIPTS:
+                features.append("mixedword")  # a Latin word with a Cyrillic letter
+            if word.isdigit():
+                features.append("num:" + ("9+" if len(word) >= 9 else str(len(word))))
+            elif scripts & measure.UNSPACED_SCRIPTS:
+                pairs = [word[index : index + 2] for index in range(max(1, len(word) - 1))]
+                features.extend("w:" + pair for pair in pairs)
+            elif len(word) > _MAX_WORD:
+                features.append("long:" + _bucket(len(word), (40, 80)))
+            elif len(word) >= 2:
+                features.append("w:" + word)
+
+    def _website(self, url: str, features: list[str]) -> str:
+        """The website field: its domain, top-level domain, and whether it points deep."""
+        if not url.strip():
+            features.append("site:none")
+            return ""
+        host = measure.host_of(url.strip())
+        domain = measure.registered_domain(host) if host else ""
+        if not domain:
+            features.append("site:invalid")
+            return ""
+        features.append("site:" + domain)
+        if domain != "ip":
+            features.append("sitetld:" + domain.rpartition(".")[2])
+        if host in measure.URL_SHORTENERS or domain in measure.URL_SHORTENERS:
+            features.append("siteflag:shortener")
+        if domain.partition(".")[0].count("-") >= 2:
+            features.append("siteflag:hyphens")  # "dallas-roofing-pros": a keyword domain
+        rest = url.strip().split("://", 1)[-1].partition("/")[2]
+        if rest.strip("/"):
+            features.append("siteflag:deep")
+        features.extend("u:" + word[:_MAX_WORD] for word in measure.path_words(url)[:8])
+        return domain
+
+    def _name(self, raw: str, site_domain: str, email: str, features: list[str]) -> None:
+        """Name patterns: digits, a URL, many words, all capitals, its words and script."""
+        name = unicodedata.normalize("NFKC", raw).strip()
+        if not name:
+            features.append("name:none")
+            return
+        words = measure.WORD_PATTERN.findall(name.casefold())
+        features.append("name:words:" + ("4+" if len(words) >= 4 else str(len(words))))
+        features.extend(
+            "n:" + word[:_MAX_WORD] for word in words[:_MAX_NAME_WORDS] if not word.isdigit()
+        )
+        if any(character.isdigit() for character in name):
+            features.append("name:digits")
+        if measure.find_links(name) or "http" in name.casefold():
+            features.append("name:url")
+        if re.search(r"[|:/@#]|\s-\s", name):
+            features.append("name:separators")
+        letters = [character for character in name if character.isalpha()]
+        if len(letters) >= 4 and all(character.isupper() for character in letters):
+            features.append("name:caps")
+        if len(name) > 30:
+            features.append("name:long")
+        _, shares = measure.script_shares(name)
+        if shares:
+            features.append("name:script:" + shares[0][0])
+        first = words[0] if words else ""
+        local = _normalise(email).partition("@")[0]
+        if len(first) >= 3 and first in local:
+            features.append("name:in_email")
+        if len(first) >= 3 and site_domain and first in site_domain:
+            features.append("name:in_site")
+
+    def _email(self, raw: str, site_domain: str, features: list[str]) -> None:
+        """The address as keyed hashes, plus its kind; never the address itself."""
+        address = _normalise(raw.strip())
+        if "@" not in address:
+            features.append("email:none")
+            return
+        features.extend(sorted(self.personal_features(address)))
+        local, _, domain = address.rpartition("@")
+        features.append("email:freemail" if domain in FREEMAIL_DOMAINS else "email:custom")
+        if re.search(r"\d{3,}", local):
+            features.append("email:digits")
+        if site_domain and measure.registered_domain(domain) == site_domain:
+            features.append("email:in_site")

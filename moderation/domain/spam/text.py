@@ -1,0 +1,200 @@
+"""Cheap text measurements the spam features are made of: scripts, links, domains.
+
+Everything here is a pure function of a string, uses only the standard library, and is
+fast enough to run on every submission (no per-character ``unicodedata.name`` calls: the
+writing system of a letter comes from a sorted table of code-point ranges).
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import re
+from collections import Counter
+from urllib.parse import urlsplit
+
+#: (first code point, last code point, script) for the writing systems spam and ham
+#: differ on; letters outside these ranges count as "other".
+_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0041, 0x005A, "latin"),
+    (0x0061, 0x007A, "latin"),
+    (0x00C0, 0x024F, "latin"),
+    (0x0370, 0x03FF, "greek"),
+    (0x0400, 0x052F, "cyrillic"),
+    (0x0530, 0x058F, "armenian"),
+    (0x0590, 0x05FF, "hebrew"),
+    (0x0600, 0x06FF, "arabic"),
+    (0x0750, 0x077F, "arabic"),
+    (0x0900, 0x097F, "devanagari"),
+    (0x0980, 0x09FF, "bengali"),
+    (0x0E00, 0x0E7F, "thai"),
+    (0x10A0, 0x10FF, "georgian"),
+    (0x1100, 0x11FF, "hangul"),
+    (0x1E00, 0x1EFF, "latin"),
+    (0x3040, 0x30FF, "kana"),
+    (0x3130, 0x318F, "hangul"),
+    (0x3400, 0x4DBF, "han"),
+    (0x4E00, 0x9FFF, "han"),
+    (0xAC00, 0xD7AF, "hangul"),
+    (0xF900, 0xFAFF, "han"),
+    (0xFB50, 0xFDFF, "arabic"),
+    (0xFE70, 0xFEFF, "arabic"),
+    (0x20000, 0x2FA1F, "han"),
+)
+_RANGE_STARTS = [start for start, _, _ in _SCRIPT_RANGES]
+
+#: Scripts written without spaces between words: tokenised as character pairs.
+UNSPACED_SCRIPTS = frozenset({"han", "kana", "thai"})
+
+#: Hosts that only redirect elsewhere: a link through one hides where it goes.
+URL_SHORTENERS = frozenset(
+    {
+        "bit.ly",
+        "bitly.com",
+        "tinyurl.com",
+        "t.co",
+        "goo.gl",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "cutt.ly",
+        "rebrand.ly",
+        "shorturl.at",
+        "t.ly",
+        "rb.gy",
+        "tiny.cc",
+        "s.id",
+        "v.gd",
+        "clck.ru",
+        "linktr.ee",
+    }
+)
+
+#: Second-level labels under which registrations happen one level deeper
+#: ("example.co.uk", not "co.uk"): a short list covers most comment spam and ham.
+_SECOND_LEVEL = frozenset(
+    {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "nic", "mil", "web"}
+)
+
+#: Top-level domains common enough to recognise a bare "example.com" in text.
+_BARE_TLDS = (
+    "com|net|org|info|biz|ru|su|ua|xyz|top|online|site|shop|store|club|io|co|me|cc|tk|ml|ga|cf|"
+    "gq|pw|ws|in|uk|de|fr|es|it|nl|pl|br|id|my|cn|jp|kr|vn|au|ca|us|eu|app|dev|live|pro|link|"
+    "click|win|bid|loan|vip|bet|casino|today|best|fun|space|website|example"
+)
+_BARE_TLD_SET = frozenset(_BARE_TLDS.split("|"))
+# Every pattern here runs on untrusted text of up to 12,000 characters, so none may
+# backtrack: a look-behind starts a match only where a run starts, and possessive
+# quantifiers (++, {m,n}+) never give back what they took. A bare "name.tld" is a
+# candidate here and a link only if its top-level domain is a known one (find_links).
+URL_PATTERN = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'\[\]{}|\\^`]++"
+    r"|(?<![\w.@-])(?:[a-z0-9-]++\.)++(?P<tld>[a-z]{2,}+)(?![\w-])(?:/[^\s<>\"']*+)?",
+    re.IGNORECASE,
+)
+EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
+IPV4_PATTERN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+PHONE_PATTERN = re.compile(r"(?<![\d+])\+?\d(?:[ ().-]{0,3}+\d){7,15}+")
+WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
+REPEATED_CHARACTER = re.compile(r"(.)\1{4,}")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_TRAILING_PUNCTUATION = ".,;:!?)]}>'\""
+
+
+def script_of(character: str) -> str:
+    """The writing system of one letter ("latin", "cyrillic", "han", …, or "other")."""
+    code = ord(character)
+    index = bisect.bisect_right(_RANGE_STARTS, code) - 1
+    if index >= 0:
+        start, end, script = _SCRIPT_RANGES[index]
+        if start <= code <= end:
+            return script
+    return "other"
+
+
+def script_shares(text: str) -> tuple[int, list[tuple[str, float]]]:
+    """The number of letters and each script's share of them, largest first."""
+    counts: Counter[str] = Counter()
+    ascii_letters = len(_ASCII_LETTER.findall(text))
+    if ascii_letters:
+        counts["latin"] = ascii_letters
+    if not text.isascii():
+        for character in _NON_ASCII.findall(text):
+            if character.isalpha():
+                counts[script_of(character)] += 1
+    letters = sum(counts.values())
+    if not letters:
+        return 0, []
+    return letters, [(script, count / letters) for script, count in counts.most_common()]
+
+
+def token_scripts(token: str) -> set[str]:
+    """The scripts one word is written in (more than one in a letter-mixing disguise)."""
+    if token.isascii():
+        return {"latin"} if _ASCII_LETTER.search(token) else set()
+    return {script_of(character) for character in token if character.isalpha()}
+
+
+def _is_link(match: re.Match[str]) -> bool:
+    """Whether a URL-shaped match is a link: a scheme or "www.", or a known top level."""
+    tld = match.group("tld")
+    return tld is None or tld.lower() in _BARE_TLD_SET
+
+
+def find_links(text: str) -> list[str]:
+    """The URLs and bare domains in a comment, in order, trailing punctuation removed."""
+    return [
+        match.group(0).rstrip(_TRAILING_PUNCTUATION)
+        for match in URL_PATTERN.finditer(text)
+        if _is_link(match)
+    ]
+
+
+def remove_links(text: str) -> str:
+    """The text with every link blanked out (what ``find_links`` found)."""
+    return URL_PATTERN.sub(lambda match: " " if _is_link(match) else match.group(0), text)
+
+
+def host_of(link: str) -> str:
+    """The lower-case host of a URL, bare domain or "www." address ("" if none)."""
+    candidate = link if "://" in link else "http://" + link
+    try:
+        host = urlsplit(candidate).hostname or ""
+    except ValueError:
+        return ""
+    return host.strip(".").lower()
+
+
+def is_ip_host(host: str) -> bool:
+    """Whether a host is an IP literal rather than a name."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def registered_domain(host: str) -> str:
+    """The part of a host someone registered: "shop.example.co.uk" → "example.co.uk"."""
+    if is_ip_host(host):
+        return "ip"
+    labels = [label for label in host.split(".") if label]
+    if labels and labels[0] == "www":
+        labels = labels[1:]
+    if len(labels) <= 2:
+        return ".".join(labels)
+    keep = 3 if labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
+
+
+def path_words(link: str) -> list[str]:
+    """The words in a link's host and path ("cheap-pills-online.example/buy" → cheap, …)."""
+    candidate = link if "://" in link else "http://" + link
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return []
+    host = (parts.hostname or "").rpartition(".")[0]  # the top-level domain is its own feature
+    words = re.findall(r"[^\W\d_]{3,}", f"{host} {parts.path} {parts.query}")
+    return [word.lower() for word in words if word.lower() not in ("www", "http", "https")]
