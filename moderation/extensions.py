@@ -12,27 +12,11 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
 
 from moderation.cache import BoundedCache, TimedCache
-
-#: Constraint names are explicit so migrations are the same on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """The declarative base of every model, with the shared naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
+from moderation.models.base import Base
 
 #: Objects keep their values after a commit: services commit last, and the views that
 #: render their results should not pay a reload query for every attribute.

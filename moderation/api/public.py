@@ -13,12 +13,12 @@ from flask_babel import gettext
 
 from moderation.api.common import comment_form, parse_json_object
 from moderation.cache import BoundedCache
+from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
 from moderation.domain.numbers import parse_page
 from moderation.errors import domain_problem, problem
 from moderation.extensions import csrf
-from moderation.models import utcnow
 from moderation.origins import request_origin, site_allows
 from moderation.ratelimit import limiter
 from moderation.services import form_tokens, submissions, threads

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from moderation.cli import one_line_errors
+from moderation.clock import utcnow
 from moderation.extensions import db
-from moderation.models import DeliveryState, OutboxDelivery, utcnow
+from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import form_tokens, webhooks
 from moderation.services.events import SYSTEM
 from moderation.services.moderation import purge_deleted

@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft, FieldError, clean_url, strip_controls
 from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.status import ModerationAction
 from moderation.extensions import db
-from moderation.models import Integration, Thread, WebhookReceipt, utcnow
+from moderation.models import Integration, Thread, WebhookReceipt
 from moderation.services import moderation, submissions
 from moderation.services.events import audit
 from moderation.services.integrations import actor_of, require_scope, require_site

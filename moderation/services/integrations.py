@@ -15,9 +15,10 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import db
-from moderation.models import Integration, utcnow
+from moderation.models import Integration
 from moderation.services.events import EVENT_TYPES, Actor, audit
 from moderation.services.sites import get_site
 

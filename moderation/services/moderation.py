@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft, clean_text
 from moderation.domain.errors import N_, DomainError, NotFound
 from moderation.domain.numbers import parse_id
@@ -16,7 +17,7 @@ from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of
 from moderation.extensions import db
-from moderation.models import Comment, Moderator, utcnow
+from moderation.models import Comment, Moderator
 from moderation.services import events
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids

@@ -12,6 +12,7 @@ from sqlalchemy import Insert, bindparam, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
@@ -20,7 +21,7 @@ from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decid
 from moderation.domain.sites import SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, Thread, utcnow
+from moderation.models import Comment, Thread
 from moderation.ratelimit import Breach, gate, private_key
 from moderation.services import events, form_tokens
 from moderation.services.events import VISITOR, Actor

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import and_, or_, select, update
 
+from moderation.clock import utcnow
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
-from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery, utcnow
+from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery
 from moderation.services.integrations import resolves_to_private, sign
 
 log = logging.getLogger(__name__)

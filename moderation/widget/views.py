@@ -27,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 
 from moderation.cache import BoundedCache
+from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput, NotFound
 from moderation.domain.identicon import identicon_svg
@@ -34,7 +35,7 @@ from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, utcnow
+from moderation.models import Comment
 from moderation.origins import normalise, own_origin, request_origin, site_allows
 from moderation.ratelimit import limiter, route_limit_retry_after
 from moderation.security import set_frame_ancestors
