@@ -9,11 +9,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from moderation.api.common import comment_form, parse_json_object
 from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput
-from moderation.errors import domain_problem, domain_problem_parts, problem
 from moderation.extensions import csrf
 from moderation.models import Integration
-from moderation.ratelimit import limiter
 from moderation.services import hooks, integrations
+from moderation.web.errors import domain_problem, domain_problem_parts, problem
+from moderation.web.limits import limiter
 
 bp = Blueprint("hooks", __name__, url_prefix="/api/v1/hooks")
 csrf.exempt(bp)

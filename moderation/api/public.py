@@ -17,13 +17,13 @@ from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
 from moderation.domain.numbers import parse_page
-from moderation.errors import domain_problem, problem
 from moderation.extensions import csrf
-from moderation.origins import request_origin, site_allows
-from moderation.ratelimit import limiter
 from moderation.services import form_tokens, submissions, threads
 from moderation.services.sites import SiteInfo, site_info
 from moderation.services.submissions import SubmissionContext
+from moderation.web.errors import domain_problem, problem
+from moderation.web.limits import limiter
+from moderation.web.origins import request_origin, site_allows
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -25,8 +25,8 @@ from moderation.dashboard.forms import SignInForm
 from moderation.domain.numbers import parse_id
 from moderation.extensions import db, login_manager
 from moderation.models import Moderator
-from moderation.ratelimit import client_key, limiter
 from moderation.services import moderators
+from moderation.web.limits import client_key, limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,8 +10,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from moderation.domain.status import available_actions
-from moderation.errors import error_page, problem, wants_json
 from moderation.models import Moderator
+from moderation.web.errors import error_page, problem, wants_json
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 

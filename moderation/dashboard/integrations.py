@@ -12,9 +12,9 @@ from moderation.dashboard.auth import admin_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm
 from moderation.domain.errors import DomainError
-from moderation.origins import own_origin
 from moderation.services import integrations, sites, webhooks
 from moderation.services.moderators import actor_of
+from moderation.web.origins import own_origin
 
 
 def _form() -> IntegrationForm:

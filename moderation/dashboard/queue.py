@@ -12,9 +12,9 @@ from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyFo
 from moderation.domain.errors import DomainError
 from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus, ModerationAction
-from moderation.errors import domain_problem, problem, wants_json
 from moderation.services import moderation, queue, sites
 from moderation.services.moderators import actor_of
+from moderation.web.errors import domain_problem, problem, wants_json
 
 STATUS_TABS: list[CommentStatus | None] = [
     CommentStatus.PENDING,

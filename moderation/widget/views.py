@@ -36,13 +36,13 @@ from moderation.domain.privacy import avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment
-from moderation.origins import normalise, own_origin, request_origin, site_allows
-from moderation.ratelimit import limiter, route_limit_retry_after
-from moderation.security import set_frame_ancestors
 from moderation.services import form_tokens, submissions, threads
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
 from moderation.services.submissions import RateLimited, Refused, SubmissionContext
+from moderation.web.limits import limiter, route_limit_retry_after
+from moderation.web.origins import normalise, own_origin, request_origin, site_allows
+from moderation.web.security import set_frame_ancestors
 from moderation.widget.forms import CommentForm
 
 bp = Blueprint("widget", __name__)

@@ -13,10 +13,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from moderation.domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from moderation.ratelimit import route_limit_retry_after
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
 from moderation.services.submissions import RateLimited, Refused
+from moderation.web.limits import route_limit_retry_after
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,12 @@ limits are only counted when all of them let the comment through.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
+
+from moderation.ratelimit.admission import Admission, Breach, Check, parse_limits
 
 #: KEYS: one per limit, then one per flood key.
 #: ARGV: number of limits, then (amount, window seconds) per limit, then the flood interval.
@@ -67,14 +68,6 @@ return {0, 0, wait}
 """
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What Redis said: the breached limit (scope, limit, retry-after) or the flood wait."""
-
-    breached: tuple[str, str, int] | None
-    flood_wait: int | None
-
-
 class RedisAdmission:
     """The combined check, against the Redis the service is configured with."""
 
@@ -85,15 +78,15 @@ class RedisAdmission:
 
     def admit(
         self,
-        checks: Sequence[tuple[str, str, tuple[str, ...]]],
+        checks: Sequence[Check],
         flood_keys: Sequence[tuple[str, ...]],
         flood_seconds: int,
-    ) -> Verdict:
+    ) -> Admission:
         """Count the submission against every limit, then claim the flood interval."""
         items: list[tuple[str, RateLimitItem]] = []
         keys: list[str] = []
         for scope, limit_text, key in checks:
-            for item in parse_many(limit_text) if limit_text.strip() else []:
+            for item in parse_limits(limit_text):
                 items.append((scope, item))
                 keys.append(
                     f"{self._prefix}:{scope}:{item.amount}/{item.get_expiry()}:{':'.join(key)}"
@@ -108,5 +101,5 @@ class RedisAdmission:
         )
         if breached_index:
             scope, item = items[breached_index - 1]
-            return Verdict((scope, str(item), retry_after), None)
-        return Verdict(None, flood_wait or None)
+            return Admission(Breach(str(item), scope, retry_after))
+        return Admission(flood_wait=flood_wait or None)
