@@ -42,10 +42,11 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from moderation import api, commands, dashboard, ratelimit, web, widget
+    from moderation import api, cache, commands, dashboard, ratelimit, web, widget
     from moderation.extensions import init_extensions
 
     init_extensions(app)
+    cache.init_app(app)
     ratelimit.init_app(app)
     web.init_app(app)
     widget.init_app(app)

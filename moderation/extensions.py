@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from moderation.cache import BoundedCache, TimedCache
 from moderation.models.base import Base
 
 #: Objects keep their values after a commit: services commit last, and the views that
@@ -48,22 +46,6 @@ def init_extensions(app: Flask) -> None:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     login_manager.init_app(app, add_context_processor=False)
-    # per-process caches of the public read paths (see moderation.cache)
-    app.extensions["site_info_cache"] = TimedCache(seconds=5.0)
-    # what a public read checks its cached rendering against (threads' versions, counts):
-    # remembered for at most PUBLIC_READ_STALENESS seconds; changes made in this process
-    # clear it at once
-    app.extensions["public_state_cache"] = TimedCache(
-        seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
-    )
-    # rendered bodies, in parts (a widget page is kept as the bytes before and after the
-    # reader's form token, so serving it copies nothing)
-    app.extensions["render_cache"] = BoundedCache[tuple[bytes, ...]](
-        int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda parts: sum(map(len, parts))
-    )
-    # marks where each reader's form token goes in a cached widget page (unguessable, so
-    # no comment text can contain it)
-    app.extensions["form_token_placeholder"] = f"form-token-{secrets.token_hex(16)}"
     with app.app_context():
         _tune_sqlite(db.engine)
 

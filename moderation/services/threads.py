@@ -6,10 +6,9 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 
-from moderation.cache import TimedCache
+from moderation.cache import caches
 from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
@@ -60,20 +59,23 @@ def thread_state(site_id: int, key: str) -> ThreadState | None:
 
 def public_thread_state(site_id: int, key: str) -> ThreadState | None:
     """:func:`thread_state` for public reads, remembered for a moment between requests."""
-    cache: TimedCache[ThreadState | None] = current_app.extensions["public_state_cache"]
-    return cache.get(("thread", site_id, key), lambda: thread_state(site_id, key))
+    state: ThreadState | None = caches().public_state.get(
+        ("thread", site_id, key), lambda: thread_state(site_id, key)
+    )
+    return state
 
 
 def public_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
     """:func:`approved_counts` for public reads, remembered for a moment between requests."""
-    cache: TimedCache[dict[str, int]] = current_app.extensions["public_state_cache"]
-    return cache.get(("counts", site.id, tuple(keys)), lambda: approved_counts(site, keys))
+    counts: dict[str, int] = caches().public_state.get(
+        ("counts", site.id, tuple(keys)), lambda: approved_counts(site, keys)
+    )
+    return counts
 
 
 def forget_public_state() -> None:
     """Changes made in this process are seen by its next public read."""
-    cache: TimedCache[object] = current_app.extensions["public_state_cache"]
-    cache.forget()
+    caches().public_state.forget()
 
 
 def read_page(
