@@ -70,8 +70,8 @@ def comment_fields(**overrides: str) -> dict[str, str]:
 def approve(app: Flask, comment_id: int) -> None:
     """Approve a comment through the service layer, as a moderator would."""
     from moderation.domain.status import ModerationAction
+    from moderation.services.decisions import moderate
     from moderation.services.events import Actor
-    from moderation.services.moderation import moderate
 
     with app.app_context():
         moderate(comment_id, ModerationAction.APPROVE, Actor("moderator", "1", "tester"))

@@ -20,8 +20,8 @@ from moderation.commands.errors import one_line_errors
 from moderation.extensions import db
 from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import form_tokens, webhooks
+from moderation.services.decisions import purge_deleted
 from moderation.services.events import SYSTEM
-from moderation.services.moderation import purge_deleted
 
 log = logging.getLogger(__name__)
 

@@ -1,27 +1,114 @@
-"""One place that turns errors into answers: problem+json for APIs, a page for people."""
+"""One place that turns errors into answers: problem+json for APIs, a page for people.
+
+:data:`STATUS` is the one table from a refusal to its HTTP status; the problem documents,
+the webhook's stored answers and the widget's re-rendered form all read it.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import format_timedelta, gettext
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from moderation.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from moderation.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidFields,
+    InvalidInput,
+    NotFound,
+)
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
-from moderation.services.submissions import RateLimited, Refused
+from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
 from moderation.web.limits import route_limit_retry_after
 
 log = logging.getLogger(__name__)
 
 #: How long clients should wait when the database is unreachable.
 DATABASE_RETRY_AFTER = 5
+
+#: The status of every refusal, by class; a class not listed answers as its nearest
+#: listed ancestor (the table is walked along the exception's MRO).
+STATUS: dict[type[DomainError], int] = {
+    DomainError: 400,
+    InvalidInput: 400,
+    InvalidFields: 422,
+    SignatureRefused: 401,
+    FormTokenRefused: 403,
+    ScopeRefused: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Refused: 409,
+    Flooded: 429,
+    RateLimited: 429,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """The table's status for ``error``."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400  # pragma: no cover (DomainError is in the table)
+
+
+def localized(message: str, params: dict[str, object]) -> str:
+    """``message`` in the reader's language; durations written out ("2 minutes", "30 detik")."""
+    values = {
+        name: format_timedelta(value, threshold=1.1) if isinstance(value, timedelta) else value
+        for name, value in params.items()
+    }
+    return str(gettext(message, **values))
+
+
+def wait_message(seconds: int) -> str:
+    """The rate-limit refusal, in the reader's language."""
+    return localized(RATE_LIMIT_MESSAGE, {"wait": timedelta(seconds=seconds)})
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal as an answer: status, what to say, per-field messages, headers."""
+
+    status: int
+    detail: str
+    field_errors: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, error: DomainError) -> Refusal:
+        """Read ``error`` through the table, translated for the reader."""
+        headers: dict[str, str] = {}
+        extra: dict[str, Any] = {}
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
+        if isinstance(error, Refused):
+            extra["rule"] = error.decision.rule.value
+        field_errors = (
+            {name: localized(e.message, e.params) for name, e in error.field_errors.items()}
+            if isinstance(error, InvalidFields)
+            else {}
+        )
+        return cls(
+            status_of(error), localized(error.message, error.params), field_errors, headers, extra
+        )
+
+    def body(self) -> dict[str, Any]:
+        """The RFC 9457 problem document."""
+        body = problem_body(self.status, self.detail, **self.extra)
+        if self.field_errors:
+            body["errors"] = self.field_errors
+        return body
 
 
 def wants_json() -> bool:
@@ -32,6 +119,19 @@ def wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
+def problem_body(
+    status: int, detail: str, title: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An RFC 9457 problem document's fields."""
+    return {
+        "type": "about:blank",
+        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
 def problem(
     status: int,
     detail: str,
@@ -39,79 +139,25 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    """An RFC 9457 problem document."""
-    body = {
-        "type": "about:blank",
-        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        **extra,
-    }
+    """An RFC 9457 problem answer."""
+    return problem_response(status, problem_body(status, detail, title, **extra), headers)
+
+
+def problem_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    """``body`` as ``application/problem+json``."""
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    response.headers.update(headers or {})
     return response
 
 
 def domain_problem(error: DomainError) -> Response:
-    """A refusal from the rules or services as problem+json, with the right status."""
-    status, body, headers = domain_problem_parts(error)
-    return problem(
-        status,
-        body["detail"],
-        headers=headers,
-        **{
-            key: value
-            for key, value in body.items()
-            if key not in ("type", "title", "status", "detail")
-        },
-    )
-
-
-def domain_problem_parts(error: DomainError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """Status, RFC 9457 body and headers for a refusal (the webhook stores these)."""
-    detail = gettext(error.message, **error.params)
-    headers: dict[str, str] = {}
-    extra: dict[str, Any] = {}
-    status = 400
-    if isinstance(error, NotFound):
-        status = 404
-    elif isinstance(error, Conflict):
-        status = 409
-    elif isinstance(error, FormTokenRefused):
-        status = 403
-    elif isinstance(error, RateLimited):
-        status = 429
-        headers["Retry-After"] = str(error.retry_after)
-        detail = gettext(
-            "You have posted too many comments. Please try again in %(seconds)d seconds.",
-            seconds=error.retry_after,
-        )
-    elif isinstance(error, Refused):
-        status = 429 if error.retry_after else 409
-        extra["rule"] = error.decision.rule.value
-        if error.retry_after:
-            headers["Retry-After"] = str(error.retry_after)
-    elif isinstance(error, InvalidInput):
-        status = 422 if error.field_errors else 400
-        if error.field_errors:
-            extra["errors"] = {
-                name: gettext(message) for name, message in error.field_errors.items()
-            }
-    elif isinstance(error, SignatureRefused):
-        status = 401
-    elif isinstance(error, ScopeRefused):
-        status = 403
-    body = {
-        "type": "about:blank",
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        **extra,
-    }
-    return status, body, headers
+    """A refusal from the rules or services as problem+json, with the table's status."""
+    refusal = Refusal.of(error)
+    return problem_response(refusal.status, refusal.body(), refusal.headers)
 
 
 def error_page(
@@ -124,26 +170,29 @@ def error_page(
     except Exception:
         log.exception("the error page could not be rendered")
         response = Response(f"{status} {title}\n\n{detail}\n", status=status, mimetype="text/plain")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    response.headers.update(headers or {})
     return response
+
+
+def error_answer(
+    status: int, detail: str, title: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """problem+json for APIs, a page for people."""
+    if wants_json():
+        return problem(status, detail, title, headers)
+    return error_page(status, title or HTTP_STATUS_CODES.get(status, "Error"), detail, headers)
 
 
 def handle_http_exception(error: HTTPException) -> Response:
     """Every HTTP error, as problem+json or as a page."""
     status = error.code or 500
-    title = error.name
-    detail = error.description or title
+    detail = error.description or error.name
     headers = {}
     if isinstance(error, RateLimitExceeded):
         wait = route_limit_retry_after()
         headers["Retry-After"] = str(wait)
-        detail = gettext(
-            "Too many requests. Please try again in %(seconds)d seconds.", seconds=wait
-        )
-    if wants_json():
-        return problem(status, detail, title, headers)
-    return error_page(status, title, detail, headers)
+        detail = wait_message(wait)
+    return error_answer(status, detail, error.name, headers)
 
 
 def handle_database_unavailable(error: DBAPIError) -> Response:
@@ -151,22 +200,15 @@ def handle_database_unavailable(error: DBAPIError) -> Response:
     if isinstance(error, OperationalError) or error.connection_invalidated:
         log.warning("database unavailable: %s", error.__class__.__name__)
         detail = gettext("The service is briefly unavailable. Please try again in a few seconds.")
-        headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
-        if wants_json():
-            return problem(503, detail, headers=headers)
-        return error_page(503, "Service Unavailable", detail, headers)
+        return error_answer(503, detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
     return handle_unexpected(error)
 
 
 def handle_unexpected(error: Exception) -> Response:
     """A bug: log it with its traceback, answer without one."""
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
-    server_error = InternalServerError()
-    if wants_json():
-        return problem(500, gettext("Something went wrong on our side; it has been logged."))
-    return error_page(
-        500, server_error.name, gettext("Something went wrong on our side; it has been logged.")
-    )
+    detail = gettext("Something went wrong on our side; it has been logged.")
+    return error_answer(500, detail)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Moderating comments: every path (dashboard, webhook, CLI) changes status here, through
+"""Decisions on comments: every path (dashboard, webhook, CLI) changes status here, through
 the one transition table, with an audit event and outbound events in the same transaction."""
 
 from __future__ import annotations
