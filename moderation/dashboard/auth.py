@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import (
-    Flask,
     abort,
     current_app,
     flash,
@@ -31,7 +30,7 @@ from moderation.web.limits import client_key, limiter
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def init_login(app: Flask) -> None:
+def init_login() -> None:
     """Flask-Login: sessions name the account and its current session token."""
     login_manager.login_view = "dashboard.sign_in"
     login_manager.session_protection = "strong"

@@ -93,7 +93,7 @@ def show_deliveries(public_id: str) -> ResponseReturnValue:
     except DomainError as error:
         return message_page("Not found", str(error), 404)
     deliveries = webhooks.deliveries_of(integration.id)
-    attempts = {delivery.id: webhooks.attempts_of(delivery.id) for delivery in deliveries}
+    attempts = webhooks.attempts_of([delivery.id for delivery in deliveries])
     return render_template(
         "dashboard/deliveries.html",
         integration=integration,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -146,23 +147,6 @@ def create_integration(
     return integration, secret
 
 
-def update_integration(
-    public_id: str, settings: IntegrationSettings, allow_private: bool, actor: Actor
-) -> Integration:
-    """Change what an integration subscribes to and may do."""
-    integration = get_integration(public_id)
-    clean = _clean_settings(settings, allow_private)
-    integration.events = list(clean.events)
-    integration.target_url = clean.target_url
-    integration.scopes = list(clean.scopes)
-    integration.allow_email = clean.allow_email
-    audit(
-        actor, "integration.update", site_id=integration.site_id, reason=f"integration {public_id}"
-    )
-    db.session.commit()
-    return integration
-
-
 def get_integration(public_id: str) -> Integration:
     """The integration, or :class:`NotFound`."""
     integration = db.session.execute(
@@ -180,6 +164,7 @@ def list_integrations() -> list[Integration]:
             select(Integration)
             .where(Integration.is_active.is_(True))
             .order_by(Integration.id.desc())
+            .options(joinedload(Integration.site))
         ).scalars()
     )
 

@@ -26,11 +26,6 @@ class ThreadPage:
     pages: int
     total: int
 
-    @property
-    def version(self) -> int:
-        """Changes whenever the public view of the thread changes."""
-        return self.thread.version if self.thread is not None else 0
-
 
 @dataclass(frozen=True)
 class ThreadState:

@@ -1,7 +1,8 @@
 """Security headers on every response.
 
-Each blueprint sets its own ``frame-ancestors``: the widget lists the site's origins, the
-dashboard says ``'none'``. Everything else is never framed.
+The widget lists the site's origins as its ``frame-ancestors``
+(:func:`set_frame_ancestors`); every other answer, the dashboard's included, is never
+framed.
 """
 
 from __future__ import annotations
@@ -31,21 +32,17 @@ NEVER_FRAMED = [
 def add_security_headers(response: Response) -> Response:
     """nosniff, a strict referrer policy and a CSP with the right frame-ancestors."""
     ancestors = g.get("frame_ancestors")
-    csp = g.get("content_security_policy")
     headers = response.headers
-    if not ancestors and csp is None:
+    if not ancestors:
         for name, value in NEVER_FRAMED:
             if name not in headers:
                 headers[name] = value
         return response
-    sources = " ".join(ancestors) if ancestors else "'none'"
     headers.setdefault(
-        "Content-Security-Policy", f"{csp or DEFAULT_CSP}; frame-ancestors {sources}"
+        "Content-Security-Policy", f"{DEFAULT_CSP}; frame-ancestors {' '.join(ancestors)}"
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if not ancestors:
-        headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
