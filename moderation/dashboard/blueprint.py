@@ -16,7 +16,7 @@ from moderation.models import Moderator
 from moderation.web.errors import error_answer, localized, problem, wants_json
 from moderation.web.limits import route_limit_retry_after
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 #: Pages a signed-out visitor may open.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.sign_in", "dashboard.static"})

@@ -1,4 +1,5 @@
-"""Template helpers shared by every page: dates in the reader's language."""
+"""Template helpers shared by every page: dates in the reader's language, and in UTC for
+the dashboard."""
 
 from __future__ import annotations
 
@@ -25,8 +26,14 @@ def comment_date(value: datetime) -> str:
     )
 
 
+def utc_time(value: datetime) -> str:
+    """ "2026-11-25 17:00:05 UTC": how the dashboard shows every time."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(isoformat)
     app.add_template_filter(comment_date)
+    app.add_template_filter(utc_time)
     app.add_template_global(get_locale)

@@ -32,7 +32,7 @@ from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
-from moderation.domain.privacy import avatar_key
+from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment
@@ -89,7 +89,7 @@ def preview_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PREVIEW_SALT)
 
 
-def load_preview(thread_id: int | None) -> Comment | None:
+def load_preview(thread_id: int | None) -> PublicComment | None:
     """The author's own pending comment, when the link carries its signed hash."""
     comment_id = request.args.get("unapproved", "")
     signature = request.args.get("moderation-hash", "")
@@ -105,7 +105,17 @@ def load_preview(thread_id: int | None) -> Comment | None:
     comment = db.session.get(Comment, wanted)
     if comment is None or comment.thread_id != thread_id:
         return None
-    return comment
+    return PublicComment(
+        id=comment.id,
+        parent_id=comment.parent_id,
+        author=comment.author,
+        url=comment.url,
+        avatar=avatar_key(current_app.config["SECRET_KEY"].encode(), comment.email),
+        html=comment.html,
+        created_at=comment.created_at,
+        depth=1,
+        by_moderator=False,
+    )
 
 
 def render_widget(
@@ -177,14 +187,13 @@ def _page(
     page_number: int,
     form: CommentForm,
     notice: str = "",
-    preview: Comment | None = None,
+    preview: PublicComment | None = None,
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
     host_origin = normalise(request.args.get("origin", ""))
     closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
-    secret = current_app.config["SECRET_KEY"].encode()
     return render_template(
         "widget/page.html",
         site=site,
@@ -192,7 +201,6 @@ def _page(
         form=form,
         reply_to=reply_to,
         preview=preview,
-        preview_avatar=avatar_key(secret, preview.email) if preview else "",
         notice=notice,
         widget_url=links,
         post_url=widget_url(site, thread_key),
