@@ -14,14 +14,6 @@ from moderation.models.base import Base, UTCDateTime, enum_column
 from moderation.models.comments import Site
 
 
-class DeliveryState(StrEnum):
-    """Where an outbound webhook delivery stands."""
-
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
-
-
 class Integration(Base):
     """An integrator's credentials, permissions and webhook subscription for one site."""
 
@@ -60,6 +52,14 @@ class WebhookReceipt(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryState(StrEnum):
+    """Where an outbound webhook delivery stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
 
 
 class OutboxDelivery(Base):

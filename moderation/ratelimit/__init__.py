@@ -2,7 +2,7 @@
 counters and the keys. (Flask-Limiter's per-route limits are wired in
 :mod:`moderation.web.limits` on the same storage.)"""
 
-from moderation.ratelimit.admission import Admission, Breach, Check
+from moderation.ratelimit.admission import Admission, Breach, Check, Key
 from moderation.ratelimit.gate import RateGate, gate, init_app
 from moderation.ratelimit.keys import private_key
 from moderation.ratelimit.storage import MemoryCounters, is_process_local, storage_settings
@@ -11,6 +11,7 @@ __all__ = [
     "Admission",
     "Breach",
     "Check",
+    "Key",
     "MemoryCounters",
     "RateGate",
     "gate",

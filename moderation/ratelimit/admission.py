@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
 
+#: The parts of a counter's key (a site, an address, an email's keyed hash, ...).
+Key = tuple[str, ...]
+
 #: One limit to count a submission against: (scope, limits in Flask-Limiter notation such
 #: as ``"5/minute;30/hour"``, the key's parts).
-Check = tuple[str, str, tuple[str, ...]]
+Check = tuple[str, str, Key]
 
 
 @dataclass(frozen=True)

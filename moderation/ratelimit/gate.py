@@ -25,7 +25,7 @@ from limits.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
-from moderation.ratelimit.admission import Admission, Breach, Check, parse_limits
+from moderation.ratelimit.admission import Admission, Breach, Check, Key, parse_limits
 from moderation.ratelimit.redis_script import RedisAdmission
 from moderation.ratelimit.storage import MemoryCounters, is_redis, storage_settings
 
@@ -53,10 +53,7 @@ class RateGate:
         self._lock = threading.Lock()
 
     def admit(
-        self,
-        checks: Sequence[Check],
-        flood_keys: Sequence[tuple[str, ...]],
-        flood_seconds: int,
+        self, checks: Sequence[Check], flood_keys: Sequence[Key], flood_seconds: int
     ) -> Admission:
         """Count a submission against ``checks`` and claim the flood interval of
         ``flood_keys``: in one round trip on Redis, through ``limits`` otherwise."""
@@ -108,7 +105,7 @@ class RateGate:
 
         return self._run(operation)
 
-    def claim_flood_interval(self, keys: Sequence[tuple[str, ...]], seconds: int) -> int | None:
+    def claim_flood_interval(self, keys: Sequence[Key], seconds: int) -> int | None:
         """Start the flood interval for each of ``keys``; if one of them is still inside its
         interval, the seconds left (the post is refused). One round trip per key."""
         if seconds <= 0:
@@ -125,9 +122,7 @@ class RateGate:
 
         return self._run(operation)
 
-    def _retry_after(
-        self, strategy: RateLimiter, item: RateLimitItem, scope: str, key: tuple[str, ...]
-    ) -> int:
+    def _retry_after(self, strategy: RateLimiter, item: RateLimitItem, scope: str, key: Key) -> int:
         """Whole seconds until ``key`` may pass ``item`` again (at least 1)."""
         stats = strategy.get_window_stats(item, self._prefix, scope, *key)
         return max(1, math.ceil(stats.reset_time - time.time()))

@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from limits import RateLimitItem
 
-from moderation.ratelimit.admission import Admission, Breach, Check, parse_limits
+from moderation.ratelimit.admission import Admission, Breach, Check, Key, parse_limits
 
 #: KEYS: one per limit, then one per flood key.
 #: ARGV: number of limits, then (amount, window seconds) per limit, then the flood interval.
@@ -77,10 +77,7 @@ class RedisAdmission:
         self._prefix = prefix
 
     def admit(
-        self,
-        checks: Sequence[Check],
-        flood_keys: Sequence[tuple[str, ...]],
-        flood_seconds: int,
+        self, checks: Sequence[Check], flood_keys: Sequence[Key], flood_seconds: int
     ) -> Admission:
         """Count the submission against every limit, then claim the flood interval."""
         items: list[tuple[str, RateLimitItem]] = []

@@ -93,21 +93,20 @@ def resolves_to_private(hostname: str) -> bool:
     return any(not ipaddress.ip_address(address).is_global for address in addresses)
 
 
+def _refuse_unknown(given: tuple[str, ...], known: tuple[str, ...], message: str) -> None:
+    """Refuse names outside ``known``, saying which and what may be chosen."""
+    unknown = set(given) - set(known)
+    if unknown:
+        raise InvalidInput(message, unknown=", ".join(sorted(unknown)), known=", ".join(known))
+
+
 def _clean_settings(settings: IntegrationSettings, allow_private: bool) -> IntegrationSettings:
-    unknown_events = set(settings.events) - set(EVENT_TYPES)
-    if unknown_events:
-        raise InvalidInput(
-            N_("Unknown event %(events)s: choose from %(known)s."),
-            events=", ".join(sorted(unknown_events)),
-            known=", ".join(EVENT_TYPES),
-        )
-    unknown_scopes = set(settings.scopes) - set(SCOPES)
-    if unknown_scopes:
-        raise InvalidInput(
-            N_("Unknown scope %(scopes)s: choose from %(known)s."),
-            scopes=", ".join(sorted(unknown_scopes)),
-            known=", ".join(SCOPES),
-        )
+    _refuse_unknown(
+        settings.events, EVENT_TYPES, N_("Unknown event %(unknown)s: choose from %(known)s.")
+    )
+    _refuse_unknown(
+        settings.scopes, SCOPES, N_("Unknown scope %(unknown)s: choose from %(known)s.")
+    )
     target = check_target_url(settings.target_url, allow_private)
     if settings.events and not target:
         raise InvalidInput(N_("Events need a webhook URL to be sent to."))
