@@ -68,6 +68,7 @@ class RateGate:
         return Admission(flood_wait=self.claim_flood_interval(flood_keys, flood_seconds))
 
     def _storage_failed(self, error: Exception) -> None:
+        """Count in memory for a few seconds; warn once per outage, not once per request."""
         with self._lock:
             if time.monotonic() >= self._dead_until:
                 log.warning(
@@ -129,6 +130,7 @@ class RateGate:
 
 
 def _strategies(storage: Storage) -> tuple[RateLimiter, RateLimiter]:
+    """Sliding-window counters for the limits, a moving window for the exact flood interval."""
     return SlidingWindowCounterRateLimiter(storage), MovingWindowRateLimiter(storage)
 
 

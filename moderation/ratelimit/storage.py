@@ -72,6 +72,7 @@ class MemoryCounters(
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        """What ``limits`` may wrap as a storage error (memory raises none of its own)."""
         return ValueError
 
     def _sweep(self, now: float) -> None:
@@ -88,10 +89,12 @@ class MemoryCounters(
                 del self._entries[key]
 
     def _count(self, key: str, now: float) -> int:
+        """A counter's value at ``now`` (the lock is held)."""
         count, expires_at = self._counters.get(key, (0, 0.0))
         return count if expires_at > now else 0
 
     def _add(self, key: str, expiry: float, amount: int, now: float) -> int:
+        """Add to a counter, starting it anew once expired (the lock is held)."""
         self._sweep(now)
         count, expires_at = self._counters.get(key, (0, 0.0))
         if expires_at <= now:
@@ -157,6 +160,7 @@ class MemoryCounters(
         return (inside[-1][0], len(inside)) if inside else (now, 0)
 
     def _sliding_window(self, key: str, expiry: int, now: float) -> tuple[int, float, int, float]:
+        """The two windows of ``key`` at ``now``, as ``get_sliding_window`` returns them."""
         previous_key, current_key = self.sliding_window_keys(key, expiry, now)
         previous = self._count(previous_key, now)
         previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
