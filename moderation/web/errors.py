@@ -69,11 +69,6 @@ def localized(message: str, params: dict[str, object]) -> str:
     return str(gettext(message, **values))
 
 
-def wait_message(seconds: int) -> str:
-    """The rate-limit refusal, in the reader's language."""
-    return localized(RATE_LIMIT_MESSAGE, {"wait": timedelta(seconds=seconds)})
-
-
 @dataclass(frozen=True)
 class Refusal:
     """A refusal as an answer: status, what to say, per-field messages, headers."""
@@ -109,6 +104,14 @@ class Refusal:
         if self.field_errors:
             body["errors"] = self.field_errors
         return body
+
+
+def route_limit_refusal() -> Refusal:
+    """The refusal of the route limit (Flask-Limiter) that stopped this request: the same
+    words as the submission limits', with the wait in the reader's language."""
+    wait = route_limit_retry_after()
+    detail = localized(RATE_LIMIT_MESSAGE, {"wait": timedelta(seconds=wait)})
+    return Refusal(429, detail, headers={"Retry-After": str(wait)})
 
 
 def wants_json() -> bool:
@@ -189,9 +192,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     detail = error.description or error.name
     headers = {}
     if isinstance(error, RateLimitExceeded):
-        wait = route_limit_retry_after()
-        headers["Retry-After"] = str(wait)
-        detail = wait_message(wait)
+        refusal = route_limit_refusal()
+        detail, headers = refusal.detail, refusal.headers
     return error_answer(status, detail, error.name, headers)
 
 

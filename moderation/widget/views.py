@@ -1,5 +1,6 @@
 """Widget views: parse the request, call a service, render. Rules live in domain/ and
-services/; protection (origins, token, frame-ancestors) is checked here at the door."""
+services/; a post's protection (origin, form token) is the browser door's
+(``moderation.web.door``), and each page names the origins that may frame it."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ from moderation.services import form_tokens, threads
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
 from moderation.web.door import submit_from_browser
-from moderation.web.errors import Refusal, wait_message
-from moderation.web.limits import limiter, route_limit_retry_after
+from moderation.web.errors import Refusal, route_limit_refusal
+from moderation.web.limits import limiter
 from moderation.web.origins import normalise, own_origin, site_allows
 from moderation.web.security import set_frame_ancestors
 from moderation.widget.forms import CommentForm
@@ -348,9 +349,7 @@ def too_many_posts(error: RateLimitExceeded) -> ResponseReturnValue:
     thread_key = strip_controls(request.args.get("thread", ""), single_line=True)
     if not thread_key or len(thread_key) > 255:
         return error
-    wait = route_limit_retry_after()
-    refusal = Refusal(429, wait_message(wait), headers={"Retry-After": str(wait)})
-    return form_again(site, thread_key, refusal)
+    return form_again(site, thread_key, route_limit_refusal())
 
 
 def _thread_url(site: SiteInfo) -> str:
