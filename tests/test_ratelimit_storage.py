@@ -7,7 +7,7 @@ import time
 
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from moderation.ratelimit import MemoryCounters, is_process_local
 
@@ -46,3 +46,12 @@ def test_hits_spaced_in_time_do_not_start_a_thread_each() -> None:
     finally:
         threading.Thread.start = original  # type: ignore[method-assign]
     assert len(started) <= 2
+
+
+def test_the_moving_window_is_exact() -> None:
+    limiter = MovingWindowRateLimiter(MemoryCounters())
+    item = parse("1/2second")
+    assert [limiter.hit(item, "flood") for _ in range(2)] == [True, False]
+    assert 0 < limiter.get_window_stats(item, "flood").reset_time - time.time() <= 2
+    time.sleep(2.1)
+    assert limiter.hit(item, "flood")
