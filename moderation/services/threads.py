@@ -20,7 +20,6 @@ from moderation.services.sites import SiteInfo
 class ThreadPage:
     """One page of a thread: top-level comments with all their replies, in order."""
 
-    thread: ThreadState | None
     comments: list[PublicComment]
     page: int
     pages: int
@@ -78,7 +77,7 @@ def read_page(
 ) -> ThreadPage:
     """Approved comments of ``thread``, threaded, oldest first, ``site.page_size`` top-level per page."""
     if thread is None or thread.approved_count == 0:
-        return ThreadPage(thread, [], 1, 1, 0)
+        return ThreadPage([], 1, 1, 0)
     rows = db.session.execute(
         select(
             Comment.id,
@@ -128,7 +127,7 @@ def read_page(
 
     for comment_id in shown_top:
         visit(comment_id, 1)
-    return ThreadPage(thread, ordered, page, pages, len(rows))
+    return ThreadPage(ordered, page, pages, len(rows))
 
 
 def approved_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
