@@ -42,30 +42,15 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from moderation import (  # noqa: F401 (models: registers the tables)
-        api,
-        cli,
-        dashboard,
-        errors,
-        health,
-        models,
-        ratelimit,
-        security,
-        sessions,
-        templating,
-        widget,
-    )
+    from moderation import api, cache, commands, dashboard, ratelimit, web, widget
     from moderation.extensions import init_extensions
 
     init_extensions(app)
+    cache.init_app(app)
     ratelimit.init_app(app)
-    security.init_app(app)
-    sessions.init_app(app)
-    errors.init_app(app)
-    templating.init_app(app)
-    health.init_app(app)
+    web.init_app(app)
     widget.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)
-    cli.init_app(app)
+    commands.init_app(app)
     return app

@@ -7,11 +7,15 @@ bounded in bytes so memory stays predictable.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask import Flask, current_app
 
 V = TypeVar("V")
 
@@ -52,18 +56,6 @@ class BoundedCache(Generic[V]):
                 self._total -= self._sizes.pop(old)
         return value
 
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._entries.clear()
-            self._sizes.clear()
-            self._total = 0
-
-    @property
-    def total_bytes(self) -> int:
-        """What the cache holds now."""
-        return self._total
-
 
 class TimedCache(Generic[V]):
     """Values remembered for a few seconds (settings that change rarely)."""
@@ -95,3 +87,46 @@ class TimedCache(Generic[V]):
                 self._entries.clear()
             else:
                 self._entries.pop(key, None)
+
+
+#: Where the app keeps its caches (read through :func:`caches`).
+EXTENSION_KEY = "moderation.caches"
+
+
+@dataclass(frozen=True)
+class Caches:
+    """The per-process caches of the public read paths."""
+
+    #: site settings by slug, for a few seconds
+    site_info: TimedCache[Any]
+    #: what a public read checks its cached rendering against (threads' versions, counts):
+    #: remembered for at most PUBLIC_READ_STALENESS seconds; changes made in this process
+    #: clear it at once
+    public_state: TimedCache[Any]
+    #: rendered bodies, in parts (a widget page is kept as the bytes before and after the
+    #: reader's form token, so serving it copies nothing)
+    rendered: BoundedCache[tuple[bytes, ...]]
+    #: marks where each reader's form token goes in a cached widget page (unguessable, so
+    #: no comment text can contain it)
+    token_placeholder: str
+
+
+def caches() -> Caches:
+    """The current app's caches."""
+    found = current_app.extensions[EXTENSION_KEY]
+    assert isinstance(found, Caches)
+    return found
+
+
+def init_app(app: Flask) -> None:
+    """Give ``app`` its caches, sized by its settings."""
+    app.extensions[EXTENSION_KEY] = Caches(
+        site_info=TimedCache(seconds=5.0),
+        public_state=TimedCache(
+            seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
+        ),
+        rendered=BoundedCache(
+            int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda parts: sum(map(len, parts))
+        ),
+        token_placeholder=f"form-token-{secrets.token_hex(16)}",
+    )

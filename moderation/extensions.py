@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +11,10 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
 
-from moderation.cache import BoundedCache, TimedCache
-
-#: Constraint names are explicit so migrations are the same on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """The declarative base of every model, with the shared naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
+from moderation.models.base import Base
 
 #: Objects keep their values after a commit: services commit last, and the views that
 #: render their results should not pay a reload query for every attribute.
@@ -64,22 +46,6 @@ def init_extensions(app: Flask) -> None:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     login_manager.init_app(app, add_context_processor=False)
-    # per-process caches of the public read paths (see moderation.cache)
-    app.extensions["site_info_cache"] = TimedCache(seconds=5.0)
-    # what a public read checks its cached rendering against (threads' versions, counts):
-    # remembered for at most PUBLIC_READ_STALENESS seconds; changes made in this process
-    # clear it at once
-    app.extensions["public_state_cache"] = TimedCache(
-        seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
-    )
-    # rendered bodies, in parts (a widget page is kept as the bytes before and after the
-    # reader's form token, so serving it copies nothing)
-    app.extensions["render_cache"] = BoundedCache[tuple[bytes, ...]](
-        int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda parts: sum(map(len, parts))
-    )
-    # marks where each reader's form token goes in a cached widget page (unguessable, so
-    # no comment text can contain it)
-    app.extensions["form_token_placeholder"] = f"form-token-{secrets.token_hex(16)}"
     with app.app_context():
         _tune_sqlite(db.engine)
 

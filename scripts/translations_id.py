@@ -71,11 +71,9 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "This site is not registered here.": "Situs ini tidak terdaftar di sini.",
     "Unknown site %(slug)r.": "Situs %(slug)r tidak dikenal.",
     "Website": "Situs Web",
-    "Too many requests. Please try again in %(seconds)d seconds.": "Terlalu banyak permintaan. Mohon coba lagi dalam %(seconds)d detik.",
     "The service is briefly unavailable. Please try again in a few seconds.": "Layanan sedang tidak tersedia sebentar. Mohon coba lagi dalam beberapa detik.",
     "Something went wrong on our side; it has been logged.": "Terjadi kesalahan di pihak kami; kesalahan ini sudah dicatat.",
     "You are posting comments too quickly. Please wait %(seconds)d seconds and try again.": "Anda mengirim komentar terlalu cepat. Mohon tunggu %(seconds)d detik lalu coba lagi.",
-    "You have posted too many comments. Please try again in %(seconds)d seconds.": "Anda sudah mengirim terlalu banyak komentar. Mohon coba lagi dalam %(seconds)d detik.",
     "You have posted too many comments. Please try again in %(wait)s.": "Anda sudah mengirim terlalu banyak komentar. Mohon coba lagi dalam %(wait)s.",
     "Your comment is awaiting moderation.": "Komentar Anda sedang menunggu moderasi.",
     "Your comment is published.": "Komentar Anda sudah diterbitkan.",
@@ -131,7 +129,11 @@ def build() -> None:
             continue
         key = message.id[0] if isinstance(message.id, tuple) else message.id
         if key in INDONESIAN:
-            message.string = INDONESIAN[key]
+            translated = INDONESIAN[key]
+            if isinstance(translated, tuple):
+                # as many forms as the catalog's plural rule has (Indonesian: one)
+                translated = translated[: catalog.num_plurals]
+            message.string = translated
             message.flags.discard("fuzzy")
     CATALOG.mkdir(parents=True, exist_ok=True)
     with (CATALOG / "messages.po").open("wb") as handle:

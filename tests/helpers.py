@@ -48,7 +48,7 @@ def aged_token(app: Flask, site: str, thread: str, age_seconds: float = 10) -> s
     """A form token issued ``age_seconds`` ago, as if a person had filled in the form."""
     from datetime import timedelta
 
-    from moderation.models import utcnow
+    from moderation.clock import utcnow
     from moderation.services import form_tokens
 
     issued = utcnow() - timedelta(seconds=age_seconds)
@@ -70,8 +70,8 @@ def comment_fields(**overrides: str) -> dict[str, str]:
 def approve(app: Flask, comment_id: int) -> None:
     """Approve a comment through the service layer, as a moderator would."""
     from moderation.domain.status import ModerationAction
+    from moderation.services.decisions import moderate
     from moderation.services.events import Actor
-    from moderation.services.moderation import moderate
 
     with app.app_context():
         moderate(comment_id, ModerationAction.APPROVE, Actor("moderator", "1", "tester"))
@@ -110,8 +110,8 @@ def seed_comments(
     """Store ``count`` comments through the submission pipeline (no HTTP), return their ids."""
     from datetime import timedelta
 
+    from moderation.clock import utcnow
     from moderation.domain.comments import CommentDraft
-    from moderation.models import utcnow
     from moderation.services.submissions import SubmissionContext, submit_comment
 
     ids = []

@@ -215,8 +215,8 @@ def test_comments_purge_removes_deleted_comments_for_good(
     runner: FlaskCliRunner, app: Flask, actions: Any
 ) -> None:
     from moderation.domain.status import CommentStatus, ModerationAction
+    from moderation.services.decisions import moderate
     from moderation.services.events import Actor
-    from moderation.services.moderation import moderate
     from moderation.services.queue import status_counts
     from tests.helpers import seed_comments, stored_comments
 

@@ -777,9 +777,9 @@ def test_error_answers_never_repeat_an_address_to_anyone_else(
     # a cache (no-store), and nothing of it reaches anyone else afterwards
     echoes: list[tuple[str, int, dict[str, Any], str]] = []
     for name, status, overrides in (
-        ("400 widget field errors", 400, {"url": "javascript:alert(1)"}),
-        ("400 widget invalid address", 400, {"email": "invalid"}),
-        ("400 widget forged form token", 400, {"form_token": "forged"}),
+        ("422 widget field errors", 422, {"url": "javascript:alert(1)"}),
+        ("422 widget invalid address", 422, {"email": "invalid"}),
+        ("403 widget forged form token", 403, {"form_token": "forged"}),
         ("409 widget duplicate", 409, {"email": first.email, "comment": first.text}),
     ):
         email = overrides.pop("email", None) or e()
@@ -1003,7 +1003,7 @@ def test_a_real_server_never_logs_an_address(tmp_path: Path) -> None:
         post_form(client(addresses[-1]))  # the same address again: flood, 429
         post_form(client(), url="javascript:alert(1)")  # 400, the form again
         post_json({**client(), "Origin": "https://evil.example"})  # 403
-        assert statuses == [202, 202, 422, 200, 429, 400, 403], statuses
+        assert statuses == [202, 202, 422, 200, 429, 422, 403], statuses
     finally:
         server.stop()
     output = server.output()

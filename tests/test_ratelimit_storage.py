@@ -7,20 +7,20 @@ import time
 
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
-from moderation.ratelimit import QuietMemoryStorage, is_process_local
+from moderation.ratelimit import MemoryCounters, is_process_local
 
 
 def test_memory_uris_get_the_quiet_storage() -> None:
-    assert isinstance(storage_from_string("moderation-memory://"), QuietMemoryStorage)
+    assert isinstance(storage_from_string("moderation-memory://"), MemoryCounters)
     assert is_process_local("memory://")
     assert is_process_local("moderation-memory://")
     assert not is_process_local("redis://127.0.0.1:6379/0")
 
 
 def test_limits_stay_exact() -> None:
-    limiter = SlidingWindowCounterRateLimiter(QuietMemoryStorage())
+    limiter = SlidingWindowCounterRateLimiter(MemoryCounters())
     item = parse("3/second")
     assert [limiter.hit(item, "client") for _ in range(4)] == [True, True, True, False]
     time.sleep(2.1)
@@ -28,7 +28,7 @@ def test_limits_stay_exact() -> None:
 
 
 def test_hits_spaced_in_time_do_not_start_a_thread_each() -> None:
-    storage = QuietMemoryStorage()
+    storage = MemoryCounters()
     limiter = SlidingWindowCounterRateLimiter(storage)
     item = parse("5/minute")
     started: list[threading.Thread] = []
@@ -46,3 +46,12 @@ def test_hits_spaced_in_time_do_not_start_a_thread_each() -> None:
     finally:
         threading.Thread.start = original  # type: ignore[method-assign]
     assert len(started) <= 2
+
+
+def test_the_moving_window_is_exact() -> None:
+    limiter = MovingWindowRateLimiter(MemoryCounters())
+    item = parse("1/2second")
+    assert [limiter.hit(item, "flood") for _ in range(2)] == [True, False]
+    assert 0 < limiter.get_window_stats(item, "flood").reset_time - time.time() <= 2
+    time.sleep(2.1)
+    assert limiter.hit(item, "flood")

@@ -258,7 +258,7 @@ CASES = [
     Case(
         "widget post, form again with field errors",
         lambda env: env.form(email="not an address"),
-        400,
+        422,
         WIDGET_PAGE,
         HTML,
         NO_STORE,
@@ -266,7 +266,7 @@ CASES = [
     Case(
         "widget post, form again: forged form token",
         lambda env: env.form(form_token="forged"),
-        400,
+        403,
         WIDGET_PAGE,
         HTML,
         NO_STORE,

@@ -120,5 +120,9 @@ def test_wheel_installs_and_serves_pages(tmp_path: Path, serve_env: dict[str, st
         status, body, _ = get(f"{server.url}/no-such-page")
         assert status == 404
         assert "<h1>404 Not Found</h1>" in body
+        # the dashboard's templates ship inside its package
+        status, body, _ = get(f"{server.url}/dashboard/sign-in")
+        assert status == 200
+        assert "<h1>Sign in</h1>" in body
     finally:
         server.stop()

@@ -25,8 +25,11 @@ VISITOR_FACING = [
     "moderation/domain/comments.py",
     "moderation/domain/rules.py",
     "moderation/services/form_tokens.py",
-    "moderation/templating.py",
-    "moderation/errors.py",
+    "moderation/web/templating.py",
+    "moderation/web/door.py",
+    "moderation/api/json_body.py",
+    "moderation/web/errors.py",
+    "moderation/services/submissions.py",
 ]
 
 

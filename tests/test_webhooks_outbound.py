@@ -110,8 +110,8 @@ def test_emails_only_for_integrations_allowed_them(
 
 def test_every_transition_has_its_event(app: Flask, actions: Actions, receiver: Receiver) -> None:
     from moderation.domain.status import ModerationAction
+    from moderation.services.decisions import moderate
     from moderation.services.events import Actor
-    from moderation.services.moderation import moderate
 
     connect(app, receiver, actions)
     [comment_id] = seed_comments(app, 1)

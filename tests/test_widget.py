@@ -155,7 +155,7 @@ def test_field_rules_show_inline_with_input_kept(
     client: FlaskClient, app: Flask, site: str, fields: dict[str, str], field: str, message: str
 ) -> None:
     response = post(client, app, **{"author": "Kept Name", "comment": "Kept text", **fields})
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert f'<span class="field-error" id="{field}-error">{message}</span>' in html
     assert (
@@ -209,7 +209,7 @@ def test_token_rules(
         "expired": aged_token(app, "blog", "post-1", age_seconds=3 * 3600),
     }
     response = post(client, app, token=tokens[token_kind], comment="Kept through refusal")
-    assert response.status_code == 400
+    assert response.status_code == 403
     html = response.get_data(as_text=True)
     assert message in html
     assert ">Kept through refusal</textarea>" in html
@@ -220,7 +220,7 @@ def test_a_token_posts_only_once(client: FlaskClient, app: Flask, site: str) -> 
     token = aged_token(app, "blog", "post-1")
     assert post(client, app, token=token, comment="first").status_code == 303
     response = post(client, app, token=token, comment="second", email="other@example.com")
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "This form was already used to post a comment." in response.get_data(as_text=True)
     assert [c["text"] for c in stored_comments(app)] == ["first"]
 
@@ -321,7 +321,7 @@ def test_replies_stop_at_the_sites_depth(client: FlaskClient, app: Flask, action
     response = post(
         client, app, comment="Level 3", email="c@example.com", comment_parent=str(second)
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Replies cannot nest deeper than 2 levels here." in response.get_data(as_text=True)
 
 
@@ -332,7 +332,7 @@ def test_replying_to_a_hidden_or_foreign_comment_is_refused(
     pending = stored_comments(app)[0]["id"]
     for parent in (str(pending), "12345", "abc"):
         response = post(client, app, comment="Reply", email="z@example.com", comment_parent=parent)
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "The comment you are replying to does not exist." in response.get_data(as_text=True)
 
 

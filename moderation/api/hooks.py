@@ -6,13 +6,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from moderation.api.common import comment_form, parse_json_object
+from moderation.api.json_body import parse_json_object
+from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput
-from moderation.errors import domain_problem, domain_problem_parts, problem
 from moderation.extensions import csrf
-from moderation.models import Integration, utcnow
-from moderation.ratelimit import limiter
+from moderation.models import Integration
 from moderation.services import hooks, integrations
+from moderation.web.errors import Refusal, domain_problem, problem
+from moderation.web.limits import limiter
 
 bp = Blueprint("hooks", __name__, url_prefix="/api/v1/hooks")
 csrf.exempt(bp)
@@ -63,11 +64,12 @@ def receive(integration_id: str) -> Response:
     try:
         return answer(dispatch(integration, webhook_id, body))
     except DomainError as error:
-        status, problem_body, headers = domain_problem_parts(error)
-        stored = hooks.remember_refusal(integration, webhook_id, hooks.Answer(status, problem_body))
+        refusal = Refusal.of(error)
+        stored = hooks.remember_refusal(
+            integration, webhook_id, hooks.Answer(refusal.status, refusal.body())
+        )
         response = answer(stored)
-        for name, value in headers.items():
-            response.headers[name] = value
+        response.headers.update(refusal.headers)
         return response
 
 
@@ -85,18 +87,7 @@ def dispatch(integration: Integration, webhook_id: str, body: bytes) -> hooks.An
     if not isinstance(data, dict):
         raise InvalidInput(N_("The event needs a 'data' object."))
     if event_type == "comment.submit":
-        integrations.require_scope(integration, "submit")
-        fields = {
-            "comment": data.get("comment"),
-            "author": data.get("author"),
-            "email": data.get("email"),
-            "url": data.get("url"),
-            "comment_parent": data.get("parent"),
-        }
-        draft = comment_form(
-            {key: value for key, value in fields.items() if value is not None}
-        ).draft()
-        return hooks.submit(integration, webhook_id, draft, data)
+        return hooks.submit(integration, webhook_id, data)
     if event_type == "comment.moderate":
         return hooks.moderate(integration, webhook_id, data)
     return hooks.upsert_thread(integration, webhook_id, data)

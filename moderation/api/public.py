@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_babel import gettext
 
-from moderation.api.common import comment_form, parse_json_object
-from moderation.cache import BoundedCache
+from moderation.api.json_body import parse_json_object
+from moderation.cache import caches
+from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
 from moderation.domain.numbers import parse_page
-from moderation.errors import domain_problem, problem
 from moderation.extensions import csrf
-from moderation.models import utcnow
-from moderation.origins import request_origin, site_allows
-from moderation.ratelimit import limiter
-from moderation.services import form_tokens, submissions, threads
+from moderation.services import form_tokens, threads
 from moderation.services.sites import SiteInfo, site_info
-from moderation.services.submissions import SubmissionContext
+from moderation.web.door import submit_from_browser
+from moderation.web.errors import domain_problem, problem
+from moderation.web.limits import limiter
+from moderation.web.origins import request_origin, site_allows
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -70,6 +70,15 @@ def allow_cors(response: Response) -> Response:
     return response
 
 
+def json_fields() -> dict[str, object]:
+    """The submitted fields: a JSON object (a form cannot forge one cross-site)."""
+    if not request.is_json:
+        abort(
+            415, description=gettext("Send the comment as JSON (Content-Type: application/json).")
+        )
+    return parse_json_object(request.get_data(cache=False))
+
+
 def public_cache(response: Response) -> Response:
     """Short shared caching for public reads; revalidation is cheap thanks to the ETag."""
     response.headers["Cache-Control"] = (
@@ -101,7 +110,7 @@ def thread_json(
     site: SiteInfo, key: str, thread: threads.ThreadState | None, page_number: int, version: str
 ) -> bytes:
     """The serialised page, from the render cache while the thread is unchanged."""
-    cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
+    cache = caches().rendered
     cache_key = ("json", version, key)
     cached = cache.get(cache_key)
     if cached is not None:
@@ -161,38 +170,11 @@ def preflight(site_slug: str) -> Response:
 
 @bp.post("/sites/<site_slug>/comments", provide_automatic_options=False)
 @limiter.limit(lambda: "60/minute")
-def submit_comment(site_slug: str) -> tuple[Response, int] | Response:
+def submit_comment(site_slug: str) -> tuple[Response, int]:
     """A JSON submission; 202 with the pending status (201 when published at once)."""
     site = load_site(site_slug)
     key = thread_key_argument()
-    origin = request_origin()
-    if not site_allows(site, origin):
-        return problem(
-            403,
-            gettext(
-                "Comments for this site cannot be posted from %(origin)s.",
-                origin=origin or gettext("an unknown page"),
-            ),
-        )
-    if not request.is_json:
-        return problem(415, gettext("Send the comment as JSON (Content-Type: application/json)."))
-    payload = parse_json_object(request.get_data(cache=False))
-    form = comment_form(payload)
-    now = utcnow()
-    token = form_tokens.check_submitted(str(payload.get("form_token") or ""), site.slug, key, now)
-    result = submissions.submit_comment(
-        form.draft(),
-        SubmissionContext(
-            site_slug=site.slug,
-            thread_key=key,
-            client_ip=request.remote_addr or "",
-            now=now,
-            user_agent=request.user_agent.string,
-            source="json",
-            form_token=token,
-            honeypot_filled=bool(str(payload.get("contact_phone") or "").strip()),
-        ),
-    )
+    result = submit_from_browser(site, key, json_fields, "json")
     comment = result.comment
     status_code = 201 if result.public_status == "approved" else 202
     body = {

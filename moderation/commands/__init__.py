@@ -1,1 +1,17 @@
 """Click commands of the ``moderation`` CLI, one module per group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register every command group on the app's CLI."""
+    from moderation.commands import comments, integrations, moderators, serve, sites, webhooks
+
+    app.cli.add_command(serve.serve_command)
+    app.cli.add_command(sites.sites_group)
+    app.cli.add_command(moderators.moderators_group)
+    app.cli.add_command(integrations.integrations_group)
+    app.cli.add_command(webhooks.webhooks_group)
+    app.cli.add_command(comments.comments_group)

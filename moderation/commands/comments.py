@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from moderation.cli import one_line_errors
+from moderation.commands.errors import one_line_errors
+from moderation.services.decisions import purge_deleted
 from moderation.services.events import SYSTEM
-from moderation.services.moderation import purge_deleted
 
 
 @click.group("comments", cls=AppGroup)

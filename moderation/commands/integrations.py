@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from moderation.cli import one_line_errors
+from moderation.commands.errors import one_line_errors
 from moderation.services import integrations
 from moderation.services.events import EVENT_TYPES, SYSTEM
 

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from moderation.cli import one_line_errors
+from moderation.commands.errors import one_line_errors
 from moderation.models import ModeratorRole
 from moderation.services import moderators
 

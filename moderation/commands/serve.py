@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from moderation.cli import one_line_errors
+from moderation.commands.errors import one_line_errors
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
 from moderation.ratelimit import is_process_local
 from moderation.services.bootstrap import bootstrap, origins_for_listen_address
@@ -67,7 +67,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
         f"Serving on http://{_display_host(host)}:{port} ({workers} process(es), {threads} threads each)"
     )
 
-    from moderation.server import GunicornServer
+    from moderation.commands.server import GunicornServer
 
     worker = start_delivery_worker() if deliver else None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from moderation.cli import one_line_errors
+from moderation.commands.errors import one_line_errors
 from moderation.domain.sites import SitePolicy
 from moderation.services import sites
 

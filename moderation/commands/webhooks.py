@@ -15,12 +15,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from moderation.cli import one_line_errors
+from moderation.clock import utcnow
+from moderation.commands.errors import one_line_errors
 from moderation.extensions import db
-from moderation.models import DeliveryState, OutboxDelivery, utcnow
+from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import form_tokens, webhooks
+from moderation.services.decisions import purge_deleted
 from moderation.services.events import SYSTEM
-from moderation.services.moderation import purge_deleted
 
 log = logging.getLogger(__name__)
 

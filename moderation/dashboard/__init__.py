@@ -10,5 +10,5 @@ from moderation.dashboard.blueprint import bp
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and the session user loader."""
-    auth.init_login(app)
+    auth.init_login()
     app.register_blueprint(bp)

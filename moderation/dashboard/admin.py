@@ -9,8 +9,8 @@ from moderation.dashboard.auth import admin_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, SiteForm
 from moderation.domain.errors import DomainError
-from moderation.origins import own_origin
 from moderation.services import moderators, sites
+from moderation.web.origins import own_origin
 
 
 def _origins(text: str) -> list[str]:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import (
-    Flask,
     abort,
     current_app,
     flash,
@@ -25,13 +24,13 @@ from moderation.dashboard.forms import SignInForm
 from moderation.domain.numbers import parse_id
 from moderation.extensions import db, login_manager
 from moderation.models import Moderator
-from moderation.ratelimit import client_key, limiter
 from moderation.services import moderators
+from moderation.web.limits import client_key, limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def init_login(app: Flask) -> None:
+def init_login() -> None:
     """Flask-Login: sessions name the account and its current session token."""
     login_manager.login_view = "dashboard.sign_in"
     login_manager.session_protection = "strong"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from moderation.domain.status import available_actions
-from moderation.errors import error_page, problem, wants_json
 from moderation.models import Moderator
+from moderation.web.errors import error_answer, localized, problem, wants_json
+from moderation.web.limits import route_limit_retry_after
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 #: Pages a signed-out visitor may open.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.sign_in", "dashboard.static"})
@@ -22,10 +25,6 @@ PUBLIC_ENDPOINTS = frozenset({"dashboard.sign_in", "dashboard.static"})
 @bp.before_request
 def require_sign_in() -> ResponseReturnValue | None:
     """Signed-out visitors see nothing but the sign-in page (not even counts)."""
-    g.content_security_policy = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "base-uri 'none'; form-action 'self'; object-src 'none'"
-    )
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
     if request.method == "GET" and not wants_json():
@@ -50,9 +49,17 @@ def never_cache(response: Response) -> Response:
 def stale_form(error: CSRFError) -> Response:
     """A missing or stale CSRF token changes nothing and says so."""
     detail = "The form was stale or incomplete (CSRF check failed); nothing was changed. Reload the page and try again."
-    if wants_json():
-        return problem(400, detail)
-    return error_page(400, "Bad Request", detail)
+    return error_answer(400, detail)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_sign_ins(error: RateLimitExceeded) -> Response:
+    """Failed sign-ins are the dashboard's one route limit: say so, and for how long."""
+    wait = route_limit_retry_after()
+    detail = localized(
+        "Too many failed sign-ins. Please try again in %(wait)s.", {"wait": timedelta(seconds=wait)}
+    )
+    return error_answer(429, detail, headers={"Retry-After": str(wait)})
 
 
 def message_page(

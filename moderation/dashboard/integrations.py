@@ -12,9 +12,9 @@ from moderation.dashboard.auth import admin_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm
 from moderation.domain.errors import DomainError
-from moderation.origins import own_origin
 from moderation.services import integrations, sites, webhooks
 from moderation.services.moderators import actor_of
+from moderation.web.origins import own_origin
 
 
 def _form() -> IntegrationForm:
@@ -93,7 +93,7 @@ def show_deliveries(public_id: str) -> ResponseReturnValue:
     except DomainError as error:
         return message_page("Not found", str(error), 404)
     deliveries = webhooks.deliveries_of(integration.id)
-    attempts = {delivery.id: webhooks.attempts_of(delivery.id) for delivery in deliveries}
+    attempts = webhooks.attempts_of([delivery.id for delivery in deliveries])
     return render_template(
         "dashboard/deliveries.html",
         integration=integration,

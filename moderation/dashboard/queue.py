@@ -12,9 +12,9 @@ from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyFo
 from moderation.domain.errors import DomainError
 from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus, ModerationAction
-from moderation.errors import domain_problem, problem, wants_json
-from moderation.services import moderation, queue, sites
+from moderation.services import audit, decisions, queue, sites
 from moderation.services.moderators import actor_of
+from moderation.web.errors import domain_problem, problem, wants_json
 
 STATUS_TABS: list[CommentStatus | None] = [
     CommentStatus.PENDING,
@@ -80,10 +80,10 @@ def show_queue() -> ResponseReturnValue:
 def show_comment(comment_id: int) -> ResponseReturnValue:
     """One comment with its thread, parent, replies and history."""
     try:
-        comment = moderation.get_comment(comment_id)
+        comment = decisions.get_comment(comment_id)
     except DomainError as error:
         return _refused(error)
-    history, _ = queue.audit_page(queue.AuditFilter(comment_id=comment.id), size=100)
+    history, _ = audit.audit_page(audit.AuditFilter(comment_id=comment.id), size=100)
     return render_template(
         "dashboard/comment.html",
         comment=comment,
@@ -103,7 +103,7 @@ def moderate_comment(comment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _invalid(form.errors)
     try:
-        result = moderation.moderate(
+        result = decisions.moderate(
             comment_id,
             ModerationAction(form.action.data),
             actor_of(moderator()),
@@ -128,13 +128,13 @@ def moderate_bulk() -> ResponseReturnValue:
     actor = actor_of(moderator())
     if form.all_matching.data:
         queue_filter, _ = filter_from_request()
-        changed, skipped = moderation.moderate_matching(
+        changed, skipped = decisions.moderate_matching(
             queue_filter, action, actor, form.reason.data or ""
         )
     else:
         if not form.ids.data:
             return _invalid({"ids": ["Select at least one comment."]})
-        results, refused = moderation.moderate_many(
+        results, refused = decisions.moderate_many(
             list(form.ids.data), action, actor, form.reason.data or ""
         )
         changed, skipped = len(results), len(refused)
@@ -154,7 +154,7 @@ def edit_comment(comment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _invalid(form.errors)
     try:
-        moderation.edit_text(comment_id, form.text.data or "", actor_of(moderator()))
+        decisions.edit_text(comment_id, form.text.data or "", actor_of(moderator()))
     except DomainError as error:
         return _refused(error)
     flash(f"Comment {comment_id} edited.")
@@ -168,7 +168,7 @@ def reply_to_comment(comment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _invalid(form.errors)
     try:
-        reply = moderation.reply_as_moderator(comment_id, form.text.data or "", moderator())
+        reply = decisions.reply_as_moderator(comment_id, form.text.data or "", moderator())
     except DomainError as error:
         return _refused(error)
     flash(f"Reply {reply.id} published.")
@@ -180,13 +180,13 @@ def show_audit() -> ResponseReturnValue:
     """Who did what, filterable by moderator, comment and action."""
     args = request.args
     comment_arg = args.get("comment", "").strip()
-    audit_filter = queue.AuditFilter(
+    audit_filter = audit.AuditFilter(
         actor=args.get("actor", "").strip()[:200],
         comment_id=parse_id(comment_arg),
         action=args.get("action", "").strip()[:40],
     )
     before = args.get("before", "")
-    events, next_before = queue.audit_page(audit_filter, parse_id(before))
+    events, next_before = audit.audit_page(audit_filter, parse_id(before))
     params: dict[str, Any] = {
         "actor": audit_filter.actor,
         "comment": audit_filter.comment_id or "",

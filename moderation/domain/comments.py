@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from moderation.domain.errors import N_, InvalidInput
+from moderation.domain.errors import N_, FieldError, InvalidFields
 from moderation.domain.numbers import parse_id
 
 MAX_COMMENT = 65_525
@@ -33,13 +33,6 @@ _CONTROL = re.compile(
 )
 # in single-line fields newlines and tabs are also controls
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
-
-
-class FieldError(InvalidInput):
-    """A field's value breaks a rule; the message is shown next to the field."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message, None, **params)
 
 
 @dataclass(frozen=True)
@@ -149,34 +142,39 @@ def clean_parent(value: object) -> int | None:
 
 
 def validate_draft(raw: Mapping[str, object], check_deliverability: bool = False) -> CommentDraft:
-    """Check every field at once; :class:`InvalidInput` carries each field's message."""
-    errors: dict[str, str] = {}
-    cleaned: dict[str, object] = {}
-    cleaners: dict[str, Callable[[str], str]] = {
+    """THE field check of every door (the widget form, the JSON API, the webhook): each
+    field cleaned by its rule; :class:`InvalidFields` carries every field's message.
+
+    Values are text; a whole number counts as its digits (JSON front ends send
+    ``comment_parent`` as a number). Anything else is refused as not text.
+    """
+    cleaners: dict[str, Callable[[str], object]] = {
         "comment": clean_text,
         "author": clean_author,
         "email": lambda value: clean_email(value, check_deliverability),
         "url": clean_url,
+        "comment_parent": clean_parent,
     }
+    errors: dict[str, str | FieldError] = {}
+    cleaned: dict[str, object] = {}
     for name, cleaner in cleaners.items():
         value = raw.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if value is not None and not isinstance(value, str):
             errors[name] = N_("This field must be text.")
             continue
         try:
             cleaned[name] = cleaner(value or "")
         except FieldError as error:
-            errors[name] = str(error)
-    try:
-        cleaned["comment_parent"] = clean_parent(raw.get("comment_parent"))
-    except FieldError as error:
-        errors["comment_parent"] = str(error)
+            errors[name] = error
     if errors:
-        raise InvalidInput(N_("Some fields need your attention."), field_errors=errors)
+        raise InvalidFields(errors)
+    parent = cleaned["comment_parent"]
     return CommentDraft(
         text=str(cleaned["comment"]),
         author=str(cleaned["author"]),
         email=str(cleaned["email"]),
         url=str(cleaned["url"]),
-        parent_id=cleaned["comment_parent"],  # type: ignore[arg-type]
+        parent_id=parent if isinstance(parent, int) else None,
     )

@@ -1,6 +1,9 @@
-"""Errors the rules raise; the service layer passes them up and views translate them."""
+"""Errors the rules raise; the service layer passes them up and the web edge turns each
+into an answer through one table (``moderation.web.errors``)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 def N_(message: str) -> str:
@@ -9,7 +12,11 @@ def N_(message: str) -> str:
 
 
 class DomainError(Exception):
-    """A rule refused the input; ``message`` is readable by the person who sent it."""
+    """A rule refused the input; ``message`` is readable by the person who sent it.
+
+    ``params`` fill the message's placeholders; a ``timedelta`` among them is a duration
+    the web edge writes out in the reader's language.
+    """
 
     def __init__(self, message: str, **params: object) -> None:
         super().__init__(message % params if params else message)
@@ -26,8 +33,20 @@ class Conflict(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Input that fails a rule, optionally per field."""
+    """Input that fails a rule as a whole (malformed, or not possible here)."""
 
-    def __init__(self, message: str, field_errors: dict[str, str] | None = None, **params: object):
-        super().__init__(message, **params)
-        self.field_errors = field_errors or {}
+
+class FieldError(InvalidInput):
+    """One field's value breaks a rule; the message is shown next to the field."""
+
+
+class InvalidFields(InvalidInput):
+    """Fields that fail their rules: a message per field."""
+
+    def __init__(self, field_errors: Mapping[str, str | FieldError]) -> None:
+        super().__init__(N_("Some fields need your attention."))
+        #: each field's message, with its parameters
+        self.field_errors = {
+            name: error if isinstance(error, FieldError) else FieldError(error)
+            for name, error in field_errors.items()
+        }

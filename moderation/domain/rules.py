@@ -40,7 +40,6 @@ class Rule(StrEnum):
     TRUSTED_AUTHOR = "trusted_author"
     OPEN_POLICY = "open_policy"
     MODERATOR = "moderator"
-    INTEGRATION = "integration"
 
 
 #: What the person who posted reads when a rule refuses their comment (WordPress's words).

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from moderation.clock import utcnow
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import (
@@ -18,7 +19,6 @@ from moderation.models import (
     OutboxDelivery,
     StatusCount,
     Thread,
-    utcnow,
 )
 from moderation.services.threads import forget_public_state
 

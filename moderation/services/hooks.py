@@ -6,25 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from moderation.domain.comments import CommentDraft, FieldError, clean_url, strip_controls
-from moderation.domain.errors import N_, InvalidInput
+from moderation.clock import utcnow
+from moderation.domain.comments import clean_url, strip_controls, validate_draft
+from moderation.domain.errors import N_, FieldError, InvalidFields
 from moderation.domain.status import ModerationAction
 from moderation.extensions import db
-from moderation.models import Integration, Thread, WebhookReceipt, utcnow
-from moderation.services import moderation, submissions
+from moderation.models import Integration, Thread, WebhookReceipt
+from moderation.services import decisions, submissions
 from moderation.services.events import audit
 from moderation.services.integrations import actor_of, require_scope, require_site
 from moderation.services.submissions import SubmissionContext
 
 #: Answers worth repeating to a replay: successes and refusals that will not change.
 FINAL_STATUSES = frozenset({200, 201, 202, 400, 403, 404, 409, 413, 422})
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,37 +71,39 @@ def remember_refusal(integration: Integration, webhook_id: str, answer: Answer) 
     return answer
 
 
-def _once(
+def _answer_once(
     integration: Integration,
     webhook_id: str,
-    work: Callable[[Callable[[Answer], None]], T],
-    answer_of: Callable[[T], Answer],
+    change: Callable[[Callable[[Answer], None]], object],
 ) -> Answer:
-    """Run ``work`` with a hook that records the answer inside its transaction."""
-    recorded: list[Answer] = []
+    """Run ``change``, giving it a hook that keeps its answer as the receipt of
+    ``webhook_id`` inside the change's own transaction; a concurrent copy of the same
+    webhook that committed first wins, and its answer is returned."""
+    kept: list[Answer] = []
 
-    def record(answer: Answer) -> None:
-        recorded.append(answer)
+    def keep_answer(answer: Answer) -> None:
+        kept.append(answer)
         db.session.add(_receipt(integration, webhook_id, answer))
 
     try:
-        result = work(record)
+        change(keep_answer)
     except IntegrityError:
-        # the same webhook-id was processed concurrently and committed first
         db.session.rollback()
         earlier = find_answer(integration, webhook_id)
         if earlier is None:
             raise
         return earlier
-    return recorded[0] if recorded else answer_of(result)
+    return kept[0]
 
 
-def submit(
-    integration: Integration, webhook_id: str, draft: CommentDraft, data: dict[str, Any]
-) -> Answer:
-    """``comment.submit``: the form's pipeline, rules and limits, for an app backend."""
+def submit(integration: Integration, webhook_id: str, data: dict[str, Any]) -> Answer:
+    """``comment.submit``: the form's pipeline, field rules and limits, for an app backend."""
     require_scope(integration, "submit")
     require_site(integration, data.get("site"))
+    draft = validate_draft(
+        {**data, "comment_parent": data.get("parent")},
+        bool(current_app.config["EMAIL_CHECK_DELIVERABILITY"]),
+    )
     thread = _text(data, "thread", 255, required=True)
     context = SubmissionContext(
         site_slug=integration.site.slug,
@@ -112,9 +114,9 @@ def submit(
         actor=actor_of(integration),
     )
 
-    def work(record: Callable[[Answer], None]) -> submissions.SubmissionResult:
+    def change(keep_answer: Callable[[Answer], None]) -> submissions.SubmissionResult:
         def before_commit(result: submissions.SubmissionResult) -> None:
-            record(
+            keep_answer(
                 Answer(
                     202 if result.public_status != "approved" else 201,
                     {
@@ -127,9 +129,7 @@ def submit(
 
         return submissions.submit_comment(draft, context, before_commit)
 
-    return _once(
-        integration, webhook_id, work, lambda result: Answer(202, {"id": result.comment.id})
-    )
+    return _answer_once(integration, webhook_id, change)
 
 
 def moderate(integration: Integration, webhook_id: str, data: dict[str, Any]) -> Answer:
@@ -137,22 +137,18 @@ def moderate(integration: Integration, webhook_id: str, data: dict[str, Any]) ->
     require_scope(integration, "moderate")
     comment_id = data.get("comment")
     if isinstance(comment_id, bool) or not isinstance(comment_id, int) or comment_id <= 0:
-        raise InvalidInput(
-            N_("Some fields need your attention."),
-            field_errors={"comment": N_("The id of a comment (a positive integer).")},
-        )
+        raise InvalidFields({"comment": N_("The id of a comment (a positive integer).")})
     try:
         action = ModerationAction(str(data.get("action", "")))
     except ValueError:
-        raise InvalidInput(
-            N_("Some fields need your attention."),
-            field_errors={"action": N_("One of approve, reject, spam, delete, restore.")},
+        raise InvalidFields(
+            {"action": N_("One of approve, reject, spam, delete, restore.")}
         ) from None
     reason = _text(data, "reason", 500)
 
-    def work(record: Callable[[Answer], None]) -> moderation.ModerationResult:
-        def before_commit(result: moderation.ModerationResult) -> None:
-            record(
+    def change(keep_answer: Callable[[Answer], None]) -> decisions.ModerationResult:
+        def before_commit(result: decisions.ModerationResult) -> None:
+            keep_answer(
                 Answer(
                     200,
                     {
@@ -163,7 +159,7 @@ def moderate(integration: Integration, webhook_id: str, data: dict[str, Any]) ->
                 )
             )
 
-        return moderation.moderate(
+        return decisions.moderate(
             comment_id,
             action,
             actor_of(integration),
@@ -172,9 +168,7 @@ def moderate(integration: Integration, webhook_id: str, data: dict[str, Any]) ->
             before_commit=before_commit,
         )
 
-    return _once(
-        integration, webhook_id, work, lambda result: Answer(200, {"id": result.comment.id})
-    )
+    return _answer_once(integration, webhook_id, change)
 
 
 def upsert_thread(integration: Integration, webhook_id: str, data: dict[str, Any]) -> Answer:
@@ -184,18 +178,14 @@ def upsert_thread(integration: Integration, webhook_id: str, data: dict[str, Any
     key = _text(data, "thread", 255, required=True)
     is_open = data.get("open", True)
     if not isinstance(is_open, bool):
-        raise InvalidInput(
-            N_("Some fields need your attention."), field_errors={"open": N_("true or false.")}
-        )
+        raise InvalidFields({"open": N_("true or false.")})
     title = _text(data, "title", 300)
     try:
         url = clean_url(_text(data, "url", 2000), max_length=2000)
     except FieldError as error:
-        raise InvalidInput(
-            N_("Some fields need your attention."), field_errors={"url": error.message}
-        ) from None
+        raise InvalidFields({"url": error}) from None
 
-    def work(record: Callable[[Answer], None]) -> Thread:
+    def change(keep_answer: Callable[[Answer], None]) -> Thread:
         thread = db.session.execute(
             select(Thread).where(Thread.site_id == integration.site_id, Thread.key == key)
         ).scalar_one_or_none()
@@ -222,37 +212,23 @@ def upsert_thread(integration: Integration, webhook_id: str, data: dict[str, Any
             site_id=integration.site_id,
             reason=f"thread {key!r}: {'created' if created else 'updated'}, open={is_open}",
         )
-        record(
+        keep_answer(
             Answer(201 if created else 200, {"thread": key, "open": is_open, "created": created})
         )
         db.session.commit()
         return thread
 
-    return _once(integration, webhook_id, work, lambda thread: Answer(200, {"thread": thread.key}))
+    return _answer_once(integration, webhook_id, change)
 
 
 def _text(data: dict[str, Any], name: str, limit: int, required: bool = False) -> str:
     """A one-line text field of the event data."""
     value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise InvalidInput(
-                N_("Some fields need your attention."), field_errors={name: N_("Required.")}
-            )
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(
-            N_("Some fields need your attention."),
-            field_errors={name: N_("This field must be text.")},
-        )
-    text = strip_controls(value, single_line=True)
+    if value is not None and not isinstance(value, str):
+        raise InvalidFields({name: N_("This field must be text.")})
+    text = strip_controls(value or "", single_line=True)
     if len(text) > limit:
-        raise InvalidInput(
-            N_("Some fields need your attention."),
-            field_errors={name: f"At most {limit} characters."},
-        )
+        raise InvalidFields({name: FieldError(N_("At most %(max)d characters."), max=limit)})
     if required and not text:
-        raise InvalidInput(
-            N_("Some fields need your attention."), field_errors={name: N_("Required.")}
-        )
+        raise InvalidFields({name: N_("Required.")})
     return text

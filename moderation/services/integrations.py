@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import db
-from moderation.models import Integration, utcnow
+from moderation.models import Integration
 from moderation.services.events import EVENT_TYPES, Actor, audit
 from moderation.services.sites import get_site
 
@@ -91,21 +93,20 @@ def resolves_to_private(hostname: str) -> bool:
     return any(not ipaddress.ip_address(address).is_global for address in addresses)
 
 
+def _refuse_unknown(given: tuple[str, ...], known: tuple[str, ...], message: str) -> None:
+    """Refuse names outside ``known``, saying which and what may be chosen."""
+    unknown = set(given) - set(known)
+    if unknown:
+        raise InvalidInput(message, unknown=", ".join(sorted(unknown)), known=", ".join(known))
+
+
 def _clean_settings(settings: IntegrationSettings, allow_private: bool) -> IntegrationSettings:
-    unknown_events = set(settings.events) - set(EVENT_TYPES)
-    if unknown_events:
-        raise InvalidInput(
-            N_("Unknown event %(events)s: choose from %(known)s."),
-            events=", ".join(sorted(unknown_events)),
-            known=", ".join(EVENT_TYPES),
-        )
-    unknown_scopes = set(settings.scopes) - set(SCOPES)
-    if unknown_scopes:
-        raise InvalidInput(
-            N_("Unknown scope %(scopes)s: choose from %(known)s."),
-            scopes=", ".join(sorted(unknown_scopes)),
-            known=", ".join(SCOPES),
-        )
+    _refuse_unknown(
+        settings.events, EVENT_TYPES, N_("Unknown event %(unknown)s: choose from %(known)s.")
+    )
+    _refuse_unknown(
+        settings.scopes, SCOPES, N_("Unknown scope %(unknown)s: choose from %(known)s.")
+    )
     target = check_target_url(settings.target_url, allow_private)
     if settings.events and not target:
         raise InvalidInput(N_("Events need a webhook URL to be sent to."))
@@ -145,23 +146,6 @@ def create_integration(
     return integration, secret
 
 
-def update_integration(
-    public_id: str, settings: IntegrationSettings, allow_private: bool, actor: Actor
-) -> Integration:
-    """Change what an integration subscribes to and may do."""
-    integration = get_integration(public_id)
-    clean = _clean_settings(settings, allow_private)
-    integration.events = list(clean.events)
-    integration.target_url = clean.target_url
-    integration.scopes = list(clean.scopes)
-    integration.allow_email = clean.allow_email
-    audit(
-        actor, "integration.update", site_id=integration.site_id, reason=f"integration {public_id}"
-    )
-    db.session.commit()
-    return integration
-
-
 def get_integration(public_id: str) -> Integration:
     """The integration, or :class:`NotFound`."""
     integration = db.session.execute(
@@ -179,6 +163,7 @@ def list_integrations() -> list[Integration]:
             select(Integration)
             .where(Integration.is_active.is_(True))
             .order_by(Integration.id.desc())
+            .options(joinedload(Integration.site))
         ).scalars()
     )
 

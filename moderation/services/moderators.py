@@ -7,10 +7,11 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from moderation.clock import utcnow
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.passwords import check_password_strength, clean_username
 from moderation.extensions import db
-from moderation.models import Moderator, ModeratorRole, utcnow
+from moderation.models import Moderator, ModeratorRole
 from moderation.services.events import Actor, audit
 
 #: Checked against when the username is unknown, so both cases cost the same time.

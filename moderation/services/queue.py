@@ -16,7 +16,7 @@ from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import AuditEvent, Comment, StatusCount, Thread
+from moderation.models import Comment, StatusCount, Thread
 
 PAGE_SIZE = 25
 MAX_SEARCH = 200
@@ -158,36 +158,3 @@ def status_counts(site_id: int | None = None) -> dict[CommentStatus, int]:
     counts = dict.fromkeys(CommentStatus, 0)
     counts.update({status: int(total or 0) for status, total in db.session.execute(query).all()})
     return counts
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    """Filters of the audit log page."""
-
-    actor: str = ""
-    comment_id: int | None = None
-    action: str = ""
-
-
-def audit_page(
-    audit_filter: AuditFilter, before_id: int | None = None, size: int = 50
-) -> tuple[list[AuditEvent], int | None]:
-    """Audit events, newest first, keyset-paginated on id."""
-    query = select(AuditEvent)
-    if audit_filter.actor:
-        query = query.where(
-            or_(
-                AuditEvent.actor_name == audit_filter.actor,
-                AuditEvent.actor_id == audit_filter.actor,
-            )
-        )
-    if audit_filter.comment_id is not None:
-        query = query.where(AuditEvent.comment_id == audit_filter.comment_id)
-    if audit_filter.action:
-        query = query.where(AuditEvent.action == audit_filter.action)
-    if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    rows = list(db.session.execute(query.order_by(AuditEvent.id.desc()).limit(size + 1)).scalars())
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (rows[-1].id if more and rows else None)

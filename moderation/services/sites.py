@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from limits import parse_many
 from sqlalchemy import select
 
-from moderation.cache import TimedCache
+from moderation.cache import caches
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
     SitePolicy,
@@ -44,10 +43,9 @@ def site_info(slug: str) -> SiteInfo:
     """The site's public settings, remembered for a few seconds per process.
 
     Changes made in this process are seen at once; other processes see them within the
-    cache's few seconds (``extensions.init_extensions``).
+    cache's few seconds (``moderation.cache``).
     """
-    cache: TimedCache[SiteInfo | None] = current_app.extensions["site_info_cache"]
-    info = cache.get(slug, lambda: _load_site_info(slug))
+    info: SiteInfo | None = caches().site_info.get(slug, lambda: _load_site_info(slug))
     if info is None:
         raise NotFound(N_("Unknown site %(slug)r."), slug=slug)
     return info
@@ -75,8 +73,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
 
 def forget_site_info(slug: str) -> None:
     """Drop this process's remembered settings of a site (after a change)."""
-    cache: TimedCache[SiteInfo | None] = current_app.extensions["site_info_cache"]
-    cache.forget(slug)
+    caches().site_info.forget(slug)
 
 
 def get_site(slug: str) -> Site:

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Insert, bindparam, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft
-from moderation.domain.errors import N_, DomainError, InvalidInput
+from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, Thread, utcnow
-from moderation.ratelimit import Breach, gate, private_key
+from moderation.models import Comment, Thread
+from moderation.ratelimit import gate, private_key
 from moderation.services import events, form_tokens
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
@@ -35,25 +36,33 @@ OUTCOME_STATUS = {
 }
 
 
+#: The one wording of a rate-limit refusal (the wait is written out in the reader's language).
+RATE_LIMIT_MESSAGE = N_("You have posted too many comments. Please try again in %(wait)s.")
+
+
 class RateLimited(DomainError):
     """A submission limit is exhausted; ``retry_after`` says for how long."""
 
-    def __init__(self, breach: Breach) -> None:
-        super().__init__(
-            N_("You have posted too many comments. Please try again in %(wait)s."),
-            wait=_human_wait(breach.retry_after),
-        )
-        self.breach = breach
-        self.retry_after = breach.retry_after
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(RATE_LIMIT_MESSAGE, wait=timedelta(seconds=retry_after))
+        self.retry_after = retry_after
 
 
 class Refused(DomainError):
-    """A rule refused the comment (duplicate, flood); nothing was stored."""
+    """A rule refused the comment (a duplicate); nothing was stored."""
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.reason, **decision.params)
         self.decision = decision
-        self.retry_after = decision.retry_after
+
+
+class Flooded(Refused):
+    """The flood rule refused the comment: the same person posted too soon before.
+    ``retry_after`` says how long until they may post again."""
+
+    def __init__(self, decision: Decision, retry_after: int) -> None:
+        super().__init__(decision)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,7 @@ def submit_comment(
         site.flood_seconds,
     )
     if admission.breach is not None:
-        raise RateLimited(admission.breach)
+        raise RateLimited(admission.breach.retry_after)
     signals = Signals(
         honeypot_filled=context.honeypot_filled,
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
@@ -130,6 +139,8 @@ def submit_comment(
     )
     decision = decide(draft, site_rules(site, config["SPAM_MIN_FILL_SECONDS"]), signals)
     if decision.outcome is Outcome.REFUSE:
+        if decision.retry_after:
+            raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
@@ -250,16 +261,17 @@ def _check_parent(
         or parent.thread_id != thread.id
         or parent.status is not CommentStatus.APPROVED
     ):
-        raise InvalidInput(
-            N_("The comment you are replying to does not exist."),
-            field_errors={"comment_parent": N_("The comment you are replying to does not exist.")},
+        raise InvalidFields(
+            {"comment_parent": N_("The comment you are replying to does not exist.")}
         )
     if comment_depth(parent) >= site.max_depth:
-        message = N_("Replies cannot nest deeper than %(depth)d levels here.")
-        raise InvalidInput(
-            message,
-            field_errors={"comment_parent": message % {"depth": site.max_depth}},
-            depth=site.max_depth,
+        raise InvalidFields(
+            {
+                "comment_parent": FieldError(
+                    N_("Replies cannot nest deeper than %(depth)d levels here."),
+                    depth=site.max_depth,
+                )
+            }
         )
     return parent
 
@@ -317,12 +329,3 @@ def _has_approved_comment(site_id: int, email: str) -> bool:
             )
         ).scalar()
     )
-
-
-def _human_wait(seconds: int) -> str:
-    """``42 seconds``, ``3 minutes``, ``2 hours``, for messages."""
-    if seconds < 90:
-        return f"{seconds} seconds"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds / 3600)} hours"

@@ -6,10 +6,9 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 
-from moderation.cache import TimedCache
+from moderation.cache import caches
 from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
@@ -21,16 +20,10 @@ from moderation.services.sites import SiteInfo
 class ThreadPage:
     """One page of a thread: top-level comments with all their replies, in order."""
 
-    thread: ThreadState | None
     comments: list[PublicComment]
     page: int
     pages: int
     total: int
-
-    @property
-    def version(self) -> int:
-        """Changes whenever the public view of the thread changes."""
-        return self.thread.version if self.thread is not None else 0
 
 
 @dataclass(frozen=True)
@@ -60,20 +53,23 @@ def thread_state(site_id: int, key: str) -> ThreadState | None:
 
 def public_thread_state(site_id: int, key: str) -> ThreadState | None:
     """:func:`thread_state` for public reads, remembered for a moment between requests."""
-    cache: TimedCache[ThreadState | None] = current_app.extensions["public_state_cache"]
-    return cache.get(("thread", site_id, key), lambda: thread_state(site_id, key))
+    state: ThreadState | None = caches().public_state.get(
+        ("thread", site_id, key), lambda: thread_state(site_id, key)
+    )
+    return state
 
 
 def public_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
     """:func:`approved_counts` for public reads, remembered for a moment between requests."""
-    cache: TimedCache[dict[str, int]] = current_app.extensions["public_state_cache"]
-    return cache.get(("counts", site.id, tuple(keys)), lambda: approved_counts(site, keys))
+    counts: dict[str, int] = caches().public_state.get(
+        ("counts", site.id, tuple(keys)), lambda: approved_counts(site, keys)
+    )
+    return counts
 
 
 def forget_public_state() -> None:
     """Changes made in this process are seen by its next public read."""
-    cache: TimedCache[object] = current_app.extensions["public_state_cache"]
-    cache.forget()
+    caches().public_state.forget()
 
 
 def read_page(
@@ -81,7 +77,7 @@ def read_page(
 ) -> ThreadPage:
     """Approved comments of ``thread``, threaded, oldest first, ``site.page_size`` top-level per page."""
     if thread is None or thread.approved_count == 0:
-        return ThreadPage(thread, [], 1, 1, 0)
+        return ThreadPage([], 1, 1, 0)
     rows = db.session.execute(
         select(
             Comment.id,
@@ -131,7 +127,7 @@ def read_page(
 
     for comment_id in shown_top:
         visit(comment_id, 1)
-    return ThreadPage(thread, ordered, page, pages, len(rows))
+    return ThreadPage(ordered, page, pages, len(rows))
 
 
 def approved_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:

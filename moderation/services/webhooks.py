@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import and_, or_, select, update
 
+from moderation.clock import utcnow
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
-from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery, utcnow
+from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery
 from moderation.services.integrations import resolves_to_private, sign
 
 log = logging.getLogger(__name__)
@@ -237,12 +238,13 @@ def deliveries_of(integration_id: int, limit: int = 50) -> list[OutboxDelivery]:
     )
 
 
-def attempts_of(delivery_id: int) -> list[DeliveryAttempt]:
-    """Every attempt of a delivery, oldest first."""
-    return list(
-        db.session.execute(
-            select(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id == delivery_id)
-            .order_by(DeliveryAttempt.id)
-        ).scalars()
-    )
+def attempts_of(delivery_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
+    """Every attempt of each delivery, oldest first, in one query."""
+    found: dict[int, list[DeliveryAttempt]] = {delivery_id: [] for delivery_id in delivery_ids}
+    for attempt in db.session.execute(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id.in_(delivery_ids))
+        .order_by(DeliveryAttempt.id)
+    ).scalars():
+        found[attempt.delivery_id].append(attempt)
+    return found

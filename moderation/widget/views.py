@@ -1,11 +1,11 @@
 """Widget views: parse the request, call a service, render. Rules live in domain/ and
-services/; protection (origins, token, frame-ancestors) is checked here at the door."""
+services/; a post's protection (origin, form token) is the browser door's
+(``moderation.web.door``), and each page names the origins that may frame it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,29 +19,32 @@ from flask import (
     redirect,
     render_template,
     request,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_timedelta, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_limiter import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 
-from moderation.cache import BoundedCache
+from moderation.cache import caches
+from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
-from moderation.domain.errors import DomainError, InvalidInput, NotFound
+from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
-from moderation.domain.privacy import avatar_key
+from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, utcnow
-from moderation.origins import normalise, own_origin, request_origin, site_allows
-from moderation.ratelimit import limiter, route_limit_retry_after
-from moderation.security import set_frame_ancestors
-from moderation.services import form_tokens, submissions, threads
+from moderation.models import Comment
+from moderation.services import form_tokens, threads
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
-from moderation.services.submissions import RateLimited, Refused, SubmissionContext
+from moderation.web.door import submit_from_browser
+from moderation.web.errors import Refusal, route_limit_refusal
+from moderation.web.limits import limiter
+from moderation.web.origins import normalise, own_origin, site_allows
+from moderation.web.security import set_frame_ancestors
 from moderation.widget.forms import CommentForm
 
 bp = Blueprint("widget", __name__)
@@ -79,7 +82,7 @@ def page_params(thread_key: str, **extra: Any) -> dict[str, Any]:
 
 def widget_url(site: SiteInfo, thread_key: str, fragment: str = "", **extra: Any) -> str:
     """A link to this widget page with the reader's context kept."""
-    url = f"/w/{site.slug}?{urlencode(page_params(thread_key, **extra))}"
+    url = f"{url_for('widget.show_widget', site_slug=site.slug)}?{urlencode(page_params(thread_key, **extra))}"
     return f"{url}#{fragment}" if fragment else url
 
 
@@ -87,7 +90,7 @@ def preview_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PREVIEW_SALT)
 
 
-def load_preview(thread_id: int | None) -> Comment | None:
+def load_preview(thread_id: int | None) -> PublicComment | None:
     """The author's own pending comment, when the link carries its signed hash."""
     comment_id = request.args.get("unapproved", "")
     signature = request.args.get("moderation-hash", "")
@@ -103,7 +106,17 @@ def load_preview(thread_id: int | None) -> Comment | None:
     comment = db.session.get(Comment, wanted)
     if comment is None or comment.thread_id != thread_id:
         return None
-    return comment
+    return PublicComment(
+        id=comment.id,
+        parent_id=comment.parent_id,
+        author=comment.author,
+        url=comment.url,
+        avatar=avatar_key(current_app.config["SECRET_KEY"].encode(), comment.email),
+        html=comment.html,
+        created_at=comment.created_at,
+        depth=1,
+        by_moderator=False,
+    )
 
 
 def render_widget(
@@ -131,8 +144,8 @@ def render_widget(
     if plain:
         # the common case, a reader opening the page: rendered once per thread version
         # with a placeholder where each reader's own token goes
-        placeholder: str = current_app.extensions["form_token_placeholder"]
-        cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
+        placeholder = caches().token_placeholder
+        cache = caches().rendered
         key = (
             "page",
             site,
@@ -175,14 +188,13 @@ def _page(
     page_number: int,
     form: CommentForm,
     notice: str = "",
-    preview: Comment | None = None,
+    preview: PublicComment | None = None,
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
     host_origin = normalise(request.args.get("origin", ""))
     closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
-    secret = current_app.config["SECRET_KEY"].encode()
     return render_template(
         "widget/page.html",
         site=site,
@@ -190,10 +202,9 @@ def _page(
         form=form,
         reply_to=reply_to,
         preview=preview,
-        preview_avatar=avatar_key(secret, preview.email) if preview else "",
         notice=notice,
         widget_url=links,
-        post_url=f"/w/{site.slug}?{urlencode(page_params(thread_key))}",
+        post_url=widget_url(site, thread_key),
         parent_origin=host_origin if site_allows(site, host_origin) else "",
         closed=closed,
     )
@@ -219,7 +230,7 @@ def thread_html(
         tuple(sorted(page_params(thread_key).items())),
         closed,
     )
-    cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
+    cache = caches().rendered
     cached = cache.get(key)
     if cached is not None:
         return cached[0].decode()
@@ -289,79 +300,17 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
     """The form post: 303 back to the page with the author's preview, or the form again."""
     site = load_site(site_slug)
     thread_key = thread_key_from_request()
-    origin = request_origin()
-    if not site_allows(site, origin, include_own=True):
-        abort(
-            403,
-            description=gettext(
-                "Comments for this site cannot be posted from %(origin)s.",
-                origin=origin or gettext("an unknown page"),
-            ),
-        )
-    form = CommentForm(formdata=request.form)
-    form.check_deliverability = bool(current_app.config["EMAIL_CHECK_DELIVERABILITY"])
-    if not form.validate():
-        return render_widget(site, thread_key, form, status=400)
-
-    now = utcnow()
     try:
-        token = form_tokens.check_submitted(form.form_token.data or "", site.slug, thread_key, now)
-        result = submissions.submit_comment(
-            form.draft(),
-            SubmissionContext(
-                site_slug=site.slug,
-                thread_key=thread_key,
-                client_ip=request.remote_addr or "",
-                now=now,
-                user_agent=request.user_agent.string,
-                source="form",
-                form_token=token,
-                honeypot_filled=form.honeypot_filled,
-                thread_title=strip_controls(request.args.get("title", ""), single_line=True),
-                thread_url=_thread_url(site),
-            ),
-        )
-    except FormTokenRefused as error:
-        if not error.keep_token:
-            form.form_token.data = ""
-        return render_widget(
-            site, thread_key, form, status=400, notice=gettext(error.message, **error.params)
-        )
-    except RateLimited as error:
-        notice = gettext(
-            "You have posted too many comments. Please try again in %(wait)s.",
-            wait=_localized_wait(error.retry_after),
-        )
-        return render_widget(
+        result = submit_from_browser(
             site,
             thread_key,
-            form,
-            status=429,
-            notice=notice,
-            headers={"Retry-After": str(error.retry_after)},
-        )
-    except Refused as error:
-        status = 429 if error.retry_after else 409
-        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-        return render_widget(
-            site,
-            thread_key,
-            form,
-            status=status,
-            headers=headers,
-            notice=gettext(error.message, **error.params),
-        )
-    except InvalidInput as error:
-        for name, message in error.field_errors.items():
-            getattr(form, name).errors = [gettext(message)]
-        return render_widget(
-            site, thread_key, form, status=400, notice=gettext(error.message, **error.params)
+            lambda: request.form,
+            "form",
+            thread_title=strip_controls(request.args.get("title", ""), single_line=True),
+            thread_url=_thread_url(site),
         )
     except DomainError as error:
-        return render_widget(
-            site, thread_key, form, status=400, notice=gettext(error.message, **error.params)
-        )
-
+        return form_again(site, thread_key, Refusal.of(error), keep_token=_keeps_token(error))
     comment = result.comment
     extra: dict[str, Any] = {}
     if comment.status is not CommentStatus.APPROVED:
@@ -372,10 +321,27 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
     return redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
 
 
+def form_again(
+    site: SiteInfo, thread_key: str, refusal: Refusal, keep_token: bool = True
+) -> Response:
+    """The page again with what the person typed, each field's message (or the reason),
+    and the status and headers of the one error table."""
+    form = CommentForm(formdata=request.form)
+    form.show_errors(refusal.field_errors)
+    if not keep_token:
+        form.form_token.data = ""  # a fresh one is issued with the page
+    notice = "" if refusal.field_errors else refusal.detail
+    return render_widget(site, thread_key, form, refusal.status, notice, refusal.headers)
+
+
+def _keeps_token(error: DomainError) -> bool:
+    """A refused token is replaced, unless it was only too fresh (it becomes valid)."""
+    return not isinstance(error, FormTokenRefused) or error.keep_token
+
+
 @bp.errorhandler(RateLimitExceeded)
 def too_many_posts(error: RateLimitExceeded) -> ResponseReturnValue:
     """The route's own limit: the friendly, translated answer in the widget, input kept."""
-    wait = route_limit_retry_after()
     try:
         site = site_info(str((request.view_args or {}).get("site_slug", "")))
     except DomainError:
@@ -383,34 +349,13 @@ def too_many_posts(error: RateLimitExceeded) -> ResponseReturnValue:
     thread_key = strip_controls(request.args.get("thread", ""), single_line=True)
     if not thread_key or len(thread_key) > 255:
         return error
-    notice = gettext(
-        "You have posted too many comments. Please try again in %(wait)s.",
-        wait=_localized_wait(wait),
-    )
-    return render_widget(
-        site,
-        thread_key,
-        CommentForm(),
-        status=429,
-        notice=notice,
-        headers={"Retry-After": str(wait)},
-    )
-
-
-def translate(error: DomainError) -> str:
-    """A refusal's message in the reader's language."""
-    return str(gettext(error.message, **error.params))
+    return form_again(site, thread_key, route_limit_refusal())
 
 
 def _thread_url(site: SiteInfo) -> str:
     """The host page's address, kept only when it is on one of the site's origins."""
     url = strip_controls(request.args.get("url", ""), single_line=True)
     return url if site_allows(site, normalise(url)) else ""
-
-
-def _localized_wait(seconds: int) -> str:
-    """ "2 minutes", "30 detik": how long to wait, in the reader's language."""
-    return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1))
 
 
 @bp.get("/demo")

@@ -1,0 +1,38 @@
+"""Persistence: typed SQLAlchemy 2.0 models, one module per area. No rendering, no
+commits, no requests here.
+
+Every model is imported here, so ``from moderation.models import Comment`` works and
+importing this package registers every table on the metadata (Alembic relies on it).
+"""
+
+from moderation.models.audit import AuditEvent
+from moderation.models.base import Base, UTCDateTime, enum_column
+from moderation.models.comments import Comment, Site, StatusCount, Thread
+from moderation.models.form_tokens import UsedFormToken
+from moderation.models.integrations import (
+    DeliveryAttempt,
+    DeliveryState,
+    Integration,
+    OutboxDelivery,
+    WebhookReceipt,
+)
+from moderation.models.moderators import Moderator, ModeratorRole
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Comment",
+    "DeliveryAttempt",
+    "DeliveryState",
+    "Integration",
+    "Moderator",
+    "ModeratorRole",
+    "OutboxDelivery",
+    "Site",
+    "StatusCount",
+    "Thread",
+    "UTCDateTime",
+    "UsedFormToken",
+    "WebhookReceipt",
+    "enum_column",
+]

@@ -1,0 +1,117 @@
+"""Sites, their threads and comments, and the per-status counters of the queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from moderation.clock import utcnow
+from moderation.domain.sites import SitePolicy
+from moderation.domain.status import CommentStatus
+from moderation.models.base import Base, UTCDateTime, enum_column
+
+
+class Site(Base):
+    """A website that embeds the widget, with its own policy, limits and word lists."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    policy: Mapped[SitePolicy] = mapped_column(
+        enum_column(SitePolicy), default=SitePolicy.PREMODERATE
+    )
+    max_links: Mapped[int] = mapped_column(Integer, default=2)
+    flood_seconds: Mapped[int] = mapped_column(Integer, default=15)
+    max_depth: Mapped[int] = mapped_column(Integer, default=5)
+    page_size: Mapped[int] = mapped_column(Integer, default=50)
+    submit_limit: Mapped[str | None] = mapped_column(String(100), default=None)
+    moderation_words: Mapped[str] = mapped_column(Text, default="")
+    blocked_words: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    threads: Mapped[list[Thread]] = relationship(back_populates="site")
+
+
+class Thread(Base):
+    """One page of a site that takes comments, named by the site's own key."""
+
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("site_id", "key", name="uq_threads_site_id_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Bumped whenever the public view of the thread changes: the read cache keys on it.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    approved_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="threads")
+
+
+class Comment(Base):
+    """A comment as submitted, with the decision that placed it and who moderated it."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        # the public read: approved comments of a thread, oldest first
+        Index("ix_comments_thread_status_created", "thread_id", "status", "created_at", "id"),
+        # the moderation queue: by site and status, newest or oldest first
+        Index("ix_comments_site_status_created", "site_id", "status", "created_at", "id"),
+        Index("ix_comments_status_created", "status", "created_at", "id"),
+        # trusted authors (site, email, status) and duplicates (thread, email)
+        Index("ix_comments_site_email", "site_id", "email", "status"),
+        Index("ix_comments_thread_email", "thread_id", "email"),
+        Index("ix_comments_parent_id", "parent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), default=None
+    )
+    author: Mapped[str] = mapped_column(String(245))
+    email: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    #: The sanitised HTML of ``text``, rendered once when the text is written.
+    html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CommentStatus] = mapped_column(
+        enum_column(CommentStatus), default=CommentStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip_truncated: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    held_by_rule: Mapped[str] = mapped_column(String(40), default="")
+    held_reason: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(20), default="form")
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"), default=None
+    )
+
+    thread: Mapped[Thread] = relationship()
+    site: Mapped[Site] = relationship()
+    parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+
+
+class StatusCount(Base):
+    """Comments per site and status, kept with every change: the queue's badges stay
+    instant at any number of comments."""
+
+    __tablename__ = "status_counts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[CommentStatus] = mapped_column(enum_column(CommentStatus), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

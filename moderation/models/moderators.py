@@ -1,0 +1,56 @@
+"""The people who sign in to the dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from moderation.clock import utcnow
+from moderation.models.base import Base, UTCDateTime, enum_column
+
+
+class ModeratorRole(StrEnum):
+    """Admins manage sites, moderators and integrations; moderators work the queue."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+class Moderator(Base):
+    """A person who signs in to the dashboard."""
+
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[ModeratorRole] = mapped_column(
+        enum_column(ModeratorRole), default=ModeratorRole.MODERATOR
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Changes when the password is reset or the account is deactivated: old sessions end.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Flask-Login: a loaded moderator is signed in."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Flask-Login: never anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """Flask-Login: the session names the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins may manage sites, moderators and integrations."""
+        return self.role is ModeratorRole.ADMIN

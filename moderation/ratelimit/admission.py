@@ -1,0 +1,36 @@
+"""What a submission's limits are asked, and what they answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+
+#: The parts of a counter's key (a site, an address, an email's keyed hash, ...).
+Key = tuple[str, ...]
+
+#: One limit to count a submission against: (scope, limits in Flask-Limiter notation such
+#: as ``"5/minute;30/hour"``, the key's parts).
+Check = tuple[str, str, Key]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A limit that was exceeded and how long until it lets the client through."""
+
+    limit: str
+    scope: str
+    retry_after: int
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The limits' answer for one submission: a breach, a flood wait, or neither."""
+
+    breach: Breach | None = None
+    flood_wait: int | None = None
+
+
+def parse_limits(text: str) -> list[RateLimitItem]:
+    """``"5/minute;30/hour"`` as items; an empty setting is no limit."""
+    return list(parse_many(text)) if text.strip() else []

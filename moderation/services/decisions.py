@@ -1,0 +1,227 @@
+"""Decisions on comments: every path (dashboard, webhook, CLI) changes status here, through
+the one transition table, with an audit event and outbound events in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from moderation.clock import utcnow
+from moderation.domain.comments import CommentDraft, clean_text
+from moderation.domain.errors import N_, DomainError, NotFound
+from moderation.domain.numbers import parse_id
+from moderation.domain.rendering import render_comment
+from moderation.domain.rules import Rule
+from moderation.domain.status import CommentStatus, ModerationAction, target_of
+from moderation.extensions import db
+from moderation.models import Comment, Moderator
+from moderation.services import events
+from moderation.services.events import STATUS_EVENTS, Actor
+from moderation.services.queue import QueueFilter, iter_matching_ids
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    """A comment after a decision, and where it came from."""
+
+    comment: Comment
+    from_status: CommentStatus
+    to_status: CommentStatus
+
+
+def get_comment(comment_id: int, site_ids: set[int] | None = None) -> Comment:
+    """The comment, or :class:`NotFound`; ``site_ids`` limits which sites may be seen."""
+    comment = db.session.get(Comment, comment_id) if parse_id(comment_id) is not None else None
+    if comment is None or (site_ids is not None and comment.site_id not in site_ids):
+        raise NotFound(N_("Comment %(id)s does not exist."), id=comment_id)
+    return comment
+
+
+def moderate(
+    comment_id: int,
+    action: ModerationAction,
+    actor: Actor,
+    reason: str = "",
+    site_ids: set[int] | None = None,
+    before_commit: Callable[[ModerationResult], None] | None = None,
+) -> ModerationResult:
+    """Apply ``action`` to one comment and commit (``before_commit`` runs in the transaction)."""
+    result = _apply(get_comment(comment_id, site_ids), action, actor, reason)
+    if before_commit is not None:
+        before_commit(result)
+    db.session.commit()
+    return result
+
+
+def moderate_many(
+    comment_ids: list[int], action: ModerationAction, actor: Actor, reason: str = ""
+) -> tuple[list[ModerationResult], dict[int, str]]:
+    """Apply ``action`` to several comments in one transaction.
+
+    Comments the action does not apply to are skipped and reported with the reason;
+    the others change together.
+    """
+    results: list[ModerationResult] = []
+    skipped: dict[int, str] = {}
+    valid_ids = [comment_id for comment_id in comment_ids if parse_id(comment_id) is not None]
+    comments = db.session.execute(
+        select(Comment).where(Comment.id.in_(valid_ids)).order_by(Comment.id)
+    ).scalars()
+    found = set()
+    for comment in comments:
+        found.add(comment.id)
+        try:
+            results.append(_apply(comment, action, actor, reason))
+        except DomainError as error:  # keep going with the others
+            skipped[comment.id] = str(error)
+    for missing in set(comment_ids) - found:
+        skipped[missing] = f"Comment {missing} does not exist."
+    db.session.commit()
+    return results, skipped
+
+
+def moderate_matching(
+    queue_filter: QueueFilter, action: ModerationAction, actor: Actor, reason: str = ""
+) -> tuple[int, int]:
+    """Apply ``action`` to every comment a queue filter matches, a batch per transaction.
+
+    Returns how many changed and how many the action did not apply to.
+    """
+    changed = skipped = 0
+    for batch in iter_matching_ids(queue_filter):
+        results, refused = moderate_many(batch, action, actor, reason)
+        changed += len(results)
+        skipped += len(refused)
+    return changed, skipped
+
+
+def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = None) -> int:
+    """Remove deleted comments for good once they have been deleted for ``older_than``.
+
+    ``deleted`` is the end of the status machine: after a grace period in which a mistake
+    can still be seen in the dashboard, the row (and the email it holds) goes away.
+    Replies to a purged comment stay, shown at the top level.
+    """
+    cutoff = (now or utcnow()) - older_than
+    rows = db.session.execute(
+        select(Comment.id, Comment.site_id).where(
+            Comment.status == CommentStatus.DELETED, Comment.updated_at < cutoff
+        )
+    ).all()
+    per_site: dict[int, list[int]] = {}
+    for row in rows:
+        per_site.setdefault(row.site_id, []).append(row.id)
+    for site_id, ids in per_site.items():
+        for start in range(0, len(ids), 500):
+            db.session.execute(delete(Comment).where(Comment.id.in_(ids[start : start + 500])))
+        events.count_status(site_id, CommentStatus.DELETED, -len(ids))
+        events.audit(
+            actor,
+            "purge",
+            site_id=site_id,
+            reason=f"{len(ids)} comment(s) deleted before {cutoff:%Y-%m-%d %H:%M} UTC purged",
+        )
+    db.session.commit()
+    return len(rows)
+
+
+def _apply(
+    comment: Comment, action: ModerationAction, actor: Actor, reason: str
+) -> ModerationResult:
+    """Move one comment through the status machine (no commit)."""
+    before = comment.status
+    after = target_of(action, before)
+    comment.status = after
+    comment.updated_at = utcnow()
+    events.audit(
+        actor,
+        action.value,
+        comment.id,
+        comment.site_id,
+        from_status=before.value,
+        to_status=after.value,
+        reason=reason,
+    )
+    events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
+    events.count_status(comment.site_id, before, -1)
+    events.count_status(comment.site_id, after, +1)
+    was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
+    if was_public != is_public:
+        events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
+    return ModerationResult(comment, before, after)
+
+
+def edit_text(
+    comment_id: int, text: str, actor: Actor, site_ids: set[int] | None = None
+) -> Comment:
+    """Change a comment's text (a moderator's correction), re-rendered and audited."""
+    comment = get_comment(comment_id, site_ids)
+    cleaned = clean_text(text)
+    if cleaned == comment.text:
+        return comment
+    comment.text = cleaned
+    comment.html = render_comment(cleaned)
+    comment.updated_at = utcnow()
+    events.audit(
+        actor,
+        "edit",
+        comment.id,
+        comment.site_id,
+        from_status=comment.status.value,
+        to_status=comment.status.value,
+        reason="text edited",
+    )
+    if comment.status is CommentStatus.APPROVED:
+        events.touch_thread(comment.thread_id)
+    db.session.commit()
+    return comment
+
+
+def reply_as_moderator(
+    parent_id: int, text: str, moderator: Moderator, site_ids: set[int] | None = None
+) -> Comment:
+    """A moderator's reply, published at once under the comment it answers."""
+    parent = get_comment(parent_id, site_ids)
+    draft = CommentDraft(text=clean_text(text), author=moderator.username, email="")
+    now = utcnow()
+    actor = Actor("moderator", str(moderator.id), moderator.username)
+    if parent.status is not CommentStatus.APPROVED:
+        # answering a comment approves it: a public reply to a hidden comment makes no sense
+        _apply(parent, ModerationAction.APPROVE, actor, "approved by replying")
+    reply = Comment(
+        site_id=parent.site_id,
+        thread_id=parent.thread_id,
+        parent_id=parent.id,
+        author=draft.author,
+        email=draft.email,
+        url="",
+        text=draft.text,
+        html=render_comment(draft.text),
+        status=CommentStatus.APPROVED,
+        created_at=now,
+        updated_at=now,
+        held_by_rule=Rule.MODERATOR.value,
+        held_reason="Written by a moderator.",
+        source="dashboard",
+        moderator_id=moderator.id,
+    )
+    reply.site = parent.site
+    reply.thread = parent.thread
+    db.session.add(reply)
+    db.session.flush()
+    events.audit(
+        actor,
+        "reply",
+        reply.id,
+        reply.site_id,
+        to_status=CommentStatus.APPROVED.value,
+        reason=f"reply to comment {parent.id}",
+    )
+    events.emit(("comment.created", "comment.approved"), reply, parent.site.slug, parent.thread.key)
+    events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
+    events.touch_thread(parent.thread_id, approved_delta=1)
+    db.session.commit()
+    return reply

@@ -1,0 +1,19 @@
+"""The web edge every blueprint shares: the one table from error to answer, origins,
+security headers, sessions, template helpers, route limits, the health check and the
+browser door that the widget form and the JSON API both go through."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from moderation.web import errors, health, limits, security, sessions, templating
+
+
+def init_app(app: Flask) -> None:
+    """Install the edge on ``app`` (before the blueprints)."""
+    limits.init_app(app)
+    security.init_app(app)
+    sessions.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    health.init_app(app)

@@ -1,0 +1,53 @@
+"""Flask-Limiter: the per-route limits (form posts, the webhook endpoint, failed
+sign-ins), counted in the same storage as the submission gate."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from moderation.domain.privacy import rate_limit_address
+from moderation.ratelimit import storage_settings
+
+
+def client_key() -> str:
+    """The client a request is limited as: its address (IPv6 by /64)."""
+    return rate_limit_address(request.remote_addr or "")
+
+
+limiter = Limiter(key_func=client_key, key_prefix="moderation")
+
+
+@limiter.request_filter
+def reads_are_not_limited() -> bool:
+    """Every route limit is on a write; reads skip Flask-Limiter's per-request work."""
+    return request.method in ("GET", "HEAD", "OPTIONS")
+
+
+def route_limit_retry_after() -> int:
+    """Seconds until the route limit that refused this request lets it through."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def init_app(app: Flask) -> None:
+    """Configure Flask-Limiter on the service's storage."""
+    # X-RateLimit headers would be sent on every answer; Retry-After is set on refusals only
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "moderation")
+    configured = app.config["RATELIMIT_STORAGE_URI"]
+    uri, options = storage_settings(app.config)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    # Flask-Limiter reads the storage from the config once, here: give it our memory one
+    app.config["RATELIMIT_STORAGE_URI"] = uri
+    try:
+        limiter.init_app(app)
+    finally:
+        app.config["RATELIMIT_STORAGE_URI"] = configured

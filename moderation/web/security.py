@@ -1,0 +1,71 @@
+"""Security headers on every response.
+
+The widget lists the site's origins as its ``frame-ancestors``
+(:func:`set_frame_ancestors`); every other answer, the dashboard's included, is never
+framed.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, g, request
+
+DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "base-uri 'none'; form-action 'self'; object-src 'none'"
+)
+
+
+def set_frame_ancestors(sources: list[str]) -> None:
+    """Let the current response be framed by ``sources`` (exact origins) only."""
+    g.frame_ancestors = sources
+
+
+#: The headers of a response that may not be framed at all, built once.
+NEVER_FRAMED = [
+    ("Content-Security-Policy", f"{DEFAULT_CSP}; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+def add_security_headers(response: Response) -> Response:
+    """nosniff, a strict referrer policy and a CSP with the right frame-ancestors."""
+    ancestors = g.get("frame_ancestors")
+    headers = response.headers
+    if not ancestors:
+        for name, value in NEVER_FRAMED:
+            if name not in headers:
+                headers[name] = value
+        return response
+    headers.setdefault(
+        "Content-Security-Policy", f"{DEFAULT_CSP}; frame-ancestors {' '.join(ancestors)}"
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
+def refuse_nul_bytes() -> None:
+    """No path or query parameter may hold a NUL character, nor a dashboard form field.
+
+    (Comment fields are cleaned by the domain rules instead, so a visitor who pasted one
+    by accident keeps their comment.)
+    """
+    message = "The request contains a NUL character, which is never valid here."
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        abort(400, description=message)
+    if (
+        request.method == "POST"
+        and request.path.startswith("/dashboard")
+        and any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True))
+    ):
+        abort(400, description=message)
+
+
+def init_app(app: Flask) -> None:
+    """Register the header hook and the request checks."""
+    app.before_request(refuse_nul_bytes)
+    app.after_request(add_security_headers)

@@ -1,0 +1,39 @@
+"""Template helpers shared by every page: dates in the reader's language, and in UTC for
+the dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_date, format_time, get_locale, gettext
+
+
+def isoformat(value: datetime) -> str:
+    """Machine-readable UTC time for ``<time datetime>``."""
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def comment_date(value: datetime) -> str:
+    """ "November 25, 2026 at 5:00 PM" in the reader's language (UTC until the browser
+    rewrites it in the reader's time zone)."""
+    return str(
+        gettext(
+            "%(date)s at %(time)s",
+            date=format_date(value, "long"),
+            time=format_time(value, "short"),
+        )
+    )
+
+
+def utc_time(value: datetime) -> str:
+    """ "2026-11-25 17:00:05 UTC": how the dashboard shows every time."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.add_template_filter(isoformat)
+    app.add_template_filter(comment_date)
+    app.add_template_filter(utc_time)
+    app.add_template_global(get_locale)
