@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from standardwebhooks import Webhook
@@ -18,6 +15,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import db
 from moderation.models import Integration, utcnow
+from moderation.services import outbound
 from moderation.services.events import EVENT_TYPES, Actor, audit
 from moderation.services.sites import get_site
 
@@ -53,42 +51,11 @@ def actor_of(integration: Integration) -> Actor:
 
 
 def check_target_url(url: str, allow_private: bool) -> str:
-    """An http(s) URL whose host is public, unless private targets are allowed."""
-    text = url.strip()
-    if not text:
+    """The canonical form of a webhook URL, or "" for none; refused by the one outbound rule
+    (:func:`moderation.services.outbound.check_target`) unless it may be sent to."""
+    if not url.strip():
         return ""
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(N_("The webhook URL must be an http:// or https:// address."))
-    if parts.username or parts.password:
-        raise InvalidInput(N_("The webhook URL must not carry credentials."))
-    if not allow_private and resolves_to_private(parts.hostname):
-        raise InvalidInput(
-            N_(
-                "The webhook URL %(url)s points to a private or loopback address; "
-                "set MODERATION_WEBHOOK_ALLOW_PRIVATE_TARGETS to allow it."
-            ),
-            url=text,
-        )
-    return text
-
-
-def resolves_to_private(hostname: str) -> bool:
-    """Whether the host is, or resolves to, a private, loopback or link-local address.
-
-    A name that does not resolve right now is not refused here; the delivery worker
-    checks again before every send.
-    """
-    try:
-        return not ipaddress.ip_address(hostname.strip("[]")).is_global
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError, ValueError):
-        return False
-    addresses = {str(info[4][0]).split("%")[0] for info in infos}
-    return any(not ipaddress.ip_address(address).is_global for address in addresses)
+    return outbound.check_target(url, allow_private).parsed.url
 
 
 def _clean_settings(settings: IntegrationSettings, allow_private: bool) -> IntegrationSettings:

@@ -11,20 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import and_, or_, select, update
 
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
 from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery, utcnow
-from moderation.services.integrations import resolves_to_private, sign
+from moderation.services import outbound
+from moderation.services.integrations import sign
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +52,6 @@ class AttemptResult:
     def delivered(self) -> bool:
         """2xx is a delivery; anything else is retried."""
         return self.status_code is not None and 200 <= self.status_code < 300
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead anywhere (a private address too): treat it as a failure."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def backoff_seconds(
@@ -108,35 +95,20 @@ def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> lis
 def send(
     url: str, headers: dict[str, str], body: bytes, settings: DeliverySettings
 ) -> AttemptResult:
-    """POST once; never raises for network trouble, the result says what happened."""
-    started = time.monotonic()
-    hostname = urlsplit(url).hostname or ""
-    if not settings.allow_private_targets and resolves_to_private(hostname):
-        return AttemptResult(None, f"refused: {hostname} is a private or loopback address", 0)
-    if urlsplit(url).scheme not in ("http", "https"):
-        return AttemptResult(None, "refused: only http and https targets are sent to", 0)
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked just above
-        url,
-        data=body,
-        method="POST",
-        headers={
-            **headers,
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-        },
-    )
+    """POST once, through the one outbound rule: the URL is checked and resolved again now
+    and the connection goes to the address checked. Never raises for network trouble; the
+    result says what happened in coarse words (see :mod:`moderation.services.outbound`)."""
     try:
-        with _OPENER.open(request, timeout=settings.timeout) as response:
-            response.read(65536)
-            status: int | None = response.status
-            error = ""
-    except urllib.error.HTTPError as failure:
-        status, error = failure.code, f"HTTP {failure.code}"
-        failure.close()
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        reason = getattr(failure, "reason", failure)
-        status, error = None, f"{type(failure).__name__}: {reason}"[:1000]
-    return AttemptResult(status, error, int((time.monotonic() - started) * 1000))
+        target = outbound.check_target(url, settings.allow_private_targets)
+    except outbound.TargetRefused as refusal:
+        return AttemptResult(None, refusal.log_text, 0)
+    result = outbound.post(
+        target,
+        {**headers, "Content-Type": "application/json", "User-Agent": USER_AGENT},
+        body,
+        settings.timeout,
+    )
+    return AttemptResult(result.status_code, result.error, result.duration_ms)
 
 
 def deliver_one(
