@@ -19,9 +19,10 @@ from sqlalchemy import and_, or_, select, update
 
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
-from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery, utcnow
+from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery, utcnow
 from moderation.services import outbound
-from moderation.services.integrations import sign
+from moderation.services.integrations import current_secret, sign
+from moderation.services.secret_box import SecretUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,17 @@ def backoff_seconds(
     return float(ceiling * (0.5 + rng() / 2))
 
 
+_ENABLED_INTEGRATIONS = select(Integration.id).where(Integration.disabled_at.is_(None))
+
+
 def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> list[int]:
     """Claim up to ``limit`` due deliveries for this worker; returns their ids."""
     due = and_(
         OutboxDelivery.state == DeliveryState.PENDING,
         OutboxDelivery.next_attempt_at <= now,
         or_(OutboxDelivery.locked_until.is_(None), OutboxDelivery.locked_until < now),
+        # a disabled integration's deliveries wait, untouched, until it is enabled again
+        OutboxDelivery.integration_id.in_(_ENABLED_INTEGRATIONS),
     )
     query = (
         select(OutboxDelivery.id)
@@ -119,12 +125,23 @@ def deliver_one(
     if delivery is None or delivery.state is not DeliveryState.PENDING:
         return None
     integration = delivery.integration
+    if integration.disabled_at is not None:  # disabled since it was claimed: let it wait
+        delivery.locked_until = None
+        db.session.commit()
+        return None
     now = utcnow()
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
-    headers = sign(integration.secret, delivery.message_id, now, body)
+    try:
+        secret: str | None = current_secret(integration)
+    except SecretUnreadable as error:
+        log.error("webhook %s not sent: %s", delivery.message_id, error)
+        secret = None
+    headers = sign(secret, delivery.message_id, now, body) if secret is not None else {}
     target = integration.target_url
     db.session.commit()  # no transaction stays open while we wait on the network
-    if not target or not integration.is_active:
+    if secret is None:
+        result = AttemptResult(None, "refused: secret unreadable (SECRET_KEY changed?)", 0)
+    elif not target or not integration.is_active:
         result = AttemptResult(None, "the integration has no webhook URL any more", 0)
     else:
         result = sender(target, headers, body.encode(), settings)
