@@ -537,3 +537,31 @@ def signed_headers(secret: str, body: str) -> dict[str, str]:
         "webhook-timestamp": str(int(moment.timestamp())),
         "webhook-signature": Webhook(secret).sign(message_id, moment, body),
     }
+
+
+def test_an_integration_cannot_spend_a_visitors_allowance(
+    integrator: Integrator, app: Flask, actions: Actions
+) -> None:
+    """Issue 12, suspected (a), confirmed: an integration could pass any ``client_ip`` (and
+    email) and spend that visitor's per-address and per-email allowance on every site.
+    Addresses and emails an integration supplies are now counted in the integration's own
+    namespace: it can exhaust only what it spends itself."""
+    from tests.doors import JsonDoor
+
+    app.config["LIMIT_SUBMIT_PER_ADDRESS"] = "2/minute"
+    app.config["LIMIT_SUBMIT_PER_EMAIL"] = "2/minute"
+    actions.create_site("news", ["https://blog.example"], flood_seconds=0)
+    victim = {"address": "198.51.100.23", "email": "victim@example.com"}
+    for number in range(2):
+        spent = integrator.submit(
+            client_ip=victim["address"], email=victim["email"], comment=f"spend {number}"
+        )
+        assert spent.status_code == 202
+    # the integration's own limit still holds for what it sends
+    assert_problem(
+        integrator.submit(client_ip=victim["address"], comment="third"), 429, "Please try again"
+    )
+    for site in ("news", "blog"):
+        door = JsonDoor(app, integrator.client.application.test_client(), site=site)
+        answer = door.post(address=victim["address"], email=victim["email"], comment=f"on {site}")
+        assert answer.accepted, (site, answer.status, answer.text)

@@ -110,6 +110,7 @@ def submit(
         user_agent=f"integration {integration.public_id}",
         source="webhook",
         actor=actor_of(integration),
+        limit_namespace=f"integration:{integration.public_id}",
     )
 
     def work(record: Callable[[Answer], None]) -> submissions.SubmissionResult:
