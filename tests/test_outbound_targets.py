@@ -480,3 +480,31 @@ def test_a_checked_target_resolves_once_and_post_uses_only_its_addresses(
     assert receiver.requests == 1
     assert result.status_code == 401  # the receiver refuses the unsigned body: it was reached
     assert result.error == "HTTP 401"
+
+
+def test_redirects_are_not_followed(app: Flask, actions: Actions, receiver: Receiver) -> None:
+    """A target that answers 307 to somewhere else (here: another local receiver) gets a
+    failed attempt; the request is never sent on."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", receiver.url)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        subscribe(app, receiver, actions, url=f"http://127.0.0.1:{server.server_address[1]}/h")
+        seed_comments(app, 1)
+        deliver(app, allow_private=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert receiver.requests == 0
+    assert last_errors(app) == ["HTTP 307"]
