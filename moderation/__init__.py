@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.config import instance_path_from_environment, load_config
+from moderation.web.bodylimit import ChunkedBodyLimit
 
 __all__ = ["create_app"]
 
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     load_config(app, config)
     logging.getLogger("moderation").setLevel(app.config["LOG_LEVEL"])
 
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"] > 0:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

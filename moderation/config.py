@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_SUBMIT_PER_EMAIL": "10/hour",
     "LIMIT_SUBMIT_PER_SITE": "600/hour",
     "LIMIT_WEBHOOK_PER_INTEGRATION": "600/minute",
+    "LIMIT_WEBHOOK_FAILURES_PER_ADDRESS": "30/minute",
     "LIMIT_LOGIN_FAILURES": "5/minute;20/hour",
     "RATELIMIT_STRATEGY": "sliding-window-counter",
     # Webhooks

@@ -465,3 +465,103 @@ def test_webhook_endpoint_is_limited_per_integration(integrator: Integrator, app
         for n in range(4)
     ]
     assert statuses == [201, 201, 201, 429]
+
+
+def test_unsigned_requests_cannot_lock_an_integration_out(
+    integrator: Integrator, app: Flask
+) -> None:
+    """Issue 12, item 2: anyone who knows the id sent 5 unsigned POSTs and the integrator's
+    next, correctly signed request got 429. Only verified requests count against it."""
+    app.config["LIMIT_WEBHOOK_PER_INTEGRATION"] = "5/minute"
+    attacker = integrator.client.application.test_client()
+    for _ in range(5):
+        forged = attacker.post(
+            f"/api/v1/hooks/{integrator.public_id}",
+            data=b'{"type": "thread.upsert", "data": {}}',
+            content_type="application/json",
+            headers={"webhook-id": "msg_x", "webhook-timestamp": "1", "webhook-signature": "v1,x"},
+            environ_base={"REMOTE_ADDR": "198.51.100.66"},
+        )
+        assert forged.status_code == 401
+    signed = integrator.send("thread.upsert", {"site": "blog", "thread": "t1"})
+    assert signed.status_code == 201, signed.get_data(as_text=True)
+
+
+def test_failed_signatures_are_limited_per_address_on_their_own(
+    integrator: Integrator, app: Flask
+) -> None:
+    """Requests that do not verify (bad signature, unknown integration) count against the
+    sender's address (``LIMIT_WEBHOOK_FAILURES_PER_ADDRESS``); past it they get 429. A
+    correctly signed request is never refused for someone else's failures, even from the
+    same address (a shared NAT must not lock the integrator out)."""
+    app.config["LIMIT_WEBHOOK_FAILURES_PER_ADDRESS"] = "3/minute"
+    app.config["LIMIT_WEBHOOK_PER_INTEGRATION"] = "100/minute"
+    client = integrator.client.application.test_client()
+
+    def forged(address: str, integration: str | None = None) -> TestResponse:
+        return client.post(
+            f"/api/v1/hooks/{integration or integrator.public_id}",
+            data=b"{}",
+            content_type="application/json",
+            headers={"webhook-id": "msg_x", "webhook-timestamp": "1", "webhook-signature": "v1,x"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+
+    statuses = [forged("198.51.100.66").status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    refused = forged("198.51.100.66")
+    assert_problem(refused, 429, "Too many requests that do not verify")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert forged("198.51.100.66", "int_unknown").status_code == 429  # unknown ids count too
+    assert forged("198.51.100.67").status_code == 401  # another address has its own count
+    # the integrator, behind the same address as the attacker, is still served
+    signed = integrator.client.post(
+        f"/api/v1/hooks/{integrator.public_id}",
+        data=json.dumps({"type": "thread.upsert", "data": {"site": "blog", "thread": "n"}}),
+        content_type="application/json",
+        headers=signed_headers(
+            integrator.secret,
+            json.dumps({"type": "thread.upsert", "data": {"site": "blog", "thread": "n"}}),
+        ),
+        environ_base={"REMOTE_ADDR": "198.51.100.66"},
+    )
+    assert signed.status_code == 201, signed.get_data(as_text=True)
+
+
+def signed_headers(secret: str, body: str) -> dict[str, str]:
+    """Standard Webhooks headers for ``body``, signed now."""
+    message_id = f"msg_{uuid.uuid4().hex}"
+    moment = datetime.now(UTC)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, moment, body),
+    }
+
+
+def test_an_integration_cannot_spend_a_visitors_allowance(
+    integrator: Integrator, app: Flask, actions: Actions
+) -> None:
+    """Issue 12, suspected (a), confirmed: an integration could pass any ``client_ip`` (and
+    email) and spend that visitor's per-address and per-email allowance on every site.
+    Addresses and emails an integration supplies are now counted in the integration's own
+    namespace: it can exhaust only what it spends itself."""
+    from tests.doors import JsonDoor
+
+    app.config["LIMIT_SUBMIT_PER_ADDRESS"] = "2/minute"
+    app.config["LIMIT_SUBMIT_PER_EMAIL"] = "2/minute"
+    actions.create_site("news", ["https://blog.example"], flood_seconds=0)
+    victim = {"address": "198.51.100.23", "email": "victim@example.com"}
+    for number in range(2):
+        spent = integrator.submit(
+            client_ip=victim["address"], email=victim["email"], comment=f"spend {number}"
+        )
+        assert spent.status_code == 202
+    # the integration's own limit still holds for what it sends
+    assert_problem(
+        integrator.submit(client_ip=victim["address"], comment="third"), 429, "Please try again"
+    )
+    for site in ("news", "blog"):
+        door = JsonDoor(app, integrator.client.application.test_client(), site=site)
+        answer = door.post(address=victim["address"], email=victim["email"], comment=f"on {site}")
+        assert answer.accepted, (site, answer.status, answer.text)

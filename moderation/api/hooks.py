@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from moderation.api.json_body import parse_json_object
 from moderation.clock import utcnow
-from moderation.domain.errors import N_, DomainError, InvalidInput
+from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import csrf
 from moderation.models import Integration
+from moderation.ratelimit import gate
 from moderation.services import hooks, integrations
+from moderation.services.secret_box import SecretUnreadable
+from moderation.services.submissions import RateLimited
 from moderation.web.errors import Refusal, domain_problem, problem
-from moderation.web.limits import limiter
+from moderation.web.limits import client_key
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("hooks", __name__, url_prefix="/api/v1/hooks")
 csrf.exempt(bp)
 
 EVENT_TYPES = ("comment.submit", "comment.moderate", "thread.upsert")
 MAX_WEBHOOK_ID = 200
-
-
-def _integration_key() -> str:
-    return "integration:" + str((request.view_args or {}).get("integration_id", ""))[:64]
-
-
-def _webhook_limit() -> str:
-    return str(current_app.config["LIMIT_WEBHOOK_PER_INTEGRATION"])
 
 
 @bp.errorhandler(DomainError)
@@ -48,13 +46,39 @@ def answer(result: hooks.Answer) -> Response:
 
 
 @bp.post("/<integration_id>")
-@limiter.limit(_webhook_limit, key_func=_integration_key, scope="webhook-integration")
 def receive(integration_id: str) -> Response:
-    """Verify, de-duplicate by ``webhook-id``, then run the event through the services."""
-    integration = integrations.get_integration(integration_id)
-    body = request.get_data(cache=True)
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    integrations.verify_signature(integration, body, headers, utcnow())
+    """Verify, de-duplicate by ``webhook-id``, then run the event through the services.
+
+    Only a verified request counts against the integration's limit: counting before the
+    signature let anyone who knew the id spend it and lock the integrator out. Requests
+    that do not verify count against the sender's address, on their own limit.
+    """
+    try:
+        integration = integrations.get_integration(integration_id)
+        body = request.get_data(cache=True)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        integrations.verify_signature(integration, body, headers, utcnow())
+    except (NotFound, integrations.SignatureRefused) as unverified:
+        return _unverified(unverified)
+    except SecretUnreadable as error:
+        log.error("inbound webhook for %s refused: %s", integration_id[:64], error)
+        return problem(
+            503,
+            "This integration's signatures cannot be checked right now: the service cannot "
+            "read its secret. The operator has been told in the service's log.",
+        )
+    integrations.require_enabled(integration)
+    breach = gate().hit(
+        [
+            (
+                "webhook-integration",
+                str(current_app.config["LIMIT_WEBHOOK_PER_INTEGRATION"]),
+                (integration.public_id,),
+            )
+        ]
+    )
+    if breach is not None:
+        return domain_problem(RateLimited(breach.retry_after))
     webhook_id = request.headers["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID:
         return problem(400, f"webhook-id is longer than {MAX_WEBHOOK_ID} characters.")
@@ -71,6 +95,27 @@ def receive(integration_id: str) -> Response:
         response = answer(stored)
         response.headers.update(refusal.headers)
         return response
+
+
+def _unverified(refusal: DomainError) -> Response:
+    """A request that is not the integration's: counted against the sender's address."""
+    breach = gate().hit(
+        [
+            (
+                "webhook-failures",
+                str(current_app.config["LIMIT_WEBHOOK_FAILURES_PER_ADDRESS"]),
+                (client_key(),),
+            )
+        ]
+    )
+    if breach is None:
+        return domain_problem(refusal)
+    return problem(
+        429,
+        f"Too many requests that do not verify from this address. Please try again in "
+        f"{breach.retry_after} seconds.",
+        headers={"Retry-After": str(breach.retry_after)},
+    )
 
 
 def dispatch(integration: Integration, webhook_id: str, body: bytes) -> hooks.Answer:

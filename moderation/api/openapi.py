@@ -454,11 +454,24 @@ def document() -> dict[str, Any]:
                         "201": ok("Created.", "InboundAnswer"),
                         "202": ok("Comment accepted (see status).", "InboundAnswer"),
                         "401": problem("Missing or invalid signature."),
-                        "403": problem("Missing scope, or another site."),
+                        "403": problem(
+                            "Missing scope, another site, or the integration is disabled."
+                        ),
                         "409": problem("Invalid status transition, or a duplicate comment."),
                         "422": problem("Invalid fields."),
                         **COMMON_ERRORS,
                         "404": problem("Unknown integration or comment."),
+                        "429": problem(
+                            "Too many requests: the integration's limit (verified requests), "
+                            "a submission limit, or too many requests that do not verify "
+                            "from this address.",
+                            RETRY_AFTER,
+                        ),
+                        "503": problem(
+                            "The database is briefly unavailable, or the service cannot read "
+                            "the integration's secret (its SECRET_KEY changed).",
+                            RETRY_AFTER,
+                        ),
                     },
                 },
             },

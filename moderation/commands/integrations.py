@@ -86,6 +86,7 @@ def list_command() -> None:
                     ",".join(integration.scopes) or "-",
                     ",".join(integration.events) or "-",
                     integration.target_url or "-",
+                    "enabled" if integration.disabled_at is None else "disabled",
                 ]
             )
         )
@@ -99,14 +100,47 @@ def list_command() -> None:
     default=None,
     help="How long the old secret stays valid (default: WEBHOOK_SECRET_GRACE_HOURS).",
 )
+@click.option(
+    "--revoke-now",
+    is_flag=True,
+    help="The old secret stops working at once (when it may have been stolen).",
+)
 @one_line_errors
-def rotate_command(integration_id: str, grace_hours: float | None) -> None:
-    """Issue a new secret; the old one keeps working for a grace period."""
+def rotate_command(integration_id: str, grace_hours: float | None, revoke_now: bool) -> None:
+    """Issue a new secret; the old one keeps working for a grace period, or not at all."""
+    if revoke_now and grace_hours:
+        raise click.UsageError("--revoke-now and --grace-hours contradict each other.")
     hours = (
-        grace_hours
+        0.0
+        if revoke_now
+        else grace_hours
         if grace_hours is not None
         else float(current_app.config["WEBHOOK_SECRET_GRACE_HOURS"])
     )
     secret = integrations.rotate_secret(integration_id, timedelta(hours=hours), SYSTEM)
     click.echo(f"secret: {secret}")
-    click.echo(f"The previous secret stays valid for {hours:g} hour(s).")
+    if hours > 0:
+        click.echo(f"The previous secret stays valid for {hours:g} hour(s).")
+    else:
+        click.echo("The previous secret no longer works.")
+
+
+@integrations_group.command("disable")
+@click.argument("integration_id")
+@one_line_errors
+def disable_command(integration_id: str) -> None:
+    """Refuse the integration's requests (403) and hold its outbound events."""
+    integrations.set_enabled(integration_id, False, SYSTEM)
+    click.echo(
+        f"{integration_id} is disabled: its requests get 403 and its events wait "
+        "until 'moderation integrations enable'."
+    )
+
+
+@integrations_group.command("enable")
+@click.argument("integration_id")
+@one_line_errors
+def enable_command(integration_id: str) -> None:
+    """Accept the integration's requests again and send the events that waited."""
+    integrations.set_enabled(integration_id, True, SYSTEM)
+    click.echo(f"{integration_id} is enabled.")

@@ -1,10 +1,11 @@
-"""Admin pages for integrations: create, rotate the secret (shown once), delivery log."""
+"""Admin pages for integrations: create, rotate the secret (shown once), disable and
+enable, delivery log."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
@@ -73,15 +74,48 @@ def create_integration() -> ResponseReturnValue:
 @bp.post("/integrations/<public_id>/rotate")
 @admin_required
 def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
-    """A new secret, shown once; the old one keeps working for the grace period."""
+    """A new secret, shown once; the old one keeps working for the grace period, or stops
+    at once when the admin asks (``revoke=now``: it may have been stolen)."""
     if not ConfirmForm().validate():
         return stale_confirmation()
-    grace = timedelta(hours=float(current_app.config["WEBHOOK_SECRET_GRACE_HOURS"]))
+    revoke_now = request.form.get("revoke") == "now"
+    grace = timedelta(
+        hours=0 if revoke_now else float(current_app.config["WEBHOOK_SECRET_GRACE_HOURS"])
+    )
     try:
         secret = integrations.rotate_secret(public_id, grace, actor_of(moderator()))
     except DomainError as error:
         return message_page("Not found", str(error), 404)
     return _page(_form(), secret=secret, created=public_id)
+
+
+@bp.post("/integrations/<public_id>/disable")
+@admin_required
+def disable_integration(public_id: str) -> ResponseReturnValue:
+    """Refuse the integration's requests and hold its outbound events."""
+    return _set_enabled(public_id, False)
+
+
+@bp.post("/integrations/<public_id>/enable")
+@admin_required
+def enable_integration(public_id: str) -> ResponseReturnValue:
+    """Accept the integration's requests again; its held events go out."""
+    return _set_enabled(public_id, True)
+
+
+def _set_enabled(public_id: str, enabled: bool) -> ResponseReturnValue:
+    if not ConfirmForm().validate():
+        return stale_confirmation()
+    try:
+        integrations.set_enabled(public_id, enabled, actor_of(moderator()))
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    flash(
+        f"{public_id} is enabled."
+        if enabled
+        else f"{public_id} is disabled: its requests are refused and its events wait."
+    )
+    return redirect(url_for("dashboard.list_integrations"), code=303)
 
 
 @bp.get("/integrations/<public_id>")

@@ -23,6 +23,7 @@ class Integration(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    #: Sealed with a key derived from SECRET_KEY (``services/secret_box.py``), never clear.
     secret: Mapped[str] = mapped_column(String(200))
     previous_secret: Mapped[str | None] = mapped_column(String(200), default=None)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -31,6 +32,8 @@ class Integration(Base):
     target_url: Mapped[str] = mapped_column(String(2000), default="")
     allow_email: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Set while an admin has disabled it: inbound refused, outbound deliveries wait.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship()

@@ -112,6 +112,7 @@ def submit(integration: Integration, webhook_id: str, data: dict[str, Any]) -> A
         user_agent=f"integration {integration.public_id}",
         source="webhook",
         actor=actor_of(integration),
+        limit_namespace=f"integration:{integration.public_id}",
     )
 
     def change(keep_answer: Callable[[Answer], None]) -> submissions.SubmissionResult:

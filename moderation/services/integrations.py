@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
@@ -20,6 +18,7 @@ from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import db
 from moderation.models import Integration
+from moderation.services import outbound, secret_box
 from moderation.services.events import EVENT_TYPES, Actor, audit
 from moderation.services.sites import get_site
 
@@ -32,6 +31,10 @@ class SignatureRefused(DomainError):
 
 class ScopeRefused(DomainError):
     """The integration may not do this, or not on this site (403)."""
+
+
+class IntegrationDisabled(ScopeRefused):
+    """An admin disabled the integration (403): nothing it sends is acted on."""
 
 
 @dataclass(frozen=True)
@@ -55,42 +58,11 @@ def actor_of(integration: Integration) -> Actor:
 
 
 def check_target_url(url: str, allow_private: bool) -> str:
-    """An http(s) URL whose host is public, unless private targets are allowed."""
-    text = url.strip()
-    if not text:
+    """The canonical form of a webhook URL, or "" for none; refused by the one outbound rule
+    (:func:`moderation.services.outbound.check_target`) unless it may be sent to."""
+    if not url.strip():
         return ""
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(N_("The webhook URL must be an http:// or https:// address."))
-    if parts.username or parts.password:
-        raise InvalidInput(N_("The webhook URL must not carry credentials."))
-    if not allow_private and resolves_to_private(parts.hostname):
-        raise InvalidInput(
-            N_(
-                "The webhook URL %(url)s points to a private or loopback address; "
-                "set MODERATION_WEBHOOK_ALLOW_PRIVATE_TARGETS to allow it."
-            ),
-            url=text,
-        )
-    return text
-
-
-def resolves_to_private(hostname: str) -> bool:
-    """Whether the host is, or resolves to, a private, loopback or link-local address.
-
-    A name that does not resolve right now is not refused here; the delivery worker
-    checks again before every send.
-    """
-    try:
-        return not ipaddress.ip_address(hostname.strip("[]")).is_global
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError, ValueError):
-        return False
-    addresses = {str(info[4][0]).split("%")[0] for info in infos}
-    return any(not ipaddress.ip_address(address).is_global for address in addresses)
+    return outbound.check_target(url, allow_private).parsed.url
 
 
 def _refuse_unknown(given: tuple[str, ...], known: tuple[str, ...], message: str) -> None:
@@ -127,11 +99,12 @@ def create_integration(
     site = get_site(site_slug)
     clean = _clean_settings(settings, allow_private)
     secret = new_secret()
+    public_id = f"int_{secrets.token_hex(8)}"
     integration = Integration(
-        public_id=f"int_{secrets.token_hex(8)}",
+        public_id=public_id,
         name=name.strip()[:200],
         site_id=site.id,
-        secret=secret,
+        secret=_seal(secret, public_id),
         scopes=list(clean.scopes),
         events=list(clean.events),
         target_url=clean.target_url,
@@ -171,29 +144,90 @@ def list_integrations() -> list[Integration]:
 def rotate_secret(
     public_id: str, grace: timedelta, actor: Actor, now: datetime | None = None
 ) -> str:
-    """A new secret; the old one stays valid for ``grace`` so senders can switch over."""
+    """A new secret; the old one stays valid for ``grace`` so senders can switch over (a
+    grace of zero revokes it at once). An old secret that no longer opens (SECRET_KEY
+    changed) is dropped."""
     integration = get_integration(public_id)
     moment = now or utcnow()
     secret = new_secret()
-    integration.previous_secret = integration.secret
-    integration.previous_secret_expires_at = moment + grace
-    integration.secret = secret
+    try:
+        old = current_secret(integration)
+    except secret_box.SecretUnreadable:
+        old = None
+    revoked = old is None or grace <= timedelta(0)
+    integration.previous_secret = None if revoked else integration.secret
+    integration.previous_secret_expires_at = None if revoked else moment + grace
+    integration.secret = _seal(secret, public_id)
     audit(
-        actor, "integration.rotate", site_id=integration.site_id, reason=f"integration {public_id}"
+        actor,
+        "integration.rotate",
+        site_id=integration.site_id,
+        reason=f"integration {public_id}"
+        + (
+            ", old secret revoked now"
+            if revoked
+            else f", old secret valid until {moment + grace:%Y-%m-%d %H:%M} UTC"
+        ),
     )
     db.session.commit()
     return secret
 
 
+def set_enabled(public_id: str, enabled: bool, actor: Actor) -> Integration:
+    """Disable an integration (its requests are refused with 403, its outbound deliveries
+    wait) or enable it again (the waiting deliveries go out)."""
+    integration = get_integration(public_id)
+    if enabled == (integration.disabled_at is None):
+        return integration
+    integration.disabled_at = None if enabled else utcnow()
+    audit(
+        actor,
+        "integration.enable" if enabled else "integration.disable",
+        site_id=integration.site_id,
+        reason=f"integration {public_id}",
+    )
+    db.session.commit()
+    return integration
+
+
+def require_enabled(integration: Integration) -> None:
+    """Refuse (403) everything a disabled integration sends."""
+    if integration.disabled_at is not None:
+        raise IntegrationDisabled(
+            N_(
+                "This integration is disabled: its requests are refused and its events wait "
+                "until an admin enables it again."
+            )
+        )
+
+
+def _seal(secret: str, public_id: str) -> str:
+    return secret_box.seal(str(current_app.config["SECRET_KEY"]), secret, public_id)
+
+
+def current_secret(integration: Integration) -> str:
+    """The integration's signing secret, opened; :class:`secret_box.SecretUnreadable` if
+    SECRET_KEY changed since it was stored."""
+    return secret_box.unseal(
+        str(current_app.config["SECRET_KEY"]), integration.secret, integration.public_id
+    )
+
+
 def valid_secrets(integration: Integration, now: datetime) -> list[str]:
     """The current secret, and the previous one while its grace period lasts."""
-    found = [integration.secret]
+    found = [current_secret(integration)]
     if (
         integration.previous_secret
         and integration.previous_secret_expires_at is not None
         and integration.previous_secret_expires_at > now
     ):
-        found.append(integration.previous_secret)
+        found.append(
+            secret_box.unseal(
+                str(current_app.config["SECRET_KEY"]),
+                integration.previous_secret,
+                integration.public_id,
+            )
+        )
     return found
 
 

@@ -80,6 +80,9 @@ class SubmissionContext:
     thread_title: str = ""
     thread_url: str = ""
     actor: Actor = VISITOR
+    #: Counts the address and email limits in a namespace of their own (an integration's):
+    #: an address or email a caller merely *says* must not spend a real visitor's allowance.
+    limit_namespace: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ def submit_comment(
 
     address = rate_limit_address(context.client_ip)
     email_key = private_key(draft.email)
+    if context.limit_namespace:
+        address = f"{context.limit_namespace}:{address}"
+        email_key = f"{context.limit_namespace}:{email_key}"
     admission = gate().admit(
         [
             ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),

@@ -11,21 +11,19 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import and_, or_, select, update
 
 from moderation.clock import utcnow
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
-from moderation.models import DeliveryAttempt, DeliveryState, OutboxDelivery
-from moderation.services.integrations import resolves_to_private, sign
+from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
+from moderation.services import outbound
+from moderation.services.integrations import current_secret, sign
+from moderation.services.secret_box import SecretUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +56,6 @@ class AttemptResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead anywhere (a private address too): treat it as a failure."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 def backoff_seconds(
     attempts: int, settings: DeliverySettings, rng: Callable[[], float] = random.random
 ) -> float:
@@ -76,12 +64,17 @@ def backoff_seconds(
     return float(ceiling * (0.5 + rng() / 2))
 
 
+_ENABLED_INTEGRATIONS = select(Integration.id).where(Integration.disabled_at.is_(None))
+
+
 def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> list[int]:
     """Claim up to ``limit`` due deliveries for this worker; returns their ids."""
     due = and_(
         OutboxDelivery.state == DeliveryState.PENDING,
         OutboxDelivery.next_attempt_at <= now,
         or_(OutboxDelivery.locked_until.is_(None), OutboxDelivery.locked_until < now),
+        # a disabled integration's deliveries wait, untouched, until it is enabled again
+        OutboxDelivery.integration_id.in_(_ENABLED_INTEGRATIONS),
     )
     query = (
         select(OutboxDelivery.id)
@@ -109,35 +102,20 @@ def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> lis
 def send(
     url: str, headers: dict[str, str], body: bytes, settings: DeliverySettings
 ) -> AttemptResult:
-    """POST once; never raises for network trouble, the result says what happened."""
-    started = time.monotonic()
-    hostname = urlsplit(url).hostname or ""
-    if not settings.allow_private_targets and resolves_to_private(hostname):
-        return AttemptResult(None, f"refused: {hostname} is a private or loopback address", 0)
-    if urlsplit(url).scheme not in ("http", "https"):
-        return AttemptResult(None, "refused: only http and https targets are sent to", 0)
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked just above
-        url,
-        data=body,
-        method="POST",
-        headers={
-            **headers,
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-        },
-    )
+    """POST once, through the one outbound rule: the URL is checked and resolved again now
+    and the connection goes to the address checked. Never raises for network trouble; the
+    result says what happened in coarse words (see :mod:`moderation.services.outbound`)."""
     try:
-        with _OPENER.open(request, timeout=settings.timeout) as response:
-            response.read(65536)
-            status: int | None = response.status
-            error = ""
-    except urllib.error.HTTPError as failure:
-        status, error = failure.code, f"HTTP {failure.code}"
-        failure.close()
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        reason = getattr(failure, "reason", failure)
-        status, error = None, f"{type(failure).__name__}: {reason}"[:1000]
-    return AttemptResult(status, error, int((time.monotonic() - started) * 1000))
+        target = outbound.check_target(url, settings.allow_private_targets)
+    except outbound.TargetRefused as refusal:
+        return AttemptResult(None, refusal.log_text, 0)
+    result = outbound.post(
+        target,
+        {**headers, "Content-Type": "application/json", "User-Agent": USER_AGENT},
+        body,
+        settings.timeout,
+    )
+    return AttemptResult(result.status_code, result.error, result.duration_ms)
 
 
 def deliver_one(
@@ -148,12 +126,23 @@ def deliver_one(
     if delivery is None or delivery.state is not DeliveryState.PENDING:
         return None
     integration = delivery.integration
+    if integration.disabled_at is not None:  # disabled since it was claimed: let it wait
+        delivery.locked_until = None
+        db.session.commit()
+        return None
     now = utcnow()
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
-    headers = sign(integration.secret, delivery.message_id, now, body)
+    try:
+        secret: str | None = current_secret(integration)
+    except SecretUnreadable as error:
+        log.error("webhook %s not sent: %s", delivery.message_id, error)
+        secret = None
+    headers = sign(secret, delivery.message_id, now, body) if secret is not None else {}
     target = integration.target_url
     db.session.commit()  # no transaction stays open while we wait on the network
-    if not target or not integration.is_active:
+    if secret is None:
+        result = AttemptResult(None, "refused: secret unreadable (SECRET_KEY changed?)", 0)
+    elif not target or not integration.is_active:
         result = AttemptResult(None, "the integration has no webhook URL any more", 0)
     else:
         result = sender(target, headers, body.encode(), settings)
