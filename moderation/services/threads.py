@@ -119,7 +119,7 @@ def read_page(
                 parent_id=row.parent_id if row.parent_id in known else None,
                 author=row.author,
                 url=row.url,
-                avatar=avatar_key(avatar_secret, identity),
+                avatar=avatar_key(avatar_secret, site.id, identity),
                 html=row.html,
                 created_at=row.created_at,
                 depth=min(depth, site.max_depth),

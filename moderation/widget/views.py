@@ -31,7 +31,7 @@ from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
-from moderation.domain.privacy import avatar_key
+from moderation.domain.privacy import PREVIEW_AVATAR
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, utcnow
@@ -182,7 +182,6 @@ def _page(
     host_origin = normalise(request.args.get("origin", ""))
     closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
-    secret = current_app.config["SECRET_KEY"].encode()
     return render_template(
         "widget/page.html",
         site=site,
@@ -190,7 +189,7 @@ def _page(
         form=form,
         reply_to=reply_to,
         preview=preview,
-        preview_avatar=avatar_key(secret, preview.email) if preview else "",
+        preview_avatar=PREVIEW_AVATAR,
         notice=notice,
         widget_url=links,
         post_url=f"/w/{site.slug}?{urlencode(page_params(thread_key))}",
