@@ -15,6 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from moderation.domain.status import ModerationAction
+from moderation.services.events import Actor
+from moderation.services.moderation import moderate
 from tests.helpers import Actions, aged_token, approve, comment_fields, stored_comments
 
 ORIGIN = "https://blog.example"
@@ -24,7 +27,12 @@ AVATAR = re.compile(r'<img class="avatar" src="/avatar/([0-9a-f]{32})\.svg"')
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     """Room for many posts from one test client; the limits have their own tests."""
-    return {"LIMIT_SUBMIT_PER_ADDRESS": "1000/minute", "LIMIT_SUBMIT_PER_EMAIL": "1000/minute"}
+    return {
+        "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+        # every read sees the database as it is: nothing passes for a moment-old state
+        "PUBLIC_READ_STALENESS": 0,
+    }
 
 
 @pytest.fixture
@@ -48,6 +56,12 @@ def published(client: FlaskClient, app: Flask, site: str, thread: str, **fields:
     comment_id = stored_comments(app)[-1]["id"]
     approve(app, comment_id)
     return int(comment_id)
+
+
+def decide(app: Flask, comment_id: int, action: str) -> None:
+    """A moderator's decision, through the service layer."""
+    with app.app_context():
+        moderate(comment_id, ModerationAction(action), Actor("moderator", "1", "tester"))
 
 
 def avatars(html: str) -> list[str]:
@@ -88,3 +102,96 @@ def test_the_preview_avatar_confirms_no_guessed_email(
         [previews[guess]] = avatars(page)
     assert previews["bob@example.com"] not in (blog_avatar, news_avatar)
     assert previews["bob@example.com"] == previews["nobody-ever@example.com"]
+
+
+# ------------------------------------------------------------------- held comments, ETags
+
+FORM_TOKEN = re.compile(r'(name="form_token" value=")[^"]*(")')
+
+
+def public_answers(client: FlaskClient, thread: str, site: str = "blog") -> dict[str, object]:
+    """Everything the public surfaces answer about ``thread``: the JSON listing (status,
+    ETag, caching, body, and a revalidation), the widget page (its form token blanked: it
+    is fresh for every reader) and the counts."""
+    listing = client.get(f"/api/v1/sites/{site}/comments?thread={thread}")
+    page = client.get(f"/w/{site}?thread={thread}")
+    counts = client.get(f"/api/v1/sites/{site}/counts?thread={thread}")
+    return {
+        "listing": (
+            listing.status_code,
+            listing.headers.get("ETag"),
+            listing.headers.get("Cache-Control"),
+            listing.get_data(as_text=True),
+        ),
+        "page": (
+            page.status_code,
+            sorted(
+                (name, value)
+                for name, value in page.headers.items()
+                if name not in ("Content-Length",)
+            ),
+            FORM_TOKEN.sub(r"\1\2", page.get_data(as_text=True)),
+        ),
+        "counts": (counts.status_code, counts.get_data(as_text=True)),
+    }
+
+
+def test_a_thread_whose_comments_are_all_held_answers_as_one_that_does_not_exist(
+    client: FlaskClient, app: Flask, actions: Actions, sites: list[str]
+) -> None:
+    """A pending first comment used to create the thread and put its global id into the
+    ETag (``W/"1-50-5-0-0-1"`` became ``W/"1-50-5-1-0-1"``). Now every public answer about
+    the thread -- the JSON listing and its ETag, the widget page and its headers, the
+    counts -- stays byte for byte what it was, whatever is held there: pending, spam,
+    rejected or deleted comments, and activity on other sites."""
+    before = public_answers(client, "post-1")
+    etag = before["listing"][1]  # type: ignore[index]
+    never = public_answers(client, "never-commented")
+
+    post(client, app, "blog", "post-1", comment="Pending, for a moderator")
+    post(client, app, "blog", "post-1", comment="Spam", contact_phone="555")
+    for status, comment in (("reject", "Rejected"), ("delete", "Deleted")):
+        post(client, app, "blog", "post-1", comment=comment)
+        decide(app, stored_comments(app)[-1]["id"], status)
+    published(client, app, "news", "post-1", comment="On another site")
+    assert {row["status"] for row in stored_comments(app)} == {
+        "pending",
+        "spam",
+        "rejected",
+        "deleted",
+        "approved",
+    }
+
+    assert public_answers(client, "post-1") == before
+    revalidated = client.get(
+        "/api/v1/sites/blog/comments?thread=post-1", headers={"If-None-Match": str(etag)}
+    )
+    assert revalidated.status_code == 304
+    # and exactly as a thread nobody ever wrote on, but for its name
+    renamed = {
+        name: repr(answer).replace("never-commented", "post-1") for name, answer in never.items()
+    }
+    assert renamed == {name: repr(answer) for name, answer in before.items()}
+
+
+def test_etags_carry_no_ids_and_move_only_with_public_changes(
+    client: FlaskClient, app: Flask, sites: list[str]
+) -> None:
+    """Ids are global: an ETag that carried them told one site about the activity of every
+    other. Two threads with the same public state have the same opaque ETag, however many
+    threads other sites created in between; publishing a comment changes it."""
+    for number in range(3):
+        post(client, app, "blog", f"held-{number}", comment="Held elsewhere")
+    published(client, app, "news", "first", comment="One")
+    for number in range(3):
+        post(client, app, "blog", f"held-more-{number}", comment="Held elsewhere")
+    published(client, app, "news", "second", comment="One")
+
+    def etag(thread: str) -> str:
+        return str(client.get(f"/api/v1/sites/news/comments?thread={thread}").headers["ETag"])
+
+    assert etag("first") == etag("second")
+    assert re.fullmatch(r'W/"[0-9a-f]{32}"', etag("first"))
+    untouched = etag("first")
+    published(client, app, "news", "first", comment="Two")
+    assert etag("first") != untouched

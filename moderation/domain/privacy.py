@@ -52,6 +52,14 @@ def avatar_key(secret: bytes, site_id: int, identity: str) -> str:
 PREVIEW_AVATAR = "0" * 32
 
 
+def public_version(secret: bytes, *public_state: object) -> str:
+    """An opaque version of a public answer (its ETag): a keyed hash of the public state
+    that shapes the answer. It changes when that state changes and tells nothing else: no
+    internal id, no count, nothing to compare across sites."""
+    message = "\x1f".join(map(str, public_state)).encode()
+    return hmac.new(secret, b"public-version:" + message, hashlib.sha256).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class PublicComment:
     """The fields of an approved comment anyone may see."""
