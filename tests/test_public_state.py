@@ -195,3 +195,77 @@ def test_etags_carry_no_ids_and_move_only_with_public_changes(
     untouched = etag("first")
     published(client, app, "news", "first", comment="Two")
     assert etag("first") != untouched
+
+
+# ------------------------------------------------------------------------------ previews
+
+PREVIEW_BLOCK = re.compile(r'<ol class="comment-list comment-preview-list">.*?</ol>', re.S)
+
+
+def preview_of(page: str, comment_id: int, text: str) -> str:
+    """The preview block of ``page``, with what differs between two comments made alike."""
+    [block] = PREVIEW_BLOCK.findall(page)
+    block = block.replace(f'id="comment-{comment_id}"', "ID").replace(text, "TEXT")
+    return re.sub(r"<time [^>]*>[^<]*</time>", "<time>", block)
+
+
+def test_preview_links_follow_what_the_author_may_know(
+    client: FlaskClient, app: Flask, sites: list[str]
+) -> None:
+    """What an author's preview link shows after a decision, and why:
+
+    * pending, spam (by a rule, silently, or by a moderator) and rejected: "awaiting
+      moderation", exactly alike. The author was told their comment awaits moderation; a
+      preview that changed with the decision would tell a spammer that a rule or a moderator
+      caught them, and which one (so spam is answered as pending everywhere);
+    * approved: no preview, the comment is in the list, where every reader sees it;
+    * deleted: no preview, the page answers exactly as a forged or expired link does. Deleting
+      is how moderators make a comment's text go (someone else's personal data, say): a
+      bearer link, perhaps shared, must stop showing it. The link's holder learns that one
+      bit; a moderator who wants to tell nothing rejects instead.
+    """
+    links: dict[str, tuple[int, str, str]] = {}
+    for case in ("pending", "rule spam", "spam", "reject", "approve", "delete"):
+        text = f"My words, then {case}"
+        fields = {"contact_phone": "555-0100"} if case == "rule spam" else {}
+        answer = post(client, app, "blog", "post-1", comment=text, **fields)
+        assert answer.status_code == 303
+        comment_id = stored_comments(app)[-1]["id"]
+        if case not in ("pending", "rule spam"):
+            decide(app, comment_id, case)
+        links[case] = (comment_id, text, answer.headers["Location"])
+    assert [row["status"] for row in stored_comments(app)] == [
+        "pending",
+        "spam",
+        "spam",
+        "rejected",
+        "approved",
+        "deleted",
+    ]
+
+    pages = {case: client.get(link) for case, (_, _, link) in links.items()}
+    shown = {}
+    for case in ("pending", "rule spam", "spam", "reject"):
+        comment_id, text, _ = links[case]
+        page = pages[case].get_data(as_text=True)
+        assert "Your comment is awaiting moderation." in page, case
+        assert text in page, case
+        assert pages[case].headers["Cache-Control"] == "no-store", case
+        shown[case] = preview_of(page, comment_id, text)
+    assert len(set(shown.values())) == 1, shown
+
+    approved_page = pages["approve"].get_data(as_text=True)
+    assert "awaiting moderation" not in approved_page
+    assert approved_page.count(links["approve"][1]) == 1  # in the list, once
+
+    _, deleted_text, deleted_link = links["delete"]
+    forged = client.get(re.sub(r"moderation-hash=[^#&]+", "moderation-hash=forged", deleted_link))
+    deleted = pages["delete"]
+    assert deleted_text not in deleted.get_data(as_text=True)
+    assert (deleted.status_code, deleted.headers["Cache-Control"]) == (
+        forged.status_code,
+        forged.headers["Cache-Control"],
+    )
+    assert FORM_TOKEN.sub("", deleted.get_data(as_text=True)) == FORM_TOKEN.sub(
+        "", forged.get_data(as_text=True)
+    )

@@ -32,7 +32,7 @@ from moderation.domain.errors import DomainError, InvalidInput, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import PREVIEW_AVATAR
-from moderation.domain.status import CommentStatus
+from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, utcnow
 from moderation.origins import normalise, own_origin, request_origin, site_allows
@@ -88,7 +88,7 @@ def preview_serializer() -> URLSafeTimedSerializer:
 
 
 def load_preview(thread_id: int | None) -> Comment | None:
-    """The author's own pending comment, when the link carries its signed hash."""
+    """The author's own comment awaiting moderation, when the link carries its signed hash."""
     comment_id = request.args.get("unapproved", "")
     signature = request.args.get("moderation-hash", "")
     wanted = parse_id(comment_id)
@@ -101,7 +101,11 @@ def load_preview(thread_id: int | None) -> Comment | None:
     if signed_id != wanted:
         return None
     comment = db.session.get(Comment, wanted)
-    if comment is None or comment.thread_id != thread_id:
+    if (
+        comment is None
+        or comment.thread_id != thread_id
+        or comment.status not in AWAITING_FOR_THE_AUTHOR
+    ):
         return None
     return comment
 
