@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "moderation_session",
+    # the dashboard's cookie goes to the dashboard only, never with a public page's request
+    "SESSION_COOKIE_PATH": "/dashboard",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,

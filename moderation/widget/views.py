@@ -66,20 +66,27 @@ def thread_key_from_request() -> str:
     return key
 
 
-def page_params(thread_key: str, **extra: Any) -> dict[str, Any]:
+def host_origin(site: SiteInfo) -> str:
+    """``?origin=``, the page embedding the widget, when it is one of the site's origins;
+    otherwise nothing (any other value would only make one more cached page)."""
+    origin = normalise(request.args.get("origin", ""))
+    return origin if origin is not None and site_allows(site, origin) else ""
+
+
+def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]:
     """Query parameters that keep the reader's thread, language and host page."""
     params: dict[str, Any] = {"thread": thread_key}
     if request.args.get("lang"):
         params["lang"] = str(get_locale())
-    if request.args.get("origin"):
-        params["origin"] = request.args["origin"]
+    if origin := host_origin(site):
+        params["origin"] = origin
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
 
 
 def widget_url(site: SiteInfo, thread_key: str, fragment: str = "", **extra: Any) -> str:
     """A link to this widget page with the reader's context kept."""
-    url = f"/w/{site.slug}?{urlencode(page_params(thread_key, **extra))}"
+    url = f"/w/{site.slug}?{urlencode(page_params(site, thread_key, **extra))}"
     return f"{url}#{fragment}" if fragment else url
 
 
@@ -129,7 +136,8 @@ def render_widget(
     # a reader's plain view may be a moment old; a form answer sees the thread as it is
     lookup = threads.public_thread_state if plain else threads.thread_state
     thread = lookup(site.id, thread_key)
-    page_number = parse_page(request.args.get("cpage", "1"))
+    # pages past the last all show the last one: one cache entry for all of them
+    page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("cpage", "1")))
     set_frame_ancestors(list(site.origins))
     token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
     if plain:
@@ -143,7 +151,7 @@ def render_widget(
             thread,
             page_number,
             str(get_locale()),
-            tuple(sorted(page_params(thread_key).items())),
+            tuple(sorted(page_params(site, thread_key).items())),
         )
         cached = cache.get(key)
         if cached is None:
@@ -183,7 +191,6 @@ def _page(
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
-    host_origin = normalise(request.args.get("origin", ""))
     closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
     return render_template(
@@ -196,8 +203,8 @@ def _page(
         preview_avatar=PREVIEW_AVATAR,
         notice=notice,
         widget_url=links,
-        post_url=f"/w/{site.slug}?{urlencode(page_params(thread_key))}",
-        parent_origin=host_origin if site_allows(site, host_origin) else "",
+        post_url=f"/w/{site.slug}?{urlencode(page_params(site, thread_key))}",
+        parent_origin=host_origin(site),
         closed=closed,
     )
 
@@ -219,7 +226,7 @@ def thread_html(
         thread.version if thread else 0,
         page_number,
         str(get_locale()),
-        tuple(sorted(page_params(thread_key).items())),
+        tuple(sorted(page_params(site, thread_key).items())),
         closed,
     )
     cache: BoundedCache[tuple[bytes, ...]] = current_app.extensions["render_cache"]
@@ -417,6 +424,11 @@ def _localized_wait(seconds: int) -> str:
 
 
 @bp.get("/demo")
-def demo() -> str:
-    """A page embedding the widget of the ``demo`` site, to see the whole flow at once."""
-    return render_template("demo.html", own_origin=own_origin())
+def demo() -> Response:
+    """A page embedding the widget of the ``demo`` site, to see the whole flow at once.
+
+    Its snippet names the origin the browser asked for (the ``Host`` header): never stored
+    by a shared cache, which anyone could otherwise fill with a snippet naming their host."""
+    response = Response(render_template("demo.html", own_origin=own_origin()), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
