@@ -58,12 +58,14 @@ class BoundedCache(Generic[V]):
 
 
 class TimedCache(Generic[V]):
-    """Values remembered for a few seconds (settings that change rarely)."""
+    """Values remembered for a few seconds (settings that change rarely), at most
+    ``max_entries`` of them: when full, the least recently used entry makes room (never
+    the whole cache, which anyone asking for many different keys could otherwise empty)."""
 
     def __init__(self, seconds: float, max_entries: int = 1024) -> None:
         self._seconds = seconds
         self._max = max_entries
-        self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
@@ -72,12 +74,14 @@ class TimedCache(Generic[V]):
         with self._lock:
             found = self._entries.get(key)
             if found is not None and found[0] > now:
+                self._entries.move_to_end(key)
                 return found[1]
         value = load()
         with self._lock:
-            if len(self._entries) >= self._max:
-                self._entries.clear()
             self._entries[key] = (now + self._seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
         return value
 
     def forget(self, key: Hashable | None = None) -> None:
@@ -87,6 +91,9 @@ class TimedCache(Generic[V]):
                 self._entries.clear()
             else:
                 self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 #: Where the app keeps its caches (read through :func:`caches`).

@@ -7,14 +7,19 @@ default: the secret key is generated into the instance folder on first start.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
 
 #: Built-in defaults. Names are the Flask config keys; the environment variable is the
 #: same name with ``MODERATION_`` in front (``MODERATION_DATABASE_URL``).
@@ -30,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "moderation_session",
+    # the dashboard's cookie goes to the dashboard only, never with a public page's request
+    "SESSION_COOKIE_PATH": "/dashboard",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,
@@ -62,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+#: What SQLite keeps beside a database file (the write-ahead log and its index).
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def instance_path_from_environment() -> str:
@@ -78,7 +87,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    make_private_folder(Path(app.instance_path))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret_key(Path(app.instance_path))
 
@@ -92,6 +101,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     # our forms translate their own messages; WTForms' catalogue would be loaded per request
     app.config.setdefault("WTF_I18N_ENABLED", False)
+    for warning in loose_permissions(private_paths(Path(app.instance_path), database_url)):
+        logger.warning(warning)
 
 
 def default_database_url(instance_path: str) -> str:
@@ -143,3 +154,65 @@ def read_or_create_secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
+
+
+# The instance folder holds the secret key and, by default, the database: every commenter's
+# address, password hashes, integration secrets. Only the service's user may read them.
+
+
+def make_private_folder(path: Path) -> None:
+    """Create ``path`` (mode 0700) unless it exists; an existing folder is left as it is
+    (:func:`loose_permissions` warns about it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    path.chmod(0o700)  # whatever the umask took away
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (an empty file is an empty
+    SQLite database; the ``-wal`` and ``-shm`` files SQLite adds take the database's mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except (FileExistsError, FileNotFoundError):
+        return  # there already, or its folder is missing (SQLite will say so)
+    os.close(fd)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite database URL, or ``None`` (a server, or in memory)."""
+    url = make_url(database_url)
+    database = url.database or ""
+    if not url.drivername.startswith("sqlite") or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        return None  # a SQLite URI: its options decide, not us
+    return Path(database)
+
+
+def private_paths(instance_path: Path, database_url: str) -> list[Path]:
+    """The folder and files that must be the service user's alone."""
+    paths = [instance_path, instance_path / SECRET_KEY_FILE, instance_path / "config.py"]
+    database = sqlite_file(database_url)
+    if database is not None:
+        paths += [database, *(Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS)]
+    return paths
+
+
+def loose_permissions(paths: list[Path]) -> list[str]:
+    """A warning for each existing path that other users may read or write."""
+    warnings = []
+    for path in paths:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            wanted = 0o700 if path.is_dir() else 0o600
+            warnings.append(
+                f"{path} is open to other users (mode {mode:04o}); it holds private data: "
+                f"chmod {wanted:o} {path}"
+            )
+    return warnings

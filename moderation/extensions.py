@@ -14,6 +14,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from moderation.config import create_private_file, sqlite_file
 from moderation.models.base import Base
 
 #: Objects keep their values after a commit: services commit last, and the views that
@@ -51,9 +52,16 @@ def init_extensions(app: Flask) -> None:
 
 
 def _tune_sqlite(engine: Engine) -> None:
-    """WAL lets readers run beside the one writer; the busy timeout makes writers wait."""
+    """WAL lets readers run beside the one writer; the busy timeout makes writers wait.
+    A database file SQLite would create is created first, readable by this user only."""
     if engine.dialect.name != "sqlite":
         return
+    database = sqlite_file(engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(engine, "do_connect")
+    def _create_privately(*_args: Any) -> None:
+        if database is not None:
+            create_private_file(database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -111,6 +111,7 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
         return migrated_database
     path = tmp_path / "moderation.db"
     shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+    path.chmod(0o600)  # as the service creates its database
     return f"sqlite:///{path}"
 
 
@@ -118,7 +119,7 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
 def instance_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An instance folder of the test's own."""
     folder = tmp_path / "instance"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)  # as the service creates it
     monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(folder))
     return folder
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from moderation import create_app
+from moderation.extensions import db
 
 
 @pytest.fixture
@@ -85,3 +90,77 @@ def test_database_errors_never_carry_bound_values(clean_environment: Path) -> No
     for url in ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "sqlite:///x.db"):
         app = create_app({"DATABASE_URL": url})
         assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The common umask (022), under which files are world-readable unless made private."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_instance_files_are_private_from_the_first_start(
+    clean_environment: Path, usual_umask: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The instance folder is 0700 and the secret key and SQLite files (the database, its
+    write-ahead log and its index) 0600 from the first start, whatever the umask."""
+    app = create_app()
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE notes (body TEXT)"))
+        db.session.execute(text("INSERT INTO notes VALUES ('a private note')"))
+        db.session.commit()
+        database = clean_environment / "moderation.db"
+        modes = {
+            path.name: oct(mode(path))
+            for path in (
+                clean_environment,
+                clean_environment / "secret_key",
+                database,
+                Path(f"{database}-wal"),
+                Path(f"{database}-shm"),
+            )
+        }
+        db.session.remove()
+        db.engine.dispose()
+    assert modes == {
+        "instance": "0o700",
+        "secret_key": "0o600",
+        "moderation.db": "0o600",
+        "moderation.db-wal": "0o600",
+        "moderation.db-shm": "0o600",
+    }
+    create_app()  # a second start finds nothing to warn about
+    assert [r.message for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_loose_instance_is_warned_about_and_left_alone(
+    clean_environment: Path, usual_umask: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An instance folder or file that others may read gets a warning naming it and the
+    fix; the service does not change an operator's permissions behind their back."""
+    clean_environment.mkdir(mode=0o755)
+    (clean_environment / "secret_key").write_text("k" * 48 + "\n")
+    (clean_environment / "config.py").write_text("TRUSTED_PROXIES = 0\n")
+    (clean_environment / "moderation.db").touch(mode=0o644)
+    for path in clean_environment.iterdir():
+        path.chmod(0o644)
+    clean_environment.chmod(0o755)
+    with caplog.at_level(logging.WARNING, logger="moderation"):
+        create_app()
+    warned = "\n".join(r.message for r in caplog.records if r.levelno == logging.WARNING)
+    for name, wanted in (
+        ("", "700"),
+        ("/secret_key", "600"),
+        ("/config.py", "600"),
+        ("/moderation.db", "600"),
+    ):
+        assert f"chmod {wanted} {clean_environment}{name}\n" in warned + "\n", name
+    assert mode(clean_environment) == 0o755
+    assert mode(clean_environment / "moderation.db") == 0o644

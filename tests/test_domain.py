@@ -208,9 +208,10 @@ def test_addresses_are_truncated_and_ipv6_limited_per_64(
 
 
 def test_avatar_keys_need_the_secret() -> None:
-    one = privacy.avatar_key(b"secret-1", "Ann@example.com")
-    assert one == privacy.avatar_key(b"secret-1", "ann@example.com ")
-    assert one != privacy.avatar_key(b"secret-2", "ann@example.com")
+    one = privacy.avatar_key(b"secret-1", 1, "Ann@example.com")
+    assert one == privacy.avatar_key(b"secret-1", 1, "ann@example.com ")
+    assert one != privacy.avatar_key(b"secret-2", 1, "ann@example.com")
+    assert one != privacy.avatar_key(b"secret-1", 2, "ann@example.com"), "scoped per site"
     import hashlib
 
     assert one not in hashlib.md5(b"ann@example.com").hexdigest()  # noqa: S324

@@ -15,7 +15,7 @@ script, no plugins, a fixed base), never ``Access-Control-Allow-Credentials``, a
   nor let shared caches key on (a cached ``Set-Cookie`` would hand the session to others).
 
 Sign-in cookies: ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when configured (the default),
-host-only, and a new session on sign-in.
+host-only, ``Path=/dashboard``, and a new session on sign-in.
 """
 
 from __future__ import annotations
@@ -461,7 +461,9 @@ CASES = [
     Case("static dashboard.css", get("/static/dashboard.css"), 200, PUBLIC, "text/css"),
     Case("static file missing, 404", get("/static/nope.css"), 404, PUBLIC, HTML),
     Case("healthz", get("/healthz"), 200, PUBLIC, JSON),
-    Case("demo page", get("/demo"), 200, PUBLIC, HTML),
+    # it names the origin the browser asked for: no shared cache may keep it for others
+    Case("demo page", get("/demo"), 200, PUBLIC, HTML, NO_STORE),
+    Case("demo page, forged Host", get("/demo", Host="evil.example"), 200, PUBLIC, HTML, NO_STORE),
     Case("unknown page, 404", get("/nothing-here"), 404, PUBLIC, HTML),
     Case("healthz POST, 405", lambda env: env.client.post("/healthz"), 405, PUBLIC, HTML),
     # --- public answers to a signed-in moderator's browser ---------------------------------
@@ -752,10 +754,32 @@ def test_sign_in_cookie_flags(
     assert "httponly" in cookie
     assert cookie.get("samesite", "").lower() == "lax"
     assert ("secure" in cookie) is secure
-    assert cookie.get("path") == "/"
+    assert cookie.get("path") == "/dashboard", "never sent with a public page's request"
     assert "domain" not in cookie, "host-only: no other host under the domain receives it"
     assert cookie["value"] != before["value"], "a new session on sign-in"
     for other in (page, response):
         for header in other.headers.getlist("Set-Cookie"):
             if header.startswith(f"{SESSION_COOKIE}="):
                 assert "HttpOnly" in header and "SameSite=Lax" in header
+
+
+def test_the_dashboard_cookie_never_goes_with_a_public_request(env: Env) -> None:
+    """With ``Path=/dashboard`` a browser keeps the session cookie to the dashboard: the
+    widget, the API, the demo and static files never receive it (so no log, proxy or cache
+    on the public side sees it), while the dashboard still knows the moderator."""
+    browser = env.moderator()
+    public = [WIDGET, COMMENTS, f"{API}/counts?thread={THREAD}", "/demo", "/embed.js", "/"]
+    sent = {path: browser.get(path).request.headers.get("Cookie") for path in public}
+    assert sent == dict.fromkeys(public)
+    dashboard = browser.get("/dashboard/")
+    assert dashboard.status_code == 200
+    assert SESSION_COOKIE in (dashboard.request.headers.get("Cookie") or "")
+
+
+def test_demo_names_the_asked_host_only_to_the_asker(client: FlaskClient) -> None:
+    """``/demo`` shows the snippet with the origin the browser asked for, taken from the
+    ``Host`` header (that is confirmed here); it is ``no-store``, so a shared cache never
+    hands a snippet naming someone else's host to the next newcomer."""
+    response = client.get("/demo", headers={"Host": "evil.example"})
+    assert "http://evil.example/embed.js" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -73,6 +74,36 @@ def test_second_start_does_not_bootstrap_again(tmp_path: Path, serve_env: dict[s
         assert get(f"{second.url}/healthz")[0] == 200
     finally:
         second.stop()
+
+
+@pytest.mark.slow
+def test_serve_keeps_the_instance_private_and_says_when_it_is_not(
+    tmp_path: Path, serve_env: dict[str, str]
+) -> None:
+    """Under the common umask (022), the first start makes the instance folder 0700 and
+    its files 0600 (on SQLite the database, its write-ahead log and index too, while the
+    server runs); a later start on a folder someone opened up prints a warning line."""
+    instance = tmp_path / "instance"
+    previous = os.umask(0o022)
+    try:
+        first = start_server(tmp_path, serve_env)
+        try:
+            names = ["", "secret_key"]
+            if not uses_server_database():
+                names += ["moderation.db", "moderation.db-wal", "moderation.db-shm"]
+            modes = {name: oct(stat.S_IMODE((instance / name).stat().st_mode)) for name in names}
+            assert "Warning:" not in first.output()
+        finally:
+            first.stop()
+        assert modes == {name: "0o600" if name else "0o700" for name in names}
+
+        instance.chmod(0o755)
+        second = start_server(tmp_path, serve_env)
+        second.stop()
+    finally:
+        os.umask(previous)
+    assert f"Warning: {instance} is open to other users (mode 0755)" in second.output()
+    assert f"chmod 700 {instance}" in second.output()
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
 from moderation.domain.numbers import parse_page
+from moderation.domain.privacy import public_version
 from moderation.extensions import csrf
 from moderation.services import form_tokens, threads
 from moderation.services.sites import SiteInfo, site_info
@@ -92,10 +93,18 @@ def list_comments(site_slug: str) -> Response:
     """Approved comments of a thread, public fields only, with an ETag."""
     site = load_site(site_slug)
     key = thread_key_argument()
-    page_arg = request.args.get("page", "1")
-    page_number = parse_page(page_arg)
     thread = threads.public_thread_state(site.id, key)
-    version = f"{site.id}-{site.page_size}-{site.max_depth}-{thread.id if thread else 0}-{thread.version if thread else 0}-{page_number}"
+    page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("page", "1")))
+    # from public state only: a thread whose comments are all held answers exactly as one
+    # that does not exist (the same ETag on the same URL), and no id appears
+    version = public_version(
+        current_app.config["SECRET_KEY"].encode(),
+        site.id,
+        site.page_size,
+        site.max_depth,
+        *threads.public_state(thread),
+        page_number,
+    )
     if request.if_none_match.contains_weak(version):
         response = Response(status=304)
     else:

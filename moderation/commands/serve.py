@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -12,6 +13,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from moderation.commands.errors import one_line_errors
+from moderation.config import loose_permissions, private_paths
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
 from moderation.ratelimit import is_process_local
 from moderation.services.bootstrap import bootstrap, origins_for_listen_address
@@ -52,6 +54,9 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
             "set MODERATION_RATELIMIT_STORAGE_URI=redis://... or use --workers 1"
         )
     upgrade(directory=str(MIGRATIONS_DIRECTORY))
+    private = private_paths(Path(app.instance_path), app.config["DATABASE_URL"])
+    for warning in loose_permissions(private):
+        click.echo(f"Warning: {warning}", err=True)
     result = bootstrap(origins_for_listen_address(host, port))
     if result.admin_password:
         click.echo(

@@ -38,10 +38,26 @@ def rate_limit_address(address: str) -> str:
     return str(ip)
 
 
-def avatar_key(secret: bytes, identity: str) -> str:
-    """A keyed hash of an email (or name): stable per person, useless without the key."""
-    digest = hmac.new(secret, b"avatar:" + identity.strip().lower().encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
+def avatar_key(secret: bytes, site_id: int, identity: str) -> str:
+    """A keyed hash of an email (or name) on one site: stable per person on that site,
+    different on every other site (the same person's avatars cannot be matched across
+    sites), useless without the key."""
+    message = f"avatar:{site_id}:{identity.strip().lower()}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+#: The avatar of a comment shown to its author before it is published: a blank square.
+#: Never one derived from the email just typed, which would equal the avatar of that
+#: address's published comments and so tell anyone whether it has commented.
+PREVIEW_AVATAR = "0" * 32
+
+
+def public_version(secret: bytes, *public_state: object) -> str:
+    """An opaque version of a public answer (its ETag): a keyed hash of the public state
+    that shapes the answer. It changes when that state changes and tells nothing else: no
+    internal id, no count, nothing to compare across sites."""
+    message = "\x1f".join(map(str, public_state)).encode()
+    return hmac.new(secret, b"public-version:" + message, hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import re
 
 import nh3
 
+from moderation.domain.reading import read_html
+
 #: The tags WordPress lets commenters use, and their attributes.
 ALLOWED_TAGS = {
     "a",
@@ -79,5 +81,6 @@ def render_comment(text: str) -> str:
 
 
 def count_links(text: str) -> int:
-    """Links a comment carries: anchors and bare URLs, as WordPress counts them."""
-    return len(re.findall(r"<a\s[^>]*href|https?://", text, re.IGNORECASE))
+    """Links a reader of the comment meets: every link of its rendered HTML (however the
+    anchor was spelled), plus every address shown as text that is not linked."""
+    return read_html(render_comment(text)).link_count

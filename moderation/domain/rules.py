@@ -12,7 +12,8 @@ from enum import StrEnum
 
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_
-from moderation.domain.rendering import count_links
+from moderation.domain.reading import Reading, comparable, read_html, readings_of_link
+from moderation.domain.rendering import render_comment
 from moderation.domain.sites import SitePolicy
 
 
@@ -83,13 +84,26 @@ class Decision:
     params: dict[str, object] = field(default_factory=dict)
 
 
-def find_word(text: str, words: tuple[str, ...]) -> str | None:
-    """The first listed word or phrase that occurs in ``text`` (case-insensitive)."""
-    lowered = text.lower()
+def find_word(searchable: str, words: tuple[str, ...]) -> str | None:
+    """The first listed word or phrase that occurs in ``searchable`` (made by
+    :func:`searchable_text`), compared as a reader tells them apart
+    (:func:`~moderation.domain.reading.comparable`: case, invisible characters and
+    look-alike forms do not count)."""
     for word in words:
-        if word and word in lowered:
+        wanted = comparable(word)
+        if wanted and wanted in searchable:
             return word
     return None
+
+
+def searchable_text(draft: CommentDraft, reading: Reading) -> str:
+    """What the word lists are matched against: the comment as typed and as readers see it
+    (its text, where its links go, its tooltips), the name, the email and the website.
+    One part per line, so a phrase never joins the end of one part to the next."""
+    parts = [draft.text, reading.text, *reading.titles, draft.author, draft.email]
+    for address in (*reading.links, draft.url):
+        parts.extend(readings_of_link(address))
+    return "\n".join(comparable(part) for part in parts if part)
 
 
 def decide(draft: CommentDraft, rules: SiteRules, signals: Signals) -> Decision:
@@ -113,11 +127,13 @@ def decide(draft: CommentDraft, rules: SiteRules, signals: Signals) -> Decision:
             retry_after=signals.flood_wait_seconds,
             params={"seconds": signals.flood_wait_seconds},
         )
-    searchable = " ".join((draft.text, draft.author, draft.email, draft.url))
+    # the rules judge what readers will see: the comment as it will be rendered
+    reading = read_html(render_comment(draft.text))
+    searchable = searchable_text(draft, reading)
     blocked = find_word(searchable, rules.blocked_words)
     if blocked:
         return Decision(Outcome.SPAM, Rule.BLOCKED_WORDS, f"Contains the blocked word {blocked!r}.")
-    links = count_links(draft.text)
+    links = reading.link_count
     if links > rules.max_links:
         return Decision(
             Outcome.HOLD,

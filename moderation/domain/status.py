@@ -17,6 +17,15 @@ class CommentStatus(StrEnum):
     DELETED = "deleted"
 
 
+#: What an author's preview link shows as "awaiting moderation": what the author was told.
+#: Spam and rejected comments look pending (a preview that changed would tell a spammer
+#: that a rule or a moderator caught them, and which); a published comment is in the list
+#: like any other; a deleted one is gone, from the preview too.
+AWAITING_FOR_THE_AUTHOR = frozenset(
+    {CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.REJECTED}
+)
+
+
 class ModerationAction(StrEnum):
     """What a moderator, an integration or a rule can do to a comment."""
 

@@ -36,6 +36,25 @@ class ThreadState:
     approved_count: int
 
 
+#: The public state of a thread that has no row yet: no comment was ever published, it is
+#: open. A thread whose comments are all held has exactly this state too (its version
+#: moves only with public changes), so public answers cannot tell the two apart.
+NO_PUBLIC_STATE = (0, True)
+
+
+def public_state(thread: ThreadState | None) -> tuple[int, bool]:
+    """What readers can know of ``thread``: its public version and whether it is open
+    (never its id: ids are global, and a held first comment creates the row)."""
+    return (thread.version, thread.is_open) if thread is not None else NO_PUBLIC_STATE
+
+
+def last_page_bound(site: SiteInfo, thread: ThreadState | None, page: int) -> int:
+    """``page``, or a page number no thread page can be beyond when it is larger: pages
+    past the end all show the last page, and collapse to one cache entry and one ETag."""
+    approved = thread.approved_count if thread is not None else 0
+    return max(1, min(page, math.ceil(approved / site.page_size)))
+
+
 # Built once: the hot read paths skip statement construction and the ORM layer.
 _THREAD_STATE = select(Thread.id, Thread.version, Thread.is_open, Thread.approved_count).where(
     Thread.site_id == bindparam("site_id"), Thread.key == bindparam("key")
@@ -115,7 +134,7 @@ def read_page(
                 parent_id=row.parent_id if row.parent_id in known else None,
                 author=row.author,
                 url=row.url,
-                avatar=avatar_key(avatar_secret, identity),
+                avatar=avatar_key(avatar_secret, site.id, identity),
                 html=row.html,
                 created_at=row.created_at,
                 depth=min(depth, site.max_depth),

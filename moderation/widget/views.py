@@ -33,8 +33,8 @@ from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
-from moderation.domain.privacy import PublicComment, avatar_key
-from moderation.domain.status import CommentStatus
+from moderation.domain.privacy import PREVIEW_AVATAR, PublicComment
+from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment
 from moderation.services import form_tokens, threads
@@ -69,20 +69,27 @@ def thread_key_from_request() -> str:
     return key
 
 
-def page_params(thread_key: str, **extra: Any) -> dict[str, Any]:
+def host_origin(site: SiteInfo) -> str:
+    """``?origin=``, the page embedding the widget, when it is one of the site's origins;
+    otherwise nothing (any other value would only make one more cached page)."""
+    origin = normalise(request.args.get("origin", ""))
+    return origin if origin is not None and site_allows(site, origin) else ""
+
+
+def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]:
     """Query parameters that keep the reader's thread, language and host page."""
     params: dict[str, Any] = {"thread": thread_key}
     if request.args.get("lang"):
         params["lang"] = str(get_locale())
-    if request.args.get("origin"):
-        params["origin"] = request.args["origin"]
+    if origin := host_origin(site):
+        params["origin"] = origin
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
 
 
 def widget_url(site: SiteInfo, thread_key: str, fragment: str = "", **extra: Any) -> str:
     """A link to this widget page with the reader's context kept."""
-    url = f"{url_for('widget.show_widget', site_slug=site.slug)}?{urlencode(page_params(thread_key, **extra))}"
+    url = f"{url_for('widget.show_widget', site_slug=site.slug)}?{urlencode(page_params(site, thread_key, **extra))}"
     return f"{url}#{fragment}" if fragment else url
 
 
@@ -91,7 +98,7 @@ def preview_serializer() -> URLSafeTimedSerializer:
 
 
 def load_preview(thread_id: int | None) -> PublicComment | None:
-    """The author's own pending comment, when the link carries its signed hash."""
+    """The author's own comment awaiting moderation, when the link carries its signed hash."""
     comment_id = request.args.get("unapproved", "")
     signature = request.args.get("moderation-hash", "")
     wanted = parse_id(comment_id)
@@ -104,14 +111,18 @@ def load_preview(thread_id: int | None) -> PublicComment | None:
     if signed_id != wanted:
         return None
     comment = db.session.get(Comment, wanted)
-    if comment is None or comment.thread_id != thread_id:
+    if (
+        comment is None
+        or comment.thread_id != thread_id
+        or comment.status not in AWAITING_FOR_THE_AUTHOR
+    ):
         return None
     return PublicComment(
         id=comment.id,
         parent_id=comment.parent_id,
         author=comment.author,
         url=comment.url,
-        avatar=avatar_key(current_app.config["SECRET_KEY"].encode(), comment.email),
+        avatar=PREVIEW_AVATAR,  # never derived from the email just typed (an oracle)
         html=comment.html,
         created_at=comment.created_at,
         depth=1,
@@ -138,7 +149,8 @@ def render_widget(
     # a reader's plain view may be a moment old; a form answer sees the thread as it is
     lookup = threads.public_thread_state if plain else threads.thread_state
     thread = lookup(site.id, thread_key)
-    page_number = parse_page(request.args.get("cpage", "1"))
+    # pages past the last all show the last one: one cache entry for all of them
+    page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("cpage", "1")))
     set_frame_ancestors(list(site.origins))
     token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
     if plain:
@@ -152,7 +164,7 @@ def render_widget(
             thread,
             page_number,
             str(get_locale()),
-            tuple(sorted(page_params(thread_key).items())),
+            tuple(sorted(page_params(site, thread_key).items())),
         )
         cached = cache.get(key)
         if cached is None:
@@ -192,7 +204,6 @@ def _page(
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
-    host_origin = normalise(request.args.get("origin", ""))
     closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
     return render_template(
@@ -205,7 +216,7 @@ def _page(
         notice=notice,
         widget_url=links,
         post_url=widget_url(site, thread_key),
-        parent_origin=host_origin if site_allows(site, host_origin) else "",
+        parent_origin=host_origin(site),
         closed=closed,
     )
 
@@ -227,7 +238,7 @@ def thread_html(
         thread.version if thread else 0,
         page_number,
         str(get_locale()),
-        tuple(sorted(page_params(thread_key).items())),
+        tuple(sorted(page_params(site, thread_key).items())),
         closed,
     )
     cache = caches().rendered
@@ -359,6 +370,11 @@ def _thread_url(site: SiteInfo) -> str:
 
 
 @bp.get("/demo")
-def demo() -> str:
-    """A page embedding the widget of the ``demo`` site, to see the whole flow at once."""
-    return render_template("demo.html", own_origin=own_origin())
+def demo() -> Response:
+    """A page embedding the widget of the ``demo`` site, to see the whole flow at once.
+
+    Its snippet names the origin the browser asked for (the ``Host`` header): never stored
+    by a shared cache, which anyone could otherwise fill with a snippet naming their host."""
+    response = Response(render_template("demo.html", own_origin=own_origin()), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
