@@ -17,11 +17,14 @@ from moderation.models.integrations import (
     WebhookReceipt,
 )
 from moderation.models.moderators import Moderator, ModeratorRole
+from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "BlockEntry",
     "Comment",
+    "CommentSpam",
     "DeliveryAttempt",
     "DeliveryState",
     "Integration",
@@ -29,6 +32,7 @@ __all__ = [
     "ModeratorRole",
     "OutboxDelivery",
     "Site",
+    "SpamCount",
     "StatusCount",
     "Thread",
     "UTCDateTime",
