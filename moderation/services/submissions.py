@@ -19,11 +19,12 @@ from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
+from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import events, form_tokens
+from moderation.services import events, form_tokens, spam
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -143,13 +144,30 @@ def submit_comment(
             site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
         ),
     )
-    decision = decide(draft, site_rules(site, config["SPAM_MIN_FILL_SECONDS"]), signals)
+    assessed: list[spam.Assessment] = []
+
+    def classify() -> SpamScore:
+        assessment = spam.assess(
+            site.id,
+            draft.text,
+            draft.author,
+            draft.email,
+            draft.url,
+            draft.parent_id is not None,
+            context.client_ip,
+        )
+        assessed.append(assessment)
+        return assessment.result
+
+    rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
+    decision = decide(draft, rules, signals, classify)
     if decision.outcome is Outcome.REFUSE:
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
+    spam.record(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
         before_commit(result)
@@ -166,6 +184,8 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
         blocked_words=site.blocked_words,
         flood_seconds=site.flood_seconds,
         min_fill_seconds=float(min_fill_seconds),
+        spam_thresholds=Thresholds(site.spam_hold_threshold, site.spam_threshold),
+        hold_first_comments=site.hold_first_comments,
     )
 
 
