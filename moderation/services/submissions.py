@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, exists, insert, select
+from sqlalchemy import Insert, bindparam, exists, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +16,7 @@ from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
+from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
@@ -24,7 +25,7 @@ from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import events, form_tokens, spam
+from moderation.services import blocklist, events, form_tokens, spam
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -142,6 +143,17 @@ def submit_comment(
         flood_wait_seconds=admission.flood_wait,
         author_has_approved_comment=(
             site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
+        ),
+        blocked_by=blocklist.blocked_by(
+            site.id,
+            draft.email,
+            draft.url,
+            read_html(render_comment(draft.text)).links,
+            context.client_ip,
+            context.now,
+        ),
+        author_comment_count=(
+            _approved_count(site.id, draft.email) if site.hold_first_comments else None
         ),
     )
     assessed: list[spam.Assessment] = []
@@ -341,6 +353,19 @@ def _thread_and_duplicate(
     if row is None:
         return None, False
     return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
+
+
+def _approved_count(site_id: int, email: str) -> int:
+    """How many approved comments this author (by email) has on the site."""
+    return int(
+        db.session.execute(
+            select(func.count()).where(
+                Comment.site_id == site_id,
+                Comment.email == email,
+                Comment.status == CommentStatus.APPROVED,
+            )
+        ).scalar_one()
+    )
 
 
 def _has_approved_comment(site_id: int, email: str) -> bool:
