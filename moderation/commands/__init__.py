@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         comments,
         integrations,
         moderators,
+        rules,
         serve,
         sites,
         webhooks,
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(webhooks.webhooks_group)
     app.cli.add_command(comments.comments_group)
     app.cli.add_command(blocks.blocks_group)
+    app.cli.add_command(rules.rules_group)
