@@ -142,3 +142,34 @@ def test_bad_proposals_are_refused_in_one_line(
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_dashboard_shows_the_same_dry_run(
+    client: FlaskClient, actions: Actions, decided: list[int]
+) -> None:
+    import re
+
+    from tests.helpers import PASSWORD
+
+    actions.create_moderator("admin", role="admin")
+    page = client.get("/dashboard/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    client.post(
+        "/dashboard/sign-in",
+        data={"csrf_token": token.group(1), "username": "admin", "password": PASSWORD},
+    )
+    assert "Try a rule change" in client.get("/dashboard/sites/blog").get_data(as_text=True)
+    empty = client.get("/dashboard/sites/blog/try")
+    assert empty.status_code == 200 and "dry-run-report" not in empty.get_data(as_text=True)
+    answer = client.get(
+        "/dashboard/sites/blog/try?blocked_words=casino&moderation_words=watches&last=50"
+    )
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Replayed 6 decided comments" in html
+    assert "Would change fate (3)" in html
+    assert "precision - → 0.67, recall 0.00 → 0.67" in html
+    refused = client.get("/dashboard/sites/blog/try?spam_hold_threshold=0.9&spam_threshold=0.5")
+    assert refused.status_code == 400
+    assert "0 &lt; hold ≤ spam ≤ 1" in refused.get_data(as_text=True)
