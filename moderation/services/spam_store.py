@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import ColumnElement, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
@@ -16,6 +16,11 @@ from moderation.models import SpamCount
 
 #: Features per SELECT: far below every driver's parameter limit.
 _CHUNK = 400
+#: Built once: the compiled form is cached, only the lists change per comment.
+_SELECT_COUNTS = select(SpamCount.scope, SpamCount.feature, SpamCount.spam, SpamCount.ham).where(
+    SpamCount.scope.in_(bindparam("scopes", expanding=True)),
+    SpamCount.feature.in_(bindparam("features", expanding=True)),
+)
 
 
 class SqlCountStore:
@@ -35,10 +40,8 @@ class SqlCountStore:
         connection = self.session.connection()
         for start in range(0, len(wanted), _CHUNK):
             rows = connection.execute(
-                select(SpamCount.scope, SpamCount.feature, SpamCount.spam, SpamCount.ham).where(
-                    SpamCount.scope.in_(list(scopes)),
-                    SpamCount.feature.in_(wanted[start : start + _CHUNK]),
-                )
+                _SELECT_COUNTS,
+                {"scopes": list(scopes), "features": wanted[start : start + _CHUNK]},
             )
             for row in rows:
                 if row.spam or row.ham:  # a row un-learned to zero counts as none
