@@ -80,7 +80,7 @@ class Signals:
     author_has_approved_comment: bool = False
     #: Why a block list entry matches this submission ("the email domain x is blocked").
     blocked_by: str | None = None
-    #: How many comments the author already has on the site (None: not counted).
+    #: How many approved comments the author (by email) has on the site (None: not counted).
     author_comment_count: int | None = None
 
 
