@@ -201,6 +201,18 @@ def test_a_reversed_decision_is_unlearned(
     moderators.by_webhook(comment_id, "reject")  # rejected teaches nothing
     assert totals() == (0, 0)
 
+    # what the model keeps of the comment names no address: the email is a keyed hash
+    from sqlalchemy import select
+
+    from moderation.models import CommentSpam, SpamCount
+
+    email = corpus("spam")[0]["email"].lower()
+    with app.app_context():
+        kept = " ".join(db.session.execute(select(CommentSpam.features)).scalars())
+        kept += " ".join(db.session.execute(select(SpamCount.feature)).scalars())
+    assert "email:h:" in kept
+    assert email not in kept.lower() and email.partition("@")[0] not in kept.lower()
+
 
 def test_a_cold_model_abstains_and_says_so(
     app: Flask, client: FlaskClient, actions: Actions
