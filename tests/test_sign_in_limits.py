@@ -102,6 +102,29 @@ def test_guesses_from_many_addresses_stop_at_the_account_limit(
     assert unknown == [401] * 8 + [429]
 
 
+@pytest.mark.parametrize("storage", ["moderation-memory://", "redis://127.0.0.1:6379/0"])
+def test_the_gate_takes_before_and_gives_back_on_both_storages(storage: str) -> None:
+    from limits.storage import Storage, storage_from_string
+
+    from moderation.ratelimit import RateGate
+
+    backend = storage_from_string(storage)
+    assert isinstance(backend, Storage)
+    gate = RateGate(backend, f"test-{uuid.uuid4().hex[:8]}")
+    per_account = ("b", "5/minute", ("y",))
+    checks = [per_account, ("a", "3/minute", ("x",))]
+    for _ in range(3):
+        breach, taken = gate.take(checks)
+        assert breach is None and len(taken) == 2
+    breach, taken = gate.take(checks)  # "b" is taken (4 of 5), then "a" refuses
+    assert breach is not None and breach.scope == "a" and breach.retry_after >= 1
+    assert taken == []  # and "b" was given back: 3 of 5
+    gate.give_back(gate.take([per_account])[1])  # a success: 4 of 5, given back
+    assert gate.take([per_account])[0] is None  # 4 of 5
+    assert gate.take([per_account])[0] is None  # 5 of 5
+    assert gate.take([per_account])[0] is not None
+
+
 # --- two real server processes sharing Redis ----------------------------------------------
 
 
