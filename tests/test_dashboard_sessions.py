@@ -316,7 +316,7 @@ def test_a_cookie_replayed_from_another_browser_is_never_fresh(app: Flask, alice
 def test_re_authentication_failures_are_limited_like_sign_ins(
     app: Flask, alice: Browser, time_machine: Clock
 ) -> None:
-    app.config["LIMIT_LOGIN_FAILURES"] = "2/minute"
+    app.config["LIMIT_LOGIN_FAILURES"] = "2/hour"
     statuses = [
         alice.post("/dashboard/confirm-password", password=f"guess {n}").status_code
         for n in range(3)
