@@ -93,6 +93,7 @@ def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
 
 @bp.post("/integrations/<public_id>/disable")
 @admin_required
+@fresh_sign_in_required("dashboard.list_integrations")
 def disable_integration(public_id: str) -> ResponseReturnValue:
     """Refuse the integration's requests and hold its outbound events."""
     return _set_enabled(public_id, False)
@@ -100,6 +101,7 @@ def disable_integration(public_id: str) -> ResponseReturnValue:
 
 @bp.post("/integrations/<public_id>/enable")
 @admin_required
+@fresh_sign_in_required("dashboard.list_integrations")
 def enable_integration(public_id: str) -> ResponseReturnValue:
     """Accept the integration's requests again; its held events go out."""
     return _set_enabled(public_id, True)
