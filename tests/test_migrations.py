@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "spam_counts",
     "comment_spam",
     "block_entries",
+    "dashboard_sessions",
 }
 
 

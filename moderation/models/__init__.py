@@ -17,6 +17,7 @@ from moderation.models.integrations import (
     WebhookReceipt,
 )
 from moderation.models.moderators import Moderator, ModeratorRole
+from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "BlockEntry",
     "Comment",
     "CommentSpam",
+    "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",
     "Integration",
