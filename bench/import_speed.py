@@ -91,7 +91,9 @@ def main() -> None:
     wall = [r["imported"] / r["wall"] for r in runs]
     cpu = [r["imported"] / r["cpu"] for r in runs]
     rss = [r["peak_rss"] / 2**20 for r in runs]
-    print("| database | format | comments | runs | comments/s (wall) | comments/s (CPU) | peak RSS |")
+    print(
+        "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) | peak RSS |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|")
     print(
         f"| {engine} | {fmt} | {runs[0]['imported']:,.0f} | {len(runs)} | "
