@@ -15,7 +15,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(integrations.integrations_group)
     app.cli.add_command(webhooks.webhooks_group)
     app.cli.add_command(comments.comments_group)
-    from moderation.commands import porting
+    from moderation.commands import people, porting
 
     app.cli.add_command(porting.import_command)
     app.cli.add_command(porting.export_command)
+    app.cli.add_command(people.people_group)
