@@ -112,6 +112,7 @@ class ExportForm(FlaskForm):  # type: ignore[misc]
     format = SelectField(
         "Format",
         choices=[SelectChoice("jsonl", "JSON lines"), SelectChoice("wxr", "WordPress (WXR)")],
+        default="jsonl",
     )
     include_emails = BooleanField("Include commenters' emails (personal data)")
 
@@ -126,5 +127,6 @@ class PersonForm(FlaskForm):  # type: ignore[misc]
             SelectChoice("anonymise", "Anonymise: keep the words, remove the person"),
             SelectChoice("delete", "Delete their comments"),
         ],
+        default="anonymise",
     )
     confirm_erase = BooleanField("Yes, erase this person's data")
