@@ -310,3 +310,17 @@ def test_unknown_site_and_missing_file_are_one_line_errors(
     assert unknown.exit_code == 1 and "Unknown site" in unknown.output
     missing = run_import(runner, "wxr", tmp_path / "none.xml")
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_imported_deleted_and_spam_comments_get_their_grace_periods_from_the_import(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    run_import(runner, "wxr", WXR)
+    before = {key: c.status.value for key, c in comments_by_source_id(app).items()}
+    assert {"deleted", "spam"} <= set(before.values())
+    assert runner.invoke(args=["comments", "purge"]).exit_code == 0
+    assert runner.invoke(args=["retention", "run"]).exit_code == 0
+    after = comments_by_source_id(app)
+    assert set(after) == set(before)
+    spam = [c for c in after.values() if c.status.value == "spam"]
+    assert all(c.email for c in spam)

@@ -164,6 +164,7 @@ class _Importer:
         self.ids: dict[str, int] = {}
         self.batch: list[CommentRecord] = []
         self.fake_ids = 0
+        self.now = utcnow()
 
     def run(self, items: Iterable[ThreadRecord | CommentRecord | Any]) -> None:
         """Count every item; batch the comments; store each full batch."""
@@ -266,7 +267,9 @@ class _Importer:
             "html": html if html is not None else render_comment(text),
             "status": CommentStatus(record.status.value),
             "created_at": record.created_at,
-            "updated_at": record.created_at,
+            # the import is the last change here: deleted comments get their grace period
+            # before purging, rejected ones theirs before retention clears their email
+            "updated_at": self.now,
             "ip_truncated": _truncate(record.ip or ""),
             "user_agent": strip_controls(record.user_agent or "", single_line=True)[:500],
             "held_by_rule": (record.held_by_rule or IMPORTED_RULE)[:40],
