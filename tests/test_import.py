@@ -324,3 +324,45 @@ def test_imported_deleted_and_spam_comments_get_their_grace_periods_from_the_imp
     assert set(after) == set(before)
     spam = [c for c in after.values() if c.status.value == "spam"]
     assert all(c.email for c in spam)
+
+
+def _wxr_comment(comment_id: str, text: str, parent: str = "0", approved: str = "1") -> str:
+    return (
+        f"<wp:comment><wp:comment_id>{comment_id}</wp:comment_id>"
+        f"<wp:comment_author>P{comment_id}</wp:comment_author>"
+        f"<wp:comment_content><![CDATA[{text}]]></wp:comment_content>"
+        "<wp:comment_date_gmt>2026-11-02 10:00:00</wp:comment_date_gmt>"
+        f"<wp:comment_approved>{approved}</wp:comment_approved>"
+        f"<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>"
+    )
+
+
+def test_huge_comments_reply_cycles_and_odd_statuses_are_refused_and_reported(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "hostile.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>'
+        "<item><title>Post</title><link>https://blog.example.com/post/</link>"
+        "<wp:post_id>1</wp:post_id>"
+        + _wxr_comment("1", "fine")
+        + _wxr_comment("2", "x" * 10 * 1024 * 1024)
+        + _wxr_comment("3", "loop a", parent="4")
+        + _wxr_comment("4", "loop b", parent="3")
+        + _wxr_comment("5", "answers the loop", parent="3")
+        + _wxr_comment("6", "odd", approved="maybe")
+        + _wxr_comment("7", "orphan", parent="99")
+        + "</item></channel></rss>\n",
+        encoding="utf-8",
+    )
+    result = run_import(runner, "wxr", path)
+    assert result.exit_code == 0, result.output
+    assert "refused: text too long" in result.output
+    assert "2 refused: reply cycle" in result.output
+    assert "refused: unknown status" in result.output
+    assert "Comments imported: 3." in result.output
+    stored = comments_by_source_id(app)
+    assert set(stored) == {"1", "5", "7"}
+    assert stored["5"].parent_id is None and "reply cycle" in stored["5"].held_reason
+    assert "not in the file" in stored["7"].held_reason
