@@ -366,3 +366,39 @@ def test_huge_comments_reply_cycles_and_odd_statuses_are_refused_and_reported(
     assert set(stored) == {"1", "5", "7"}
     assert stored["5"].parent_id is None and "reply cycle" in stored["5"].held_reason
     assert "not in the file" in stored["7"].held_reason
+
+
+@pytest.mark.slow
+def test_two_imports_of_one_file_at_once_store_each_comment_once(
+    app: Flask, site: str, database_url: str, instance_path: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from moderation.porting import JsonlWriter
+    from tests.porting_support import synthetic_threads
+
+    path = tmp_path / "big.jsonl"
+    with path.open("w", encoding="utf-8") as out, JsonlWriter(out, site="old") as writer:
+        for thread, comments in synthetic_threads(40, 60):
+            writer.write_thread(thread, comments)
+    env = {
+        **os.environ,
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_INSTANCE_PATH": str(instance_path),
+        "MODERATION_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    command = [sys.executable, "-m", "moderation", "import", "jsonl", str(path), "--site", "blog"]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    stored = comments_by_source_id(app)
+    expected = sum(1 for line in path.read_text().splitlines() if '"type":"comment"' in line)
+    pingbacks = sum(1 for line in path.read_text().splitlines() if '"kind":"pingback"' in line)
+    assert len(stored) == expected - pingbacks
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Thread)) == 40

@@ -23,6 +23,7 @@ from typing import Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
 from moderation.domain.comments import (
@@ -184,6 +185,20 @@ class _Importer:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
+        try:
+            self._flush(batch)
+        except IntegrityError:
+            if self.dry_run:
+                raise
+            # another import stored some of these (or their thread) meanwhile: what this
+            # batch wrote is gone, and what was remembered may be; start it again
+            db.session.rollback()
+            self.threads.clear()
+            self.ids.clear()
+            self._flush(batch)
+
+    def _flush(self, batch: list[CommentRecord]) -> None:
+        """Store ``batch``: skip what is present, insert the rest, commit."""
         if len(self.ids) > _REMEMBERED_IDS:
             self.ids.clear()
         source = batch[0].source
