@@ -402,3 +402,41 @@ def test_two_imports_of_one_file_at_once_store_each_comment_once(
     assert len(stored) == expected - pingbacks
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Thread)) == 40
+
+
+@pytest.mark.slow
+def test_a_terminal_shows_a_progress_bar_and_a_pipe_does_not(
+    app: Flask, site: str, database_url: str, instance_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_INSTANCE_PATH": str(instance_path),
+        "MODERATION_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    command = [sys.executable, "-m", "moderation", "import", "wxr", str(WXR), "--site", "blog"]
+    controller, terminal = os.openpty()
+    try:
+        finished = subprocess.run(
+            command, env=env, stdout=subprocess.PIPE, stderr=terminal, timeout=120, check=False
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert finished.returncode == 0
+    assert b"Importing wordpress-1.2.xml" in shown and b"100%" in shown
+    assert b"Importing" not in finished.stdout
+    assert b"Comments imported:" in finished.stdout
