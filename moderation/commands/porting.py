@@ -150,10 +150,14 @@ def export_command(site_slug: str, fmt: str, include_emails: bool, output: Path 
         out = sys.stdout
         counts = export_site(site_slug, fmt, out, include_emails=include_emails, actor=COMMAND_LINE)
     else:
+        # written beside, then renamed: OUTPUT is either the whole export or untouched
         partial = output.with_name(output.name + ".partial")
-        with open(partial, "w", encoding="utf-8", newline="\n") as out:
-            counts = export_site(
-                site_slug, fmt, out, include_emails=include_emails, actor=COMMAND_LINE
-            )
-        partial.replace(output)
+        try:
+            with open(partial, "w", encoding="utf-8", newline="\n") as out:
+                counts = export_site(
+                    site_slug, fmt, out, include_emails=include_emails, actor=COMMAND_LINE
+                )
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     click.echo(f"Exported {counts[0]:,} thread(s) and {counts[1]:,} comment(s).", err=True)
