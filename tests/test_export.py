@@ -130,9 +130,9 @@ def test_export_leaves_emails_out_unless_asked(
 def test_exporting_an_unknown_site_is_a_one_line_error_and_writes_no_file(
     runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    result = runner.invoke(args=["export", "--site", "nope", "--output", str(tmp_path / "x")])
+    result = runner.invoke(args=["export", "--site", "nope", "--output", str(tmp_path / "x.jsonl")])
     assert result.exit_code == 1 and "Unknown site" in result.output
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.glob("x.jsonl*")) == []
 
 
 def _signed_in(client: FlaskClient, username: str) -> str:
