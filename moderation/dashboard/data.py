@@ -1,5 +1,6 @@
 """Admin pages for moving data and people's data rights: site exports, and a person's
-export or erasure (issue 18). Every action is a POST with a CSRF token."""
+export or erasure (issue 18). Every action is a POST with a CSRF token and a fresh sign-in
+(they hand over or destroy personal data)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from flask import Response, flash, redirect, render_template, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
-from moderation.dashboard.auth import admin_required
+from moderation.dashboard.auth import admin_required, fresh_sign_in_required
 from moderation.dashboard.blueprint import bp, moderator
 from moderation.dashboard.forms import ExportForm, PersonForm
 from moderation.domain.errors import DomainError
@@ -53,6 +54,7 @@ def show_data() -> ResponseReturnValue:
 
 @bp.post("/data/export")
 @admin_required
+@fresh_sign_in_required("dashboard.show_data")
 def download_export() -> ResponseReturnValue:
     """A site's export, streamed as a download (the same as ``moderation export``)."""
     form, _ = _forms()
@@ -75,6 +77,7 @@ def download_export() -> ResponseReturnValue:
 
 @bp.post("/data/people/export")
 @admin_required
+@fresh_sign_in_required("dashboard.show_data")
 def download_person() -> ResponseReturnValue:
     """Everything stored about one address, as a JSON download."""
     _, form = _forms()
@@ -97,6 +100,7 @@ def download_person() -> ResponseReturnValue:
 
 @bp.post("/data/people/erase")
 @admin_required
+@fresh_sign_in_required("dashboard.show_data")
 def erase() -> ResponseReturnValue:
     """Erase one address from every comment (anonymise or delete)."""
     _, form = _forms()

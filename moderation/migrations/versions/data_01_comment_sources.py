@@ -1,7 +1,7 @@
 """comments remember where they were imported from; invalid imported emails are flagged
 
 Revision ID: data_01
-Revises: 0002_integration_secrets
+Revises: sessions_01
 Create Date: 2026-11-29
 
 ``comments.source_id``: the comment's id in the system it was imported from (``source``
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'data_01'
-down_revision = '0002_integration_secrets'
+down_revision = 'sessions_01'
 branch_labels = None
 depends_on = None
 
