@@ -1,7 +1,7 @@
 """spam classifier counts, per-comment scores, thresholds, block lists, first comments held
 
 Revision ID: spam_01
-Revises: sessions_01
+Revises: data_01
 Create Date: 2026-11-29
 
 Adds ``spam_counts`` (the classifier's additive counts, shared by every process),
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "spam_01"
-down_revision = "sessions_01"
+down_revision = "data_01"
 branch_labels = None
 depends_on = None
 
