@@ -35,6 +35,9 @@ EXPECTED_TABLES = {
     "used_form_tokens",
     "alembic_version",
     "status_counts",
+    "spam_counts",
+    "comment_spam",
+    "block_entries",
     "dashboard_sessions",
 }
 
