@@ -18,6 +18,9 @@ from moderation import create_app
 from moderation.extensions import db
 from tests.helpers import Actions
 
+#: One round of PBKDF2: password checks in tests cost microseconds, not 0.14 s.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
 #: When set (as in CI's second run), every test runs on this PostgreSQL database.
 SERVER_DATABASE_URL = os.environ.get("MODERATION_DATABASE_URL", "")
 
@@ -26,6 +29,8 @@ BASE_CONFIG: dict[str, Any] = {
     "SECRET_KEY": "test-secret-key-not-for-production",
     "SESSION_COOKIE_SECURE": False,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # scrypt costs 0.14 s a hash; test_config proves the default is still scrypt
+    "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
 }
 
 

@@ -125,7 +125,10 @@ def fresh_server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
 
     if uses_server_database():
         reset_server_database(os.environ["MODERATION_DATABASE_URL"])
-    env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {
+        "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MODERATION_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # as the in-process tests
+    }
     env.update({f"MODERATION_{name}": value for name, value in settings.items()})
     return env
 
