@@ -203,7 +203,7 @@ def test_serve_refuses_several_processes_on_memory_rate_limits(runner: FlaskCliR
 
 def test_commands_report_an_unreachable_database(instance_path) -> None:  # type: ignore[no-untyped-def]
     from moderation import create_app
-    from tests.conftest import BASE_CONFIG
+    from tests.databases import BASE_CONFIG
 
     app = create_app(
         {**BASE_CONFIG, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}

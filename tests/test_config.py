@@ -14,6 +14,9 @@ from sqlalchemy import text
 from moderation import create_app
 from moderation.extensions import db
 
+pytestmark = pytest.mark.any_database
+
+
 @pytest.fixture
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No MODERATION_* variables but an instance folder of the test's own."""

@@ -122,7 +122,7 @@ def test_sign_in_starts_a_fresh_session(client: FlaskClient, actions: Actions) -
 
 def test_session_cookie_flags(database_url: str, instance_path: Any, actions: Actions) -> None:
     from moderation import create_app
-    from tests.conftest import BASE_CONFIG
+    from tests.databases import BASE_CONFIG
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": True})
     Actions(app).create_moderator("alice", "admin")

@@ -264,7 +264,7 @@ def test_forged_forwarded_for_changes_nothing_without_trusted_proxies(
     actions: Actions, instance_path: Any, database_url: str, trusted: int
 ) -> None:
     from moderation import create_app
-    from tests.conftest import BASE_CONFIG
+    from tests.databases import BASE_CONFIG
     from tests.doors import FormDoor
 
     app = create_app(

@@ -357,11 +357,11 @@ def test_a_worker_killed_mid_send_loses_nothing(
 def test_two_workers_on_postgresql_never_send_one_delivery_twice_at_once(
     receiver: Receiver, tmp_path: Path
 ) -> None:
-    from tests.test_migrations import scratch_postgres_url
+    from tests.databases import scratch_postgres_url
 
     with scratch_postgres_url() as url:
         from moderation import create_app
-        from tests.conftest import BASE_CONFIG, migrate
+        from tests.databases import BASE_CONFIG, migrate
 
         app = create_app(
             {
