@@ -77,7 +77,7 @@ def wait_until_healthy(
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise RuntimeError(f"server did not become healthy in {timeout}s:\n{log_path.read_text()}")
 
 
