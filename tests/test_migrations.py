@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "used_form_tokens",
     "alembic_version",
     "status_counts",
+    "dashboard_sessions",
 }
 
 
