@@ -62,6 +62,20 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_BASE": 30,
     "WEBHOOK_LEASE_SECONDS": 60,
     "WEBHOOK_SECRET_GRACE_HOURS": 24,
+    # Notifications (mail names as Flask's mail extensions; no MAIL_SERVER: nothing is sent)
+    "PUBLIC_URL": "",
+    "MAIL_BACKEND": "smtp",
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_DEFAULT_SENDER": "",
+    "MAIL_TIMEOUT": 10,
+    "NOTIFY_LINK_DAYS": 7,
+    "NOTIFY_LIMIT_PER_RECIPIENT": 10,
+    "NOTIFY_LIMIT_PER_SITE": 500,
     # Retention
     "PURGE_DELETED_AFTER_DAYS": 30,
     # Logging

@@ -36,6 +36,14 @@ EXPECTED_TABLES = {
     "alembic_version",
     "status_counts",
 }
+# notifications (issue 15)
+EXPECTED_TABLES |= {
+    "moderator_site_notify",
+    "email_links",
+    "notify_addresses",
+    "thread_subscriptions",
+    "chat_hooks",
+}
 
 
 @contextmanager

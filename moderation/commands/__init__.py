@@ -15,3 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(integrations.integrations_group)
     app.cli.add_command(webhooks.webhooks_group)
     app.cli.add_command(comments.comments_group)
+    from moderation.commands import chat, mail
+
+    app.cli.add_command(mail.mail_group)
+    app.cli.add_command(chat.chat_group)

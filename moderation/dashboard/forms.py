@@ -103,3 +103,24 @@ class IntegrationForm(FlaskForm):  # type: ignore[misc]
         "Scopes", choices=[SelectChoice(scope) for scope in ("submit", "moderate", "threads")]
     )
     allow_email = BooleanField("May see commenters' email addresses")
+
+
+class NotifyForm(FlaskForm):  # type: ignore[misc]
+    """A moderator's own notification settings (per-site choices come as ``mode-<slug>``)."""
+
+    email = StringField("Email for notifications", validators=[Length(max=100)])
+    mode = SelectField(
+        "On every site",
+        choices=[
+            SelectChoice("each", "An email for each held comment"),
+            SelectChoice("digest", "A digest"),
+            SelectChoice("none", "Nothing"),
+        ],
+    )
+
+
+class ChatHookForm(FlaskForm):  # type: ignore[misc]
+    """A Slack-compatible incoming-webhook URL for a site."""
+
+    site = SelectField("Site")
+    url = StringField("Incoming-webhook URL", validators=[DataRequired(), Length(max=2000)])

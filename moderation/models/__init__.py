@@ -17,20 +17,32 @@ from moderation.models.integrations import (
     WebhookReceipt,
 )
 from moderation.models.moderators import Moderator, ModeratorRole
+from moderation.models.notifications import (
+    ChatHook,
+    EmailLink,
+    ModeratorSiteNotify,
+    NotifyAddress,
+    ThreadSubscription,
+)
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "ChatHook",
     "Comment",
     "DeliveryAttempt",
     "DeliveryState",
+    "EmailLink",
     "Integration",
     "Moderator",
     "ModeratorRole",
+    "ModeratorSiteNotify",
+    "NotifyAddress",
     "OutboxDelivery",
     "Site",
     "StatusCount",
     "Thread",
+    "ThreadSubscription",
     "UTCDateTime",
     "UsedFormToken",
     "WebhookReceipt",

@@ -35,6 +35,10 @@ class Moderator(Base):
     session_token: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Where notifications go ("" : none), and what they get by default on every site
+    #: (each held comment, a digest, or nothing; ``ModeratorSiteNotify`` overrides per site).
+    email: Mapped[str] = mapped_column(String(100), default="")
+    notify_mode: Mapped[str] = mapped_column(String(20), default="each")
 
     @property
     def is_authenticated(self) -> bool:

@@ -23,7 +23,7 @@ from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import events, form_tokens
+from moderation.services import events, form_tokens, notifications
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -83,6 +83,10 @@ class SubmissionContext:
     #: Counts the address and email limits in a namespace of their own (an integration's):
     #: an address or email a caller merely *says* must not spend a real visitor's allowance.
     limit_namespace: str = ""
+    #: The author ticked "Notify me of follow-up comments by email." (double opt-in follows),
+    #: in this language.
+    notify: bool = False
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,7 @@ def _store(
         events.touch_thread(thread_id, approved_delta=1)
     else:
         events.emit("comment.created", comment, site.slug, context.thread_key)
+    notifications.after_submit(comment, context.notify, context.language)
     return comment
 
 
