@@ -74,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_DEFAULT_SENDER": "",
     "MAIL_TIMEOUT": 10,
     "NOTIFY_LINK_DAYS": 7,
+    "NOTIFY_DIGEST_MINUTES": 60,
     "NOTIFY_LIMIT_PER_RECIPIENT": 10,
     "NOTIFY_LIMIT_PER_SITE": 500,
     # Retention

@@ -505,3 +505,33 @@ def test_chat_hooks_get_held_comments_and_a_failing_one_ends_dead_in_the_dashboa
     finally:
         good.stop()
         bad.stop()
+
+
+def test_a_digest_lists_what_was_held_since_the_last_one_with_working_links(
+    app: Flask, client: FlaskClient, blog: None, smtp: SmtpSink, runner: FlaskCliRunner
+) -> None:
+    from moderation.clock import utcnow
+    from moderation.services.digests import send_digests
+
+    runner.invoke(args=["moderators", "update", "mo", "--notify", "digest", "--site", "blog"])
+    first, second = post(app, client, comment="One"), post(app, client, comment="Two")
+    deliver(app)
+    assert smtp.messages == []  # no email per comment
+    with app.app_context():
+        assert send_digests(utcnow()) == 1
+        assert send_digests(utcnow()) == 0  # not due again yet
+    deliver(app)
+    (digest,) = smtp.to(MODERATOR_EMAIL)
+    assert digest.message["Subject"] == "2 comment(s) awaiting moderation"
+    assert "One" in digest.text and "Two" in digest.text
+    approve_links = re.findall(r"^Approve: (\S+)$", digest.text, re.MULTILINE)
+    assert len(approve_links) == 2
+    assert client.post(path_of(approve_links[1])).status_code == 200
+    assert (status_of(app, first), status_of(app, second)) == ("pending", "approved")
+    third = post(app, client, comment="Three")
+    with app.app_context():
+        assert send_digests(utcnow() + timedelta(minutes=61)) == 1
+    deliver(app)
+    latest = smtp.to(MODERATOR_EMAIL)[-1]
+    assert "Three" in latest.text and "One" not in latest.text
+    assert f"/dashboard/comments/{third}" in latest.text

@@ -39,6 +39,8 @@ class Moderator(Base):
     #: (each held comment, a digest, or nothing; ``ModeratorSiteNotify`` overrides per site).
     email: Mapped[str] = mapped_column(String(100), default="")
     notify_mode: Mapped[str] = mapped_column(String(20), default="each")
+    #: When the last digest of held comments went out (``digest`` choices).
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property
     def is_authenticated(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext
 
+from moderation.models import Site
 from moderation.services import notify_links
 from moderation.services.notify_links import DecisionLink
 
@@ -179,7 +180,7 @@ def show_moderator_off(signed: str) -> tuple[str, int]:
         return page(404, english=True, title="This link is not valid", message="Nothing changed.")
     return page(
         english=True,
-        title=f"Stop emails about {target[1].name}?",
+        title=f"Stop emails about {_site_name(target[1])}?",
         message="You can turn them on again in the dashboard (Notifications).",
         button="Stop these emails",
     )
@@ -193,5 +194,9 @@ def moderator_off(signed: str) -> tuple[str, int]:
         return page(404, english=True, title="This link is not valid", message="Nothing changed.")
     notify_links.moderator_off(*target)
     return page(
-        english=True, title="Unsubscribed", message=f"No more emails about {target[1].name}."
+        english=True, title="Unsubscribed", message=f"No more emails about {_site_name(target[1])}."
     )
+
+
+def _site_name(site: Site | None) -> str:
+    return site.name if site is not None else "any site"

@@ -145,27 +145,9 @@ def held(comment: Comment, settings: MailSettings | None) -> None:
         "thread_link": thread_link(comment, site, thread, settings),
     }
     if settings is not None:
-        expires = utcnow() + timedelta(days=float(current_app.config["NOTIFY_LINK_DAYS"]))
         for moderator in moderators_for(site.id):
-            token = secrets.token_urlsafe(24)
-            db.session.add(
-                EmailLink(
-                    token_hash=hash_token(token),
-                    comment_id=comment.id,
-                    moderator_id=moderator.id,
-                    created_at=utcnow(),
-                    expires_at=expires,
-                )
-            )
-            links = {
-                action: link(settings, f"/notify/m/{token}/{action}") for action in DECISION_ACTIONS
-            }
-            links["dashboard"] = link(settings, f"/dashboard/comments/{comment.id}")
-            off = link(
-                settings,
-                "/notify/moderator-off/"
-                + signer(SALT_MODERATOR_OFF).dumps([moderator.id, site.id]),
-            )
+            links = decision_links(comment.id, moderator.id, settings)
+            off = moderator_off_link(moderator.id, site.id, settings)
             with force_locale("en"):
                 queue_email(
                     site.id,
@@ -179,6 +161,31 @@ def held(comment: Comment, settings: MailSettings | None) -> None:
     hooks = db.session.execute(select(ChatHook).where(ChatHook.site_id == site.id)).scalars()
     for hook in hooks:
         queue_chat(hook, chat_text(context, settings))
+
+
+def decision_links(comment_id: int, moderator_id: int, settings: MailSettings) -> dict[str, str]:
+    """Approve, reject and spam links bound to this comment and moderator (one token,
+    single-use, expiring), and the comment's page in the dashboard."""
+    token = secrets.token_urlsafe(24)
+    now = utcnow()
+    db.session.add(
+        EmailLink(
+            token_hash=hash_token(token),
+            comment_id=comment_id,
+            moderator_id=moderator_id,
+            created_at=now,
+            expires_at=now + timedelta(days=float(current_app.config["NOTIFY_LINK_DAYS"])),
+        )
+    )
+    links = {action: link(settings, f"/notify/m/{token}/{action}") for action in DECISION_ACTIONS}
+    links["dashboard"] = link(settings, f"/dashboard/comments/{comment_id}")
+    return links
+
+
+def moderator_off_link(moderator_id: int, site_id: int | None, settings: MailSettings) -> str:
+    """A moderator's one-click unsubscribe: from one site's emails, or (``None``) all."""
+    signed = signer(SALT_MODERATOR_OFF).dumps([moderator_id, site_id or 0])
+    return link(settings, f"/notify/moderator-off/{signed}")
 
 
 def chat_text(context: dict[str, Any], settings: MailSettings | None) -> str:

@@ -14,13 +14,14 @@ from itsdangerous import BadSignature
 from sqlalchemy import select, update
 
 from moderation.clock import utcnow
+from moderation.domain.errors import DomainError
 from moderation.domain.status import CommentStatus, ModerationAction
 from moderation.extensions import db
 from moderation.models import (
     AuditEvent,
     Comment,
     EmailLink,
-    ModeratorSiteNotify,
+    Moderator,
     Site,
     ThreadSubscription,
 )
@@ -34,6 +35,7 @@ from moderation.services.notifications import (
     hash_token,
     signer,
 )
+from moderation.services.notify_settings import set_notify
 
 #: Why a decision link cannot decide (the page says it kindly).
 UNKNOWN, USED, EXPIRED, DECIDED, INACTIVE = "unknown", "used", "expired", "decided", "inactive"
@@ -56,7 +58,7 @@ class DecisionLink:
 
 def email_actor(link: EmailLink) -> Actor:
     """The moderator the link was sent to, acting by email."""
-    return Actor("email_link", str(link.moderator_id), link.moderator.username)
+    return email_actor_of(link.moderator)
 
 
 def open_decision(token: str, action: str) -> DecisionLink:
@@ -93,12 +95,16 @@ def decide(token: str, action: str) -> DecisionLink:
     if spent.rowcount != 1:  # type: ignore[attr-defined]  # a second click won the race
         db.session.rollback()
         return DecisionLink(link, action, USED)
-    decisions.moderate(
-        link.comment_id,
-        ModerationAction(action),
-        email_actor(link),
-        reason="decided from the notification email",
-    )
+    try:
+        decisions.moderate(
+            link.comment_id,
+            ModerationAction(action),
+            email_actor(link),
+            reason="decided from the notification email",
+        )
+    except DomainError:  # the status machine refused: the link stays unspent
+        db.session.rollback()
+        return DecisionLink(link, action, DECIDED, _last_decider(link.comment))
     return DecisionLink(link, action)
 
 
@@ -159,28 +165,31 @@ def unsubscribe(subscription: ThreadSubscription, whole_site: bool) -> None:
 # --- moderators -------------------------------------------------------------------------
 
 
-def moderator_off_target(signed: str) -> tuple[int, Site] | None:
-    """The (moderator id, site) a moderator's unsubscribe link names, or ``None``."""
+def moderator_off_target(signed: str) -> tuple[int, Site | None] | None:
+    """The (moderator id, site, or ``None`` for every site) a moderator's unsubscribe link
+    names, or ``None`` when the link is not valid."""
     try:
         moderator_id, site_id = signer(SALT_MODERATOR_OFF).loads(signed)
     except (BadSignature, ValueError, TypeError):
         return None
-    site = db.session.get(Site, site_id) if isinstance(site_id, int) else None
-    if site is None or not isinstance(moderator_id, int):
+    if not isinstance(moderator_id, int) or not isinstance(site_id, int):
         return None
-    return moderator_id, site
+    if site_id == 0:
+        return moderator_id, None
+    site = db.session.get(Site, site_id)
+    return (moderator_id, site) if site is not None else None
 
 
-def moderator_off(moderator_id: int, site: Site) -> None:
-    """A moderator's one-click unsubscribe: no more emails about this site."""
-    choice = db.session.execute(
-        select(ModeratorSiteNotify).where(
-            ModeratorSiteNotify.moderator_id == moderator_id,
-            ModeratorSiteNotify.site_id == site.id,
-        )
-    ).scalar_one_or_none()
-    if choice is None:
-        db.session.add(ModeratorSiteNotify(moderator_id=moderator_id, site_id=site.id, mode="none"))
-    else:
-        choice.mode = "none"
-    db.session.commit()
+def moderator_off(moderator_id: int, site: Site | None) -> None:
+    """A moderator's one-click unsubscribe: no more emails about this site (or any)."""
+    moderator = db.session.get(Moderator, moderator_id)
+    if moderator is None:
+        return
+    set_notify(
+        moderator, "none", [site.slug] if site is not None else [], email_actor_of(moderator)
+    )
+
+
+def email_actor_of(moderator: Moderator) -> Actor:
+    """A moderator acting through a link of an email."""
+    return Actor("email_link", str(moderator.id), moderator.username)

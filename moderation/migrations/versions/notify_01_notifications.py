@@ -21,6 +21,7 @@ def upgrade():
         batch_op.add_column(
             sa.Column('notify_mode', sa.String(20), nullable=False, server_default='each')
         )
+        batch_op.add_column(sa.Column('digest_sent_at', sa.DateTime(), nullable=True))
     op.create_table(
         'moderator_site_notify',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -123,5 +124,6 @@ def downgrade():
     op.drop_table('email_links')
     op.drop_table('moderator_site_notify')
     with op.batch_alter_table('moderators') as batch_op:
+        batch_op.drop_column('digest_sent_at')
         batch_op.drop_column('notify_mode')
         batch_op.drop_column('email')
