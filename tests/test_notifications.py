@@ -535,3 +535,17 @@ def test_a_digest_lists_what_was_held_since_the_last_one_with_working_links(
     latest = smtp.to(MODERATOR_EMAIL)[-1]
     assert "Three" in latest.text and "One" not in latest.text
     assert f"/dashboard/comments/{third}" in latest.text
+
+
+def test_a_comment_judged_spam_subscribes_nobody(
+    app: Flask, client: FlaskClient, blog: None, smtp: SmtpSink
+) -> None:
+    from moderation.extensions import db
+    from moderation.models import NotifyAddress
+
+    answer = FormDoor(app, client).post(notify="y", contact_phone="555-0100")  # the honeypot
+    assert answer.status == 303
+    deliver(app)
+    assert smtp.to(ANN) == []
+    with app.app_context():
+        assert db.session.execute(select(NotifyAddress)).first() is None

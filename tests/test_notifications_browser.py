@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from moderation import create_app
-from tests.conftest import truncate_all, uses_server_database
 from tests.mail_servers import ChatReceiver, Received, SmtpSink
 from tests.servers import (
     ServerProcess,
     free_port,
     fresh_server_env,
     http_json,
+    leave_server_database_empty,
     run_cli,
     start_server,
 )
@@ -106,16 +105,7 @@ def server(
         yield process
     finally:
         process.stop()
-        if uses_server_database():
-            app = create_app(
-                {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]},
-                instance_path=env["MODERATION_INSTANCE_PATH"],
-            )
-            truncate_all(app)
-            from moderation.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
+        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from moderation.commands.errors import one_line_errors
 from moderation.models import ModeratorRole
 from moderation.services import moderators, notify_settings
 from moderation.services.events import SYSTEM
-from moderation.services.notifications import NOTIFY_MODES
+from moderation.services.mail_queue import NOTIFY_MODES
 
 
 @click.group("moderators", cls=AppGroup)

@@ -12,13 +12,8 @@ from sqlalchemy import select
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Moderator, ModeratorSiteNotify, Site
-from moderation.services.notifications import (
-    decision_links,
-    mail_settings,
-    moderator_off_link,
-    queue_email,
-    thread_link,
-)
+from moderation.services.mail_queue import mail_settings, queue_email, thread_link
+from moderation.services.notifications import decision_links, moderator_off_link
 
 #: A digest lists this many comments at most (the dashboard has the rest).
 DIGEST_SIZE = 50

@@ -27,7 +27,7 @@ from moderation.models import (
 )
 from moderation.services import decisions
 from moderation.services.events import Actor, audit
-from moderation.services.notifications import (
+from moderation.services.mail_queue import (
     DECISION_ACTIONS,
     SALT_CONFIRM,
     SALT_MODERATOR_OFF,

@@ -12,7 +12,7 @@ from moderation.extensions import db
 from moderation.models import ChatHook, Moderator, ModeratorSiteNotify, Site
 from moderation.services import outbound
 from moderation.services.events import Actor, audit
-from moderation.services.notifications import NOTIFY_MODES
+from moderation.services.mail_queue import NOTIFY_MODES
 
 
 def find_moderator(username: str) -> Moderator:
