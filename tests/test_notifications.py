@@ -549,3 +549,17 @@ def test_a_comment_judged_spam_subscribes_nobody(
     assert smtp.to(ANN) == []
     with app.app_context():
         assert db.session.execute(select(NotifyAddress)).first() is None
+
+
+def test_trusted_policy_can_require_a_confirmed_address(
+    app: Flask, client: FlaskClient, actions: Actions, smtp: SmtpSink
+) -> None:
+    actions.create_site("blog", ["https://blog.example"], flood_seconds=0, policy="trusted")
+    app.config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"] = True
+    approve(app, post(app, client, notify="y"))
+    # an approved comment is not enough while the address is unconfirmed
+    assert status_of(app, post(app, client, comment="Second")) == "pending"
+    deliver(app)
+    (confirmation,) = smtp.to(ANN)
+    client.post(path_of(next(url for url in confirmation.links() if "/notify/confirm/" in url)))
+    assert status_of(app, post(app, client, comment="Third")) == "approved"

@@ -23,7 +23,7 @@ from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import events, form_tokens, notifications
+from moderation.services import events, form_tokens, notifications, subscriptions
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -144,7 +144,13 @@ def submit_comment(
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
         author_has_approved_comment=(
-            site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
+            site.policy is SitePolicy.TRUSTED
+            and _has_approved_comment(site.id, draft.email)
+            # anyone can type a trusted author's address: optionally trust only confirmed ones
+            and (
+                not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
+                or subscriptions.is_confirmed(site.id, draft.email)
+            )
         ),
     )
     decision = decide(draft, site_rules(site, config["SPAM_MIN_FILL_SECONDS"]), signals)

@@ -90,6 +90,20 @@ def _get_or_create(query: Select[Row], create: Callable[[], Row]) -> Row:
     return row
 
 
+def is_confirmed(site_id: int, email: str) -> bool:
+    """Whether ``email`` confirmed an address on the site (double opt-in): a verified author."""
+    return (
+        db.session.execute(
+            select(NotifyAddress.id).where(
+                NotifyAddress.site_id == site_id,
+                NotifyAddress.email == email,
+                NotifyAddress.confirmed_at.is_not(None),
+            )
+        ).first()
+        is not None
+    )
+
+
 def subscriber(site_id: int, thread_id: int, email: str) -> ThreadSubscription | None:
     """The confirmed, still wanted subscription of ``email`` to the thread, if any."""
     if not email:
