@@ -88,7 +88,14 @@ def moderators_for(site_id: int, mode: str = "each") -> list[Moderator]:
 
 
 def held(comment: Comment, settings: MailSettings | None) -> None:
-    """Email each moderator who wants it, and post to the site's chat hooks."""
+    """Email each moderator who wants it, and post to the site's chat hooks (this runs for
+    every held submission: with nobody to tell, it costs one or two small queries)."""
+    recipients = moderators_for(comment.site_id) if settings is not None else []
+    hooks = list(
+        db.session.execute(select(ChatHook).where(ChatHook.site_id == comment.site_id)).scalars()
+    )
+    if not recipients and not hooks:
+        return
     site, thread = site_and_thread(comment)
     context = {
         "comment": comment,
@@ -96,21 +103,20 @@ def held(comment: Comment, settings: MailSettings | None) -> None:
         "thread": thread,
         "thread_link": thread_link(comment, site, thread, settings),
     }
-    if settings is not None:
-        for moderator in moderators_for(site.id):
-            links = decision_links(comment.id, moderator.id, settings)
-            off = moderator_off_link(moderator.id, site.id, settings)
-            with force_locale("en"):
-                queue_email(
-                    site.id,
-                    moderator.email,
-                    f"[{site.name}] Comment awaiting moderation on {thread.title or thread.key}",
-                    "mail/held",
-                    {**context, "links": links, "moderator": moderator, "unsubscribe": off},
-                    unsubscribe=off,
-                    comment_id=comment.id,
-                )
-    hooks = db.session.execute(select(ChatHook).where(ChatHook.site_id == site.id)).scalars()
+    for moderator in recipients:
+        assert settings is not None
+        links = decision_links(comment.id, moderator.id, settings)
+        off = moderator_off_link(moderator.id, site.id, settings)
+        with force_locale("en"):
+            queue_email(
+                site.id,
+                moderator.email,
+                f"[{site.name}] Comment awaiting moderation on {thread.title or thread.key}",
+                "mail/held",
+                {**context, "links": links, "moderator": moderator, "unsubscribe": off},
+                unsubscribe=off,
+                comment_id=comment.id,
+            )
     for hook in hooks:
         queue_chat(hook, chat_text(context, settings))
 
