@@ -331,9 +331,7 @@ def test_nothing_but_one_confirmation_reaches_an_unconfirmed_address(
     assert len(smtp.to(ANN)) == 1
 
 
-def test_the_json_api_takes_the_notify_field(
-    app: Flask, client: FlaskClient, blog: None
-) -> None:
+def test_the_json_api_takes_the_notify_field(app: Flask, client: FlaskClient, blog: None) -> None:
     from moderation.extensions import db
     from moderation.models import NotifyAddress
 
