@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from moderation.commands.errors import one_line_errors
 from moderation.models import ModeratorRole
-from moderation.services import moderators, notify_settings
+from moderation.services import dashboard_sessions, moderators, notify_settings
 from moderation.services.events import SYSTEM
 from moderation.services.mail_queue import NOTIFY_MODES
 
@@ -71,3 +71,12 @@ def update_command(
         + (f", {notify} on {where}" if notify else "")
         + "."
     )
+
+
+@moderators_group.command("sign-out")
+@click.argument("username")
+@one_line_errors
+def sign_out_command(username: str) -> None:
+    """End every dashboard session of USERNAME (a lost laptop, a stolen cookie)."""
+    ended = dashboard_sessions.sign_out_everywhere(username, SYSTEM)
+    click.echo(f"Signed {username.strip()!r} out everywhere: {ended} session(s) ended.")

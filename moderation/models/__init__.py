@@ -24,12 +24,14 @@ from moderation.models.notifications import (
     NotifyAddress,
     ThreadSubscription,
 )
+from moderation.models.sessions import DashboardSession
 
 __all__ = [
     "AuditEvent",
     "Base",
     "ChatHook",
     "Comment",
+    "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",
     "EmailLink",
