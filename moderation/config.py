@@ -91,6 +91,10 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_REQUIRES_CONFIRMED_EMAIL": False,
     # Retention
     "PURGE_DELETED_AFTER_DAYS": 30,
+    # truncated IP addresses and user agents cleared after this many days (0: kept)
+    "RETENTION_ADDRESS_DAYS": 90,
+    # emails of rejected and spam comments cleared after this many days in that state (0: kept)
+    "RETENTION_REJECTED_EMAIL_DAYS": 30,
     # Logging
     "LOG_LEVEL": "INFO",
 }

@@ -19,3 +19,11 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(mail.mail_group)
     app.cli.add_command(chat.chat_group)
+
+    from moderation.commands import people, porting, retention
+
+    app.cli.add_command(porting.import_command)
+    app.cli.add_command(porting.export_command)
+    app.cli.add_command(people.people_group)
+    app.cli.add_command(retention.retention_group)
+    app.cli.add_command(retention.backup_command)

@@ -7,6 +7,7 @@ from flask import Flask
 from moderation.dashboard import (  # noqa: F401 (registers the views)
     admin,
     auth,
+    data,
     integrations,
     notifications,
     queue,

@@ -130,3 +130,30 @@ class ChatHookForm(FlaskForm):  # type: ignore[misc]
 
     site = SelectField("Site")
     url = StringField("Incoming-webhook URL", validators=[DataRequired(), Length(max=2000)])
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    """Download a site's comments (issue 18)."""
+
+    site = SelectField("Site", choices=[])
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice("jsonl", "JSON lines"), SelectChoice("wxr", "WordPress (WXR)")],
+        default="jsonl",
+    )
+    include_emails = BooleanField("Include commenters' emails (personal data)")
+
+
+class PersonForm(FlaskForm):  # type: ignore[misc]
+    """Find a person by email address, to export or erase their data."""
+
+    email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
+    mode = SelectField(
+        "Erasure",
+        choices=[
+            SelectChoice("anonymise", "Anonymise: keep the words, remove the person"),
+            SelectChoice("delete", "Delete their comments"),
+        ],
+        default="anonymise",
+    )
+    confirm_erase = BooleanField("Yes, erase this person's data")

@@ -2,7 +2,7 @@
 subscriptions, chat hooks; the outbox carries emails and chat messages too
 
 Revision ID: notify_01
-Revises: sessions_01
+Revises: data_01
 Create Date: 2026-11-29
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'notify_01'
-down_revision = 'sessions_01'
+down_revision = 'data_01'
 branch_labels = None
 depends_on = None
 
