@@ -76,6 +76,22 @@ DEFAULTS: dict[str, Any] = {
     # Accounts: how moderator passwords are hashed (werkzeug's method notation). Only a
     # test suite wants anything cheaper than scrypt.
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Notifications (mail names as Flask's mail extensions; no MAIL_SERVER: nothing is sent)
+    "PUBLIC_URL": "",
+    "MAIL_BACKEND": "smtp",
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_DEFAULT_SENDER": "",
+    "MAIL_TIMEOUT": 10,
+    "NOTIFY_LINK_DAYS": 7,
+    "NOTIFY_DIGEST_MINUTES": 60,
+    "NOTIFY_LIMIT_PER_RECIPIENT": 10,
+    "NOTIFY_LIMIT_PER_SITE": 500,
+    "TRUSTED_REQUIRES_CONFIRMED_EMAIL": False,
     # Retention
     "PURGE_DELETED_AFTER_DAYS": 30,
     # truncated IP addresses and user agents cleared after this many days (0: kept)

@@ -179,3 +179,20 @@ def http_json(
     except ValueError:
         decoded = raw.decode(errors="replace")
     return status, response_headers, decoded
+
+
+def leave_server_database_empty(instance_path: str) -> None:
+    """After a module's real server: on a PostgreSQL run, leave the shared database migrated
+    and empty, as the other tests expect it (SQLite runs have their own files)."""
+    from moderation import create_app
+    from moderation.extensions import db
+    from tests.conftest import truncate_all, uses_server_database
+
+    if not uses_server_database():
+        return
+    app = create_app(
+        {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]}, instance_path=instance_path
+    )
+    truncate_all(app)
+    with app.app_context():
+        db.engine.dispose()

@@ -32,6 +32,14 @@ EXPECTED_TABLES = {
     "block_entries",
     "dashboard_sessions",
 }
+# notifications (issue 15)
+EXPECTED_TABLES |= {
+    "moderator_site_notify",
+    "email_links",
+    "notify_addresses",
+    "thread_subscriptions",
+    "chat_hooks",
+}
 
 
 @pytest.fixture

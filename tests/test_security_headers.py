@@ -460,6 +460,17 @@ CASES = [
     Case("demo page, forged Host", get("/demo", Host="evil.example"), 200, PUBLIC, HTML, NO_STORE),
     Case("unknown page, 404", get("/nothing-here"), 404, PUBLIC, HTML),
     Case("healthz POST, 405", lambda env: env.client.post("/healthz"), 405, PUBLIC, HTML),
+    # --- the pages links in notification emails open (the URL holds a credential) ----------
+    *(
+        Case(name, send, 404, PUBLIC, HTML, NO_STORE, headers={"Referrer-Policy": "no-referrer"})
+        for name, send in [
+            ("notify decision link, unknown", get("/notify/m/x/approve")),
+            ("notify decision POST, unknown", lambda env: env.client.post("/notify/m/x/approve")),
+            ("notify confirm, forged", get("/notify/confirm/x")),
+            ("notify unsubscribe, forged", get("/notify/unsubscribe/x")),
+            ("notify moderator-off, forged", get("/notify/moderator-off/x")),
+        ]
+    ),
     # --- public answers to a signed-in moderator's browser ---------------------------------
     Case("widget page, moderator's browser", as_moderator(WIDGET), 200, WIDGET_PAGE, HTML),
     Case(
@@ -685,6 +696,10 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/api/v1/sites/<site_slug>/form-token": "API form token",
         "/api/v1/hooks/<integration_id>": "webhook",
         "/static/<path:filename>": "static",
+        "/notify/m/<token>/<action>": "notify decision",
+        "/notify/confirm/<signed>": "notify confirm",
+        "/notify/unsubscribe/<signed>": "notify unsubscribe",
+        "/notify/moderator-off/<signed>": "notify moderator-off",
     }
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/dashboard"):

@@ -166,6 +166,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["integer", "string"],
                 "description": "Id of the comment answered; 0 for none.",
             },
+            "notify": {
+                "type": "boolean",
+                "default": False,
+                "description": "Notify me of follow-up comments by email: the address gets one "
+                "confirmation email, then (once confirmed) approval and reply notices.",
+            },
         },
     },
     "CommentSubmission": {

@@ -26,6 +26,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(comments.comments_group)
     app.cli.add_command(blocks.blocks_group)
     app.cli.add_command(rules.rules_group)
+    from moderation.commands import chat, mail
+
+    app.cli.add_command(mail.mail_group)
+    app.cli.add_command(chat.chat_group)
+
     from moderation.commands import people, porting, retention
 
     app.cli.add_command(porting.import_command)

@@ -9,6 +9,7 @@ from moderation.dashboard import (  # noqa: F401 (registers the views)
     auth,
     data,
     integrations,
+    notifications,
     queue,
     rules_try,
 )

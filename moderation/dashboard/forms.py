@@ -123,6 +123,27 @@ class IntegrationForm(FlaskForm):  # type: ignore[misc]
     allow_email = BooleanField("May see commenters' email addresses")
 
 
+class NotifyForm(FlaskForm):  # type: ignore[misc]
+    """A moderator's own notification settings (per-site choices come as ``mode-<slug>``)."""
+
+    email = StringField("Email for notifications", validators=[Length(max=100)])
+    mode = SelectField(
+        "On every site",
+        choices=[
+            SelectChoice("each", "An email for each held comment"),
+            SelectChoice("digest", "A digest"),
+            SelectChoice("none", "Nothing"),
+        ],
+    )
+
+
+class ChatHookForm(FlaskForm):  # type: ignore[misc]
+    """A Slack-compatible incoming-webhook URL for a site."""
+
+    site = SelectField("Site")
+    url = StringField("Incoming-webhook URL", validators=[DataRequired(), Length(max=2000)])
+
+
 class ExportForm(FlaskForm):  # type: ignore[misc]
     """Download a site's comments (issue 18)."""
 

@@ -12,7 +12,7 @@ from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyFo
 from moderation.domain.errors import DomainError
 from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus, ModerationAction
-from moderation.services import audit, decisions, queue, sites, spam
+from moderation.services import audit, channels, decisions, queue, sites, spam
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
 
@@ -73,6 +73,7 @@ def show_queue() -> ResponseReturnValue:
         actions=list(ModerationAction),
         next_url=request.full_path.rstrip("?"),
         first_page=cursor is None,
+        dead_notifications=channels.dead_notifications() if moderator().is_admin else 0,
     )
 
 

@@ -17,6 +17,13 @@ from moderation.models.integrations import (
     WebhookReceipt,
 )
 from moderation.models.moderators import Moderator, ModeratorRole
+from moderation.models.notifications import (
+    ChatHook,
+    EmailLink,
+    ModeratorSiteNotify,
+    NotifyAddress,
+    ThreadSubscription,
+)
 from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 
@@ -24,19 +31,24 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BlockEntry",
+    "ChatHook",
     "Comment",
     "CommentSpam",
     "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",
+    "EmailLink",
     "Integration",
     "Moderator",
     "ModeratorRole",
+    "ModeratorSiteNotify",
+    "NotifyAddress",
     "OutboxDelivery",
     "Site",
     "SpamCount",
     "StatusCount",
     "Thread",
+    "ThreadSubscription",
     "UTCDateTime",
     "UsedFormToken",
     "WebhookReceipt",

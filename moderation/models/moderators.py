@@ -33,6 +33,12 @@ class Moderator(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Where notifications go ("" : none), and what they get by default on every site
+    #: (each held comment, a digest, or nothing; ``ModeratorSiteNotify`` overrides per site).
+    email: Mapped[str] = mapped_column(String(100), default="")
+    notify_mode: Mapped[str] = mapped_column(String(20), default="each")
+    #: When the last digest of held comments went out (``digest`` choices).
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property
     def is_authenticated(self) -> bool:

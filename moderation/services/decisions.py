@@ -18,7 +18,7 @@ from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of
 from moderation.extensions import db
 from moderation.models import Comment, Moderator
-from moderation.services import events, spam
+from moderation.services import events, notifications, spam
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
 
@@ -152,6 +152,7 @@ def _apply(
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
     if was_public != is_public:
         events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
+    notifications.after_decision(comment, before, after)
     return ModerationResult(comment, before, after)
 
 
@@ -224,5 +225,6 @@ def reply_as_moderator(
     events.emit(("comment.created", "comment.approved"), reply, parent.site.slug, parent.thread.key)
     events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
     events.touch_thread(parent.thread_id, approved_delta=1)
+    notifications.after_decision(reply, CommentStatus.PENDING, CommentStatus.APPROVED)
     db.session.commit()
     return reply

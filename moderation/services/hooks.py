@@ -16,7 +16,7 @@ from moderation.clock import utcnow
 from moderation.domain.comments import clean_url, strip_controls, validate_draft
 from moderation.domain.errors import N_, FieldError, InvalidFields
 from moderation.domain.status import ModerationAction
-from moderation.extensions import db
+from moderation.extensions import SUPPORTED_LANGUAGES, db
 from moderation.models import Integration, Thread, WebhookReceipt
 from moderation.services import decisions, submissions
 from moderation.services.events import audit
@@ -113,6 +113,12 @@ def submit(integration: Integration, webhook_id: str, data: dict[str, Any]) -> A
         source="webhook",
         actor=actor_of(integration),
         limit_namespace=f"integration:{integration.public_id}",
+        notify=data.get("notify") is True,
+        language=str(
+            data["language"]
+            if data.get("language") in SUPPORTED_LANGUAGES
+            else current_app.config["DEFAULT_LANGUAGE"]
+        ),
     )
 
     def change(keep_answer: Callable[[Answer], None]) -> submissions.SubmissionResult:

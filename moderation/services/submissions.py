@@ -25,7 +25,14 @@ from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import blocklist, events, form_tokens, spam
+from moderation.services import (
+    blocklist,
+    events,
+    form_tokens,
+    notifications,
+    spam,
+    subscriptions,
+)
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -85,6 +92,10 @@ class SubmissionContext:
     #: Counts the address and email limits in a namespace of their own (an integration's):
     #: an address or email a caller merely *says* must not spend a real visitor's allowance.
     limit_namespace: str = ""
+    #: The author ticked "Notify me of follow-up comments by email." (double opt-in follows),
+    #: in this language.
+    notify: bool = False
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,13 @@ def submit_comment(
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
         author_has_approved_comment=(
-            site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
+            site.policy is SitePolicy.TRUSTED
+            and _has_approved_comment(site.id, draft.email)
+            # anyone can type a trusted author's address: optionally trust only confirmed ones
+            and (
+                not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
+                or subscriptions.is_confirmed(site.id, draft.email)
+            )
         ),
         blocked_by=blocklist.blocked_by(
             site.id,
@@ -257,6 +274,7 @@ def _store(
         events.touch_thread(thread_id, approved_delta=1)
     else:
         events.emit("comment.created", comment, site.slug, context.thread_key)
+    notifications.after_submit(comment, context.notify, context.language)
     return comment
 
 

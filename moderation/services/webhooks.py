@@ -22,6 +22,7 @@ from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
 from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
 from moderation.services import outbound
+from moderation.services.channels import notification_sender
 from moderation.services.integrations import current_secret, sign
 from moderation.services.secret_box import SecretUnreadable
 
@@ -74,7 +75,11 @@ def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> lis
         OutboxDelivery.next_attempt_at <= now,
         or_(OutboxDelivery.locked_until.is_(None), OutboxDelivery.locked_until < now),
         # a disabled integration's deliveries wait, untouched, until it is enabled again
-        OutboxDelivery.integration_id.in_(_ENABLED_INTEGRATIONS),
+        # (notifications belong to no integration)
+        or_(
+            OutboxDelivery.integration_id.is_(None),
+            OutboxDelivery.integration_id.in_(_ENABLED_INTEGRATIONS),
+        ),
     )
     query = (
         select(OutboxDelivery.id)
@@ -126,6 +131,10 @@ def deliver_one(
     if delivery is None or delivery.state is not DeliveryState.PENDING:
         return None
     integration = delivery.integration
+    if integration is None:  # an email or a chat message
+        result = notification_sender(delivery, settings)
+        _record(delivery_id, result, settings)
+        return result
     if integration.disabled_at is not None:  # disabled since it was claimed: let it wait
         delivery.locked_until = None
         db.session.commit()
@@ -176,9 +185,10 @@ def _record(delivery_id: int, result: AttemptResult, settings: DeliverySettings)
         if delivery.attempts >= settings.max_attempts:
             delivery.state = DeliveryState.DEAD
             log.warning(
-                "webhook %s to %s is dead after %d attempts: %s",
+                "%s %s to %s is dead after %d attempts: %s",
+                delivery.channel,
                 delivery.message_id,
-                delivery.integration.target_url,
+                delivery.integration.target_url if delivery.integration else delivery.event_type,
                 delivery.attempts,
                 delivery.last_error,
             )
