@@ -9,6 +9,59 @@
   var base = script ? new URL(script.src, location.href) : null;
   if (!base) { return; }
   var serviceOrigin = base.origin;
+  //: The documented look of the widget: ``--comments-NAME`` on the container (its style
+  //: attribute or the page's CSS); the service checks each value against a strict pattern.
+  var PROPERTIES = ["accent", "text", "muted", "background", "font", "radius"];
+
+  function parseColor(value) {
+    var match = /rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)/.exec(value || "");
+    if (!match || (match[4] !== undefined && parseFloat(match[4]) < 0.5)) { return null; }
+    return [+match[1], +match[2], +match[3]];
+  }
+
+  // The first opaque background behind the container, as the reader sees it.
+  function hostBackground(node) {
+    for (; node && node.nodeType === 1; node = node.parentNode) {
+      var color = parseColor(getComputedStyle(node).backgroundColor);
+      if (color) { return color; }
+    }
+    return null;
+  }
+
+  // "auto": the host page's own colours decide where they can be read (its background,
+  // else its color-scheme); a page that follows the reader's preference ("light dark")
+  // leaves it to the widget's prefers-color-scheme.
+  function resolveTheme(container) {
+    var wanted = container.getAttribute("data-theme") || "auto";
+    if (wanted === "light" || wanted === "dark") { return wanted; }
+    var background = hostBackground(container);
+    if (background) {
+      var luminance = (0.2126 * background[0] + 0.7152 * background[1] + 0.0722 * background[2]) / 255;
+      return luminance < 0.5 ? "dark" : "light";
+    }
+    // a transparent page is painted in its color-scheme: light unless it says otherwise
+    var scheme = getComputedStyle(document.documentElement).colorScheme || "normal";
+    var meta = document.querySelector('meta[name="color-scheme"]');
+    if (scheme === "normal" && meta) { scheme = meta.getAttribute("content") || ""; }
+    if (/dark/.test(scheme)) { return /light/.test(scheme) ? "auto" : "dark"; }
+    return "light";
+  }
+
+  function lookParams(container, params) {
+    var theme = resolveTheme(container);
+    params.set("theme", theme);
+    var style = getComputedStyle(container);
+    PROPERTIES.forEach(function (name) {
+      var value = style.getPropertyValue("--comments-" + name).trim();
+      if (value) { params.set(name, value.slice(0, 120)); }
+    });
+    if (!params.has("background") && theme !== "auto") {
+      // the host's own background behind the text keeps it readable in any frame
+      var background = hostBackground(container);
+      if (background) { params.set("background", "rgb(" + background.join(", ") + ")"); }
+    }
+    return theme;
+  }
 
   function mount(container) {
     if (container.getAttribute("data-moderation-mounted")) { return; }
@@ -21,12 +74,15 @@
     if (lang) { params.set("lang", lang.slice(0, 2).toLowerCase()); }
     params.set("url", location.href.split("#")[0]);
     if (document.title) { params.set("title", document.title.slice(0, 300)); }
+    var theme = lookParams(container, params);
     var frame = document.createElement("iframe");
     frame.src = serviceOrigin + "/w/" + encodeURIComponent(site) + "?" + params.toString();
     frame.title = container.getAttribute("data-title") || "Comments";
     frame.setAttribute("loading", "lazy");
     frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
     frame.style.cssText = "width:100%;border:0;display:block;min-height:300px;overflow:hidden";
+    // the same colour scheme on both sides of the frame keeps it transparent in Chromium
+    frame.style.colorScheme = theme === "auto" ? "light dark" : theme;
     frame.setAttribute("scrolling", "no");
     container.textContent = "";
     container.appendChild(frame);

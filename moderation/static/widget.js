@@ -10,6 +10,13 @@
   var site = root.getAttribute("data-site");
   var storageKey = "moderation:" + site + ":author";
 
+  // the site's custom properties, validated by the server, applied through the CSSOM
+  // (allowed by the CSP, unlike an inline style)
+  ["accent", "text", "muted", "background", "font", "radius"].forEach(function (name) {
+    var value = document.documentElement.getAttribute("data-look-" + name);
+    if (value) { document.documentElement.style.setProperty("--" + name, value); }
+  });
+
   function reportHeight() {
     if (!parentOrigin || window.parent === window) { return; }
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);

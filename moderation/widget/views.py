@@ -35,6 +35,7 @@ from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import PREVIEW_AVATAR, PublicComment
 from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
+from moderation.domain.themes import Look, read_look
 from moderation.extensions import db
 from moderation.models import Comment
 from moderation.services import form_tokens, threads
@@ -76,6 +77,11 @@ def host_origin(site: SiteInfo) -> str:
     return origin if origin is not None and site_allows(site, origin) else ""
 
 
+def reader_look() -> Look:
+    """The theme and custom properties the embedding page asked for (validated)."""
+    return read_look(request.args)
+
+
 def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]:
     """Query parameters that keep the reader's thread, language and host page."""
     params: dict[str, Any] = {"thread": thread_key}
@@ -83,6 +89,7 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
         params["lang"] = str(get_locale())
     if origin := host_origin(site):
         params["origin"] = origin
+    params.update(reader_look().as_params())
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
 
@@ -218,6 +225,7 @@ def _page(
         post_url=widget_url(site, thread_key),
         parent_origin=host_origin(site),
         closed=closed,
+        look=reader_look(),
     )
 
 
