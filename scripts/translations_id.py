@@ -32,6 +32,7 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Duplicate comment detected; it looks as though you've already said that!": "Komentar duplikat terdeteksi; sepertinya Anda sudah pernah mengatakan hal tersebut!",
     "Email": "Email",
     "Leave a Reply": "Tinggalkan Balasan",
+    "Your comment": ("Komentar Anda", "Komentar Anda"),
     "Leave this field empty": "Biarkan ruas ini kosong",
     "Moderator": "Moderator",
     "Name": "Nama",

@@ -21,6 +21,29 @@ from sqlalchemy import create_engine, make_url, text
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: Playwright launches Chromium with these features disabled; the same list without
+#: ``ThirdPartyStoragePartitioning`` (Playwright turns it off, Chrome ships with it on) gives
+#: the storage visitors' browsers have: a cross-site frame gets partitioned storage.
+STOCK_STORAGE_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-features="
+    + ",".join(
+        [
+            "AvoidUnnecessaryBeforeUnloadCheckSync",
+            "DestroyProfileOnBrowserClose",
+            "HttpsUpgrades",
+            "HttpsFirstBalancedModeAutoEnable",
+            "LensOverlay",
+            "MediaRouter",
+            "PaintHolding",
+            "AvoidCorsURLLoaderRestartOnRedirect",
+            "OptimizationHints",
+            "NetworkTimeServiceQuerying",
+            "AimEnabled",
+            "PreconnectToSearch",
+        ]
+    ),
+]
 TIMEOUT_MS = 15_000
 FRAME = "#comments iframe"
 

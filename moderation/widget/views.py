@@ -106,18 +106,21 @@ def preview_serializer() -> URLSafeTimedSerializer:
 
 def load_preview(thread_id: int | None) -> PublicComment | None:
     """The author's own comment awaiting moderation, when the link carries its signed hash."""
-    comment_id = request.args.get("unapproved", "")
-    signature = request.args.get("moderation-hash", "")
-    wanted = parse_id(comment_id)
-    if wanted is None or not signature or thread_id is None:
+    wanted = parse_id(request.args.get("unapproved", ""))
+    preview = preview_of(request.args.get("moderation-hash", ""), thread_id)
+    return preview if preview is not None and preview.id == wanted else None
+
+
+def preview_of(signature: str, thread_id: int | None) -> PublicComment | None:
+    """The comment a preview key (its signed id) names, while it awaits moderation for
+    its author on ``thread_id``; ``None`` for a bad, expired or foreign key."""
+    if not signature or thread_id is None:
         return None
     try:
         signed_id = preview_serializer().loads(signature, max_age=PREVIEW_MAX_AGE)
     except BadSignature:
         return None
-    if signed_id != wanted:
-        return None
-    comment = db.session.get(Comment, wanted)
+    comment = db.session.get(Comment, signed_id) if isinstance(signed_id, int) else None
     if (
         comment is None
         or comment.thread_id != thread_id
@@ -216,10 +219,13 @@ def _page(
     return render_template(
         "widget/page.html",
         site=site,
+        thread_key=thread_key,
         thread_html=Markup(thread_html(site, thread_key, thread, page_number, closed, links)),  # noqa: S704
         form=form,
         reply_to=reply_to,
-        preview=preview,
+        previews=[preview] if preview else [],
+        preview_keys={preview.id: request.args["moderation-hash"]} if preview else {},
+        approved_total=thread.approved_count if thread else 0,
         notice=notice,
         widget_url=links,
         post_url=widget_url(site, thread_key),
@@ -311,6 +317,32 @@ def show_widget(site_slug: str) -> Response:
     """Approved comments and the form; works standalone, without JavaScript."""
     site = load_site(site_slug)
     return render_widget(site, thread_key_from_request())
+
+
+@bp.get("/w/<site_slug>/pending")
+def pending_previews(site_slug: str) -> Response:
+    """The reader's own comments awaiting moderation, named by the preview keys the widget
+    kept (``?key=`` repeated, at most 20): the block the widget shows them in, keys that
+    no longer name such a comment left out (so the widget forgets them)."""
+    site = load_site(site_slug)
+    thread_key = thread_key_from_request()
+    thread = threads.thread_state(site.id, thread_key)
+    keys = list(dict.fromkeys(request.args.getlist("key")))[:20]
+    found = [(key, preview_of(key, thread.id if thread else None)) for key in keys]
+    previews = [preview for _key, preview in found if preview is not None]
+    links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
+    html = render_template(
+        "widget/_previews.html",
+        site=site,
+        previews=previews,
+        preview_keys={preview.id: key for key, preview in found if preview is not None},
+        approved_total=thread.approved_count if thread else 0,
+        widget_url=links,
+        closed=False,
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/w/<site_slug>")

@@ -1,8 +1,10 @@
-"""The widget on other people's pages, in Chromium across two sites: links leave the frame,
-and themes (light, dark, auto, the site's own properties) keep text readable."""
+"""The widget on other people's pages, in Chromium across two sites: links leave the frame;
+themes (light, dark, auto, the site's own properties) keep text readable; replies are written
+in place; the reader's own comments awaiting moderation stay in view."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,13 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Frame, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, Playwright, expect, sync_playwright
 
 from moderation import create_app
 from tests.browsing import (
     CHROMIUM,
     CHROMIUM_ARGS,
     FRAME,
+    STOCK_STORAGE_ARGS,
     HostSite,
     cli,
     embed_snippet,
@@ -100,21 +103,41 @@ def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flas
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def playwright_driver() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium")
-    driver: Playwright
     with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Any]:
+    """Chromium as Playwright sets it up: cross-site frames get no storage at all."""
     yield from page_maker(browser)
+
+
+@pytest.fixture
+def stock_page(playwright_driver: Playwright) -> Iterator[Any]:
+    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
+    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
+    try:
+        yield from page_maker(chromium)
+    finally:
+        chromium.close()
+
+
+def tap(frame: Frame, name: str) -> None:
+    """Click the link ``name`` without scrolling the page to it first."""
+    frame.get_by_role("link", name=name).evaluate("link => link.click()")
 
 
 def published(app: Flask, thread: str, text: str, **draft: str) -> int:
@@ -122,6 +145,16 @@ def published(app: Flask, thread: str, text: str, **draft: str) -> int:
     (comment_id,) = seed_comments(app, 1, site=SITE, thread=thread, text=text, **draft)
     approve(app, comment_id)
     return comment_id
+
+
+def decide(app: Flask, comment_id: int, action: str) -> None:
+    """A moderator's decision through the service layer."""
+    from moderation.domain.status import ModerationAction
+    from moderation.services.decisions import moderate
+    from moderation.services.events import Actor
+
+    with app.app_context():
+        moderate(comment_id, ModerationAction(action), Actor("moderator", "1", "tester"))
 
 
 def stored_id(app: Flask, text: str) -> int:
@@ -144,7 +177,12 @@ def post_through_the_form(frame: Frame, text: str, author: str = "Ann Reader") -
     frame.get_by_role("textbox", name="Name", exact=True).fill(author)
     frame.get_by_role("textbox", name="Email", exact=True).fill("ann.reader@example.org")
     time.sleep(max(0.0, loaded + 1.2 - time.monotonic()))
+    before = frame.url
     frame.get_by_role("button", name="Post Comment").click()
+    deadline = time.monotonic() + 15
+    while frame.url == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    frame.wait_for_load_state("load")
     frame.wait_for_selector(".comment-awaiting-moderation")
 
 
@@ -279,3 +317,118 @@ def test_site_properties_reach_the_frame_without_weakening_the_csp(
     response = page.request.get(frame.url)
     csp = response.headers["content-security-policy"]
     assert "unsafe-inline" not in csp and "style-src 'self'" in csp
+
+
+# --- replying in place, and the reader's pending comments -----------------------------
+
+
+def test_reply_form_moves_under_the_comment_and_back_without_moving_the_host_page(
+    service: str, host: HostSite, service_app: Flask, new_page: Any
+) -> None:
+    first = published(service_app, "replies", "The first comment.", author="Bea First")
+    second = published(service_app, "replies", "The second comment.", author="Cy Second")
+    tall = '<div style="height: 1200px">The post itself.</div>'
+    url = host.add(
+        "/replies",
+        post_page("Replies", tall + embed_snippet(service, SITE, "replies")),
+    )
+    page: Page = new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    frame = widget_frame(page)
+    page.locator(FRAME).scroll_into_view_if_needed()
+    page.mouse.wheel(0, 300)
+    time.sleep(0.3)
+    before = page.evaluate("() => window.scrollY")
+    frame_url = frame.url
+    # clicked as a reader does where it is (Playwright's own click would scroll to it first)
+    tap(frame, "Reply to Bea First")
+    # the form is under the answered comment, titled for it, the frame did not reload
+    expect(frame.locator(f"#comment-{first} #respond")).to_be_visible()
+    expect(frame.locator("#reply-title")).to_contain_text("Reply to Bea First")
+    expect(frame.locator("#comment")).to_be_focused()
+    assert frame.locator("#comment_parent").input_value() == str(first)
+    assert frame.url == frame_url
+    assert abs(page.evaluate("() => window.scrollY") - before) < 2
+    # answering the other comment moves it there; cancel puts it back
+    tap(frame, "Reply to Cy Second")
+    expect(frame.locator(f"#comment-{second} #respond")).to_be_visible()
+    tap(frame, "Cancel reply")
+    expect(frame.locator("#respond + #respond-home")).to_be_attached()
+    expect(frame.locator("#reply-title")).to_have_text("Leave a Reply")
+    assert frame.locator("#comment_parent").input_value() == "0"
+    assert abs(page.evaluate("() => window.scrollY") - before) < 2
+
+    # the reply posted from there shows under its parent, awaiting moderation
+    frame.get_by_role("link", name="Reply to Bea First").click()
+    post_through_the_form(frame, "A reply in place.")
+    reply = frame.locator("li.comment-preview")
+    expect(reply).to_contain_text("A reply in place.")
+    assert frame.evaluate(
+        f"() => document.getElementById('comment-{first}').nextElementSibling.classList.contains('comment-preview')"
+    )
+    expect(reply).to_have_class(re.compile(r"\bdepth-2\b"))
+
+
+def test_reply_page_without_javascript_still_answers_the_comment(
+    service: str, host: HostSite, service_app: Flask, new_page: Any
+) -> None:
+    first = published(service_app, "no-script", "Answer me.", author="Dee Asked")
+    page: Page = new_page(java_script_enabled=False)
+    page.goto(f"{service}/w/{SITE}?thread=no-script")
+    page.get_by_role("link", name="Reply to Dee Asked").click()
+    expect(page.locator("#reply-title")).to_contain_text("Reply to Dee Asked")
+    assert page.locator("#comment_parent").input_value() == str(first)
+    time.sleep(1.2)
+    page.get_by_role("textbox", name="Comment", exact=True).fill("Answered without scripts.")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Eve")
+    page.get_by_role("textbox", name="Email", exact=True).fill("eve@example.org")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator("li.comment-preview")).to_contain_text("Answered without scripts.")
+    reply_id = stored_id(service_app, "Answered without scripts.")
+    from tests.helpers import stored_comments
+
+    assert {row["id"]: row["parent_id"] for row in stored_comments(service_app)}[reply_id] == first
+
+
+@pytest.mark.parametrize("storage", ["partitioned", "none"])
+def test_own_pending_comment_stays_in_view_under_the_right_heading(
+    service: str,
+    host: HostSite,
+    service_app: Flask,
+    new_page: Any,
+    stock_page: Any,
+    storage: str,
+) -> None:
+    thread = f"pending-{storage}"
+    make = stock_page if storage == "partitioned" else new_page
+    url = host.add(f"/{thread}", post_page(thread, embed_snippet(service, SITE, thread)))
+    page: Page = make()
+    page.goto(url)
+    frame = widget_frame(page)
+    expect(frame.get_by_text("No comments yet. Be the first to reply!")).to_be_visible()
+    post_through_the_form(frame, f"My own words ({storage}).")
+    expect(frame.locator(".comments-title")).to_have_text("Your comment")
+    expect(frame.get_by_text("No comments yet. Be the first to reply!")).to_have_count(0)
+    # a second comment of the same reader: both stay in view
+    post_through_the_form(frame, f"More of my words ({storage}).")
+    expect(frame.locator("li.comment-preview")).to_have_count(2)
+
+    if storage == "none":
+        # no storage: kept while the reader stays on the page (reply links, pages...)
+        frame.goto(f"{service}/w/{SITE}?thread={thread}&origin={host.origin}")
+        expect(frame.locator("li.comment-preview")).to_have_count(2)
+        return
+    # partitioned storage: a later visit still shows them, even after a refusal
+    decide(service_app, stored_id(service_app, f"My own words ({storage})."), "reject")
+    page.reload()
+    frame = widget_frame(page)
+    expect(frame.locator("li.comment-preview")).to_have_count(2)
+    expect(frame.locator(".comments-title")).to_have_text("Your comment" + "s")
+    expect(frame.get_by_text("No comments yet. Be the first to reply!")).to_have_count(0)
+    # once published it is in the list like any other, once deleted it is gone
+    approve(service_app, stored_id(service_app, f"More of my words ({storage})."))
+    decide(service_app, stored_id(service_app, f"My own words ({storage})."), "delete")
+    page.reload()
+    frame = widget_frame(page)
+    expect(frame.locator("li.comment-preview")).to_have_count(0)
+    expect(frame.locator(".comments-title")).to_have_text("1 comment")
