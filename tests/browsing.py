@@ -61,11 +61,14 @@ POST = """<!doctype html>
 
 
 def embed_snippet(service: str, site: str, thread: str, attributes: str = "") -> str:
-    """The README's snippet for ``site`` and ``thread``, with extra container attributes."""
+    """The README's snippet (``<noscript>`` link included) for ``site`` and ``thread``,
+    with extra container attributes."""
     return (
         f'<div id="comments" data-site="{html.escape(site)}" data-thread="{html.escape(thread)}"'
         f"{attributes}></div>\n"
-        f'<script src="{service}/embed.js" async></script>'
+        f'<script src="{service}/embed.js" async></script>\n'
+        f'<noscript><a href="{service}/w/{html.escape(site)}?thread={html.escape(thread)}">'
+        "Read and post comments</a></noscript>"
     )
 
 

@@ -1,6 +1,7 @@
 """The widget on other people's pages, in Chromium across two sites: links leave the frame;
 themes (light, dark, auto, the site's own properties) keep text readable; replies are written
-in place; the reader's own comments awaiting moderation stay in view."""
+in place; the reader's own comments awaiting moderation stay in view; a wrong snippet says
+what is wrong; threads know their post."""
 
 from __future__ import annotations
 
@@ -155,6 +156,19 @@ def decide(app: Flask, comment_id: int, action: str) -> None:
 
     with app.app_context():
         moderate(comment_id, ModerationAction(action), Actor("moderator", "1", "tester"))
+
+
+def thread_post(app: Flask, key: str) -> tuple[str, str]:
+    """The title and address stored with thread ``key``."""
+    from sqlalchemy import select
+
+    from moderation.extensions import db
+    from moderation.models import Thread
+
+    with app.app_context():
+        row = db.session.execute(select(Thread.title, Thread.url).where(Thread.key == key)).one()
+        db.session.remove()
+    return (row.title, row.url)
 
 
 def stored_id(app: Flask, text: str) -> int:
@@ -367,11 +381,11 @@ def test_reply_form_moves_under_the_comment_and_back_without_moving_the_host_pag
         f"() => document.getElementById('comment-{first}').nextElementSibling.classList.contains('comment-preview')"
     )
     expect(reply).to_have_class(re.compile(r"\bdepth-2\b"))
+    reply_without_javascript(service, service_app, new_page)
 
 
-def test_reply_page_without_javascript_still_answers_the_comment(
-    service: str, host: HostSite, service_app: Flask, new_page: Any
-) -> None:
+def reply_without_javascript(service: str, service_app: Flask, new_page: Any) -> None:
+    """The reply link's own page still answers the comment when scripts are off."""
     first = published(service_app, "no-script", "Answer me.", author="Dee Asked")
     page: Page = new_page(java_script_enabled=False)
     page.goto(f"{service}/w/{SITE}?thread=no-script")
@@ -432,3 +446,90 @@ def test_own_pending_comment_stays_in_view_under_the_right_heading(
     frame = widget_frame(page)
     expect(frame.locator("li.comment-preview")).to_have_count(0)
     expect(frame.locator(".comments-title")).to_have_text("1 comment")
+
+
+# --- a wrong snippet, and the post behind a thread -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stranger(service: str) -> Iterator[HostSite]:
+    """Another origin, never registered, copying the blog's snippet."""
+    site = start_host()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.mark.parametrize(
+    ("where", "site", "lang", "says"),
+    [
+        ("stranger", SITE, "", 'is not an allowed origin of site "looks"'),
+        ("host", "lookz", "", 'no site "lookz" is registered'),
+        ("stranger", SITE, "id", 'bukan asal yang diizinkan untuk situs "looks"'),
+    ],
+)
+def test_wrong_origin_or_site_is_explained_on_the_host_page(
+    service: str,
+    host: HostSite,
+    stranger: HostSite,
+    new_page: Any,
+    where: str,
+    site: str,
+    lang: str,
+    says: str,
+) -> None:
+    page_site = stranger if where == "stranger" else host
+    attributes = f' data-lang="{lang}"' if lang else ""
+    url = page_site.add(
+        f"/wrong-{site}-{lang}", post_page("Wrong", embed_snippet(service, site, "w", attributes))
+    )
+    page: Page = new_page()
+    page.goto(url)
+    notice = page.locator("#comments .moderation-embed-notice")
+    expect(notice).to_contain_text(says, timeout=15_000)
+    if where == "stranger":
+        expect(notice).to_contain_text(stranger.origin)
+        if not lang:
+            expect(notice).to_contain_text(
+                f"moderation sites update looks --origin {stranger.origin}"
+            )
+    else:
+        expect(notice).to_contain_text("Check data-site")
+    expect(page.locator(FRAME)).to_be_hidden()
+    # the frame itself stays refused: nothing of the widget is shown to that page
+    assert page.locator(FRAME).element_handle().content_frame().locator("#commentform").count() == 0
+
+
+def test_allowed_page_gets_no_notice(service: str, host: HostSite, new_page: Any) -> None:
+    page, _frame = open_post(new_page, host, service, "no-notice")
+    time.sleep(2)
+    expect(page.locator(".moderation-embed-notice")).to_have_count(0)
+
+
+def test_thread_follows_its_post_and_the_standalone_page_links_back(
+    service: str, host: HostSite, service_app: Flask, new_page: Any
+) -> None:
+    thread = "follow-the-post"
+    snippet = embed_snippet(service, SITE, thread)
+    url = host.add(f"/{thread}", post_page("Hello, post", snippet))
+    page: Page = new_page()
+    page.goto(url)
+    post_through_the_form(widget_frame(page), "About the post.")
+    assert thread_post(service_app, thread) == ("Hello, post", url)
+    # the post is renamed: the next comment's page names it anew
+    host.add(f"/{thread}", post_page("Hello again, post", snippet))
+    page.reload()
+    post_through_the_form(widget_frame(page), "About the renamed post.")
+    assert thread_post(service_app, thread) == ("Hello again, post", url)
+
+    # without JavaScript: the snippet's link opens the standalone page, which names the post
+    reader: Page = new_page(java_script_enabled=False)
+    reader.goto(url)
+    reader.get_by_role("link", name="Read and post comments").click()
+    heading = reader.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Hello again, post")
+    assert heading.get_by_role("link").get_attribute("href") == url
+    reader.get_by_role("link", name="Back to the post").click()
+    expect(reader.get_by_role("heading", name="Hello again, post")).to_be_visible()
+    assert reader.url == url

@@ -87,8 +87,34 @@
     container.textContent = "";
     container.appendChild(frame);
 
+    var answered = false;
+    // a frame that loaded but never spoke was refused (unknown site, origin not allowed):
+    // ask the service why and say it on the page, where the site owner will see it
+    frame.addEventListener("load", function () {
+      setTimeout(function () {
+        if (answered || !window.fetch) { return; }
+        var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check" +
+          (params.get("lang") ? "?lang=" + encodeURIComponent(params.get("lang")) : "");
+        fetch(check, { credentials: "omit" })
+          .then(function (response) { return response.json(); })
+          .then(function (answer) {
+            if (answered || !answer || answer.ok || typeof answer.detail !== "string") { return; }
+            var notice = document.createElement("p");
+            notice.className = "moderation-embed-notice";
+            notice.setAttribute("role", "status");
+            notice.textContent = answer.detail;
+            notice.style.cssText = "border:1px solid #b32d2e;border-left-width:4px;padding:.5em .75em;" +
+              "background:#fcf0f1;color:#1e1e1e;font:14px/1.5 system-ui,sans-serif;margin:0";
+            container.insertBefore(notice, frame);
+            frame.style.display = "none";
+          })
+          .catch(function () { /* the service is unreachable: nothing more to say */ });
+      }, 1500);
+    });
+
     window.addEventListener("message", function (event) {
       if (event.origin !== serviceOrigin || event.source !== frame.contentWindow) { return; }
+      answered = true;
       var data = event.data;
       if (!data || data.type !== "moderation:height" || typeof data.height !== "number") { return; }
       frame.style.height = Math.max(100, Math.min(data.height, 1000000)) + "px";

@@ -16,6 +16,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -89,6 +90,11 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
         params["lang"] = str(get_locale())
     if origin := host_origin(site):
         params["origin"] = origin
+    if url := _thread_url(site):
+        # the post's address and title travel with the form, to be stored with the thread
+        params["url"] = url
+        if title := strip_controls(request.args.get("title", ""), single_line=True)[:300]:
+            params["title"] = title
     params.update(reader_look().as_params())
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
@@ -162,6 +168,8 @@ def render_widget(
     # pages past the last all show the last one: one cache entry for all of them
     page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("cpage", "1")))
     set_frame_ancestors(list(site.origins))
+    # on its own (not framed), the page names the post it belongs to and links back
+    post = None if host_origin(site) else threads.post_of(thread)
     token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
     if plain:
         # the common case, a reader opening the page: rendered once per thread version
@@ -175,12 +183,13 @@ def render_widget(
             page_number,
             str(get_locale()),
             tuple(sorted(page_params(site, thread_key).items())),
+            post,
         )
         cached = cache.get(key)
         if cached is None:
             empty = CommentForm(formdata=None)
             empty.form_token.data = placeholder
-            page = _page(site, thread_key, thread, page_number, empty).encode()
+            page = _page(site, thread_key, thread, page_number, empty, post=post).encode()
             # kept as the parts around the placeholder (one part when there is no form)
             cached = cache.put(key, tuple(page.split(placeholder.encode(), 1)))
         # sent as it lies in the cache, the reader's token between (no 200 KB copy per read)
@@ -194,7 +203,7 @@ def render_widget(
         if not form.form_token.data:
             form.form_token.data = token
         preview = load_preview(thread.id if thread else None)
-        body = _page(site, thread_key, thread, page_number, form, notice, preview)
+        body = _page(site, thread_key, thread, page_number, form, notice, preview, post)
     response = Response(body, status=status, mimetype="text/html")
     fresh = plain or not (preview or (form and form.errors) or notice)
     response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
@@ -211,6 +220,7 @@ def _page(
     form: CommentForm,
     notice: str = "",
     preview: PublicComment | None = None,
+    post: threads.ThreadPost | None = None,
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
@@ -226,6 +236,7 @@ def _page(
         previews=[preview] if preview else [],
         preview_keys={preview.id: request.args["moderation-hash"]} if preview else {},
         approved_total=thread.approved_count if thread else 0,
+        post=post,
         notice=notice,
         widget_url=links,
         post_url=widget_url(site, thread_key),
@@ -319,6 +330,41 @@ def show_widget(site_slug: str) -> Response:
     return render_widget(site, thread_key_from_request())
 
 
+@bp.get("/w/<site_slug>/embed-check")
+def embed_check(site_slug: str) -> Response:
+    """Why a frame stayed empty, for ``embed.js`` to tell the site owner on the page: an
+    unknown site, or a page whose origin (the browser's ``Origin`` header) is not allowed.
+    The frame's own checks stay as strict; this only explains them (a site's origins are
+    public anyway, in its frame-ancestors)."""
+    origin = normalise(request.headers.get("Origin", ""))
+    service = own_origin()
+    try:
+        site: SiteInfo | None = site_info(site_slug)
+    except NotFound:
+        site = None
+    if site is None:
+        detail = gettext(
+            'Comments could not load: no site "%(site)s" is registered on %(service)s. '
+            "Check data-site in the embed snippet (the dashboard's Sites page lists them).",
+            site=site_slug,
+            service=service,
+        )
+    elif not site_allows(site, origin):
+        detail = gettext(
+            'Comments could not load: %(origin)s is not an allowed origin of site "%(site)s". '
+            "Add it in the dashboard (Sites, %(site)s) or with: moderation sites update "
+            "%(site)s --origin %(origin)s (repeat --origin for each origin to keep).",
+            origin=origin or "?",
+            site=site_slug,
+        )
+    else:
+        detail = ""
+    response = jsonify({"ok": not detail, "detail": detail})
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/w/<site_slug>/pending")
 def pending_previews(site_slug: str) -> Response:
     """The reader's own comments awaiting moderation, named by the preview keys the widget
@@ -357,7 +403,8 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
             thread_key,
             lambda: request.form,
             "form",
-            thread_title=strip_controls(request.args.get("title", ""), single_line=True),
+            # both only from a page on one of the site's origins (never another's words)
+            thread_title=page_params(site, thread_key).get("title", ""),
             thread_url=_thread_url(site),
         )
     except DomainError as error:
