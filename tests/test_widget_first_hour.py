@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -82,3 +87,55 @@ def test_dashboard_snippet_carries_the_noscript_link(client: FlaskClient, action
         "&lt;noscript&gt;&lt;a href=&#34;http://localhost/w/blog?thread=UNIQUE-PAGE-KEY&#34;&gt;"
         in html.replace("&quot;", "&#34;")
     )
+
+
+# --- the CLI and the landing page ------------------------------------------------------
+
+
+def run_moderation(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m moderation ARGS`` in ``cwd`` with exactly ``env`` (plus PATH)."""
+    return subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_the_services_commands_not_flasks_internals(tmp_path: Path) -> None:
+    result = run_moderation(tmp_path, {}, "--help")
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.split("Commands:", 1)[1].split()
+    for internal in ("run", "shell", "routes", "limiter"):
+        assert internal not in commands
+    for ours in ("serve", "sites", "moderators", "integrations", "db"):
+        assert ours in commands
+
+
+def test_cli_in_another_folder_says_which_instance_it_uses_and_that_it_is_empty(
+    tmp_path: Path,
+) -> None:
+    served = tmp_path / "served" / "instance"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    setup = run_moderation(tmp_path, {"MODERATION_INSTANCE_PATH": str(served)}, "db", "upgrade")
+    assert setup.returncode == 0, setup.stderr
+    empty = run_moderation(elsewhere, {}, "sites", "list")
+    assert empty.returncode == 1
+    assert f"The instance at {elsewhere / 'instance'} has an empty database" in empty.stderr
+    assert "MODERATION_INSTANCE_PATH" in empty.stderr
+    assert "no such table" not in empty.stderr + empty.stdout
+    named = run_moderation(elsewhere, {"MODERATION_INSTANCE_PATH": str(served)}, "sites", "list")
+    assert named.returncode == 0, named.stderr
+    assert f"Using the instance at {served}" in named.stderr
+
+
+def test_landing_page_points_to_the_demo_the_dashboard_and_the_docs(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for target in ('href="/demo"', 'href="/dashboard/"', 'href="/api/openapi.json"', "README"):
+        assert target in html

@@ -456,6 +456,14 @@ def _thread_url(site: SiteInfo) -> str:
     return url if site_allows(site, normalise(url)) else ""
 
 
+@bp.get("/")
+def home() -> Response:
+    """A small landing page: where to go first (the demo, the dashboard, the docs)."""
+    response = Response(render_template("home.html"), mimetype="text/html")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.get("/demo")
 def demo() -> Response:
     """A page embedding the widget of the ``demo`` site, to see the whole flow at once.
