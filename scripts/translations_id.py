@@ -21,6 +21,7 @@ CATALOG = ROOT / "moderation" / "translations" / "id" / "LC_MESSAGES"
 INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "%(date)s at %(time)s": "%(date)s pukul %(time)s",
     "%(num)d comment": ("%(num)d komentar", "%(num)d komentar"),
+    "%(num)d Comment": ("%(num)d Komentar", "%(num)d Komentar"),
     "At most %(max)d threads per request.": "Paling banyak %(max)d utas per permintaan.",
     "Cancel reply": "Batalkan balasan",
     "Comment": "Komentar",

@@ -529,3 +529,48 @@ def test_thread_follows_its_post_and_the_standalone_page_links_back(
     reader.get_by_role("link", name="Back to the post").click()
     expect(reader.get_by_role("heading", name="Hello again, post")).to_be_visible()
     assert reader.url == url
+
+
+# --- comment counts on an index page ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "three", "one", "none"),
+    [
+        ("en", "3 Comments", "1 Comment", "0 Comments"),
+        ("id", "3 Komentar", "1 Komentar", "0 Komentar"),
+    ],
+)
+def test_count_placeholders_are_filled_with_one_request(
+    service: str,
+    host: HostSite,
+    service_app: Flask,
+    new_page: Any,
+    lang: str,
+    three: str,
+    one: str,
+    none: str,
+) -> None:
+    if lang == "en":
+        for number in range(3):
+            published(service_app, "counted-three", f"Counted {number}.")
+        published(service_app, "counted-one", "Counted alone.")
+    spans = "".join(
+        f'<p><a href="/{key}">{key}</a> <span data-comments-count data-site="{SITE}"'
+        f' data-thread="{key}">…</span></p>'
+        for key in ("counted-three", "counted-one", "counted-none", "counted-three")
+    )
+    url = host.add(
+        f"/index-{lang}",
+        post_page("Index", spans + f'<script src="{service}/embed.js" async></script>', lang=lang),
+    )
+    page: Page = new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(url)
+    counts = page.locator("[data-comments-count]")
+    expect(counts.nth(0)).to_have_text(three)
+    expect(counts.nth(1)).to_have_text(one)
+    expect(counts.nth(2)).to_have_text(none)
+    expect(counts.nth(3)).to_have_text(three)
+    assert len([seen for seen in requests if "/counts?" in seen]) == 1

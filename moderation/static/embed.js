@@ -126,6 +126,43 @@
     });
   }
 
+  // Count placeholders: <span data-comments-count data-site="SLUG" data-thread="KEY">,
+  // filled with "3 Comments" in the page's language; one request per site (100 threads).
+  function fillCounts() {
+    var nodes = document.querySelectorAll("[data-comments-count]");
+    var fallbackSite = (document.querySelector("#comments[data-site]") || { getAttribute: function () { return ""; } }).getAttribute("data-site");
+    var bySite = {};
+    Array.prototype.forEach.call(nodes, function (node) {
+      var site = node.getAttribute("data-site") || fallbackSite;
+      var thread = node.getAttribute("data-thread");
+      if (!site || !thread) { return; }
+      (bySite[site] = bySite[site] || []).push(node);
+    });
+    var lang = (document.documentElement.lang || "").slice(0, 2).toLowerCase();
+    Object.keys(bySite).forEach(function (site) {
+      var keys = [];
+      bySite[site].forEach(function (node) {
+        var key = node.getAttribute("data-thread");
+        if (keys.indexOf(key) < 0) { keys.push(key); }
+      });
+      for (var start = 0; start < keys.length; start += 100) {
+        var query = new URLSearchParams({ labels: "1" });
+        if (lang) { query.set("lang", lang); }
+        keys.slice(start, start + 100).forEach(function (key) { query.append("thread", key); });
+        fetch(serviceOrigin + "/api/v1/sites/" + encodeURIComponent(site) + "/counts?" + query.toString(), { credentials: "omit" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (answer) {
+            if (!answer || !answer.labels) { return; }
+            bySite[site].forEach(function (node) {
+              var label = answer.labels[node.getAttribute("data-thread")];
+              if (typeof label === "string") { node.textContent = label; }
+            });
+          })
+          .catch(function () { /* the placeholders keep their own text */ });
+      }
+    });
+  }
+
   function mountAll() {
     var nodes = document.querySelectorAll("#comments[data-site], [data-moderation-site]");
     Array.prototype.forEach.call(nodes, function (node) {
@@ -134,6 +171,7 @@
       }
       mount(node);
     });
+    if (window.fetch) { fillCounts(); }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", mountAll);
