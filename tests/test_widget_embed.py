@@ -5,6 +5,7 @@ what is wrong; threads know their post."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -574,3 +575,64 @@ def test_count_placeholders_are_filled_with_one_request(
     expect(counts.nth(2)).to_have_text(none)
     expect(counts.nth(3)).to_have_text(three)
     assert len([seen for seen in requests if "/counts?" in seen]) == 1
+
+
+# --- the README's pictures -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
+    service: str, host: HostSite, service_app: Flask, new_page: Any, width: int
+) -> None:
+    """Text against the page behind it, light and dark, at 390 and 1280 px. With
+    ``SCREENSHOT_DIR`` set, also the README's screenshots of each."""
+    thread = "pictures"
+    if width == 390:
+        first = published(
+            service_app,
+            thread,
+            "Loved this post. The part about *moderation* rules was **exactly** what I needed.",
+            author="Ann Reader",
+            url="https://ann.example",
+        )
+        (reply,) = seed_comments(
+            service_app,
+            1,
+            site=SITE,
+            thread=thread,
+            text="Thank you! More on that next week.",
+            author="The Author",
+            email="author@example.org",
+            parent_id=first,
+        )
+        approve(service_app, reply)
+    for scheme, head in (
+        ("light", "<style>body { background: #ffffff; color: #1e1e1e; }</style>"),
+        ("dark", "<style>body { background: #16181d; color: #e8e8e8; }</style>"),
+    ):
+        url = host.add(
+            f"/pictures-{scheme}",
+            post_page("A post about comments", embed_snippet(service, SITE, thread), head),
+        )
+        page: Page = new_page(viewport={"width": width, "height": 900})
+        page.goto(url)
+        frame = widget_frame(page)
+        assert frame.evaluate("() => document.documentElement.dataset.theme") == scheme
+        for selector in (".comment-content p", ".comment-notes", "label[for=comment]", "#submit"):
+            text, background = frame.locator(selector).first.evaluate(
+                """node => {
+                    const style = getComputedStyle(node);
+                    let back = style.backgroundColor;
+                    for (let at = node; back === 'rgba(0, 0, 0, 0)' && at; at = at.parentElement) {
+                        back = getComputedStyle(at).backgroundColor;
+                    }
+                    return [style.color, back];
+                }"""
+            )
+            assert frame.evaluate(CONTRAST, [text, background]) >= 4.5, (scheme, selector)
+        directory = os.environ.get("SCREENSHOT_DIR")
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            page.screenshot(
+                path=str(Path(directory) / f"widget-{scheme}-{width}.png"), full_page=True
+            )

@@ -93,11 +93,15 @@ def test_dashboard_snippet_carries_the_noscript_link(client: FlaskClient, action
 
 
 def run_moderation(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m moderation ARGS`` in ``cwd`` with exactly ``env`` (plus PATH)."""
+    """``python -m moderation ARGS`` in ``cwd`` with exactly ``env`` (plus PATH and
+    PYTHONPATH): no MODERATION_* setting of the test run leaks in."""
     return subprocess.run(
         [sys.executable, "-m", "moderation", *args],
         cwd=cwd,
-        env={"PATH": os.environ.get("PATH", ""), **env},
+        env={
+            **{name: os.environ[name] for name in ("PATH", "PYTHONPATH") if name in os.environ},
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,
