@@ -636,3 +636,51 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
             page.screenshot(
                 path=str(Path(directory) / f"widget-{scheme}-{width}.png"), full_page=True
             )
+
+
+# --- accessibility ---------------------------------------------------------------------
+
+#: The WCAG 2.1 A and AA rules axe-core checks.
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(frame: Frame) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations in ``frame``: rule, impact and the first node."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(frame, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    return [
+        f"{item['id']} ({item['impact']}): {item['nodes'][0]['target']}"
+        for item in results.response["violations"]
+    ]
+
+
+def test_axe_finds_no_wcag_violation_in_the_widgets_states(
+    service: str, host: HostSite, service_app: Flask, new_page: Any
+) -> None:
+    published(service_app, "accessible", "A comment to answer.", author="Fay Asked")
+    found: dict[str, list[str]] = {}
+    page, frame = open_post(new_page, host, service, "accessible-empty")
+    found["empty"] = axe_violations(frame)
+    page, frame = open_post(new_page, host, service, "accessible")
+    found["with comments"] = axe_violations(frame)
+    tap(frame, "Reply to Fay Asked")
+    found["reply"] = axe_violations(frame)
+    frame.get_by_role("textbox", name="Email", exact=True).fill("not-an-address")
+    frame.get_by_role("button", name="Post Comment").click()
+    frame.wait_for_selector("#email-error")
+    found["errors"] = axe_violations(frame)
+    post_through_the_form(frame, "Accessible and pending.")
+    found["pending"] = axe_violations(frame)
+    _page, frame = open_post(
+        new_page, host, service, "accessible", head="<style>body { background: #16181d; }</style>"
+    )
+    found["dark"] = axe_violations(frame)
+    url = host.add(
+        "/accessible-id",
+        post_page("Indonesia", embed_snippet(service, SITE, "accessible"), lang="id"),
+    )
+    page = new_page()
+    page.goto(url)
+    found["Indonesian"] = axe_violations(widget_frame(page))
+    assert {state: issues for state, issues in found.items() if issues} == {}
