@@ -68,6 +68,8 @@ def serve_env(workdir: Path, database_url: str) -> dict[str, str]:
         "MODERATION_DATABASE_URL": database_url,
         # a browser fills the form in a moment here; the spam timing is not under test
         "MODERATION_SPAM_MIN_FILL_SECONDS": "1",
+        "MODERATION_LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "MODERATION_LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
     }
 
 
@@ -96,7 +98,16 @@ def host(service: str, workdir: Path, serve_env: dict[str, str]) -> Iterator[Hos
 @pytest.fixture(scope="module")
 def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flask]:
     """The application in this process on the server's database (same secret key)."""
-    app = create_app({"DATABASE_URL": database_url}, instance_path=str(workdir / "instance"))
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            # seeded comments come from few addresses: room for all of them
+            "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+            "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        },
+        instance_path=str(workdir / "instance"),
+    )
     yield app
     from moderation.extensions import db
 
