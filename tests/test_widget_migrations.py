@@ -27,7 +27,7 @@ def test_links_of_comments_rendered_before_open_outside_the_frame(
             {"html": OLD_HTML, "id": comment_id},
         )
         db.session.commit()
-        downgrade(directory=str(MIGRATIONS_DIRECTORY), revision="0002_integration_secrets")
+        downgrade(directory=str(MIGRATIONS_DIRECTORY), revision="sessions_01")
         upgrade(directory=str(MIGRATIONS_DIRECTORY))
         html = db.session.execute(
             text("SELECT html FROM comments WHERE id = :id"), {"id": comment_id}

@@ -1,7 +1,7 @@
 """links inside stored comments open outside the comments frame
 
 Revision ID: widget_01
-Revises: 0002_integration_secrets
+Revises: sessions_01
 Create Date: 2026-11-29
 
 Comments keep their rendered HTML beside their text. The renderer now gives every link
@@ -17,7 +17,7 @@ from alembic import context, op
 
 # revision identifiers, used by Alembic.
 revision = 'widget_01'
-down_revision = '0002_integration_secrets'
+down_revision = 'sessions_01'
 branch_labels = None
 depends_on = None
 
