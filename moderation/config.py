@@ -108,9 +108,20 @@ SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def instance_path_from_environment() -> str:
-    """Return the instance folder: ``MODERATION_INSTANCE_PATH`` or ``./instance``."""
+    """Return the instance folder: ``MODERATION_INSTANCE_PATH``, else ``./instance`` when it
+    exists, else the instance of the source checkout the package runs from when it holds a
+    database (where ``scripts/serve.sh`` keeps it: the CLI run from another folder finds
+    it), else ``./instance``, created on first use."""
     configured = os.environ.get("MODERATION_INSTANCE_PATH")
-    return os.path.abspath(configured or os.path.join(os.getcwd(), "instance"))
+    if configured:
+        return os.path.abspath(configured)
+    local = os.path.join(os.getcwd(), "instance")
+    if os.path.isdir(local):
+        return local
+    checkout = Path(__file__).resolve().parent.parent / "instance"
+    if (checkout / "moderation.db").is_file():
+        return str(checkout)
+    return local
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:

@@ -143,7 +143,14 @@ SCHEMAS: dict[str, Any] = {
     "Counts": {
         "type": "object",
         "required": ["counts"],
-        "properties": {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        "properties": {
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "labels": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": 'With ?labels=1: "3 Comments" per thread, in the language asked for.',
+            },
+        },
     },
     "FormToken": {
         "type": "object",
@@ -440,6 +447,13 @@ def document() -> dict[str, Any]:
                                 "maxItems": 100,
                                 "items": {"type": "string", "maxLength": 255, "pattern": NO_NUL},
                             },
+                        },
+                        {
+                            "name": "labels",
+                            "in": "query",
+                            "required": False,
+                            "description": "Also answer each count as a translated label.",
+                            "schema": {"type": "string", "enum": ["1"]},
                         },
                     ],
                     "responses": {"200": ok("Counts by thread key.", "Counts"), **COMMON_ERRORS},

@@ -89,7 +89,9 @@ def edit_site(slug: str) -> ResponseReturnValue:
         status = 400
     snippet = (
         f'<div id="comments" data-site="{site.slug}" data-thread="UNIQUE-PAGE-KEY"></div>\n'
-        f'<script src="{own_origin()}/embed.js" async></script>'
+        f'<script src="{own_origin()}/embed.js" async></script>\n'
+        f'<noscript><a href="{own_origin()}/w/{site.slug}?thread=UNIQUE-PAGE-KEY">'
+        "Read and post comments</a></noscript>"
     )
     return render_template("dashboard/site.html", site=site, form=form, snippet=snippet), status
 

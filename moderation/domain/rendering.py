@@ -34,6 +34,8 @@ ALLOWED_ATTRIBUTES = {
     "del": {"datetime"},
 }
 LINK_REL = "nofollow ugc noopener noreferrer"
+#: Links leave the comments frame: a link followed inside it would replace the widget.
+LINK_TARGET = "_blank"
 
 _TAG = re.compile(r"(<[^>]*>)")
 _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
@@ -47,6 +49,7 @@ def sanitize(text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
+        set_tag_attribute_values={"a": {"target": LINK_TARGET}},
         strip_comments=True,
     )
 
@@ -64,7 +67,10 @@ def link_bare_urls(html: str) -> str:
                 inside_link = max(0, inside_link - 1)
         elif not inside_link and part:
             parts[index] = _BARE_URL.sub(
-                lambda match: f'<a href="{match.group(0)}" rel="{LINK_REL}">{match.group(0)}</a>',
+                lambda match: (
+                    f'<a href="{match.group(0)}" rel="{LINK_REL}" target="{LINK_TARGET}">'
+                    f"{match.group(0)}</a>"
+                ),
                 part,
             )
     return "".join(parts)

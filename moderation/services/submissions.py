@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, exists, func, insert, select
+from sqlalchemy import Insert, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -230,6 +230,8 @@ def _store(
     caller commits). Plain statements on the session's connection: this is the hottest
     write path, and none of it needs the ORM's bookkeeping."""
     thread_id = thread.id if thread is not None else _create_thread(site, context)
+    if thread is not None and context.thread_url:
+        _follow_the_post(thread_id, context)
     status = OUTCOME_STATUS[decision.outcome]
     values = {
         "site_id": site.id,
@@ -279,6 +281,17 @@ def _store(
 
 
 _INSERT_COMMENT = insert(Comment).returning(Comment.id)
+
+
+def _follow_the_post(thread_id: int, context: SubmissionContext) -> None:
+    """The post's title and address as its page names them now (callers pass an address
+    only when it is on one of the site's origins)."""
+    title, url = context.thread_title[:300], context.thread_url[:2000]
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread_id, or_(Thread.title != title, Thread.url != url))
+        .values(title=title, url=url)
+    )
 
 
 def _create_thread(site: SiteInfo, context: SubmissionContext) -> int:
