@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -265,13 +265,30 @@ def verify_signature(
     )
 
 
-def sign(secret: str, message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
-    """Standard Webhooks headers for an outbound message."""
+def sign(
+    secret: str | Sequence[str], message_id: str, timestamp: datetime, body: str
+) -> dict[str, str]:
+    """Standard Webhooks headers for an outbound message; given several secrets (the new one
+    and, during a rotation's grace period, the old one) the header carries one signature per
+    secret, space-separated, so a receiver holding either verifies it."""
+    held = [secret] if isinstance(secret, str) else list(secret)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, timestamp, body),
+        "webhook-signature": " ".join(
+            Webhook(each).sign(message_id, timestamp, body) for each in held
+        ),
     }
+
+
+def signing_secrets(integration: Integration, now: datetime) -> list[str]:
+    """The secrets outbound events are signed with: the current one, and the previous one
+    while its grace period lasts (dropped, not fatal, if it no longer opens);
+    :class:`secret_box.SecretUnreadable` when the current one does not open."""
+    try:
+        return valid_secrets(integration, now)
+    except secret_box.SecretUnreadable:
+        return [current_secret(integration)]
 
 
 def require_scope(integration: Integration, scope: str) -> None:

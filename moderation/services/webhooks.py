@@ -22,7 +22,7 @@ from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
 from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
 from moderation.services import outbound
-from moderation.services.integrations import current_secret, sign
+from moderation.services.integrations import sign, signing_secrets
 from moderation.services.secret_box import SecretUnreadable
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def deliver_one(
     now = utcnow()
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     try:
-        secret: str | None = current_secret(integration)
+        secret: list[str] | None = signing_secrets(integration, now)
     except SecretUnreadable as error:
         log.error("webhook %s not sent: %s", delivery.message_id, error)
         secret = None
