@@ -4,6 +4,7 @@ the services, signed calls in (webhooks and reads) and the outbound worker run t
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,6 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from standardwebhooks import Webhook
 from werkzeug.test import TestResponse
+
+from tests.helpers import PASSWORD
 
 FAST = {"backoff_base": 0.01, "timeout": 5.0, "lease_seconds": 30.0, "allow_private_targets": True}
 
@@ -118,3 +121,37 @@ def audit_rows(app: Flask) -> list[tuple[str, str]]:
             (row.action, row.reason)
             for row in db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
         ]
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a dashboard page."""
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+    )
+    assert found, html
+    return found.group(1)
+
+
+class Dashboard:
+    """A signed-in moderator's browser on the dashboard, over the test client."""
+
+    def __init__(self, client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+        self.client = client
+        page = client.get("/dashboard/sign-in").get_data(as_text=True)
+        signed_in = client.post(
+            "/dashboard/sign-in",
+            data={"csrf_token": csrf_token(page), "username": username, "password": password},
+        )
+        assert signed_in.status_code == 303, signed_in.get_data(as_text=True)
+        self.token = csrf_token(client.get("/dashboard/").get_data(as_text=True))
+
+    def post(self, path: str, **data: Any) -> TestResponse:
+        """A form post with the session's CSRF token."""
+        data.setdefault("csrf_token", self.token)
+        return self.client.post(path, data=data)
+
+    def page(self, path: str) -> str:
+        """A page's HTML (it must answer 200)."""
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)

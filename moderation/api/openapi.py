@@ -270,6 +270,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "type": {"type": "string", "enum": list(OUTBOUND_TYPES)},
             "timestamp": {"type": "string", "format": "date-time"},
+            "schema_version": {
+                "type": "integer",
+                "description": "The payload's version (2: data gained decision, thread_title "
+                "and thread_url; every earlier field is kept).",
+            },
             "data": ref("CommentEventData"),
         },
     },
@@ -290,12 +295,46 @@ SCHEMAS: dict[str, Any] = {
                 "enum": ["pending", "approved", "rejected", "spam", "deleted"],
             },
             "created_at": {"type": "string", "format": "date-time"},
-            "held_by_rule": {"type": ["string", "null"]},
-            "reason": {"type": ["string", "null"]},
+            "held_by_rule": {
+                "type": ["string", "null"],
+                "description": "The rule that placed the comment when it arrived.",
+            },
+            "reason": {
+                "type": ["string", "null"],
+                "description": "Why it was placed so when it arrived (the original hold).",
+            },
             "email": {
                 "type": "string",
                 "description": "Only for integrations allowed to see emails.",
             },
+            "decision": ref("Decision"),
+            "thread_title": {"type": ["string", "null"]},
+            "thread_url": {"type": ["string", "null"]},
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "description": "Who made the transition this event reports, under which rule and why.",
+        "required": ["actor", "rule", "reason"],
+        "properties": {
+            "actor": {
+                "type": "object",
+                "required": ["kind", "name"],
+                "properties": {
+                    "kind": {
+                        "type": "string",
+                        "enum": ["visitor", "rule", "moderator", "integration", "email_link"],
+                    },
+                    "name": {
+                        "type": ["string", "null"],
+                        "description": "The visitor's name as signed, the rule, the "
+                        "moderator's username or the integration's name.",
+                    },
+                    "id": {"type": "string", "description": "An integration's id."},
+                },
+            },
+            "rule": {"type": ["string", "null"]},
+            "reason": {"type": ["string", "null"]},
         },
     },
 }
