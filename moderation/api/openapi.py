@@ -496,7 +496,10 @@ def document() -> dict[str, Any]:
                         "403": problem(
                             "Missing scope, another site, or the integration is disabled."
                         ),
-                        "409": problem("Invalid status transition, or a duplicate comment."),
+                        "409": problem(
+                            "Invalid status transition, a duplicate comment, or a webhook-id "
+                            "already used with another body."
+                        ),
                         "422": problem("Invalid fields."),
                         **COMMON_ERRORS,
                         "404": problem("Unknown integration or comment."),
