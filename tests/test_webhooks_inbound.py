@@ -147,7 +147,7 @@ def test_replay_answers_exactly_as_the_first_time_and_changes_nothing(
     assert (replay.status_code, replay.get_json()) == (first.status_code, first.get_json())
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert len(stored_comments(app)) == 1
-    # a replay with another body still answers the first answer
+    # the same id with another body is a conflict (issue 16), and changes nothing
     other = integrator.send(
         "comment.submit",
         {
@@ -159,7 +159,7 @@ def test_replay_answers_exactly_as_the_first_time_and_changes_nothing(
         },
         webhook_id="msg_replay_1",
     )
-    assert other.get_json() == first.get_json()
+    assert other.status_code == 409
     assert len(stored_comments(app)) == 1
 
 
