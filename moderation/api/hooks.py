@@ -119,6 +119,11 @@ def _unverified(refusal: DomainError) -> Response:
     )
 
 
+#: The refusal of a request that does not verify, counted against the sender's address (the
+#: read API answers the same way).
+count_unverified = _unverified
+
+
 def dispatch(
     integration: Integration, webhook_id: str, body: bytes, body_sha256: str | None = None
 ) -> hooks.Answer:
