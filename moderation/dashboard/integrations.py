@@ -135,6 +135,12 @@ def show_deliveries(public_id: str) -> ResponseReturnValue:
         integration=integration,
         deliveries=deliveries,
         attempts=attempts,
+        payloads={delivery.id: webhooks.logged_payload(delivery) for delivery in deliveries},
+        responses={
+            attempt.id: webhooks.logged_response(attempt, integration)
+            for found in attempts.values()
+            for attempt in found
+        },
         confirm=ConfirmForm(),
     )
 
