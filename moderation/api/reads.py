@@ -51,9 +51,10 @@ def handle_domain_error(error: DomainError) -> Response:
 
 
 def signed_content() -> bytes:
-    """What the caller signed: the method and the request target as sent."""
+    """What the caller signed: the method and the request target as sent (behind a proxy
+    that serves the app under a prefix, the prefix is part of it)."""
     query = request.query_string.decode("latin-1")
-    return f"GET {request.path}{'?' + query if query else ''}".encode()
+    return f"GET {request.script_root}{request.path}{'?' + query if query else ''}".encode()
 
 
 def reader(integration_id: str) -> Integration:
