@@ -243,3 +243,35 @@ def test_moderators_cannot_edit_or_delete_integrations(
         == 403
     )
     assert integrator.send("thread.upsert", {"site": "blog", "thread": "t"}).status_code == 201
+
+
+def test_the_cli_clears_events_and_refuses_unknown_integrations(
+    app: Flask, integrator: Integrator, runner: FlaskCliRunner, receiver: Receiver
+) -> None:
+    subscribed = runner.invoke(
+        args=[
+            "integrations",
+            "update",
+            integrator.public_id,
+            "--url",
+            receiver.url,
+            "--events",
+            "comment.created",
+            "--allow-email",
+        ]
+    )
+    assert "emails: shown" in subscribed.output
+    cleared = runner.invoke(
+        args=["integrations", "update", integrator.public_id, "--events", "", "--no-allow-email"]
+    )
+    assert cleared.exit_code == 0, cleared.output
+    assert "events: -" in cleared.output and "emails: hidden" in cleared.output
+    assert f"url: {receiver.url}" in cleared.output  # not given: kept
+    seed_comments(app, 1)
+    assert pending_count(app) == 0  # no longer subscribed
+    for command in ("update", "delete"):
+        unknown = runner.invoke(args=["integrations", command, "int_nope"])
+        assert unknown.exit_code != 0 and "Unknown integration" in unknown.output
+    unchanged = runner.invoke(args=["integrations", "update", integrator.public_id])
+    assert unchanged.exit_code == 0
+    assert [action for action, _ in audit_rows(app)].count("integration.update") == 2

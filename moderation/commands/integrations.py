@@ -201,6 +201,7 @@ def update_command(
 def delete_command(integration_id: str, yes: bool) -> None:
     """Delete an integration: its requests are refused (404), its secret is gone and its
     pending deliveries are dropped."""
+    integrations.get_integration(integration_id)  # an unknown id is said before asking
     if not yes:
         click.confirm(f"Delete {integration_id}? Its pending deliveries are dropped.", abort=True)
     dropped = integrations.delete_integration(integration_id, SYSTEM)
