@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from moderation.domain.errors import N_, InvalidInput, NotFound
 from moderation.domain.status import CommentStatus
@@ -103,6 +104,7 @@ def list_comments(integration: Integration, query: CommentQuery) -> CommentPage:
         .where(Comment.site_id == integration.site_id, Comment.id > query.after_id)
         .order_by(Comment.id)
         .limit(query.limit + 1)
+        .options(joinedload(Comment.thread))
     )
     if query.status is not None:
         statement = statement.where(Comment.status == query.status)
