@@ -135,3 +135,22 @@ def test_a_disabled_integration_cannot_read(app: Flask, reader: Integrator) -> N
     with app.app_context():
         integrations.set_enabled(reader.public_id, False, SYSTEM)
     assert reader.read("/comments").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/comments/99999999999", 404),
+        ("/comments/999999999999999999", 404),
+        ("/comments?cursor=99999999999", 200),
+        ("/comments?cursor=999999999999999999", 200),
+        ("/comments?since=0001-01-01T00:00:00%2B01:00", 400),
+        ("/comments?since=9999-12-31T23:59:59-01:00", 400),
+        ("/comments?since=0001-01-01T00:00:00", 200),
+        ("/comments?thread=%00", 400),
+        ("/thread?key=%00", 400),
+    ],
+)
+def test_edge_values_are_answered_never_500(reader: Integrator, path: str, status: int) -> None:
+    answer = reader.read(path)
+    assert answer.status_code == status, answer.get_data(as_text=True)

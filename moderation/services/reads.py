@@ -24,6 +24,9 @@ from moderation.services.events import comment_payload
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
 MAX_KEY = 255
+#: Ids are 32-bit integers in the schema: a larger number names no comment (PostgreSQL
+#: would refuse to compare it with an id, not merely find nothing).
+MAX_STORED_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def parse_query(args: dict[str, str]) -> CommentQuery:
         status=status,
         thread_key=thread_key,
         since=since,
-        after_id=int(cursor) if cursor else 0,
+        after_id=min(int(cursor), MAX_STORED_ID) if cursor else 0,
         limit=limit,
     )
 
@@ -125,7 +128,7 @@ def list_comments(integration: Integration, query: CommentQuery) -> CommentPage:
 
 def get_comment(integration: Integration, comment_id: int) -> dict[str, Any]:
     """One comment of the integration's site, or :class:`NotFound` (also for another site's)."""
-    comment = db.session.get(Comment, comment_id) if 0 < comment_id < 2**63 else None
+    comment = db.session.get(Comment, comment_id) if 0 < comment_id <= MAX_STORED_ID else None
     if comment is None or comment.site_id != integration.site_id:
         raise NotFound(N_("Comment %(id)s does not exist."), id=comment_id)
     return _payload(integration, comment)
