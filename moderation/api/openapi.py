@@ -275,7 +275,21 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The payload's version (2: data gained decision, thread_title "
                 "and thread_url; every earlier field is kept).",
             },
-            "data": ref("CommentEventData"),
+            "data": {"oneOf": [ref("CommentEventData"), ref("PersonErasedData")]},
+        },
+    },
+    "PersonErasedData": {
+        "type": "object",
+        "description": "person.erased: a person's comments on the site were anonymised or deleted.",
+        "required": ["site", "subject", "mode", "comments"],
+        "properties": {
+            "site": {"type": "string"},
+            "subject": {
+                "type": "string",
+                "description": "A keyed hash (HMAC-SHA256) of the address, never the address.",
+            },
+            "mode": {"type": "string", "enum": ["anonymise", "delete"]},
+            "comments": {"type": "array", "items": {"type": "integer"}},
         },
     },
     "CommentEventData": {

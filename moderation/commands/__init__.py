@@ -15,3 +15,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(integrations.integrations_group)
     app.cli.add_command(webhooks.webhooks_group)
     app.cli.add_command(comments.comments_group)
+    from moderation.commands import people, porting, retention
+
+    app.cli.add_command(porting.import_command)
+    app.cli.add_command(porting.export_command)
+    app.cli.add_command(people.people_group)
+    app.cli.add_command(retention.retention_group)
+    app.cli.add_command(retention.backup_command)

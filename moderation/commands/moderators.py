@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 
 from moderation.commands.errors import one_line_errors
 from moderation.models import ModeratorRole
-from moderation.services import moderators
+from moderation.services import dashboard_sessions, moderators
+from moderation.services.events import SYSTEM
 
 
 @click.group("moderators", cls=AppGroup)
@@ -37,3 +38,12 @@ def create_command(username: str, role: str, password_stdin: bool) -> None:
         )
     moderator = moderators.create_moderator(username, password, role)
     click.echo(f"Created {moderator.role.value} {moderator.username!r}.")
+
+
+@moderators_group.command("sign-out")
+@click.argument("username")
+@one_line_errors
+def sign_out_command(username: str) -> None:
+    """End every dashboard session of USERNAME (a lost laptop, a stolen cookie)."""
+    ended = dashboard_sessions.sign_out_everywhere(username, SYSTEM)
+    click.echo(f"Signed {username.strip()!r} out everywhere: {ended} session(s) ended.")

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from moderation.clock import utcnow
 from moderation.commands.errors import one_line_errors
+from moderation.commands.retention import run_retention
 from moderation.extensions import db
 from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import form_tokens, webhooks
@@ -84,6 +85,7 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
                 form_tokens.purge_expired(utcnow())
                 days = float(current_app.config["PURGE_DELETED_AFTER_DAYS"])
                 purge_deleted(timedelta(days=days), SYSTEM)
+                run_retention()
                 last_housekeeping = time.monotonic()
         except SQLAlchemyError as error:
             db.session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from moderation.dashboard import admin, auth, integrations, queue  # noqa: F401 (registers the views)
+from moderation.dashboard import admin, auth, data, integrations, queue  # noqa: F401 (registers the views)
 from moderation.dashboard.blueprint import bp
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from moderation.dashboard.auth import admin_required
+from moderation.dashboard.auth import admin_required, fresh_sign_in_required, session_policy
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, SiteForm
 from moderation.domain.errors import DomainError
-from moderation.services import moderators, sites
+from moderation.services import dashboard_sessions, moderators, sites
+from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
 
 
@@ -94,17 +95,23 @@ def edit_site(slug: str) -> ResponseReturnValue:
 @admin_required
 def list_moderators() -> ResponseReturnValue:
     """Every account, with a form to add one."""
+    return _moderators_page(ModeratorForm())
+
+
+def _moderators_page(form: ModeratorForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "dashboard/moderators.html",
         accounts=moderators.list_moderators(),
-        form=ModeratorForm(),
+        sessions=dashboard_sessions.count_live(session_policy()),
+        form=form,
         confirm=ConfirmForm(),
         me=moderator(),
-    )
+    ), status
 
 
 @bp.post("/moderators")
 @admin_required
+@fresh_sign_in_required("dashboard.list_moderators")
 def create_moderator() -> ResponseReturnValue:
     """Add an account."""
     form = ModeratorForm()
@@ -118,17 +125,12 @@ def create_moderator() -> ResponseReturnValue:
         else:
             flash(f"Account {account.username!r} created.")
             return redirect(url_for("dashboard.list_moderators"), code=303)
-    return render_template(
-        "dashboard/moderators.html",
-        accounts=moderators.list_moderators(),
-        form=form,
-        confirm=ConfirmForm(),
-        me=moderator(),
-    ), 400
+    return _moderators_page(form, 400)
 
 
 @bp.post("/moderators/<int:account_id>/<any(activate, deactivate):change>")
 @admin_required
+@fresh_sign_in_required("dashboard.list_moderators")
 def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
     """Deactivate (ending its sessions) or reactivate an account."""
     if not ConfirmForm().validate():
@@ -143,6 +145,7 @@ def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
 
 @bp.post("/moderators/<int:account_id>/reset-password")
 @admin_required
+@fresh_sign_in_required("dashboard.list_moderators")
 def reset_moderator_password(account_id: int) -> ResponseReturnValue:
     """A new random password, shown once."""
     if not ConfirmForm().validate():
@@ -153,3 +156,18 @@ def reset_moderator_password(account_id: int) -> ResponseReturnValue:
     except DomainError as error:
         return message_page("Not found", str(error), 404)
     return render_template("dashboard/password.html", account=account, password=password)
+
+
+@bp.post("/moderators/<int:account_id>/sign-out")
+@admin_required
+def sign_out_moderator(account_id: int) -> ResponseReturnValue:
+    """End every session of an account (a lost laptop, a stolen cookie)."""
+    if not ConfirmForm().validate():
+        return stale_confirmation()
+    try:
+        account = moderators.get_moderator(account_id)
+        ended = dashboard_sessions.sign_out_everywhere(account.username, actor_of(moderator()))
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    flash(f"Account {account.username!r} signed out everywhere ({ended} session(s) ended).")
+    return redirect(url_for("dashboard.list_moderators"), code=303)

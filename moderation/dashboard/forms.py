@@ -31,6 +31,12 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
+class ConfirmPasswordForm(FlaskForm):  # type: ignore[misc]
+    """The signed-in moderator's password, asked again before a sensitive action."""
+
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
 class ModerateForm(FlaskForm):  # type: ignore[misc]
     """One decision on one comment."""
 
@@ -117,3 +123,30 @@ class IntegrationForm(IntegrationSettingsForm):
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     site = SelectField("Site", choices=[])
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    """Download a site's comments (issue 18)."""
+
+    site = SelectField("Site", choices=[])
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice("jsonl", "JSON lines"), SelectChoice("wxr", "WordPress (WXR)")],
+        default="jsonl",
+    )
+    include_emails = BooleanField("Include commenters' emails (personal data)")
+
+
+class PersonForm(FlaskForm):  # type: ignore[misc]
+    """Find a person by email address, to export or erase their data."""
+
+    email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
+    mode = SelectField(
+        "Erasure",
+        choices=[
+            SelectChoice("anonymise", "Anonymise: keep the words, remove the person"),
+            SelectChoice("delete", "Delete their comments"),
+        ],
+        default="anonymise",
+    )
+    confirm_erase = BooleanField("Yes, erase this person's data")

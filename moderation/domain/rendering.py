@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import nh3
+from markdown_it import MarkdownIt
 
 from moderation.domain.reading import read_html
 
@@ -84,3 +85,12 @@ def count_links(text: str) -> int:
     """Links a reader of the comment meets: every link of its rendered HTML (however the
     anchor was spelled), plus every address shown as text that is not linked."""
     return read_html(render_comment(text)).link_count
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
+def render_markdown(text: str) -> str:
+    """The stored HTML of a Markdown text (comments imported from Isso or Commento): raw
+    HTML in it is escaped, and the result goes through the same sanitiser as any comment."""
+    return link_bare_urls(sanitize(_MARKDOWN.render(text))).strip()

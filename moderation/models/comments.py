@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
@@ -71,6 +81,8 @@ class Comment(Base):
         Index("ix_comments_site_email", "site_id", "email", "status"),
         Index("ix_comments_thread_email", "thread_id", "email"),
         Index("ix_comments_parent_id", "parent_id"),
+        # imports: a comment's id in the system it came from, once per site and source
+        Index("uq_comments_site_source", "site_id", "source", "source_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +107,11 @@ class Comment(Base):
     held_by_rule: Mapped[str] = mapped_column(String(40), default="")
     held_reason: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(20), default="form")
+    #: The comment's id in the system it was imported from (``source`` names it); None for
+    #: comments posted here.
+    source_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: The email was imported as found because it is not a valid address.
+    email_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     moderator_id: Mapped[int | None] = mapped_column(
         ForeignKey("moderators.id", ondelete="SET NULL"), default=None
     )

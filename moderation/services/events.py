@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -29,7 +30,8 @@ STATUS_EVENTS = {
     CommentStatus.SPAM: "comment.spam",
     CommentStatus.DELETED: "comment.deleted",
 }
-EVENT_TYPES = ("comment.created", *STATUS_EVENTS.values())
+#: ``person.erased``: a person's data was erased (a keyed hash, never the address).
+EVENT_TYPES = ("comment.created", *STATUS_EVENTS.values(), "person.erased")
 
 
 @dataclass(frozen=True)
@@ -164,25 +166,12 @@ def emit(
     }
     now = utcnow()
     rows = [
-        {
-            "message_id": f"msg_{secrets.token_hex(12)}",
-            "integration_id": subscriber.id,
-            "event_type": event_type,
-            "payload": {
-                "type": event_type,
-                "timestamp": now.isoformat().replace("+00:00", "Z"),
-                "schema_version": EVENT_SCHEMA_VERSION,
-                "data": {
-                    **comment_payload(comment, site_slug, thread_key, subscriber.allow_email),
-                    **extra,
-                },
-            },
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-        }
+        _outbox_row(
+            event_type,
+            subscriber.id,
+            {**comment_payload(comment, site_slug, thread_key, subscriber.allow_email), **extra},
+            now,
+        )
         for event_type in wanted
         for subscriber in subscribers
         if event_type in subscriber.events
@@ -190,6 +179,44 @@ def emit(
     if rows:
         connection.execute(_INSERT_OUTBOX, rows)
     return len(rows)
+
+
+def emit_event(event_type: str, site_id: int, data: dict[str, Any]) -> int:
+    """Queue an event that is not about one comment (``person.erased``) for every
+    integration of the site that wants it."""
+    connection = db.session.connection()
+    subscribers = connection.execute(_SUBSCRIBERS, {"site_id": site_id}).all()
+    now = utcnow()
+    rows = [
+        _outbox_row(event_type, subscriber.id, data, now)
+        for subscriber in subscribers
+        if event_type in subscriber.events
+    ]
+    if rows:
+        connection.execute(_INSERT_OUTBOX, rows)
+    return len(rows)
+
+
+def _outbox_row(
+    event_type: str, integration_id: int, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """One delivery waiting in the outbox."""
+    return {
+        "message_id": f"msg_{secrets.token_hex(12)}",
+        "integration_id": integration_id,
+        "event_type": event_type,
+        "payload": {
+            "type": event_type,
+            "timestamp": now.isoformat().replace("+00:00", "Z"),
+            "schema_version": EVENT_SCHEMA_VERSION,
+            "data": data,
+        },
+        "state": DeliveryState.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
 
 
 def count_status(site_id: int, status: CommentStatus, delta: int) -> None:

@@ -12,6 +12,7 @@ from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.passwords import check_password_strength, clean_username
 from moderation.extensions import db
 from moderation.models import Moderator, ModeratorRole
+from moderation.services import dashboard_sessions
 from moderation.services.events import Actor, audit
 
 #: Checked against when the username is unknown, so both cases cost the same time.
@@ -36,7 +37,6 @@ def create_moderator(
         username=name,
         password_hash=generate_password_hash(password),
         role=chosen_role,
-        session_token=secrets.token_hex(16),
     )
     db.session.add(moderator)
     db.session.commit()
@@ -79,7 +79,7 @@ def set_active(moderator_id: int, active: bool, acting: Moderator) -> Moderator:
     if not active and moderator.role is ModeratorRole.ADMIN and _active_admins() <= 1:
         raise Conflict(N_("The last active admin cannot be deactivated."))
     moderator.is_active = active
-    moderator.session_token = secrets.token_hex(16)
+    dashboard_sessions.end_all(moderator.id)
     _audit_admin(acting, "moderator.activate" if active else "moderator.deactivate", moderator)
     db.session.commit()
     return moderator
@@ -90,7 +90,7 @@ def reset_password(moderator_id: int, acting: Moderator) -> str:
     moderator = get_moderator(moderator_id)
     password = generate_password()
     moderator.password_hash = generate_password_hash(password)
-    moderator.session_token = secrets.token_hex(16)
+    dashboard_sessions.end_all(moderator.id)
     _audit_admin(acting, "moderator.reset_password", moderator)
     db.session.commit()
     return password
