@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_BASE": 30,
     "WEBHOOK_LEASE_SECONDS": 60,
     "WEBHOOK_SECRET_GRACE_HOURS": 24,
+    # Accounts: how moderator passwords are hashed (werkzeug's method notation). Only a
+    # test suite wants anything cheaper than scrypt.
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Retention
     "PURGE_DELETED_AFTER_DAYS": 30,
     # truncated IP addresses and user agents cleared after this many days (0: kept)

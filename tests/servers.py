@@ -77,7 +77,7 @@ def wait_until_healthy(
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise RuntimeError(f"server did not become healthy in {timeout}s:\n{log_path.read_text()}")
 
 
@@ -121,11 +121,14 @@ def start_server(
 def fresh_server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """Environment for server processes: a private instance folder, and on a PostgreSQL run
     that database emptied first. ``settings`` become ``MODERATION_*`` variables."""
-    from tests.conftest import reset_server_database, uses_server_database
+    from tests.databases import CHEAP_PASSWORD_HASH, reset_server_database, uses_server_database
 
     if uses_server_database():
         reset_server_database(os.environ["MODERATION_DATABASE_URL"])
-    env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {
+        "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MODERATION_PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,  # as the in-process tests
+    }
     env.update({f"MODERATION_{name}": value for name, value in settings.items()})
     return env
 

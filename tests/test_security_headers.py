@@ -31,7 +31,16 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from moderation.config import DEFAULTS
-from tests.helpers import PASSWORD, Actions, aged_token, approve, comment_fields, seed_comments
+from tests.helpers import (
+    PASSWORD,
+    Actions,
+    aged_token,
+    approve,
+    comment_fields,
+    csrf_token,
+    seed_comments,
+    signed_in,
+)
 
 SITE_ORIGINS = ("https://blog.example", "https://www.blog.example:8443")
 ORIGIN = SITE_ORIGINS[0]
@@ -70,15 +79,9 @@ class Env:
     def moderator(self) -> FlaskClient:
         """The browser of a signed-in admin (it holds the session cookie)."""
         if self._moderator is None:
-            self.actions.create_moderator("alice", "admin")
-            browser = self.app.test_client()
-            response = browser.post(
-                "/dashboard/sign-in",
-                data={"csrf_token": csrf_token(browser), "username": "alice", "password": PASSWORD},
-            )
-            assert response.status_code == 303, response.get_data(as_text=True)
-            self.csrf = csrf_token(browser, "/dashboard/")
-            self._moderator = browser
+            dashboard = signed_in(self.app, self.actions, "alice", "admin")
+            self.csrf = dashboard.token
+            self._moderator = dashboard.client
         return self._moderator
 
     # the widget and the API ---------------------------------------------------------------
@@ -164,15 +167,6 @@ class Env:
         if with_csrf:
             data["csrf_token"] = self.csrf
         return browser.post(path, data=data)
-
-
-def csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    assert match, page
-    return match.group(1)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from moderation import create_app
-from tests.conftest import (
+from tests.databases import (
     SERVER_DATABASE_URL,
     reset_server_database,
     truncate_all,

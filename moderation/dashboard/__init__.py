@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from moderation.dashboard import admin, auth, data, integrations, queue  # noqa: F401 (registers the views)
+from moderation.dashboard import (  # noqa: F401 (registers the views)
+    admin,
+    auth,
+    data,
+    integrations,
+    queue,
+    rules_try,
+)
 from moderation.dashboard.blueprint import bp
 
 

@@ -76,6 +76,9 @@ def edit_site(slug: str) -> ResponseReturnValue:
                         submit_limit=form.submit_limit.data or "",
                         moderation_words=form.moderation_words.data or "",
                         blocked_words=form.blocked_words.data or "",
+                        spam_hold_threshold=form.spam_hold_threshold.data,
+                        spam_threshold=form.spam_threshold.data,
+                        hold_first_comments=form.hold_first_comments.data,
                     ),
                 )
             except DomainError as error:

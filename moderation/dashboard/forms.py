@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FloatField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -86,6 +87,17 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     )
     moderation_words = TextAreaField("Moderation words (hold the comment)")
     blocked_words = TextAreaField("Blocked words (mark as spam)")
+    spam_hold_threshold = FloatField(
+        "Classifier: hold from score", validators=[NumberRange(0.01, 1.0)], default=0.40
+    )
+    spam_threshold = FloatField(
+        "Classifier: spam from score", validators=[NumberRange(0.01, 1.0)], default=0.80
+    )
+    hold_first_comments = IntegerField(
+        "Hold the first N comments of a new author (0: off)",
+        validators=[NumberRange(0, 100)],
+        default=0,
+    )
 
 
 class ModeratorForm(FlaskForm):  # type: ignore[misc]

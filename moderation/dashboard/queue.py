@@ -12,7 +12,7 @@ from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyFo
 from moderation.domain.errors import DomainError
 from moderation.domain.numbers import parse_id
 from moderation.domain.status import CommentStatus, ModerationAction
-from moderation.services import audit, decisions, queue, sites
+from moderation.services import audit, decisions, queue, sites, spam
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
 
@@ -93,6 +93,7 @@ def show_comment(comment_id: int) -> ResponseReturnValue:
         reply_form=ReplyForm(),
         actions=list(ModerationAction),
         next_url=request.full_path.rstrip("?"),
+        spam_view=spam.view_of(comment.id),
     )
 
 

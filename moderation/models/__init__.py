@@ -18,11 +18,14 @@ from moderation.models.integrations import (
 )
 from moderation.models.moderators import Moderator, ModeratorRole
 from moderation.models.sessions import DashboardSession
+from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "BlockEntry",
     "Comment",
+    "CommentSpam",
     "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",
@@ -31,6 +34,7 @@ __all__ = [
     "ModeratorRole",
     "OutboxDelivery",
     "Site",
+    "SpamCount",
     "StatusCount",
     "Thread",
     "UTCDateTime",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -42,6 +43,11 @@ class Site(Base):
     submit_limit: Mapped[str | None] = mapped_column(String(100), default=None)
     moderation_words: Mapped[str] = mapped_column(Text, default="")
     blocked_words: Mapped[str] = mapped_column(Text, default="")
+    #: The classifier rule: at or above ``spam_threshold`` spam, at or above the hold one held.
+    spam_hold_threshold: Mapped[float] = mapped_column(Float, default=0.40)
+    spam_threshold: Mapped[float] = mapped_column(Float, default=0.80)
+    #: Hold the first N comments of an author new to the site (0: off).
+    hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")

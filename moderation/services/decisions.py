@@ -18,7 +18,7 @@ from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of
 from moderation.extensions import db
 from moderation.models import Comment, Moderator
-from moderation.services import events
+from moderation.services import events, spam
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
 
@@ -154,6 +154,7 @@ def _apply(
     )
     events.count_status(comment.site_id, before, -1)
     events.count_status(comment.site_id, after, +1)
+    spam.learn_decision(comment, after)
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
     if was_public != is_public:
         events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,14 +17,26 @@ from moderation.models import Moderator, ModeratorRole
 from moderation.services import dashboard_sessions
 from moderation.services.events import Actor, audit
 
-#: Checked against when the username is unknown, so both cases cost the same time.
-_DUMMY_HASH = generate_password_hash("not a real password, only a timing equaliser")
+
+def hash_password(password: str) -> str:
+    """The password hashed with the configured method (``PASSWORD_HASH_METHOD``, scrypt)."""
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _hash_method() -> str:
+    return str(current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt")
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the username is unknown, so both cases cost the same time."""
+    return generate_password_hash("not a real password, only a timing equaliser", method=method)
 
 
 def create_moderator(
     username: str, password: str, role: str = ModeratorRole.MODERATOR.value
 ) -> Moderator:
-    """Add a moderator with a strong password, hashed with scrypt."""
+    """Add a moderator with a strong password, hashed with ``PASSWORD_HASH_METHOD``."""
     name = clean_username(username)
     try:
         chosen_role = ModeratorRole(role)
@@ -35,7 +49,7 @@ def create_moderator(
         raise Conflict(N_("A moderator named %(name)r already exists."), name=name)
     moderator = Moderator(
         username=name,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=chosen_role,
     )
     db.session.add(moderator)
@@ -57,7 +71,7 @@ def authenticate(username: str, password: str) -> Moderator | None:
         select(Moderator).where(Moderator.username == username.strip())
     ).scalar_one_or_none()
     if moderator is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not check_password_hash(moderator.password_hash, password) or not moderator.is_active:
         return None
@@ -89,7 +103,7 @@ def reset_password(moderator_id: int, acting: Moderator) -> str:
     """Give an account a new random password (shown once) and end its sessions."""
     moderator = get_moderator(moderator_id)
     password = generate_password()
-    moderator.password_hash = generate_password_hash(password)
+    moderator.password_hash = hash_password(password)
     dashboard_sessions.end_all(moderator.id)
     _audit_admin(acting, "moderator.reset_password", moderator)
     db.session.commit()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, exists, insert, select
+from sqlalchemy import Insert, bindparam, exists, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -16,14 +16,16 @@ from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
+from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
+from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import events, form_tokens
+from moderation.services import blocklist, events, form_tokens, spam
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -142,14 +144,42 @@ def submit_comment(
         author_has_approved_comment=(
             site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
         ),
+        blocked_by=blocklist.blocked_by(
+            site.id,
+            draft.email,
+            draft.url,
+            read_html(render_comment(draft.text)).links,
+            context.client_ip,
+            context.now,
+        ),
+        author_comment_count=(
+            _approved_count(site.id, draft.email) if site.hold_first_comments else None
+        ),
     )
-    decision = decide(draft, site_rules(site, config["SPAM_MIN_FILL_SECONDS"]), signals)
+    assessed: list[spam.Assessment] = []
+
+    def classify() -> SpamScore:
+        assessment = spam.assess(
+            site.id,
+            draft.text,
+            draft.author,
+            draft.email,
+            draft.url,
+            draft.parent_id is not None,
+            context.client_ip,
+        )
+        assessed.append(assessment)
+        return assessment.result
+
+    rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
+    decision = decide(draft, rules, signals, classify)
     if decision.outcome is Outcome.REFUSE:
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
+    spam.record(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
         before_commit(result)
@@ -166,6 +196,8 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
         blocked_words=site.blocked_words,
         flood_seconds=site.flood_seconds,
         min_fill_seconds=float(min_fill_seconds),
+        spam_thresholds=Thresholds(site.spam_hold_threshold, site.spam_threshold),
+        hold_first_comments=site.hold_first_comments,
     )
 
 
@@ -327,6 +359,19 @@ def _thread_and_duplicate(
     if row is None:
         return None, False
     return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
+
+
+def _approved_count(site_id: int, email: str) -> int:
+    """How many approved comments this author (by email) has on the site."""
+    return int(
+        db.session.execute(
+            select(func.count()).where(
+                Comment.site_id == site_id,
+                Comment.email == email,
+                Comment.status == CommentStatus.APPROVED,
+            )
+        ).scalar_one()
+    )
 
 
 def _has_approved_comment(site_id: int, email: str) -> bool:
