@@ -1,7 +1,7 @@
 """webhook receipts remember a hash of the first body; delivery attempts keep the answer
 
 Revision ID: integrators_01
-Revises: data_01
+Revises: spam_01
 Create Date: 2026-11-29
 
 ``webhook_receipts.body_sha256``: a reused ``webhook-id`` with another body is refused
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'integrators_01'
-down_revision = 'data_01'
+down_revision = 'spam_01'
 branch_labels = None
 depends_on = None
 
