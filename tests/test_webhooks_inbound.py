@@ -77,7 +77,7 @@ def test_replay_answers_exactly_as_the_first_time_and_changes_nothing(
     assert (replay.status_code, replay.get_json()) == (first.status_code, first.get_json())
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert len(stored_comments(app)) == 1
-    # a replay with another body still answers the first answer
+    # the same id with another body is a conflict (issue 16), and changes nothing
     other = integrator.send(
         "comment.submit",
         {
@@ -89,7 +89,7 @@ def test_replay_answers_exactly_as_the_first_time_and_changes_nothing(
         },
         webhook_id="msg_replay_1",
     )
-    assert other.get_json() == first.get_json()
+    assert other.status_code == 409
     assert len(stored_comments(app)) == 1
 
 
@@ -144,7 +144,14 @@ def test_refusals_are_replayed_too(integrator: Integrator) -> None:
         },
         webhook_id="msg_bad",
     )
-    assert (again.status_code, again.get_json()) == (422, body)
+    # a corrected body needs a new id: under the old one it is a conflict (issue 16)
+    assert again.status_code == 409
+    replay = integrator.send(
+        "comment.submit",
+        {"site": "blog", "thread": "t", "author": "", "email": "nope", "comment": "x"},
+        webhook_id="msg_bad",
+    )
+    assert (replay.status_code, replay.get_json()) == (422, body)
 
 
 @pytest.mark.parametrize(

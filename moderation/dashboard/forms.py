@@ -16,11 +16,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from moderation.domain.sites import SitePolicy
 from moderation.domain.status import ModerationAction
 from moderation.models import ModeratorRole
 from moderation.services.events import EVENT_TYPES
+from moderation.services.integrations import SCOPES
 
 ACTIONS = [SelectChoice(action.value, action.value.title()) for action in ModerationAction]
 
@@ -108,18 +110,23 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button that only needs a CSRF token (deactivate, reset, rotate...)."""
 
 
-class IntegrationForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    site = SelectField("Site", choices=[])
+class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
+    """Several choices as checkboxes (rendered by the ``checkboxes`` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class IntegrationSettingsForm(FlaskForm):  # type: ignore[misc]
+    """What an admin may change on an integration after creating it."""
+
     target_url = StringField(
         "Webhook URL (outbound events)",
         # no URL validator here: the service applies the one outbound rule (and its words)
         validators=[Optional(), Length(max=2000)],
     )
-    events = SelectMultipleField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES])
-    scopes = SelectMultipleField(
-        "Scopes", choices=[SelectChoice(scope) for scope in ("submit", "moderate", "threads")]
-    )
+    events = CheckboxesField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES])
+    scopes = CheckboxesField("Scopes", choices=[SelectChoice(scope) for scope in SCOPES])
     allow_email = BooleanField("May see commenters' email addresses")
 
 
@@ -142,6 +149,13 @@ class ChatHookForm(FlaskForm):  # type: ignore[misc]
 
     site = SelectField("Site")
     url = StringField("Incoming-webhook URL", validators=[DataRequired(), Length(max=2000)])
+
+
+class IntegrationForm(IntegrationSettingsForm):
+    """A new integration: its name and site, then its settings."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    site = SelectField("Site", choices=[])
 
 
 class ExportForm(FlaskForm):  # type: ignore[misc]

@@ -54,6 +54,8 @@ class WebhookReceipt(Base):
     webhook_id: Mapped[str] = mapped_column(String(200))
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: SHA-256 of the first body sent under this id (None for receipts from before it was kept).
+    body_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -118,3 +120,5 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str] = mapped_column(String(1000), default="")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    #: The start of the receiver's answer, for the delivery log.
+    response_excerpt: Mapped[str] = mapped_column(String(2000), default="", server_default="")

@@ -145,7 +145,13 @@ def _apply(
         to_status=after.value,
         reason=reason,
     )
-    events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
+    events.emit(
+        STATUS_EVENTS[after],
+        comment,
+        comment.site.slug,
+        comment.thread.key,
+        events.EventDecision(actor, reason=reason),
+    )
     events.count_status(comment.site_id, before, -1)
     events.count_status(comment.site_id, after, +1)
     spam.learn_decision(comment, after)
@@ -222,7 +228,13 @@ def reply_as_moderator(
         to_status=CommentStatus.APPROVED.value,
         reason=f"reply to comment {parent.id}",
     )
-    events.emit(("comment.created", "comment.approved"), reply, parent.site.slug, parent.thread.key)
+    events.emit(
+        ("comment.created", "comment.approved"),
+        reply,
+        parent.site.slug,
+        parent.thread.key,
+        events.EventDecision(actor, reason=f"reply to comment {parent.id}"),
+    )
     events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
     events.touch_thread(parent.thread_id, approved_delta=1)
     notifications.after_decision(reply, CommentStatus.PENDING, CommentStatus.APPROVED)

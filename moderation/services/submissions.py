@@ -271,11 +271,17 @@ def _store(
         reason=f"{decision.rule.value}: {decision.reason}",
     )
     events.count_status(site.id, status, +1)
+    submitted = events.EventDecision(context.actor, decision.rule.value, decision.reason)
+    events.emit("comment.created", comment, site.slug, context.thread_key, submitted)
     if status is CommentStatus.APPROVED:
-        events.emit(("comment.created", "comment.approved"), comment, site.slug, context.thread_key)
+        events.emit(
+            "comment.approved",
+            comment,
+            site.slug,
+            context.thread_key,
+            events.decided_by_rule(decision.rule.value, decision.reason),
+        )
         events.touch_thread(thread_id, approved_delta=1)
-    else:
-        events.emit("comment.created", comment, site.slug, context.thread_key)
     notifications.after_submit(comment, context.notify, context.language)
     return comment
 
