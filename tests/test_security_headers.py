@@ -443,6 +443,22 @@ CASES = [
         PUBLIC,
         PROBLEM,
     ),
+    *(
+        Case(
+            f"read API {name}, unsigned 401",
+            lambda env, path=path: env.client.get(
+                f"/api/v1/integrations/{integration_id(env)}{path}"
+            ),
+            401,
+            PUBLIC,
+            PROBLEM,
+        )
+        for name, path in (
+            ("comments", "/comments?status=pending"),
+            ("one comment", "/comments/1"),
+            ("thread", "/thread?key=post-1"),
+        )
+    ),
     Case("OpenAPI document", get("/api/openapi.json"), 200, PUBLIC, JSON, cors="*"),
     # --- scripts, static files, pages ----------------------------------------------------
     Case("embed.js", get("/embed.js"), 200, PUBLIC, "text/javascript", cors="*"),
@@ -725,6 +741,9 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/api/v1/sites/<site_slug>/counts": "API counts",
         "/api/v1/sites/<site_slug>/form-token": "API form token",
         "/api/v1/hooks/<integration_id>": "webhook",
+        "/api/v1/integrations/<integration_id>/comments": "read API comments",
+        "/api/v1/integrations/<integration_id>/comments/<comment_id>": "read API one comment",
+        "/api/v1/integrations/<integration_id>/thread": "read API thread",
         "/static/<path:filename>": "static",
         "/notify/m/<token>/<action>": "notify decision",
         "/notify/confirm/<signed>": "notify confirm",
