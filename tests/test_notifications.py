@@ -561,3 +561,32 @@ def test_trusted_policy_can_require_a_confirmed_address(
     (confirmation,) = smtp.to(ANN)
     client.post(path_of(next(url for url in confirmation.links() if "/notify/confirm/" in url)))
     assert status_of(app, post(app, client, comment="Third")) == "approved"
+
+
+def test_erasing_a_person_forgets_their_subscriptions_and_the_emails_waiting_for_them(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, blog: None, smtp: SmtpSink
+) -> None:
+    from moderation.extensions import db
+    from moderation.models import NotifyAddress, OutboxDelivery, ThreadSubscription
+
+    post(app, client, notify="y")  # queues the confirmation email to Ann
+    with app.app_context():
+        queued = db.session.execute(
+            select(OutboxDelivery.id).where(OutboxDelivery.recipient == ANN)
+        ).all()
+    assert queued, "the confirmation email should be waiting"
+
+    result = runner.invoke(args=["people", "erase", ANN, "--yes"])
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        assert db.session.execute(select(NotifyAddress.id)).all() == []
+        assert db.session.execute(select(ThreadSubscription.id)).all() == []
+        assert (
+            db.session.execute(
+                select(OutboxDelivery.id).where(OutboxDelivery.recipient == ANN)
+            ).all()
+            == []
+        )
+    deliver(app)
+    assert smtp.to(ANN) == []

@@ -26,7 +26,15 @@ from moderation.domain.comments import clean_email, strip_controls
 from moderation.domain.errors import N_, FieldError, InvalidInput
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import Comment, Site, Thread
+from moderation.models import (
+    Comment,
+    DeliveryAttempt,
+    NotifyAddress,
+    OutboxDelivery,
+    Site,
+    Thread,
+    ThreadSubscription,
+)
 from moderation.ratelimit import gate, private_key
 from moderation.services import events
 from moderation.services.events import Actor
@@ -170,6 +178,7 @@ def erase_person(email: str, mode: ErasureMode | str, actor: Actor) -> Erasure:
             actor, PERSON_ERASED, reason=f"{mode.value}: no comment of person {subject[:16]}"
         )
     _forget_rate_limits(address)
+    _forget_notifications(address)
     db.session.commit()
     return Erasure(mode, len(rows), tuple(sorted(slugs.values())), subject)
 
@@ -199,3 +208,23 @@ def _forget_rate_limits(address: str) -> None:
         gate().forget(
             [("email", limits, (email_key,))], [(slug, "email", email_key)], int(flood_seconds)
         )
+
+
+def _forget_notifications(address: str) -> None:
+    """Drop the person's notification addresses (their thread subscriptions go with them)
+    and every email addressed to them, queued or sent, with its delivery attempts."""
+    lowered = address.lower()
+    addresses = select(NotifyAddress.id).where(func.lower(NotifyAddress.email) == lowered)
+    db.session.execute(
+        delete(ThreadSubscription).where(ThreadSubscription.address_id.in_(addresses))
+    )
+    db.session.execute(delete(NotifyAddress).where(func.lower(NotifyAddress.email) == lowered))
+    emails = select(OutboxDelivery.id).where(
+        OutboxDelivery.channel == "email", func.lower(OutboxDelivery.recipient) == lowered
+    )
+    db.session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(emails)))
+    db.session.execute(
+        delete(OutboxDelivery).where(
+            OutboxDelivery.channel == "email", func.lower(OutboxDelivery.recipient) == lowered
+        )
+    )
