@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from moderation.models import Moderator, Site
 
@@ -35,13 +36,17 @@ class Actions:
             return site
 
     def create_moderator(
-        self, username: str = "mod", role: str = "moderator", password: str = PASSWORD
+        self,
+        username: str = "mod",
+        role: str = "moderator",
+        password: str = PASSWORD,
+        sites: list[str] | None = None,
     ) -> Moderator:
-        """A moderator account."""
+        """A moderator account (limited to ``sites`` when given)."""
         from moderation.services import moderators
 
         with self.app.app_context():
-            return moderators.create_moderator(username, password, role)
+            return moderators.create_moderator(username, password, role, sites)
 
 
 def aged_token(app: Flask, site: str, thread: str, age_seconds: float = 10) -> str:
@@ -136,3 +141,26 @@ def seed_comments(
             )
             ids.append(result.comment.id)
     return ids
+
+
+def page_csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
+    """The CSRF token a dashboard page carries (its meta tag, or a form's hidden field)."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+    )
+    assert match, html
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
+    """Sign ``client`` in to the dashboard; returns the session's CSRF token."""
+    token = page_csrf_token(client)
+    response = client.post(
+        "/dashboard/sign-in",
+        data={"csrf_token": token, "username": username, "password": password},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return page_csrf_token(client, "/dashboard/")

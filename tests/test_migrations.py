@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "used_form_tokens",
     "alembic_version",
     "status_counts",
+    "moderator_sites",
 }
 
 

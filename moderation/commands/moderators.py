@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from moderation.commands.errors import one_line_errors
 from moderation.models import ModeratorRole
 from moderation.services import moderators
+from moderation.services.events import Actor
 
 
 @click.group("moderators", cls=AppGroup)
@@ -26,14 +27,67 @@ def moderators_group() -> None:
     show_default=True,
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--site",
+    "site_slugs",
+    multiple=True,
+    help="A site the moderator may see (repeat for several; none: every site).",
+)
 @one_line_errors
-def create_command(username: str, role: str, password_stdin: bool) -> None:
+def create_command(
+    username: str, role: str, password_stdin: bool, site_slugs: tuple[str, ...]
+) -> None:
     """Add a moderator; the password is asked for (hidden) unless read from stdin."""
+    password = _read_password(password_stdin)
+    moderator = moderators.create_moderator(username, password, role, list(site_slugs))
+    click.echo(f"Created {moderator.role.value} {moderator.username!r} ({_scope(site_slugs)}).")
+
+
+@moderators_group.command("update")
+@click.argument("username")
+@click.option(
+    "--site",
+    "site_slugs",
+    multiple=True,
+    help="Limit the account to these sites (repeat for several).",
+)
+@click.option("--all-sites", is_flag=True, help="Let the account see every site again.")
+@click.option("--password-stdin", is_flag=True, help="Set a new password read from standard input.")
+@one_line_errors
+def update_command(
+    username: str, site_slugs: tuple[str, ...], all_sites: bool, password_stdin: bool
+) -> None:
+    """Change an account's sites or password (a new password ends its sessions).
+
+    Without ``--site`` or ``--all-sites`` the account's sites stay as they are, so a
+    password reset never widens what an account may see.
+    """
+    if site_slugs and all_sites:
+        raise click.UsageError("Give --site or --all-sites, not both.")
+    if not (site_slugs or all_sites or password_stdin):
+        raise click.UsageError("Nothing to change: give --site, --all-sites or --password-stdin.")
+    moderator = moderators.get_by_username(username)
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt(
-            "Password", hide_input=True, confirmation_prompt=True, default="", show_default=False
-        )
-    moderator = moderators.create_moderator(username, password, role)
-    click.echo(f"Created {moderator.role.value} {moderator.username!r}.")
+        moderators.set_password(moderator.id, _read_password(True), CLI_ACTOR)
+        click.echo(f"Password of {moderator.username!r} changed; its sessions have ended.")
+    if site_slugs or all_sites:
+        moderators.set_sites(moderator.id, list(site_slugs), CLI_ACTOR)
+        click.echo(f"{moderator.username!r} now sees {_scope(site_slugs)}.")
+
+
+#: Who the audit log names for changes made on the command line.
+CLI_ACTOR = Actor("system", "", "command line")
+
+
+def _scope(site_slugs: tuple[str, ...]) -> str:
+    return "sites: " + ", ".join(sorted(set(site_slugs))) if site_slugs else "every site"
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line of standard input, or a hidden prompt asked twice."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True, default="", show_default=False
+    )
+    return password

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
-from moderation.dashboard.forms import ConfirmForm, ModeratorForm, SiteForm
+from moderation.dashboard.forms import ConfirmForm, ModeratorForm, ModeratorSitesForm, SiteForm
 from moderation.domain.errors import DomainError
 from moderation.services import moderators, sites
+from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
+
+F = TypeVar("F", ModeratorForm, ModeratorSitesForm)
 
 
 def _origins(text: str) -> list[str]:
@@ -90,41 +96,77 @@ def edit_site(slug: str) -> ResponseReturnValue:
     return render_template("dashboard/site.html", site=site, form=form, snippet=snippet), status
 
 
+def _with_site_choices(form: F) -> F:
+    """Offer every site, by name, in the form's ``sites`` checkboxes."""
+    form.sites.choices = [SelectChoice(site.slug, site.name) for site in sites.list_sites()]
+    return form
+
+
+def _moderators_page(form: ModeratorForm, status: int = 200) -> ResponseReturnValue:
+    accounts = moderators.list_moderators()
+    return render_template(
+        "dashboard/moderators.html",
+        accounts=accounts,
+        account_sites=moderators.site_slugs_of(accounts),
+        form=form,
+        confirm=ConfirmForm(),
+        me=moderator(),
+    ), status
+
+
 @bp.get("/moderators")
 @admin_required
 def list_moderators() -> ResponseReturnValue:
-    """Every account, with a form to add one."""
-    return render_template(
-        "dashboard/moderators.html",
-        accounts=moderators.list_moderators(),
-        form=ModeratorForm(),
-        confirm=ConfirmForm(),
-        me=moderator(),
-    )
+    """Every account and the sites it sees, with a form to add one."""
+    return _moderators_page(_with_site_choices(ModeratorForm()))
 
 
 @bp.post("/moderators")
 @admin_required
 def create_moderator() -> ResponseReturnValue:
-    """Add an account."""
-    form = ModeratorForm()
+    """Add an account (limited to the ticked sites; none ticked: every site)."""
+    form = _with_site_choices(ModeratorForm())
     if form.validate():
         try:
             account = moderators.create_moderator(
-                form.username.data or "", form.password.data or "", form.role.data or "moderator"
+                form.username.data or "",
+                form.password.data or "",
+                form.role.data or "moderator",
+                list(form.sites.data or ()),
             )
         except DomainError as error:
-            form.password.errors.append(str(error))
+            chose_sites = isinstance(error, moderators.SiteChoiceError)
+            target = form.sites if chose_sites else form.password
+            target.errors.append(str(error))
         else:
             flash(f"Account {account.username!r} created.")
             return redirect(url_for("dashboard.list_moderators"), code=303)
-    return render_template(
-        "dashboard/moderators.html",
-        accounts=moderators.list_moderators(),
-        form=form,
-        confirm=ConfirmForm(),
-        me=moderator(),
-    ), 400
+    return _moderators_page(form, 400)
+
+
+@bp.route("/moderators/<int:account_id>/sites", methods=["GET", "POST"])
+@admin_required
+def edit_moderator_sites(account_id: int) -> ResponseReturnValue:
+    """Choose the sites one account may see (none ticked: every site)."""
+    try:
+        account = moderators.get_moderator(account_id)
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    form = _with_site_choices(ModeratorSitesForm())
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                moderators.set_sites(account_id, list(form.sites.data or ()), actor_of(moderator()))
+            except DomainError as error:
+                form.sites.errors.append(str(error))
+            else:
+                flash(f"Sites of {account.username!r} saved.")
+                return redirect(url_for("dashboard.list_moderators"), code=303)
+        status = 400
+    else:
+        form.sites.data = moderators.site_slugs_of([account]).get(account.id, [])
+    return render_template("dashboard/moderator_sites.html", account=account, form=form), status
 
 
 @bp.post("/moderators/<int:account_id>/<any(activate, deactivate):change>")

@@ -13,6 +13,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -80,10 +81,24 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     blocked_words = TextAreaField("Blocked words (mark as spam)")
 
 
+class SiteChoiceField(SelectMultipleField):  # type: ignore[misc]
+    """Sites as a list of checkboxes (choices filled by the view); none ticked: every site."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
 class ModeratorForm(FlaskForm):  # type: ignore[misc]
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     role = SelectField("Role", choices=[SelectChoice(role.value) for role in ModeratorRole])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    sites = SiteChoiceField("Sites", choices=[])
+
+
+class ModeratorSitesForm(FlaskForm):  # type: ignore[misc]
+    """The sites one account may see."""
+
+    sites = SiteChoiceField("Sites", choices=[])
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]

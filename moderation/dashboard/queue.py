@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from moderation.dashboard.blueprint import bp, message_page, moderator, safe_next
+from moderation.dashboard.blueprint import bp, message_page, moderator, safe_next, site_scope
 from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyForm
 from moderation.domain.errors import DomainError
 from moderation.domain.numbers import parse_id
@@ -29,7 +29,8 @@ STATUS_TABS: list[CommentStatus | None] = [
 def filter_from_request() -> tuple[queue.QueueFilter, dict[str, str]]:
     """The queue filter named by the query string, and the parameters that keep it."""
     args = request.args
-    all_sites = {site.slug: site.id for site in sites.list_sites()}
+    scope = site_scope()
+    all_sites = {site.slug: site.id for site in sites.list_sites(scope)}
     site_slug = args.get("site", "")
     status_name = args.get("status", CommentStatus.PENDING.value)
     try:
@@ -42,6 +43,7 @@ def filter_from_request() -> tuple[queue.QueueFilter, dict[str, str]]:
         status=status,
         search=args.get("q", "").strip()[: queue.MAX_SEARCH],
         newest_first=args.get("order", "newest") != "oldest",
+        site_ids=scope,
     )
     kept = {
         "site": site_slug if site_slug in all_sites else "",
@@ -59,7 +61,7 @@ def show_queue() -> ResponseReturnValue:
     queue_filter, params = filter_from_request()
     cursor = queue.Cursor.decode(request.args.get("after", ""))
     page = queue.queue_page(queue_filter, cursor)
-    counts = queue.status_counts(queue_filter.site_id)
+    counts = queue.status_counts(queue_filter.site_id, queue_filter.site_ids)
     return render_template(
         "dashboard/queue.html",
         page=page,
@@ -67,7 +69,7 @@ def show_queue() -> ResponseReturnValue:
         counts=counts,
         tabs=STATUS_TABS,
         current_status=queue_filter.status,
-        all_sites=sites.list_sites(),
+        all_sites=sites.list_sites(site_scope()),
         bulk_form=BulkForm(),
         action_form=ModerateForm(),
         actions=list(ModerationAction),
@@ -80,7 +82,7 @@ def show_queue() -> ResponseReturnValue:
 def show_comment(comment_id: int) -> ResponseReturnValue:
     """One comment with its thread, parent, replies and history."""
     try:
-        comment = decisions.get_comment(comment_id)
+        comment = decisions.get_comment(comment_id, site_scope())
     except DomainError as error:
         return _refused(error)
     history, _ = audit.audit_page(audit.AuditFilter(comment_id=comment.id), size=100)
@@ -108,6 +110,7 @@ def moderate_comment(comment_id: int) -> ResponseReturnValue:
             ModerationAction(form.action.data),
             actor_of(moderator()),
             form.reason.data or "",
+            site_scope(),
         )
     except DomainError as error:
         return _refused(error)
@@ -135,7 +138,7 @@ def moderate_bulk() -> ResponseReturnValue:
         if not form.ids.data:
             return _invalid({"ids": ["Select at least one comment."]})
         results, refused = decisions.moderate_many(
-            list(form.ids.data), action, actor, form.reason.data or ""
+            list(form.ids.data), action, actor, form.reason.data or "", site_scope()
         )
         changed, skipped = len(results), len(refused)
     message = f"{action.value}: {changed} comment(s) changed"
@@ -154,7 +157,7 @@ def edit_comment(comment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _invalid(form.errors)
     try:
-        decisions.edit_text(comment_id, form.text.data or "", actor_of(moderator()))
+        decisions.edit_text(comment_id, form.text.data or "", actor_of(moderator()), site_scope())
     except DomainError as error:
         return _refused(error)
     flash(f"Comment {comment_id} edited.")
@@ -168,7 +171,9 @@ def reply_to_comment(comment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _invalid(form.errors)
     try:
-        reply = decisions.reply_as_moderator(comment_id, form.text.data or "", moderator())
+        reply = decisions.reply_as_moderator(
+            comment_id, form.text.data or "", moderator(), site_scope()
+        )
     except DomainError as error:
         return _refused(error)
     flash(f"Reply {reply.id} published.")
@@ -184,6 +189,7 @@ def show_audit() -> ResponseReturnValue:
         actor=args.get("actor", "").strip()[:200],
         comment_id=parse_id(comment_arg),
         action=args.get("action", "").strip()[:40],
+        site_ids=site_scope(),
     )
     before = args.get("before", "")
     events, next_before = audit.audit_page(audit_filter, parse_id(before))

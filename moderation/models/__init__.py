@@ -16,7 +16,7 @@ from moderation.models.integrations import (
     OutboxDelivery,
     WebhookReceipt,
 )
-from moderation.models.moderators import Moderator, ModeratorRole
+from moderation.models.moderators import Moderator, ModeratorRole, ModeratorSite
 
 __all__ = [
     "AuditEvent",
@@ -27,6 +27,7 @@ __all__ = [
     "Integration",
     "Moderator",
     "ModeratorRole",
+    "ModeratorSite",
     "OutboxDelivery",
     "Site",
     "StatusCount",

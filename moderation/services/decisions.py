@@ -4,6 +4,7 @@ the one transition table, with an audit event and outbound events in the same tr
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +33,7 @@ class ModerationResult:
     to_status: CommentStatus
 
 
-def get_comment(comment_id: int, site_ids: set[int] | None = None) -> Comment:
+def get_comment(comment_id: int, site_ids: AbstractSet[int] | None = None) -> Comment:
     """The comment, or :class:`NotFound`; ``site_ids`` limits which sites may be seen."""
     comment = db.session.get(Comment, comment_id) if parse_id(comment_id) is not None else None
     if comment is None or (site_ids is not None and comment.site_id not in site_ids):
@@ -45,7 +46,7 @@ def moderate(
     action: ModerationAction,
     actor: Actor,
     reason: str = "",
-    site_ids: set[int] | None = None,
+    site_ids: AbstractSet[int] | None = None,
     before_commit: Callable[[ModerationResult], None] | None = None,
 ) -> ModerationResult:
     """Apply ``action`` to one comment and commit (``before_commit`` runs in the transaction)."""
@@ -57,19 +58,24 @@ def moderate(
 
 
 def moderate_many(
-    comment_ids: list[int], action: ModerationAction, actor: Actor, reason: str = ""
+    comment_ids: list[int],
+    action: ModerationAction,
+    actor: Actor,
+    reason: str = "",
+    site_ids: AbstractSet[int] | None = None,
 ) -> tuple[list[ModerationResult], dict[int, str]]:
     """Apply ``action`` to several comments in one transaction.
 
     Comments the action does not apply to are skipped and reported with the reason;
-    the others change together.
+    the others change together. Comments outside ``site_ids`` count as missing.
     """
     results: list[ModerationResult] = []
     skipped: dict[int, str] = {}
     valid_ids = [comment_id for comment_id in comment_ids if parse_id(comment_id) is not None]
-    comments = db.session.execute(
-        select(Comment).where(Comment.id.in_(valid_ids)).order_by(Comment.id)
-    ).scalars()
+    query = select(Comment).where(Comment.id.in_(valid_ids)).order_by(Comment.id)
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(sorted(site_ids)))
+    comments = db.session.execute(query).scalars()
     found = set()
     for comment in comments:
         found.add(comment.id)
@@ -92,7 +98,7 @@ def moderate_matching(
     """
     changed = skipped = 0
     for batch in iter_matching_ids(queue_filter):
-        results, refused = moderate_many(batch, action, actor, reason)
+        results, refused = moderate_many(batch, action, actor, reason, queue_filter.site_ids)
         changed += len(results)
         skipped += len(refused)
     return changed, skipped
@@ -155,7 +161,7 @@ def _apply(
 
 
 def edit_text(
-    comment_id: int, text: str, actor: Actor, site_ids: set[int] | None = None
+    comment_id: int, text: str, actor: Actor, site_ids: AbstractSet[int] | None = None
 ) -> Comment:
     """Change a comment's text (a moderator's correction), re-rendered and audited."""
     comment = get_comment(comment_id, site_ids)
@@ -181,7 +187,7 @@ def edit_text(
 
 
 def reply_as_moderator(
-    parent_id: int, text: str, moderator: Moderator, site_ids: set[int] | None = None
+    parent_id: int, text: str, moderator: Moderator, site_ids: AbstractSet[int] | None = None
 ) -> Comment:
     """A moderator's reply, published at once under the comment it answers."""
     parent = get_comment(parent_id, site_ids)

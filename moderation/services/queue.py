@@ -31,6 +31,8 @@ class QueueFilter:
     status: CommentStatus | None = CommentStatus.PENDING
     search: str = ""
     newest_first: bool = True
+    #: The sites the moderator may see (``None``: every site); nothing outside them matches.
+    site_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def _escape_like(text: str) -> str:
 def _filtered(queue_filter: QueueFilter) -> Select[Any]:
     """The query for a filter, without order or cursor."""
     query = select(Comment)
+    if queue_filter.site_ids is not None:
+        query = query.where(Comment.site_id.in_(sorted(queue_filter.site_ids)))
     if queue_filter.site_id is not None:
         query = query.where(Comment.site_id == queue_filter.site_id)
     if queue_filter.status is not None:
@@ -150,9 +154,14 @@ def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[l
         after = page.next_cursor
 
 
-def status_counts(site_id: int | None = None) -> dict[CommentStatus, int]:
-    """Comments per status, from the counters kept with every change."""
+def status_counts(
+    site_id: int | None = None, site_ids: frozenset[int] | None = None
+) -> dict[CommentStatus, int]:
+    """Comments per status, from the counters kept with every change (of ``site_id``, and
+    only of ``site_ids`` when given)."""
     query = select(StatusCount.status, func.sum(StatusCount.count)).group_by(StatusCount.status)
+    if site_ids is not None:
+        query = query.where(StatusCount.site_id.in_(sorted(site_ids)))
     if site_id is not None:
         query = query.where(StatusCount.site_id == site_id)
     counts = dict.fromkeys(CommentStatus, 0)
