@@ -148,6 +148,7 @@ def test_every_dashboard_route_hides_another_sites_things(
         "action": "delete",
         "ids": [str(comment_id) for comment_id in two_sites.gazette_ids],
         "all_matching": "y",
+        "confirmed": "yes",
         "text": "bob was here",
         "reason": "walk",
         "name": "renamed by bob",
@@ -220,7 +221,7 @@ def test_moderator_works_only_their_sites_queue(
     # "everything matching" with every status and no site: still only the blog
     client.post(
         "/dashboard/comments/bulk?status=all",
-        data={"csrf_token": token, "action": "delete", "all_matching": "y"},
+        data={"csrf_token": token, "action": "delete", "all_matching": "y", "confirmed": "yes"},
     )
     statuses = {row["id"]: row["status"] for row in stored_comments(app)}
     assert [statuses[i] for i in two_sites.blog_ids] == ["deleted", "deleted"]

@@ -49,11 +49,13 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
 
 
 class EditForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField("Text", validators=[InputRequired()])
+    text = TextAreaField(
+        "Text", validators=[InputRequired("Write the comment's text; it cannot be empty.")]
+    )
 
 
 class ReplyForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField("Your reply", validators=[InputRequired()])
+    text = TextAreaField("Your reply", validators=[InputRequired("Write your reply first.")])
 
 
 class SiteForm(FlaskForm):  # type: ignore[misc]

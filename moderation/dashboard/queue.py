@@ -6,12 +6,19 @@ from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 
 from moderation.dashboard.blueprint import bp, message_page, moderator, safe_next, site_scope
 from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyForm
-from moderation.domain.errors import DomainError
+from moderation.domain.errors import DomainError, FieldError
 from moderation.domain.numbers import parse_id
-from moderation.domain.status import CommentStatus, ModerationAction
+from moderation.domain.status import (
+    CommentStatus,
+    ModerationAction,
+    available_actions,
+    past_tense,
+)
+from moderation.models import Comment
 from moderation.services import audit, decisions, queue, sites
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
@@ -58,10 +65,19 @@ def filter_from_request() -> tuple[queue.QueueFilter, dict[str, str]]:
 @bp.get("/")
 def show_queue() -> ResponseReturnValue:
     """The queue: pending first, badges per status, filters, keyset pages."""
+    return _queue_page(BulkForm())
+
+
+def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
+    """The queue for the filter in the query string (``bulk_form`` may carry errors)."""
     queue_filter, params = filter_from_request()
     cursor = queue.Cursor.decode(request.args.get("after", ""))
     page = queue.queue_page(queue_filter, cursor)
     counts = queue.status_counts(queue_filter.site_id, queue_filter.site_ids)
+    next_url = request.full_path.rstrip("?")
+    if request.endpoint != "dashboard.show_queue":  # a bulk mistake: back to the same queue
+        kept: dict[str, Any] = dict(params)
+        next_url = url_for("dashboard.show_queue", **kept)
     return render_template(
         "dashboard/queue.html",
         page=page,
@@ -70,12 +86,12 @@ def show_queue() -> ResponseReturnValue:
         tabs=STATUS_TABS,
         current_status=queue_filter.status,
         all_sites=sites.list_sites(site_scope()),
-        bulk_form=BulkForm(),
+        bulk_form=bulk_form,
         action_form=ModerateForm(),
         actions=list(ModerationAction),
-        next_url=request.full_path.rstrip("?"),
+        next_url=next_url,
         first_page=cursor is None,
-    )
+    ), status
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -85,17 +101,24 @@ def show_comment(comment_id: int) -> ResponseReturnValue:
         comment = decisions.get_comment(comment_id, site_scope())
     except DomainError as error:
         return _refused(error)
+    return _comment_page(comment, EditForm(text=comment.text), ReplyForm())
+
+
+def _comment_page(
+    comment: Comment, edit_form: EditForm, reply_form: ReplyForm, status: int = 200
+) -> ResponseReturnValue:
+    """A comment's page (its forms may carry errors, shown beside their fields)."""
     history, _ = audit.audit_page(audit.AuditFilter(comment_id=comment.id), size=100)
     return render_template(
         "dashboard/comment.html",
         comment=comment,
         history=history,
         action_form=ModerateForm(),
-        edit_form=EditForm(text=comment.text),
-        reply_form=ReplyForm(),
+        edit_form=edit_form,
+        reply_form=reply_form,
         actions=list(ModerationAction),
-        next_url=request.full_path.rstrip("?"),
-    )
+        next_url=url_for("dashboard.show_comment", comment_id=comment.id),
+    ), status
 
 
 @bp.post("/comments/<int:comment_id>/moderate")
@@ -103,7 +126,7 @@ def moderate_comment(comment_id: int) -> ResponseReturnValue:
     """Approve, reject, spam, delete or restore one comment."""
     form = ModerateForm()
     if not form.validate():
-        return _invalid(form.errors)
+        return _invalid(form)
     try:
         result = decisions.moderate(
             comment_id,
@@ -114,9 +137,14 @@ def moderate_comment(comment_id: int) -> ResponseReturnValue:
         )
     except DomainError as error:
         return _refused(error)
-    message = f"Comment {comment_id} {result.from_status.value} → {result.to_status.value}."
+    message = f"Comment {comment_id} {past_tense(ModerationAction(form.action.data))}."
     if wants_json():
-        return jsonify(id=comment_id, status=result.to_status.value, message=message)
+        return jsonify(
+            id=comment_id,
+            status=result.to_status.value,
+            message=message,
+            actions=[action.value for action in available_actions(result.to_status)],
+        )
     flash(message)
     return redirect(safe_next(form.next.data, url_for("dashboard.show_queue")), code=303)
 
@@ -126,58 +154,137 @@ def moderate_bulk() -> ResponseReturnValue:
     """One decision on the selected comments, or on everything the filter matches."""
     form = BulkForm()
     if not form.validate():
-        return _invalid(form.errors)
+        return _invalid(form)
     action = ModerationAction(form.action.data)
     actor = actor_of(moderator())
     if form.all_matching.data:
-        queue_filter, _ = filter_from_request()
+        queue_filter, params = filter_from_request()
+        if request.form.get("confirmed") != "yes" and not wants_json():
+            return render_template(
+                "dashboard/confirm_bulk.html",
+                form=form,
+                action=action,
+                count=queue.count_matching(queue_filter),
+                params=params,
+            )
         changed, skipped = decisions.moderate_matching(
             queue_filter, action, actor, form.reason.data or ""
         )
     else:
         if not form.ids.data:
-            return _invalid({"ids": ["Select at least one comment."]})
+            if wants_json():
+                return problem(400, NO_SELECTION)
+            form.ids.errors = [NO_SELECTION]
+            return _queue_page(form, 400)
         results, refused = decisions.moderate_many(
             list(form.ids.data), action, actor, form.reason.data or "", site_scope()
         )
         changed, skipped = len(results), len(refused)
-    message = f"{action.value}: {changed} comment(s) changed"
-    if skipped:
-        message += f", {skipped} skipped (the action does not apply to them)"
+    message = bulk_message(action, changed, skipped)
     if wants_json():
-        return jsonify(changed=changed, skipped=skipped, message=message + ".")
-    flash(message + ".")
+        return jsonify(changed=changed, skipped=skipped, message=message)
+    flash(message)
     return redirect(safe_next(form.next.data, url_for("dashboard.show_queue")), code=303)
+
+
+NO_SELECTION = "Select at least one comment, or tick “everything matching this filter”."
+
+
+def count_of(number: int, noun: str) -> str:
+    """``1 comment``, ``2 comments``, ``1,234 comments``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def bulk_message(action: ModerationAction, changed: int, skipped: int) -> str:
+    """What a bulk decision did, as a sentence."""
+    if changed:
+        message = f"{count_of(changed, 'comment')} {past_tense(action)}."
+    else:
+        message = f"No comment {past_tense(action)}."
+    if skipped == 1:
+        message += f" 1 comment was left as it was: “{action.value}” does not apply to it."
+    elif skipped:
+        message += (
+            f" {count_of(skipped, 'comment')} were left as they were:"
+            f" “{action.value}” does not apply to them."
+        )
+    return message
 
 
 @bp.post("/comments/<int:comment_id>/edit")
 def edit_comment(comment_id: int) -> ResponseReturnValue:
-    """Correct a comment's text."""
+    """Correct a comment's text (a mistake is shown beside the text)."""
     form = EditForm()
-    if not form.validate():
-        return _invalid(form.errors)
     try:
-        decisions.edit_text(comment_id, form.text.data or "", actor_of(moderator()), site_scope())
+        comment = decisions.get_comment(comment_id, site_scope())
+        if form.validate():
+            decisions.edit_text(
+                comment_id, form.text.data or "", actor_of(moderator()), site_scope()
+            )
+            flash(f"Comment {comment_id} edited.")
+            return redirect(url_for("dashboard.show_comment", comment_id=comment_id), code=303)
+    except FieldError as error:
+        form.text.errors = [str(error)]
     except DomainError as error:
         return _refused(error)
-    flash(f"Comment {comment_id} edited.")
-    return redirect(url_for("dashboard.show_comment", comment_id=comment_id), code=303)
+    return _comment_page(comment, form, ReplyForm(), 400)
 
 
 @bp.post("/comments/<int:comment_id>/reply")
 def reply_to_comment(comment_id: int) -> ResponseReturnValue:
-    """Reply as a moderator: published at once."""
+    """Reply as a moderator: published at once (a mistake is shown beside the reply)."""
     form = ReplyForm()
-    if not form.validate():
-        return _invalid(form.errors)
     try:
-        reply = decisions.reply_as_moderator(
-            comment_id, form.text.data or "", moderator(), site_scope()
-        )
+        comment = decisions.get_comment(comment_id, site_scope())
+        if form.validate():
+            reply = decisions.reply_as_moderator(
+                comment_id, form.text.data or "", moderator(), site_scope()
+            )
+            flash(f"Your reply (comment {reply.id}) is published.")
+            return redirect(url_for("dashboard.show_comment", comment_id=comment_id), code=303)
+    except FieldError as error:
+        form.text.errors = [str(error)]
     except DomainError as error:
         return _refused(error)
-    flash(f"Reply {reply.id} published.")
-    return redirect(url_for("dashboard.show_comment", comment_id=comment_id), code=303)
+    return _comment_page(comment, EditForm(text=comment.text), form, 400)
+
+
+#: The audit log's action filter: every action the service records, in words.
+AUDIT_ACTIONS = [
+    (
+        "Comments",
+        [
+            ("submitted", "submitted"),
+            ("approve", "approved"),
+            ("reject", "rejected"),
+            ("spam", "marked as spam"),
+            ("delete", "deleted"),
+            ("restore", "restored"),
+            ("edit", "text edited"),
+            ("reply", "moderator replies"),
+            ("purge", "purged"),
+        ],
+    ),
+    (
+        "Accounts",
+        [
+            ("moderator.activate", "account activated"),
+            ("moderator.deactivate", "account deactivated"),
+            ("moderator.reset_password", "password reset"),
+            ("moderator.set_password", "password changed"),
+            ("moderator.sites", "sites changed"),
+        ],
+    ),
+    (
+        "Integrations",
+        [
+            ("integration.create", "integration created"),
+            ("integration.rotate", "secret rotated"),
+            ("integration.disable", "integration disabled"),
+            ("integration.enable", "integration enabled"),
+        ],
+    ),
+]
 
 
 @bp.get("/audit")
@@ -200,6 +307,8 @@ def show_audit() -> ResponseReturnValue:
     }
     return render_template(
         "dashboard/audit.html",
+        action_groups=AUDIT_ACTIONS,
+        known_actions={value for _, choices in AUDIT_ACTIONS for value, _ in choices},
         events=events,
         next_before=next_before,
         params={name: value for name, value in params.items() if value},
@@ -216,12 +325,15 @@ def _refused(error: DomainError) -> ResponseReturnValue:
     return message_page(title, str(error), answer.status_code, back)
 
 
-def _invalid(errors: dict[str, list[str]]) -> ResponseReturnValue:
-    """A form that does not validate: 400 with the reasons, nothing changed."""
-    reasons = "; ".join(
-        f"{name}: {', '.join(map(str, messages))}" for name, messages in errors.items()
+def _invalid(form: FlaskForm) -> ResponseReturnValue:
+    """A form that does not validate (only a crafted request, the page's buttons always
+    do): 400 with the reasons in words, nothing changed."""
+    reasons = " ".join(
+        f"{field.label.text}: {' '.join(str(error).rstrip('.') + '.' for error in field.errors)}"
+        for field in form
+        if field.errors
     )
-    message = f"Nothing was changed: {reasons}."
+    message = f"Nothing was changed. {reasons}"
     if wants_json():
         return problem(400, message)
     back = safe_next(request.form.get("next") or request.referrer, url_for("dashboard.show_queue"))

@@ -91,7 +91,11 @@ def target_of(action: ModerationAction, current: CommentStatus) -> CommentStatus
 
 
 def available_actions(current: CommentStatus) -> list[ModerationAction]:
-    """The actions that apply to a comment in ``current`` status, in menu order."""
+    """The actions that apply to a comment in ``current`` status, in menu order.
+
+    A rejected or spam comment offers "restore" first and not "approve" as well: both make
+    the same move, and two buttons that do one thing make a moderator wonder which to use.
+    """
     available = []
     for action in ModerationAction:
         try:
@@ -99,6 +103,10 @@ def available_actions(current: CommentStatus) -> list[ModerationAction]:
         except Conflict:
             continue
         available.append(action)
+    if ModerationAction.RESTORE in available:
+        available.remove(ModerationAction.APPROVE)
+        available.remove(ModerationAction.RESTORE)
+        available.insert(0, ModerationAction.RESTORE)
     return available
 
 

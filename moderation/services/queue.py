@@ -140,6 +140,12 @@ def queue_page(
     return QueuePage(rows, next_cursor)
 
 
+def count_matching(queue_filter: QueueFilter) -> int:
+    """How many comments a filter matches (what "everything matching" would change)."""
+    matching = _filtered(queue_filter).with_only_columns(Comment.id).subquery()
+    return int(db.session.execute(select(func.count()).select_from(matching)).scalar_one())
+
+
 def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[list[int]]:
     """Every id matching the filter, in batches (for "everything matching this filter")."""
     after: Cursor | None = None

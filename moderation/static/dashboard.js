@@ -47,6 +47,7 @@
         if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
         if (before) { setCount(before, -1); }
         setCount(result.data.status, 1);
+        if (result.data.actions) { resetButtons(entry, result.data.actions); }
         note.textContent = result.data.message;
         entry.querySelector(".entry-body").appendChild(note);
         focus(current + 1);
@@ -56,6 +57,30 @@
         entry.querySelector(".entry-body").appendChild(note);
       }
     }).catch(function () { delete entry.dataset.busy; });
+  }
+
+  // After a keyboard decision the card offers the buttons of its new status.
+  function resetButtons(entry, actions) {
+    var box = entry.querySelector(".entry-actions");
+    var forms = box ? box.querySelectorAll("form.inline") : [];
+    if (!forms.length) { return; }
+    var model = forms[0];
+    var before = box.querySelector(".detail");
+    Array.prototype.forEach.call(forms, function (form) { form.remove(); });
+    actions.forEach(function (action) {
+      var form = model.cloneNode(true);
+      form.querySelector('input[name="action"]').value = action;
+      var button = form.querySelector("button");
+      button.className = "action action-" + action;
+      button.textContent = action.charAt(0).toUpperCase() + action.slice(1);
+      box.insertBefore(form, before);
+    });
+    if (!actions.length) {
+      var hint = document.createElement("span");
+      hint.className = "hint";
+      hint.textContent = "Deleted: no further action.";
+      box.insertBefore(hint, before);
+    }
   }
 
   var keys = { a: "approve", r: "reject", s: "spam", d: "delete" };
@@ -79,6 +104,30 @@
     }
     else if (event.key === "Enter" && current >= 0) { location.href = entries[current].dataset.detailUrl; }
     else if (keys[event.key] && current >= 0) { moderate(keys[event.key]); event.preventDefault(); }
+  });
+
+  // On a phone the queue's tools fold away (open at once when a mistake needs them).
+  var tools = document.querySelector("details[data-fold-on-phone]");
+  if (tools && window.matchMedia("(max-width: 600px)").matches && !tools.querySelector(".field-error")) {
+    tools.open = false;
+  }
+
+  // Times in the moderator's own time zone; UTC, as stored, on hover.
+  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (node) {
+    var moment = new Date(node.getAttribute("datetime"));
+    if (isNaN(moment.getTime())) { return; }
+    node.title = node.textContent.trim();
+    node.textContent = moment.toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+    node.classList.add("local");
+  });
+
+  // Buttons that cannot be taken back ask first (the page's words say what will happen).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
   });
 
   var helpButton = document.querySelector("[data-keyboard-help]");
