@@ -52,10 +52,15 @@ def create_command(
     help="Limit the account to these sites (repeat for several).",
 )
 @click.option("--all-sites", is_flag=True, help="Let the account see every site again.")
+@click.option("--display-name", help="The name its published replies carry ('' for the username).")
 @click.option("--password-stdin", is_flag=True, help="Set a new password read from standard input.")
 @one_line_errors
 def update_command(
-    username: str, site_slugs: tuple[str, ...], all_sites: bool, password_stdin: bool
+    username: str,
+    site_slugs: tuple[str, ...],
+    all_sites: bool,
+    display_name: str | None,
+    password_stdin: bool,
 ) -> None:
     """Change an account's sites or password (a new password ends its sessions).
 
@@ -64,9 +69,14 @@ def update_command(
     """
     if site_slugs and all_sites:
         raise click.UsageError("Give --site or --all-sites, not both.")
-    if not (site_slugs or all_sites or password_stdin):
-        raise click.UsageError("Nothing to change: give --site, --all-sites or --password-stdin.")
+    if not (site_slugs or all_sites or password_stdin or display_name is not None):
+        raise click.UsageError(
+            "Nothing to change: give --site, --all-sites, --display-name or --password-stdin."
+        )
     moderator = moderators.get_by_username(username)
+    if display_name is not None:
+        moderators.set_display_name(moderator.id, display_name, CLI_ACTOR)
+        click.echo(f"Replies of {moderator.username!r} are signed {moderator.public_name!r}.")
     if password_stdin:
         moderators.set_password(moderator.id, _read_password(True), CLI_ACTOR)
         click.echo(f"Password of {moderator.username!r} changed; its sessions have ended.")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from moderation.dashboard import admin, auth, integrations, queue  # noqa: F401 (registers the views)
+from moderation.dashboard import (  # noqa: F401 (registers the views)
+    account,
+    admin,
+    auth,
+    integrations,
+    queue,
+)
 from moderation.dashboard.blueprint import bp
 
 

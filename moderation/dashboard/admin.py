@@ -12,6 +12,7 @@ from moderation.dashboard.auth import admin_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, ModeratorSitesForm, SiteForm
 from moderation.domain.errors import DomainError
+from moderation.domain.sites import clean_origins, clean_slug
 from moderation.services import moderators, sites
 from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
@@ -35,7 +36,8 @@ def list_sites() -> ResponseReturnValue:
 def create_site() -> ResponseReturnValue:
     """Register a site from the dashboard."""
     form = SiteForm()
-    if form.validate():
+    valid = form.validate()  # then the slug and origins too: every mistake at once
+    if _fields_pass(form) and valid:
         try:
             site = sites.create_site(
                 form.slug.data or "",
@@ -49,6 +51,20 @@ def create_site() -> ResponseReturnValue:
             flash(f"Site {site.slug!r} created.")
             return redirect(url_for("dashboard.edit_site", slug=site.slug), code=303)
     return render_template("dashboard/sites.html", sites=sites.list_sites(), form=form), 400
+
+
+def _fields_pass(form: SiteForm) -> bool:
+    """Check the slug and the origins on their own, so a mistake shows beside its field."""
+    for field, check in ((form.slug, clean_slug), (form.origins, _checked_origins)):
+        try:
+            check(field.data or "")
+        except DomainError as error:
+            field.errors = [*field.errors, str(error)]
+    return not (form.slug.errors or form.origins.errors)
+
+
+def _checked_origins(text: str) -> list[str]:
+    return clean_origins(_origins(text))
 
 
 @bp.route("/sites/<slug>", methods=["GET", "POST"])

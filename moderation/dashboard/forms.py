@@ -15,7 +15,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from moderation.domain.sites import SitePolicy
 from moderation.domain.status import ModerationAction
@@ -62,8 +69,11 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     """A site's settings."""
 
     slug = StringField("Slug", validators=[Optional(), Length(max=64)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    origins = TextAreaField("Allowed origins (one per line)", validators=[DataRequired()])
+    name = StringField("Name", validators=[DataRequired("Give the site a name."), Length(max=200)])
+    origins = TextAreaField(
+        "Allowed origins (one per line)",
+        validators=[DataRequired("Name at least one origin, e.g. https://blog.example.com.")],
+    )
     policy = SelectField("Policy", choices=[SelectChoice(policy.value) for policy in SitePolicy])
     max_links = IntegerField(
         "Links before a comment is held", validators=[NumberRange(0, 100)], default=2
@@ -91,9 +101,13 @@ class SiteChoiceField(SelectMultipleField):  # type: ignore[misc]
 
 
 class ModeratorForm(FlaskForm):  # type: ignore[misc]
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        "Username", validators=[DataRequired("Choose a username."), Length(max=64)]
+    )
     role = SelectField("Role", choices=[SelectChoice(role.value) for role in ModeratorRole])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Choose a password."), Length(max=1024)]
+    )
     sites = SiteChoiceField("Sites", choices=[])
 
 
@@ -120,3 +134,24 @@ class IntegrationForm(FlaskForm):  # type: ignore[misc]
         "Scopes", choices=[SelectChoice(scope) for scope in ("submit", "moderate", "threads")]
     )
     allow_email = BooleanField("May see commenters' email addresses")
+
+
+class DisplayNameForm(FlaskForm):  # type: ignore[misc]
+    display_name = StringField(
+        "Name on your replies",
+        validators=[Length(max=245, message="Keep the name under 246 characters.")],
+    )
+
+
+class OwnPasswordForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Type your current password.")]
+    )
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password."), Length(max=1024)],
+    )
+    repeat = PasswordField(
+        "New password again",
+        validators=[EqualTo("new", message="The two new passwords differ; type them again.")],
+    )

@@ -273,6 +273,7 @@ AUDIT_ACTIONS = [
             ("moderator.reset_password", "password reset"),
             ("moderator.set_password", "password changed"),
             ("moderator.sites", "sites changed"),
+            ("moderator.display_name", "display name changed"),
         ],
     ),
     (

@@ -38,6 +38,8 @@ class Moderator(Base):
     #: Sees every site (admins always do); otherwise only the sites in ``moderator_sites``.
     #: A flag rather than "no rows": deleting a moderator's last site must not widen access.
     all_sites: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The name published replies carry (empty: the username).
+    display_name: Mapped[str] = mapped_column(String(245), default="")
 
     @property
     def is_authenticated(self) -> bool:
@@ -52,6 +54,11 @@ class Moderator(Base):
     def get_id(self) -> str:
         """Flask-Login: the session names the account and its current session token."""
         return f"{self.id}:{self.session_token}"
+
+    @property
+    def public_name(self) -> str:
+        """The name readers see on this moderator's replies."""
+        return self.display_name or self.username
 
     @property
     def is_admin(self) -> bool:

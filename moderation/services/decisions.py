@@ -191,7 +191,7 @@ def reply_as_moderator(
 ) -> Comment:
     """A moderator's reply, published at once under the comment it answers."""
     parent = get_comment(parent_id, site_ids)
-    draft = CommentDraft(text=clean_text(text), author=moderator.username, email="")
+    draft = CommentDraft(text=clean_text(text), author=moderator.public_name, email="")
     now = utcnow()
     actor = Actor("moderator", str(moderator.id), moderator.username)
     if parent.status is not CommentStatus.APPROVED:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.clock import utcnow
+from moderation.domain.comments import clean_author
 from moderation.domain.errors import N_, Conflict, FieldError, InvalidInput, NotFound
 from moderation.domain.passwords import check_password_strength, clean_username
 from moderation.extensions import db
@@ -99,6 +100,28 @@ def set_sites(moderator_id: int, slugs: Sequence[str] | None, acting: Actor | No
     names = "every site" if site_ids is None else ", ".join(sorted(set(slugs or ())))
     if acting is not None:
         audit(acting, "moderator.sites", reason=f"account {moderator.username!r}: {names}")
+    db.session.commit()
+    return moderator
+
+
+class WrongCurrentPassword(FieldError):
+    """The current password given to change it is not the account's."""
+
+
+def change_own_password(moderator: Moderator, current: str, new: str) -> Moderator:
+    """A moderator's own new password: the current one first (a borrowed, unlocked
+    browser is not enough); other sessions of the account end."""
+    if not check_password_hash(moderator.password_hash, current):
+        raise WrongCurrentPassword(N_("That is not your current password."))
+    return set_password(moderator.id, new, actor_of(moderator))
+
+
+def set_display_name(moderator_id: int, name: str, acting: Actor | None) -> Moderator:
+    """The name the account's published replies carry (empty: the username)."""
+    moderator = get_moderator(moderator_id)
+    moderator.display_name = clean_author(name) if name.strip() else ""
+    if acting is not None:
+        audit(acting, "moderator.display_name", reason=f"account {moderator.username!r}")
     db.session.commit()
     return moderator
 
