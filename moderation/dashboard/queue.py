@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -12,6 +13,7 @@ from moderation.dashboard.blueprint import bp, message_page, moderator, safe_nex
 from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyForm
 from moderation.domain.errors import DomainError, FieldError
 from moderation.domain.numbers import parse_id
+from moderation.domain.rules import Rule
 from moderation.domain.status import (
     CommentStatus,
     ModerationAction,
@@ -44,6 +46,7 @@ def filter_from_request() -> tuple[queue.QueueFilter, dict[str, str]]:
         status: CommentStatus | None = None if status_name == "all" else CommentStatus(status_name)
     except ValueError:
         status, status_name = CommentStatus.PENDING, CommentStatus.PENDING.value
+    since, until = _day(args.get("from", "")), _day(args.get("to", ""))
     queue_filter = queue.QueueFilter(
         site_id=all_sites.get(site_slug),
         thread_key=args.get("thread", "").strip()[:255],
@@ -51,6 +54,12 @@ def filter_from_request() -> tuple[queue.QueueFilter, dict[str, str]]:
         search=args.get("q", "").strip()[: queue.MAX_SEARCH],
         newest_first=args.get("order", "newest") != "oldest",
         site_ids=scope,
+        email=args.get("email", "").strip()[:100],
+        website=args.get("website", "").strip()[:200],
+        ip=args.get("ip", "").strip()[:64],
+        rule=args.get("rule", "").strip()[:40],
+        since=since,
+        until=until + timedelta(days=1) if until else None,
     )
     kept = {
         "site": site_slug if site_slug in all_sites else "",
@@ -58,8 +67,22 @@ def filter_from_request() -> tuple[queue.QueueFilter, dict[str, str]]:
         "status": status_name,
         "q": queue_filter.search,
         "order": "newest" if queue_filter.newest_first else "oldest",
+        "email": queue_filter.email,
+        "website": queue_filter.website,
+        "ip": queue_filter.ip,
+        "rule": queue_filter.rule,
+        "from": f"{since:%Y-%m-%d}" if since else "",
+        "to": f"{until:%Y-%m-%d}" if until else "",
     }
     return queue_filter, {name: value for name, value in kept.items() if value}
+
+
+def _day(value: str) -> datetime | None:
+    """A ``YYYY-MM-DD`` date as midnight UTC; anything else is no date."""
+    try:
+        return datetime.strptime(value.strip()[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 @bp.get("/")
@@ -87,6 +110,9 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
         current_status=queue_filter.status,
         all_sites=sites.list_sites(site_scope()),
         bulk_form=bulk_form,
+        rules=sorted(
+            {rule.value for rule in Rule} | ({params["rule"]} if "rule" in params else set())
+        ),
         action_form=ModerateForm(),
         actions=list(ModerationAction),
         next_url=next_url,

@@ -24,6 +24,9 @@ config.set_main_option(
 )
 
 
+from moderation.models.search import include_name  # noqa: E402
+
+
 def run_migrations_offline():
     """Emit SQL without a connection (``moderation db upgrade --sql``)."""
     context.configure(
@@ -51,6 +54,7 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     with get_engine().connect() as connection:
+        conf_args.setdefault("include_name", include_name)  # the search structures stay
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

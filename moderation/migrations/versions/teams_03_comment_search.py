@@ -1,0 +1,53 @@
+"""search that stays fast: trigram indexes (PostgreSQL) or an FTS5 trigram table (SQLite)
+
+Revision ID: teams_03
+Revises: teams_02
+Create Date: 2026-11-29
+
+Chosen per database (see ``moderation/models/search.py``): PostgreSQL gets the ``pg_trgm``
+extension and GIN trigram indexes on comments' text, author and email; SQLite gets
+``comments_search``, an external-content FTS5 table with the trigram tokenizer, filled from
+the comments and kept in step by triggers. The queue's free-text search gives the same
+results either way.
+"""
+from alembic import op
+
+from moderation.models.search import SEARCH_TABLE, SQLITE_TRIGGERS, TRIGRAM_INDEXES
+
+
+# revision identifiers, used by Alembic.
+revision = 'teams_03'
+down_revision = 'teams_02'
+branch_labels = None
+depends_on = None
+
+COLUMNS = ("text", "author", "email")
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for index, column in zip(TRIGRAM_INDEXES, COLUMNS):
+            op.execute(
+                f"CREATE INDEX IF NOT EXISTS {index} ON comments USING gin ({column} gin_trgm_ops)"
+            )
+    elif dialect == "sqlite":
+        op.execute(
+            f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(text, author, email, "
+            "content='comments', content_rowid='id', tokenize='trigram')"
+        )
+        for trigger in SQLITE_TRIGGERS:
+            op.execute(trigger)
+        op.execute(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}) VALUES ('rebuild')")
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        for index in TRIGRAM_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {index}")
+    elif dialect == "sqlite":
+        for suffix in ("ai", "ad", "au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_{suffix}")
+        op.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
