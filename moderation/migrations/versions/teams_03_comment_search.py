@@ -8,7 +8,8 @@ Chosen per database (see ``moderation/models/search.py``): PostgreSQL gets the `
 extension and GIN trigram indexes on comments' text, author and email; SQLite gets
 ``comments_search``, an external-content FTS5 table with the trigram tokenizer, filled from
 the comments and kept in step by triggers. The queue's free-text search gives the same
-results either way.
+results either way. On both, b-tree indexes serve the "All" tab, date ranges and exact
+emails.
 """
 from alembic import op
 
@@ -24,7 +25,17 @@ depends_on = None
 COLUMNS = ("text", "author", "email")
 
 
+#: B-tree indexes for the "All" tab (every status, by time), date ranges and exact emails.
+BTREE_INDEXES = {
+    "ix_comments_created": ["created_at", "id"],
+    "ix_comments_site_created": ["site_id", "created_at", "id"],
+    "ix_comments_email_created": ["email", "created_at"],
+}
+
+
 def upgrade():
+    for name, columns in BTREE_INDEXES.items():
+        op.create_index(name, "comments", columns, unique=False)
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -43,6 +54,8 @@ def upgrade():
 
 
 def downgrade():
+    for name in BTREE_INDEXES:
+        op.drop_index(name, table_name="comments")
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         for index in TRIGRAM_INDEXES:
