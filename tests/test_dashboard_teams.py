@@ -367,3 +367,21 @@ def test_cli_creates_and_updates_moderators_per_site(
         input="a long enough passphrase\n",
     )
     assert admin.exit_code == 1 and "Admins see every site" in admin.output
+
+
+def test_the_queue_polls_its_own_sites_counters_with_an_etag(
+    app: Flask, client: FlaskClient, two_sites: TwoSites
+) -> None:
+    sign_in(client, "bob")
+    queue_page = client.get("/dashboard/").get_data(as_text=True)
+    assert "<title>(2) Queue · Moderation</title>" in queue_page  # the pending count
+    first = client.get("/dashboard/counts")
+    assert first.status_code == 200
+    assert first.get_json()["pending"] == 2  # the blog's two, not the gazette's
+    tag = first.headers["ETag"]
+    assert client.get("/dashboard/counts", headers={"If-None-Match": tag}).status_code == 304
+    seed_comments(app, 1, site="gazette", thread="elsewhere", text="Not bob's business")
+    assert client.get("/dashboard/counts", headers={"If-None-Match": tag}).status_code == 304
+    seed_comments(app, 1, site="blog", thread="blog-post", text="A new one for bob")
+    changed = client.get("/dashboard/counts", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.get_json()["pending"] == 3

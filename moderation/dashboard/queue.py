@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
@@ -118,6 +120,20 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
         next_url=next_url,
         first_page=cursor is None,
     ), status
+
+
+@bp.get("/counts")
+def show_counts() -> ResponseReturnValue:
+    """The queue's counters as JSON for the open queue's light poll: an ETag, and 304 when
+    nothing changed (counters come from the database: every process sees the same)."""
+    queue_filter, _ = filter_from_request()
+    counts = queue.status_counts(queue_filter.site_id, queue_filter.site_ids)
+    body = {status.value: count for status, count in counts.items()}
+    tag = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20]
+    unchanged = request.if_none_match.contains(tag)
+    response = Response(status=304) if unchanged else jsonify(body)
+    response.set_etag(tag)
+    return response
 
 
 @bp.get("/comments/<int:comment_id>")

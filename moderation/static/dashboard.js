@@ -18,7 +18,11 @@
     entries[current].scrollIntoView({ block: "nearest" });
   }
 
+  // The pending count the page last knew of (the live poll below compares with it).
+  var lastPending = parseInt((document.querySelector('.count[data-status="pending"]') || {}).textContent, 10) || 0;
+
   function setCount(status, delta) {
+    if (status === "pending") { lastPending = Math.max(0, lastPending + delta); }
     var node = document.querySelector('.count[data-status="' + status + '"]');
     if (node) { node.textContent = String(Math.max(0, parseInt(node.textContent, 10) + delta)); }
   }
@@ -129,6 +133,43 @@
     var question = form && form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
+
+  // The open queue keeps its counters and the tab's title current with a light poll (an
+  // ETag: an unchanged queue costs a 304), says politely when new comments wait, and never
+  // reloads the list under the moderator (their place and selection stay).
+  var live = document.getElementById("live-note");
+  if (live && window.fetch) {
+    var tag = "";
+    var arrived = 0;
+    var poll = function () {
+      if (document.hidden) { return; }
+      fetch(live.dataset.countsUrl, {
+        headers: tag ? { "If-None-Match": tag, "Accept": "application/json" } : { "Accept": "application/json" },
+        credentials: "same-origin"
+      }).then(function (response) {
+        if (response.status !== 200) { return null; }
+        tag = response.headers.get("ETag") || "";
+        return response.json();
+      }).then(function (counts) {
+        if (!counts) { return; }
+        Object.keys(counts).forEach(function (status) {
+          var node = document.querySelector('.count[data-status="' + status + '"]');
+          if (node) { node.textContent = String(counts[status]); }
+        });
+        document.title = document.title.replace(/^\(\d+\)/, "(" + counts.pending + ")");
+        if (counts.pending > lastPending) {
+          arrived += counts.pending - lastPending;
+          live.innerHTML = "";
+          var link = document.createElement("a");
+          link.href = location.href;
+          link.textContent = arrived + (arrived === 1 ? " new comment waits" : " new comments wait") + ": show";
+          live.appendChild(link);
+        }
+        lastPending = counts.pending;
+      }).catch(function () {});
+    };
+    window.setInterval(poll, parseInt(live.dataset.pollMs || "15000", 10));
+  }
 
   var helpButton = document.querySelector("[data-keyboard-help]");
   if (helpButton && help && help.showModal) { helpButton.addEventListener("click", function () { help.showModal(); }); }
