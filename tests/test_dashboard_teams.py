@@ -385,3 +385,21 @@ def test_the_queue_polls_its_own_sites_counters_with_an_etag(
     seed_comments(app, 1, site="blog", thread="blog-post", text="A new one for bob")
     changed = client.get("/dashboard/counts", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.get_json()["pending"] == 3
+
+
+def test_admins_front_page_says_what_needs_attention(
+    app: Flask, client: FlaskClient, actions: Actions, two_sites: TwoSites
+) -> None:
+    sign_in(client, "alice")
+    html = client.get("/dashboard/").get_data(as_text=True)
+    # the oldest waiting comment (the blog's first), and the gazette that bob does not watch
+    assert "Needs attention: 2" in html
+    assert f'Oldest waiting comment: <a href="/dashboard/comments/{two_sites.blog_ids[0]}"' in html
+    assert re.search(r"No moderator looks after <a [^>]*>Evening Gazette Ltd</a>", html)
+    # a moderator of every site covers them all
+    actions.create_moderator("carol")
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert "Needs attention: 1" in html and "No moderator looks after" not in html
+    bob = app.test_client()
+    sign_in(bob, "bob")
+    assert "Needs attention" not in bob.get("/dashboard/").get_data(as_text=True)

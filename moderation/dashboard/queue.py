@@ -23,7 +23,7 @@ from moderation.domain.status import (
     past_tense,
 )
 from moderation.models import Comment
-from moderation.services import audit, decisions, queue, sites
+from moderation.services import attention, audit, decisions, queue, sites
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
 
@@ -119,6 +119,7 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
         actions=list(ModerationAction),
         next_url=next_url,
         first_page=cursor is None,
+        attention=attention.needs_attention() if moderator().is_admin else None,
     ), status
 
 
