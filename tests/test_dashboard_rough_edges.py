@@ -204,3 +204,70 @@ def test_moderators_change_their_own_password(
     assert client.get("/dashboard/").status_code == 200  # this browser stays signed in
     assert other.get("/dashboard/").status_code == 302  # the other session has ended
     sign_in(app.test_client(), "bob", "a new passphrase 1")
+
+
+def test_a_decision_can_be_undone_for_a_few_seconds(
+    client: FlaskClient, app: Flask, admin: str, actions: Actions
+) -> None:
+    from datetime import timedelta
+
+    from moderation.clock import utcnow
+    from moderation.domain.errors import Conflict
+    from moderation.models import OutboxDelivery
+    from moderation.services import integrations
+    from moderation.services.decisions import undo_decision
+    from moderation.services.events import SYSTEM, Actor
+
+    with app.app_context():
+        integrations.create_integration(
+            "listener",
+            "blog",
+            integrations.IntegrationSettings(
+                events=("comment.approved",), target_url="http://127.0.0.1:9/in"
+            ),
+            True,
+            SYSTEM,
+        )
+    ids = seed_comments(app, 2, site="blog")
+    client.post(
+        f"/dashboard/comments/{ids[0]}/moderate",
+        data={"csrf_token": admin, "action": "approve", "next": "/dashboard/"},
+    )
+    queue = client.get("/dashboard/").get_data(as_text=True)
+    assert f'action="/dashboard/comments/{ids[0]}/undo"' in queue  # the Undo beside the news
+    undone = client.post(
+        f"/dashboard/comments/{ids[0]}/undo", data={"csrf_token": admin, "next": "/dashboard/"}
+    )
+    assert undone.status_code == 303
+    assert stored_comments(app)[0]["status"] == "pending"
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert f"Undone: comment {ids[0]} is pending again." in page
+    assert re.search(r'data-status="pending">2<', page)
+    with app.app_context():
+        from moderation.extensions import db
+
+        # the approval had not gone out yet: it is withdrawn, nothing else is sent
+        assert db.session.query(OutboxDelivery).count() == 0
+    audit_log = client.get(f"/dashboard/audit?comment={ids[0]}").get_data(as_text=True)
+    assert "undid approve" in audit_log
+    # once only; and only one's own decision, and only in time
+    again = client.post(
+        f"/dashboard/comments/{ids[0]}/undo",
+        data={"csrf_token": admin},
+        headers={"Accept": "application/json"},
+    )
+    assert again.status_code == 409
+    answer = client.post(
+        f"/dashboard/comments/{ids[1]}/moderate",
+        data={"csrf_token": admin, "action": "reject"},
+        headers={"Accept": "application/json"},
+    ).get_json()
+    assert answer["undo_url"] == f"/dashboard/comments/{ids[1]}/undo"
+    with app.app_context():
+        for actor, now in (
+            (Actor("moderator", "99", "someone else"), None),
+            (Actor("moderator", "1", "alice"), utcnow() + timedelta(seconds=11)),
+        ):
+            with pytest.raises(Conflict):
+                undo_decision(ids[1], actor, now=now)
+    assert stored_comments(app)[1]["status"] == "rejected"

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from moderation.dashboard.blueprint import bp, message_page, moderator, safe_next, site_scope
-from moderation.dashboard.forms import BulkForm, EditForm, ModerateForm, ReplyForm
+from moderation.dashboard.forms import BulkForm, ConfirmForm, EditForm, ModerateForm, ReplyForm
 from moderation.domain.errors import DomainError, FieldError
 from moderation.domain.numbers import parse_id
 from moderation.domain.rules import Rule
@@ -181,15 +181,42 @@ def moderate_comment(comment_id: int) -> ResponseReturnValue:
     except DomainError as error:
         return _refused(error)
     message = f"Comment {comment_id} {past_tense(ModerationAction(form.action.data))}."
+    return _decided(comment_id, result, message, form.next.data, undo=True)
+
+
+@bp.post("/comments/<int:comment_id>/undo")
+def undo_decision(comment_id: int) -> ResponseReturnValue:
+    """Take back one's own last decision on a comment, for a few seconds after it."""
+    if not ConfirmForm().validate():
+        return _invalid(ConfirmForm())
+    try:
+        result = decisions.undo_decision(comment_id, actor_of(moderator()), site_scope())
+    except DomainError as error:
+        return _refused(error)
+    message = f"Undone: comment {comment_id} is {result.to_status.value} again."
+    return _decided(comment_id, result, message, request.form.get("next"), undo=False)
+
+
+def _decided(
+    comment_id: int,
+    result: decisions.ModerationResult,
+    message: str,
+    next_url: str | None,
+    undo: bool,
+) -> ResponseReturnValue:
+    """After a decision: JSON for the keyboard, else a flash (with an Undo button) and back."""
+    undo_url = url_for("dashboard.undo_decision", comment_id=comment_id) if undo else ""
     if wants_json():
         return jsonify(
             id=comment_id,
             status=result.to_status.value,
             message=message,
             actions=[action.value for action in available_actions(result.to_status)],
+            undo_url=undo_url,
+            undo_seconds=int(decisions.UNDO_WINDOW.total_seconds()),
         )
-    flash(message)
-    return redirect(safe_next(form.next.data, url_for("dashboard.show_queue")), code=303)
+    flash(message, f"undo:{undo_url}" if undo else "message")
+    return redirect(safe_next(next_url, url_for("dashboard.show_queue")), code=303)
 
 
 @bp.post("/comments/bulk")
@@ -306,6 +333,7 @@ AUDIT_ACTIONS = [
             ("edit", "text edited"),
             ("reply", "moderator replies"),
             ("purge", "purged"),
+            ("undo", "decisions undone"),
         ],
     ),
     (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from moderation.domain.errors import N_, Conflict
@@ -66,6 +67,29 @@ RESTORABLE = frozenset({CommentStatus.REJECTED, CommentStatus.SPAM})
 def can_transition(current: CommentStatus, target: CommentStatus) -> bool:
     """Whether the table allows moving from ``current`` to ``target``."""
     return target in TRANSITIONS[current]
+
+
+def undo_target(
+    current: CommentStatus,
+    previous: CommentStatus,
+    decided_at: datetime,
+    now: datetime,
+    window: timedelta,
+) -> CommentStatus:
+    """Where undoing the decision ``previous -> current`` leads (back to ``previous``).
+
+    Only a move the table allows can be undone (so the decision was real), only within
+    ``window`` of it; otherwise :class:`Conflict` with a reason. Undoing is the one way
+    back to ``pending``, and it never lasts longer than the window.
+    """
+    if not can_transition(previous, current):
+        raise Conflict(N_("There is no decision to undo on this comment."))
+    if now - decided_at > window:
+        raise Conflict(
+            N_("Too late to undo: a decision can be undone for %(seconds)d seconds."),
+            seconds=int(window.total_seconds()),
+        )
+    return previous
 
 
 def target_of(action: ModerationAction, current: CommentStatus) -> CommentStatus:

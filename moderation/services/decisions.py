@@ -12,13 +12,13 @@ from sqlalchemy import delete, select
 
 from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft, clean_text
-from moderation.domain.errors import N_, DomainError, NotFound
+from moderation.domain.errors import N_, Conflict, DomainError, NotFound
 from moderation.domain.numbers import parse_id
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Rule
-from moderation.domain.status import CommentStatus, ModerationAction, target_of
+from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
 from moderation.extensions import db
-from moderation.models import Comment, Moderator
+from moderation.models import AuditEvent, Comment, DeliveryState, Moderator, OutboxDelivery
 from moderation.services import events
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
@@ -102,6 +102,81 @@ def moderate_matching(
         changed += len(results)
         skipped += len(refused)
     return changed, skipped
+
+
+#: How long a moderator's decision can be undone.
+UNDO_WINDOW = timedelta(seconds=10)
+
+
+def undo_decision(
+    comment_id: int,
+    actor: Actor,
+    site_ids: AbstractSet[int] | None = None,
+    window: timedelta = UNDO_WINDOW,
+    now: datetime | None = None,
+) -> ModerationResult:
+    """Take back the actor's own last decision on a comment, within ``window`` of it.
+
+    The comment returns to the status it had (``pending`` included), with an ``undo``
+    audit event; the undone decision's outbound events that have not gone out yet are
+    withdrawn, and returning to approved, rejected or spam sends that event again.
+    """
+    comment = get_comment(comment_id, site_ids)
+    last = db.session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.comment_id == comment.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    decisions = {action.value for action in ModerationAction}
+    if (
+        last is None
+        or (last.actor_type, last.actor_id) != (actor.kind, actor.id)
+        or last.action not in decisions
+        or last.to_status != comment.status.value
+    ):
+        raise Conflict(N_("There is no decision of yours to undo on this comment."))
+    before = comment.status
+    after = undo_target(
+        before, CommentStatus(last.from_status), last.created_at, now or utcnow(), window
+    )
+    comment.status = after
+    comment.updated_at = utcnow()
+    events.audit(
+        actor,
+        "undo",
+        comment.id,
+        comment.site_id,
+        from_status=before.value,
+        to_status=after.value,
+        reason=f"undid {last.action}",
+    )
+    _withdraw_unsent(comment.id, STATUS_EVENTS[before], last.created_at)
+    if after in STATUS_EVENTS:
+        events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
+    events.count_status(comment.site_id, before, -1)
+    events.count_status(comment.site_id, after, +1)
+    was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
+    if was_public != is_public:
+        events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
+    db.session.commit()
+    return ModerationResult(comment, before, after)
+
+
+def _withdraw_unsent(comment_id: int, event_type: str, since: datetime) -> None:
+    """Remove a decision's outbound events that no worker has tried or taken yet."""
+    waiting = db.session.execute(
+        select(OutboxDelivery).where(
+            OutboxDelivery.event_type == event_type,
+            OutboxDelivery.state == DeliveryState.PENDING,
+            OutboxDelivery.attempts == 0,
+            OutboxDelivery.locked_until.is_(None),
+            OutboxDelivery.created_at >= since,
+        )
+    ).scalars()
+    for delivery in waiting:
+        if delivery.payload.get("data", {}).get("id") == comment_id:
+            db.session.delete(delivery)
 
 
 def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = None) -> int:

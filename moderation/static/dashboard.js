@@ -27,39 +27,64 @@
     if (node) { node.textContent = String(Math.max(0, parseInt(node.textContent, 10) + delta)); }
   }
 
-  function moderate(action) {
-    var entry = entries[current];
-    if (!entry || entry.dataset.busy) { return; }
-    entry.dataset.busy = "1";
-    var body = new URLSearchParams({ action: action, csrf_token: csrf ? csrf.content : "" });
-    fetch(entry.dataset.moderateUrl, {
+  function post(url, fields) {
+    var body = new URLSearchParams(Object.assign({ csrf_token: csrf ? csrf.content : "" }, fields));
+    return fetch(url, {
       method: "POST",
       headers: { "Accept": "application/json", "X-CSRFToken": csrf ? csrf.content : "" },
       body: body,
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).then(function (result) {
+    });
+  }
+
+  // A decision's answer on its card: status, badge, counts, buttons, a note (with Undo).
+  function show(entry, result) {
+    var old = entry.querySelector(".decision-note");
+    if (old) { old.remove(); }
+    var note = document.createElement("p");
+    note.className = "rule decision-note";
+    var said = document.createElement("span");
+    said.setAttribute("role", "status");
+    note.appendChild(said);
+    if (!result.ok) {
+      said.textContent = result.data.detail || "That did not work.";
+      note.className = "field-error decision-note";
+      entry.querySelector(".entry-body").appendChild(note);
+      return false;
+    }
+    var before = (entry.className.match(/status-(\w+)/) || [])[1];
+    entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
+    var badge = entry.querySelector(".badge");
+    if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
+    if (before) { setCount(before, -1); }
+    setCount(result.data.status, 1);
+    if (result.data.actions) { resetButtons(entry, result.data.actions); }
+    said.textContent = result.data.message;
+    if (result.data.undo_url) {
+      var undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "link undo";
+      undo.textContent = "Undo";
+      undo.addEventListener("click", function () {
+        post(result.data.undo_url, {}).then(function (answer) { show(entry, answer); });
+      });
+      note.appendChild(document.createTextNode(" "));
+      note.appendChild(undo);
+      window.setTimeout(function () { undo.remove(); }, 1000 * (result.data.undo_seconds || 10));
+    }
+    entry.querySelector(".entry-body").appendChild(note);
+    return true;
+  }
+
+  function moderate(action) {
+    var entry = entries[current];
+    if (!entry || entry.dataset.busy) { return; }
+    entry.dataset.busy = "1";
+    post(entry.dataset.moderateUrl, { action: action }).then(function (result) {
       delete entry.dataset.busy;
-      var note = document.createElement("p");
-      note.className = "rule";
-      note.setAttribute("role", "status");
-      if (result.ok) {
-        var before = (entry.className.match(/status-(\w+)/) || [])[1];
-        entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
-        var badge = entry.querySelector(".badge");
-        if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
-        if (before) { setCount(before, -1); }
-        setCount(result.data.status, 1);
-        if (result.data.actions) { resetButtons(entry, result.data.actions); }
-        note.textContent = result.data.message;
-        entry.querySelector(".entry-body").appendChild(note);
-        focus(current + 1);
-      } else {
-        note.textContent = result.data.detail || "That did not work.";
-        note.className = "field-error";
-        entry.querySelector(".entry-body").appendChild(note);
-      }
+      if (show(entry, result)) { focus(current + 1); }
     }).catch(function () { delete entry.dataset.busy; });
   }
 
@@ -125,6 +150,11 @@
       year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
     });
     node.classList.add("local");
+  });
+
+  // A decision's Undo button lasts as long as the server allows it.
+  Array.prototype.forEach.call(document.querySelectorAll("form.undo[data-undo-seconds]"), function (form) {
+    window.setTimeout(function () { form.hidden = true; }, 1000 * parseInt(form.dataset.undoSeconds, 10));
   });
 
   // Buttons that cannot be taken back ask first (the page's words say what will happen).
