@@ -154,11 +154,7 @@ def undo_decision(
     _withdraw_unsent(comment.id, STATUS_EVENTS[before], last.created_at)
     if after in STATUS_EVENTS:
         events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
-    events.count_status(comment.site_id, before, -1)
-    events.count_status(comment.site_id, after, +1)
-    was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
-    if was_public != is_public:
-        events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
+    _count_move(comment, before, after)
     db.session.commit()
     return ModerationResult(comment, before, after)
 
@@ -227,12 +223,17 @@ def _apply(
         reason=reason,
     )
     events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
+    _count_move(comment, before, after)
+    return ModerationResult(comment, before, after)
+
+
+def _count_move(comment: Comment, before: CommentStatus, after: CommentStatus) -> None:
+    """Keep the status counters and the thread's public count right after a move."""
     events.count_status(comment.site_id, before, -1)
     events.count_status(comment.site_id, after, +1)
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
     if was_public != is_public:
         events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
-    return ModerationResult(comment, before, after)
 
 
 def edit_text(
