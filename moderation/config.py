@@ -38,6 +38,14 @@ DEFAULTS: dict[str, Any] = {
     # the dashboard's cookie goes to the dashboard only, never with a public page's request
     "SESSION_COOKIE_PATH": "/dashboard",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # dashboard sign-ins end this many seconds after the password was given, whatever happens
+    "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,
+    # ... or after this many seconds without a request (0: no idle limit)
+    "SESSION_IDLE_TIMEOUT": 2 * 3600,
+    # creating moderators or integrations, rotating secrets, disabling or enabling an
+    # integration, resetting passwords and (de)activating accounts ask for the password
+    # again once it is older than this
+    "SESSION_FRESH_LIFETIME": 10 * 60,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,
     "RENDER_CACHE_BYTES": 8 * 1024 * 1024,
@@ -54,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_WEBHOOK_PER_INTEGRATION": "600/minute",
     "LIMIT_WEBHOOK_FAILURES_PER_ADDRESS": "30/minute",
     "LIMIT_LOGIN_FAILURES": "5/minute;20/hour",
+    # per account, from every address together: above the per-address limit, so one address
+    # alone never locks an account (SECURITY.md, "Password guessing")
+    "LIMIT_LOGIN_FAILURES_PER_ACCOUNT": "10/minute",
     "RATELIMIT_STRATEGY": "sliding-window-counter",
     # Webhooks
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": False,

@@ -37,6 +37,7 @@ EXPECTED_TABLES = {
     "alembic_version",
     "status_counts",
     "moderator_sites",
+    "dashboard_sessions",
 }
 
 

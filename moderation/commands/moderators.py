@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from moderation.commands.errors import one_line_errors
 from moderation.models import ModeratorRole
-from moderation.services import moderators
-from moderation.services.events import Actor
+from moderation.services import dashboard_sessions, moderators
+from moderation.services.events import SYSTEM, Actor
 
 
 @click.group("moderators", cls=AppGroup)
@@ -101,3 +101,12 @@ def _read_password(from_stdin: bool) -> str:
         "Password", hide_input=True, confirmation_prompt=True, default="", show_default=False
     )
     return password
+
+
+@moderators_group.command("sign-out")
+@click.argument("username")
+@one_line_errors
+def sign_out_command(username: str) -> None:
+    """End every dashboard session of USERNAME (a lost laptop, a stolen cookie)."""
+    ended = dashboard_sessions.sign_out_everywhere(username, SYSTEM)
+    click.echo(f"Signed {username.strip()!r} out everywhere: {ended} session(s) ended.")

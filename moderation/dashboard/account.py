@@ -6,10 +6,11 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user
 
+from moderation.dashboard.auth import session_policy
 from moderation.dashboard.blueprint import bp, moderator
 from moderation.dashboard.forms import DisplayNameForm, OwnPasswordForm
 from moderation.domain.errors import DomainError
-from moderation.services import moderators
+from moderation.services import dashboard_sessions, moderators
 from moderation.services.moderators import actor_of
 
 
@@ -58,7 +59,9 @@ def change_own_password() -> ResponseReturnValue:
             target = form.current if wrong else form.new
             target.errors = [str(error)]
         else:
-            login_user(account)  # this browser stays signed in with the new session token
+            # every session ended with the old password; this browser gets a new one
+            account.session_key = dashboard_sessions.start(account, session_policy())
+            login_user(account, fresh=True)
             flash("Your password is changed. Your other sessions have ended.")
             return redirect(url_for("dashboard.show_own_account"), code=303)
     return _page(DisplayNameForm(display_name=moderator().display_name), form, 400)

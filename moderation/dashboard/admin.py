@@ -8,12 +8,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
-from moderation.dashboard.auth import admin_required
+from moderation.dashboard.auth import admin_required, fresh_sign_in_required, session_policy
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, ModeratorSitesForm, SiteForm
 from moderation.domain.errors import DomainError
 from moderation.domain.sites import clean_origins, clean_slug
-from moderation.services import moderators, sites
+from moderation.services import dashboard_sessions, moderators, sites
 from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
 
@@ -124,6 +124,7 @@ def _moderators_page(form: ModeratorForm, status: int = 200) -> ResponseReturnVa
         "dashboard/moderators.html",
         accounts=accounts,
         account_sites=moderators.site_slugs_of(accounts),
+        sessions=dashboard_sessions.count_live(session_policy()),
         form=form,
         confirm=ConfirmForm(),
         me=moderator(),
@@ -139,6 +140,7 @@ def list_moderators() -> ResponseReturnValue:
 
 @bp.post("/moderators")
 @admin_required
+@fresh_sign_in_required("dashboard.list_moderators")
 def create_moderator() -> ResponseReturnValue:
     """Add an account (limited to the ticked sites; none ticked: every site)."""
     form = _with_site_choices(ModeratorForm())
@@ -187,6 +189,7 @@ def edit_moderator_sites(account_id: int) -> ResponseReturnValue:
 
 @bp.post("/moderators/<int:account_id>/<any(activate, deactivate):change>")
 @admin_required
+@fresh_sign_in_required("dashboard.list_moderators")
 def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
     """Deactivate (ending its sessions) or reactivate an account."""
     if not ConfirmForm().validate():
@@ -201,6 +204,7 @@ def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
 
 @bp.post("/moderators/<int:account_id>/reset-password")
 @admin_required
+@fresh_sign_in_required("dashboard.list_moderators")
 def reset_moderator_password(account_id: int) -> ResponseReturnValue:
     """A new random password, shown once."""
     if not ConfirmForm().validate():
@@ -211,3 +215,18 @@ def reset_moderator_password(account_id: int) -> ResponseReturnValue:
     except DomainError as error:
         return message_page("Not found", str(error), 404)
     return render_template("dashboard/password.html", account=account, password=password)
+
+
+@bp.post("/moderators/<int:account_id>/sign-out")
+@admin_required
+def sign_out_moderator(account_id: int) -> ResponseReturnValue:
+    """End every session of an account (a lost laptop, a stolen cookie)."""
+    if not ConfirmForm().validate():
+        return stale_confirmation()
+    try:
+        account = moderators.get_moderator(account_id)
+        ended = dashboard_sessions.sign_out_everywhere(account.username, actor_of(moderator()))
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    flash(f"Account {account.username!r} signed out everywhere ({ended} session(s) ended).")
+    return redirect(url_for("dashboard.list_moderators"), code=303)

@@ -1,9 +1,16 @@
-"""Signing in and out, and the role checks every view makes."""
+"""Signing in and out, re-authentication, and the role checks every view makes.
+
+Flask-Login keeps a random key in the cookie (``Moderator.get_id``); the key names a
+server-side record (:mod:`moderation.services.dashboard_sessions`) that every request
+checks, so a session can end for good: at sign-out, on a password reset, a deactivation, an
+admin's "sign out everywhere", or after its absolute lifetime or idle time.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import (
@@ -17,36 +24,47 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import confirm_login, login_fresh, login_user, logout_user
 
-from moderation.dashboard.blueprint import bp, moderator, safe_next
-from moderation.dashboard.forms import SignInForm
-from moderation.domain.numbers import parse_id
-from moderation.extensions import db, login_manager
+from moderation.dashboard.blueprint import bp, moderator, safe_next, too_many_sign_ins
+from moderation.dashboard.forms import ConfirmPasswordForm, SignInForm
+from moderation.extensions import login_manager
 from moderation.models import Moderator
-from moderation.services import moderators
-from moderation.web.limits import client_key, limiter
+from moderation.ratelimit import Check, gate, private_key
+from moderation.services import dashboard_sessions, moderators
+from moderation.services.dashboard_sessions import SessionPolicy
+from moderation.web.errors import problem, wants_json
+from moderation.web.limits import client_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+REFRESH_MESSAGE = "Please give your password again: this action needs a recent sign-in."
+
 
 def init_login() -> None:
-    """Flask-Login: sessions name the account and its current session token."""
+    """Flask-Login: where to sign in, where to confirm the password again, and "basic"
+    session protection (a cookie replayed from another address or browser still names its
+    session, but is never fresh: sensitive actions ask for the password)."""
     login_manager.login_view = "dashboard.sign_in"
-    login_manager.session_protection = "strong"
+    login_manager.refresh_view = "dashboard.confirm_password"
+    login_manager.needs_refresh_message = REFRESH_MESSAGE
+    login_manager.session_protection = "basic"
+
+
+def session_policy() -> SessionPolicy:
+    """The configured lifetimes of a dashboard session."""
+    config = current_app.config
+    return SessionPolicy(
+        absolute=timedelta(seconds=float(config["SESSION_ABSOLUTE_LIFETIME"])),
+        idle=timedelta(seconds=float(config["SESSION_IDLE_TIMEOUT"])),
+        fresh=timedelta(seconds=float(config["SESSION_FRESH_LIFETIME"])),
+    )
 
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
-def load_moderator(session_id: str) -> Moderator | None:
-    """An active account whose session token still matches (a reset ends old sessions)."""
-    account_id, _, token = session_id.partition(":")
-    wanted = parse_id(account_id)
-    if wanted is None:
-        return None
-    account = db.session.get(Moderator, wanted)
-    if account is None or not account.is_active or account.session_token != token:
-        return None
-    return account
+def load_moderator(session_key: str) -> Moderator | None:
+    """The active moderator whose live session the cookie names."""
+    return dashboard_sessions.load(session_key, session_policy())
 
 
 def admin_required(view: F) -> F:
@@ -61,27 +79,60 @@ def admin_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _login_failure_limit() -> str:
-    return str(current_app.config["LIMIT_LOGIN_FAILURES"])
+def fresh_sign_in_required(back: str) -> Callable[[F], F]:
+    """Sensitive actions need the password given within ``SESSION_FRESH_LIFETIME`` in this
+    very browser (Flask-Login's freshness, lost when the cookie turns up from elsewhere);
+    otherwise the moderator confirms it and comes back to the page ``back``."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = moderator().session_key
+            if login_fresh() and dashboard_sessions.is_fresh(key, session_policy()):
+                return view(*args, **kwargs)
+            if wants_json():
+                return problem(401, REFRESH_MESSAGE)
+            flash(REFRESH_MESSAGE)
+            target = url_for(str(login_manager.refresh_view), next=url_for(back))
+            return redirect(target, code=303)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def sign_in_checks(username: str) -> list[Check]:
+    """The failure limits an attempt on ``username`` is counted against, before its
+    password is checked: per client address, and per account from every address."""
+    config = current_app.config
+    return [
+        ("sign-in-failures", str(config["LIMIT_LOGIN_FAILURES"]), (client_key(),)),
+        (
+            "sign-in-account",
+            str(config["LIMIT_LOGIN_FAILURES_PER_ACCOUNT"]),
+            (private_key(username.strip()),),
+        ),
+    ]
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    _login_failure_limit,
-    key_func=client_key,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 303,
-    scope="sign-in-failures",
-)
 def sign_in() -> ResponseReturnValue:
-    """The sign-in form; a fresh session on success; failures are counted and limited."""
+    """The sign-in form; a fresh session on success. Each attempt is counted before the
+    password is checked (atomically: simultaneous guesses cannot all pass) and refunded
+    when the password was right."""
     form = SignInForm()
     if form.validate_on_submit():
-        account = moderators.authenticate(form.username.data or "", form.password.data or "")
+        username = form.username.data or ""
+        breach, taken = gate().take(sign_in_checks(username))
+        if breach is not None:
+            return too_many_sign_ins(breach.retry_after)
+        account = moderators.authenticate(username, form.password.data or "")
         if account is not None:
+            gate().give_back(taken)
             target = safe_next(request.args.get("next"), url_for("dashboard.show_queue"))
+            account.session_key = dashboard_sessions.start(account, session_policy())
             session.clear()  # a fresh session: nothing from before sign-in survives
-            login_user(account)
+            login_user(account, fresh=True)
             session.permanent = True
             return redirect(target, code=303)
         form.password.errors.append("Wrong username or password.")
@@ -90,9 +141,32 @@ def sign_in() -> ResponseReturnValue:
     return render_template("dashboard/sign_in.html", form=form), status
 
 
+@bp.route("/confirm-password", methods=["GET", "POST"])
+def confirm_password() -> ResponseReturnValue:
+    """Re-authentication: the signed-in moderator gives the password again (counted against
+    the same failure limits as sign-in) and the session is fresh for a while."""
+    form = ConfirmPasswordForm()
+    target = safe_next(request.args.get("next"), url_for("dashboard.show_queue"))
+    if form.validate_on_submit():
+        account = moderator()
+        breach, taken = gate().take(sign_in_checks(account.username))
+        if breach is not None:
+            return too_many_sign_ins(breach.retry_after)
+        if dashboard_sessions.confirm_password(account, form.password.data or ""):
+            gate().give_back(taken)
+            confirm_login()
+            flash("Password confirmed.")
+            return redirect(target, code=303)
+        form.password.errors.append("Wrong password.")
+        return render_template("dashboard/confirm_password.html", form=form), 401
+    status = 400 if form.errors else 200
+    return render_template("dashboard/confirm_password.html", form=form), status
+
+
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
-    """End the session."""
+    """End the session on the server too: a copy of the cookie signs nobody in."""
+    dashboard_sessions.end(moderator().session_key)
     logout_user()
     session.clear()
     flash("You are signed out.")

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -15,7 +14,6 @@ from moderation.domain.status import available_actions
 from moderation.models import Moderator
 from moderation.services.moderators import visible_site_ids
 from moderation.web.errors import error_answer, localized, problem, wants_json
-from moderation.web.limits import route_limit_retry_after
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
@@ -53,10 +51,8 @@ def stale_form(error: CSRFError) -> Response:
     return error_answer(400, detail)
 
 
-@bp.errorhandler(RateLimitExceeded)
-def too_many_sign_ins(error: RateLimitExceeded) -> Response:
-    """Failed sign-ins are the dashboard's one route limit: say so, and for how long."""
-    wait = route_limit_retry_after()
+def too_many_sign_ins(wait: int) -> Response:
+    """Failed sign-ins are the dashboard's one limit: say so, and for how long."""
     detail = localized(
         "Too many failed sign-ins. Please try again in %(wait)s.", {"wait": timedelta(seconds=wait)}
     )

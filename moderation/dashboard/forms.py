@@ -37,6 +37,12 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
+class ConfirmPasswordForm(FlaskForm):  # type: ignore[misc]
+    """The signed-in moderator's password, asked again before a sensitive action."""
+
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
 class ModerateForm(FlaskForm):  # type: ignore[misc]
     """One decision on one comment."""
 

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
-from moderation.dashboard.auth import admin_required
+from moderation.dashboard.auth import admin_required, fresh_sign_in_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm
 from moderation.domain.errors import DomainError
@@ -47,6 +47,7 @@ def list_integrations() -> ResponseReturnValue:
 
 @bp.post("/integrations")
 @admin_required
+@fresh_sign_in_required("dashboard.list_integrations")
 def create_integration() -> ResponseReturnValue:
     """Create an integration; its secret is shown on this answer only."""
     form = _form()
@@ -73,6 +74,7 @@ def create_integration() -> ResponseReturnValue:
 
 @bp.post("/integrations/<public_id>/rotate")
 @admin_required
+@fresh_sign_in_required("dashboard.list_integrations")
 def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
     """A new secret, shown once; the old one keeps working for the grace period, or stops
     at once when the admin asks (``revoke=now``: it may have been stolen)."""
@@ -91,6 +93,7 @@ def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
 
 @bp.post("/integrations/<public_id>/disable")
 @admin_required
+@fresh_sign_in_required("dashboard.list_integrations")
 def disable_integration(public_id: str) -> ResponseReturnValue:
     """Refuse the integration's requests and hold its outbound events."""
     return _set_enabled(public_id, False)
@@ -98,6 +101,7 @@ def disable_integration(public_id: str) -> ResponseReturnValue:
 
 @bp.post("/integrations/<public_id>/enable")
 @admin_required
+@fresh_sign_in_required("dashboard.list_integrations")
 def enable_integration(public_id: str) -> ResponseReturnValue:
     """Accept the integration's requests again; its held events go out."""
     return _set_enabled(public_id, True)

@@ -17,11 +17,13 @@ from moderation.models.integrations import (
     WebhookReceipt,
 )
 from moderation.models.moderators import Moderator, ModeratorRole, ModeratorSite
+from moderation.models.sessions import DashboardSession
 
 __all__ = [
     "AuditEvent",
     "Base",
     "Comment",
+    "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",
     "Integration",

@@ -31,8 +31,6 @@ class Moderator(Base):
         enum_column(ModeratorRole), default=ModeratorRole.MODERATOR
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: Changes when the password is reset or the account is deactivated: old sessions end.
-    session_token: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     #: Sees every site (admins always do); otherwise only the sites in ``moderator_sites``.
@@ -51,9 +49,14 @@ class Moderator(Base):
         """Flask-Login: never anonymous."""
         return False
 
+    #: The key of the dashboard session this object was loaded for or signed in with
+    #: (never stored on the account): what Flask-Login keeps in the cookie.
+    session_key = ""
+
     def get_id(self) -> str:
-        """Flask-Login: the session names the account and its current session token."""
-        return f"{self.id}:{self.session_token}"
+        """Flask-Login: the cookie names a server-side session record, not the account
+        (:mod:`moderation.services.dashboard_sessions`)."""
+        return self.session_key
 
     @property
     def public_name(self) -> str:

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Limits counted by :meth:`RateGate.take`: (scope, limit, key parts).
+Taken = list[tuple[str, RateLimitItem, Key]]
+
 #: Where the app keeps its gate (read through :func:`gate`).
 EXTENSION_KEY = "moderation.rate_gate"
 
@@ -106,6 +109,37 @@ class RateGate:
 
         return self._run(operation)
 
+    def take(self, checks: Sequence[Check]) -> tuple[Breach | None, Taken]:
+        """Count one attempt against every limit of ``checks`` *before* the work it guards:
+        each counter is checked and counted in one atomic step (a Lua script in Redis, a
+        lock in memory), so concurrent attempts can never all pass. All limits are taken or
+        none (the first breach; what was taken before it is given back). Returns the breach
+        and what was taken, for :meth:`give_back`."""
+        taken: Taken = []
+
+        def operation(sliding: RateLimiter, _moving: RateLimiter) -> Breach | None:
+            taken.clear()
+            for scope, limit_text, key in checks:
+                for item in parse_limits(limit_text):
+                    if not sliding.hit(item, self._prefix, scope, *key):
+                        retry_after = self._retry_after(sliding, item, scope, key)
+                        _refund(sliding, self._prefix, taken)
+                        taken.clear()
+                        return Breach(str(item), scope, retry_after)
+                    taken.append((scope, item, key))
+            return None
+
+        return self._run(operation), taken
+
+    def give_back(self, taken: Taken) -> None:
+        """Refund an attempt counted by :meth:`take` (it turned out not to count: the
+        password was right)."""
+
+        def operation(sliding: RateLimiter, _moving: RateLimiter) -> None:
+            _refund(sliding, self._prefix, taken)
+
+        self._run(operation)
+
     def claim_flood_interval(self, keys: Sequence[Key], seconds: int) -> int | None:
         """Start the flood interval for each of ``keys``; if one of them is still inside its
         interval, the seconds left (the post is refused). One round trip per key."""
@@ -127,6 +161,12 @@ class RateGate:
         """Whole seconds until ``key`` may pass ``item`` again (at least 1)."""
         stats = strategy.get_window_stats(item, self._prefix, scope, *key)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def _refund(sliding: RateLimiter, prefix: str, taken: Taken) -> None:
+    """Take one count off each limit of ``taken`` (a negative hit: atomic too)."""
+    for scope, item, key in taken:
+        sliding.hit(item, prefix, scope, *key, cost=-1)
 
 
 def _strategies(storage: Storage) -> tuple[RateLimiter, RateLimiter]:

@@ -14,6 +14,7 @@ from moderation.domain.errors import N_, Conflict, FieldError, InvalidInput, Not
 from moderation.domain.passwords import check_password_strength, clean_username
 from moderation.extensions import db
 from moderation.models import Moderator, ModeratorRole, ModeratorSite, Site
+from moderation.services import dashboard_sessions
 from moderation.services.events import Actor, audit
 
 #: Checked against when the username is unknown, so both cases cost the same time.
@@ -45,7 +46,6 @@ def create_moderator(
         username=name,
         password_hash=generate_password_hash(password),
         role=chosen_role,
-        session_token=secrets.token_hex(16),
         all_sites=site_ids is None,
     )
     db.session.add(moderator)
@@ -158,7 +158,7 @@ def set_password(moderator_id: int, password: str, acting: Actor | None) -> Mode
     moderator = get_moderator(moderator_id)
     check_password_strength(password, moderator.username)
     moderator.password_hash = generate_password_hash(password)
-    moderator.session_token = secrets.token_hex(16)
+    dashboard_sessions.end_all(moderator.id)
     if acting is not None:
         audit(acting, "moderator.set_password", reason=f"account {moderator.username!r}")
     db.session.commit()
@@ -201,7 +201,7 @@ def set_active(moderator_id: int, active: bool, acting: Moderator) -> Moderator:
     if not active and moderator.role is ModeratorRole.ADMIN and _active_admins() <= 1:
         raise Conflict(N_("The last active admin cannot be deactivated."))
     moderator.is_active = active
-    moderator.session_token = secrets.token_hex(16)
+    dashboard_sessions.end_all(moderator.id)
     _audit_admin(acting, "moderator.activate" if active else "moderator.deactivate", moderator)
     db.session.commit()
     return moderator
@@ -212,7 +212,7 @@ def reset_password(moderator_id: int, acting: Moderator) -> str:
     moderator = get_moderator(moderator_id)
     password = generate_password()
     moderator.password_hash = generate_password_hash(password)
-    moderator.session_token = secrets.token_hex(16)
+    dashboard_sessions.end_all(moderator.id)
     _audit_admin(acting, "moderator.reset_password", moderator)
     db.session.commit()
     return password

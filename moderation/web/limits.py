@@ -1,5 +1,6 @@
-"""Flask-Limiter: the per-route limits (form posts, the webhook endpoint, failed
-sign-ins), counted in the same storage as the submission gate."""
+"""Flask-Limiter: the per-route limits (form posts, the webhook endpoint), counted in the
+same storage as the submission gate. (Failed sign-ins are counted by the gate itself,
+before the password is checked: :func:`moderation.dashboard.auth.sign_in`.)"""
 
 from __future__ import annotations
 

@@ -1,0 +1,102 @@
+"""Re-authentication in a real browser (Debian's Chromium through Playwright): an admin whose
+sign-in is no longer fresh tries to create an integration, is asked for the password, gives
+it, comes back to the page and creates it; a wrong password changes nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from moderation import create_app
+from tests.conftest import truncate_all, uses_server_database
+from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "a long passphrase 123"
+FRESH_SECONDS = 3
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """``moderation serve`` where a sign-in stays fresh for a few seconds only."""
+    env = fresh_server_env(tmp_path, SESSION_FRESH_LIFETIME=str(FRESH_SECONDS))
+    process = start_server(tmp_path, env)
+    try:
+        run_cli(
+            env, "sites", "create", "blog", "--name", "Blog", "--origin", "https://blog.example"
+        )
+        run_cli(
+            env, "moderators", "create", "root", "--role", "admin", "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )  # fmt: skip
+        yield process
+    finally:
+        process.stop()
+        if uses_server_database():
+            app = create_app(
+                {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]},
+                instance_path=env["MODERATION_INSTANCE_PATH"],
+            )
+            truncate_all(app)
+            from moderation.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed")
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.set_default_timeout(15_000)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def test_a_stale_sign_in_confirms_the_password_before_creating_an_integration(
+    server: ServerProcess, page: Page
+) -> None:
+    page.goto(f"{server.url}/dashboard/sign-in")
+    page.fill("#username", "root")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.url}/dashboard/")
+
+    page.goto(f"{server.url}/dashboard/integrations")
+    time.sleep(FRESH_SECONDS + 0.5)  # the sign-in is no longer fresh
+    page.fill("#name", "crm")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page).to_have_url(
+        f"{server.url}/dashboard/confirm-password?next=/dashboard/integrations"
+    )
+    expect(page.get_by_role("heading", name="Confirm your password")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("this action needs a recent sign-in")
+
+    page.fill("#password", "not the password")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Wrong password.")).to_be_visible()
+
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(f"{server.url}/dashboard/integrations")
+    expect(page.get_by_role("status")).to_contain_text("Password confirmed.")
+    expect(page.get_by_text("No integrations yet.")).to_be_visible()  # nothing was created
+
+    page.fill("#name", "crm")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("it is shown only this once")).to_be_visible()
+    expect(page.locator("table.list")).to_contain_text("crm")
