@@ -1,15 +1,76 @@
-"""The ``moderation`` command: ``moderation X`` is the same as ``flask --app moderation X``."""
+"""The ``moderation`` command: ``moderation X`` is the same as ``flask --app moderation X``,
+without Flask's development commands (``run``, ``shell``, ``routes``) and extension internals
+(``limiter``) in its help; ``flask --app moderation`` still has them."""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
-from flask.cli import FlaskGroup
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, ScriptInfo
+
+#: Commands Flask and its extensions add that an operator of this service never needs.
+HIDDEN_COMMANDS = frozenset({"run", "shell", "routes", "limiter"})
+#: Commands that work on an empty database (they create or migrate it).
+BUILDS_THE_DATABASE = frozenset({"serve", "db"})
+
+
+class ModerationGroup(FlaskGroup):
+    """Flask's group with the operator's commands only, and a clear word about the instance
+    a command works on when that is not ``./instance`` or its database is still empty."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name not in HIDDEN_COMMANDS]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        name = ctx.protected_args[0] if ctx.protected_args else ""
+        wants_help = any(arg in ("--help", "-h") for arg in ctx.args)
+        if name and name not in HIDDEN_COMMANDS and not wants_help:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            if name not in BUILDS_THE_DATABASE:
+                explain_instance(app)
+        return super().invoke(ctx)
+
+
+def explain_instance(app: Flask) -> None:
+    """Say which instance is used when it is not ``./instance``; refuse, saying why, when
+    its database has no tables yet (instead of "no such table: sites")."""
+    from sqlalchemy import inspect
+
+    from moderation.extensions import db
+
+    local = os.path.join(os.getcwd(), "instance")
+    if os.path.abspath(app.instance_path) != local:
+        click.echo(f"Using the instance at {app.instance_path}", err=True)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=True)
+        empty = not inspect(db.engine).has_table("sites")
+    if empty:
+        click.echo(
+            f"The instance at {app.instance_path} has an empty database ({url}).\n"
+            "Run `moderation serve` (or `moderation db upgrade`) with this instance first, or "
+            "run this command where your served instance is: in the folder holding its "
+            "`instance/`, or with MODERATION_INSTANCE_PATH naming it.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def main() -> None:
     """Console-script entry point."""
     from moderation import create_app
 
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=True)
+    group = ModerationGroup(
+        create_app=lambda: create_app(),
+        add_default_commands=False,
+        add_version_option=False,
+        help=(
+            "The comment moderation service. `moderation serve` runs it (migrating and, on "
+            "first start, creating the admin and the demo site); the other commands manage "
+            "it. They use ./instance, or MODERATION_INSTANCE_PATH."
+        ),
+    )
     group.main(args=sys.argv[1:], prog_name="moderation")

@@ -73,8 +73,31 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_BASE": 30,
     "WEBHOOK_LEASE_SECONDS": 60,
     "WEBHOOK_SECRET_GRACE_HOURS": 24,
+    # Accounts: how moderator passwords are hashed (werkzeug's method notation). Only a
+    # test suite wants anything cheaper than scrypt.
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # Notifications (mail names as Flask's mail extensions; no MAIL_SERVER: nothing is sent)
+    "PUBLIC_URL": "",
+    "MAIL_BACKEND": "smtp",
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_DEFAULT_SENDER": "",
+    "MAIL_TIMEOUT": 10,
+    "NOTIFY_LINK_DAYS": 7,
+    "NOTIFY_DIGEST_MINUTES": 60,
+    "NOTIFY_LIMIT_PER_RECIPIENT": 10,
+    "NOTIFY_LIMIT_PER_SITE": 500,
+    "TRUSTED_REQUIRES_CONFIRMED_EMAIL": False,
     # Retention
     "PURGE_DELETED_AFTER_DAYS": 30,
+    # truncated IP addresses and user agents cleared after this many days (0: kept)
+    "RETENTION_ADDRESS_DAYS": 90,
+    # emails of rejected and spam comments cleared after this many days in that state (0: kept)
+    "RETENTION_REJECTED_EMAIL_DAYS": 30,
     # Logging
     "LOG_LEVEL": "INFO",
 }
@@ -85,9 +108,20 @@ SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def instance_path_from_environment() -> str:
-    """Return the instance folder: ``MODERATION_INSTANCE_PATH`` or ``./instance``."""
+    """Return the instance folder: ``MODERATION_INSTANCE_PATH``, else ``./instance`` when it
+    exists, else the instance of the source checkout the package runs from when it holds a
+    database (where ``scripts/serve.sh`` keeps it: the CLI run from another folder finds
+    it), else ``./instance``, created on first use."""
     configured = os.environ.get("MODERATION_INSTANCE_PATH")
-    return os.path.abspath(configured or os.path.join(os.getcwd(), "instance"))
+    if configured:
+        return os.path.abspath(configured)
+    local = os.path.join(os.getcwd(), "instance")
+    if os.path.isdir(local):
+        return local
+    checkout = Path(__file__).resolve().parent.parent / "instance"
+    if (checkout / "moderation.db").is_file():
+        return str(checkout)
+    return local
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them: lint, types, then the whole suite on
-# SQLite and again on PostgreSQL. Extra arguments go to pytest (both runs).
+# SQLite and again on PostgreSQL (there only the tests that use a database: those marked
+# any_database ran on the SQLite pass). Both passes run in PYTEST_WORKERS processes
+# (pytest-xdist, a test file per worker at a time; each worker has a PostgreSQL database of
+# its own, <db>_gw0...). Extra arguments go to pytest (both runs): -n 0 runs serially.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PG_URL=${MODERATION_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+PARALLEL=(-n "${PYTEST_WORKERS:-auto}" --dist loadfile)
 
 # Debian's Chromium for the browser tests (never a browser download).
 if ! command -v chromium >/dev/null 2>&1; then
@@ -25,6 +29,6 @@ scripts/services.sh
 echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== tests on SQLite"
-env -u MODERATION_DATABASE_URL "$VENV/bin/pytest" "$@"
+env -u MODERATION_DATABASE_URL "$VENV/bin/pytest" "${PARALLEL[@]}" "$@"
 echo "== tests on PostgreSQL ($PG_URL)"
-MODERATION_DATABASE_URL="$PG_URL" "$VENV/bin/pytest" "$@"
+MODERATION_DATABASE_URL="$PG_URL" "$VENV/bin/pytest" "${PARALLEL[@]}" "$@"

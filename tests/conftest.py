@@ -1,5 +1,7 @@
 """Fixtures: a real database per test (SQLite files, or PostgreSQL when
-``MODERATION_DATABASE_URL`` names one), the app, its test client and CLI runner."""
+``MODERATION_DATABASE_URL`` names one), the app, its test client and CLI runner.
+
+The database helpers live in tests/databases.py; their names stay importable from here."""
 
 from __future__ import annotations
 
@@ -12,45 +14,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
 
 from moderation import create_app
 from moderation.extensions import db
+from tests.databases import (  # noqa: F401 - re-exported for tests written against conftest
+    BASE_CONFIG,
+    CHEAP_PASSWORD_HASH,
+    SERVER_DATABASE_URL,
+    empty_server_database,
+    migrate,
+    reset_server_database,
+    truncate_all,
+    uses_server_database,
+)
 from tests.helpers import Actions
-
-#: When set (as in CI's second run), every test runs on this PostgreSQL database.
-SERVER_DATABASE_URL = os.environ.get("MODERATION_DATABASE_URL", "")
-
-BASE_CONFIG: dict[str, Any] = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key-not-for-production",
-    "SESSION_COOKIE_SECURE": False,
-    "RATELIMIT_STORAGE_URI": "memory://",
-}
-
-
-def uses_server_database() -> bool:
-    """Whether this run uses a database server instead of SQLite files."""
-    return bool(SERVER_DATABASE_URL) and not SERVER_DATABASE_URL.startswith("sqlite")
-
-
-def reset_server_database(url: str) -> None:
-    """Empty the server database completely, schema included."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def migrate(app: Flask) -> None:
-    """Apply every migration, as ``moderation db upgrade`` does."""
-    from flask_migrate import upgrade
-
-    from moderation.extensions import MIGRATIONS_DIRECTORY
-
-    with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIRECTORY))
 
 
 @pytest.fixture(scope="session")
@@ -67,40 +44,6 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     with app.app_context():
         db.engine.dispose()
     return url
-
-
-def empty_server_database(url: str, scratch: Path) -> None:
-    """Make the server database migrated and empty, whatever the previous test left.
-
-    Tests that run real servers reset the database themselves; one that stopped half way
-    may leave it unmigrated or full.
-    """
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            migrated = connection.execute(
-                text("SELECT to_regclass('public.alembic_version')")
-            ).scalar()
-        if migrated is None:
-            reset_server_database(url)
-            app = create_app({**BASE_CONFIG, "DATABASE_URL": url}, instance_path=str(scratch))
-            migrate(app)
-            with app.app_context():
-                db.engine.dispose()
-        names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
-
-
-def truncate_all(app: Flask) -> None:
-    """Empty every table of the app's server database (tests that leave data behind)."""
-    with app.app_context():
-        names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-        db.session.remove()
 
 
 @pytest.fixture
@@ -158,3 +101,36 @@ def runner(app: Flask) -> FlaskCliRunner:
 def actions(app: Flask) -> Actions:
     """Shortcuts through the service layer to set up a scenario."""
     return Actions(app)
+
+
+# --- which tests the PostgreSQL pass runs ----------------------------------------------------
+
+#: Fixtures that put a test on the run's database.
+DATABASE_FIXTURES = frozenset({"database_url", "migrated_database"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "any_database: what the test checks does not depend on the database (it uses none, "
+        "or only SQLite files of its own), so a PostgreSQL run leaves it out. Unmarked tests "
+        "are taken to use the database and run on both.",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a PostgreSQL run, leave out the tests marked ``any_database`` (they ran on the
+    SQLite pass already); set ``MODERATION_TEST_EVERYTHING=1`` to run them anyway. A test
+    marked so that asks for the database is a mistake in the mark and fails collection."""
+    for item in items:
+        if item.get_closest_marker("any_database") and DATABASE_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            raise pytest.UsageError(f"{item.nodeid} is marked any_database but uses the database")
+    if not uses_server_database() or os.environ.get("MODERATION_TEST_EVERYTHING"):
+        return
+    kept = [item for item in items if not item.get_closest_marker("any_database")]
+    left_out = [item for item in items if item.get_closest_marker("any_database")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept

@@ -1,4 +1,4 @@
-"""The doors a comment comes in by: the form, the JSON API and (later) the webhook.
+"""The doors a comment comes in by: the form, the JSON API and the signed webhook.
 
 Each door posts the same fields and reports what the sender saw, so one matrix of rules
 and limits runs through all of them.
@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
-from tests.helpers import aged_token, comment_fields
+from tests.helpers import Integrator, aged_token, comment_fields, make_integration
 
 ORIGIN = "https://blog.example"
 
@@ -30,9 +31,13 @@ class Answer:
         """The door said the comment was taken (stored as pending, published, or spam)."""
         return self.status in (201, 202, 303)
 
+    @classmethod
+    def of(cls, response: TestResponse) -> Answer:
+        return cls(response.status_code, response.get_data(as_text=True), dict(response.headers))
+
 
 class Door:
-    """Base class: post ``fields`` to thread ``thread`` from ``address``."""
+    """Post ``fields`` (the widget's field names) to thread ``thread`` from ``address``."""
 
     name = ""
 
@@ -46,49 +51,61 @@ class Door:
         fill_seconds: float = 10,
         **fields: Any,
     ) -> Answer:
+        data = {**comment_fields(), **fields}
+        data.setdefault("form_token", aged_token(self.app, self.site, thread, fill_seconds))
+        return Answer.of(self.send(thread, address, data))
+
+    def send(self, thread: str, address: str, data: dict[str, Any]) -> TestResponse:
         raise NotImplementedError
 
 
 class FormDoor(Door):
+    """The widget's form, as a browser posts it from the site's page."""
+
     name = "form"
 
-    def post(
-        self,
-        thread: str = "post-1",
-        address: str = "198.51.100.7",
-        fill_seconds: float = 10,
-        **fields: Any,
-    ) -> Answer:
-        data = {**comment_fields(), **fields}
-        data.setdefault("form_token", aged_token(self.app, self.site, thread, fill_seconds))
-        response = self.client.post(
+    def send(self, thread: str, address: str, data: dict[str, Any]) -> TestResponse:
+        return self.client.post(
             f"/w/{self.site}?thread={thread}",
             data=data,
             headers={"Origin": ORIGIN},
             environ_base={"REMOTE_ADDR": address},
         )
-        return Answer(response.status_code, response.get_data(as_text=True), dict(response.headers))
 
 
 class JsonDoor(Door):
+    """The public JSON API, as the widget's script calls it."""
+
     name = "json"
 
-    def post(
-        self,
-        thread: str = "post-1",
-        address: str = "198.51.100.7",
-        fill_seconds: float = 10,
-        **fields: Any,
-    ) -> Answer:
-        data = {**comment_fields(), **fields}
-        data.setdefault("form_token", aged_token(self.app, self.site, thread, fill_seconds))
-        response = self.client.post(
+    def send(self, thread: str, address: str, data: dict[str, Any]) -> TestResponse:
+        return self.client.post(
             f"/api/v1/sites/{self.site}/comments?thread={thread}",
             json=data,
             headers={"Origin": ORIGIN},
             environ_base={"REMOTE_ADDR": address},
         )
-        return Answer(response.status_code, response.get_data(as_text=True), dict(response.headers))
 
 
+class WebhookDoor(Door):
+    """A signed ``comment.submit`` webhook from the site's integration (created on first use):
+    the reader's address travels as ``client_ip``; there is no form token to age."""
+
+    name = "webhook"
+
+    def __init__(self, app: Flask, client: FlaskClient, site: str = "blog") -> None:
+        super().__init__(app, client, site)
+        self._integrator: Integrator | None = None
+
+    def send(self, thread: str, address: str, data: dict[str, Any]) -> TestResponse:
+        if self._integrator is None:
+            self._integrator = Integrator(self.client, *make_integration(self.app, site=self.site))
+        data.pop("form_token", None)
+        fields = {**data, "site": self.site, "thread": thread, "client_ip": address}
+        return self._integrator.send("comment.submit", fields)
+
+
+#: The browser doors, which share the form token and its timing rules.
 DOORS: list[type[Door]] = [FormDoor, JsonDoor]
+#: Every way a comment comes in.
+EVERY_DOOR: list[type[Door]] = [*DOORS, WebhookDoor]

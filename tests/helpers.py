@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from moderation.models import Moderator, Site
+
+if TYPE_CHECKING:
+    from tests.webhook_receiver import Receiver
 
 PASSWORD = "correct horse battery staple"
 
@@ -143,24 +151,161 @@ def seed_comments(
     return ids
 
 
-def page_csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
-    """The CSRF token a dashboard page carries (its meta tag, or a form's hidden field)."""
-    import re
-
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+def csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
+    """The CSRF token a dashboard page carries (its meta tag or a form's hidden field)."""
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page
     )
-    assert match, html
-    return match.group(1)
+    assert found, page[:2000]
+    return found.group(1)
+
+
+class Dashboard:
+    """A moderator's browser over the test client: signs in, then posts with its CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.token = ""
+
+    def sign_in(
+        self, username: str, password: str = PASSWORD, path: str = "/dashboard/sign-in"
+    ) -> TestResponse:
+        data = {"csrf_token": csrf_token(self.client), "username": username, "password": password}
+        response = self.client.post(path, data=data)
+        if response.status_code == 303:
+            self.token = csrf_token(self.client, "/dashboard/")
+        return response
+
+    def post(self, path: str, **data: Any) -> TestResponse:
+        data.setdefault("csrf_token", self.token)
+        return self.client.post(path, data=data)
+
+    def moderate(self, comment_id: int, action: str, **extra: Any) -> TestResponse:
+        return self.post(f"/dashboard/comments/{comment_id}/moderate", action=action, **extra)
+
+    def page(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+
+def signed_in(
+    app: Flask, actions: Actions, username: str = "mod", role: str = "admin"
+) -> Dashboard:
+    """A new account ``username`` with ``role``, signed in to the dashboard in its own browser."""
+    actions.create_moderator(username, role)
+    dashboard = Dashboard(app.test_client())
+    response = dashboard.sign_in(username)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return dashboard
+
+
+class Integrator:
+    """An integrator holding its id and secret, signing like the standardwebhooks package."""
+
+    def __init__(self, client: FlaskClient, public_id: str, secret: str) -> None:
+        self.client, self.public_id, self.secret = client, public_id, secret
+
+    def send(
+        self,
+        event_type: str,
+        data: dict[str, Any],
+        *,
+        webhook_id: str | None = None,
+        secret: str | None = None,
+        timestamp: datetime | None = None,
+        body: bytes | None = None,
+        tamper: bool = False,
+        headers: dict[str, str] | None = None,
+        environ_base: dict[str, str] | None = None,
+    ) -> TestResponse:
+        from standardwebhooks import Webhook
+
+        raw = body if body is not None else json.dumps({"type": event_type, "data": data}).encode()
+        message_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+        moment = timestamp or datetime.now(UTC)
+        signature = Webhook(secret or self.secret).sign(
+            message_id, moment, raw.decode(errors="replace")
+        )
+        signed = {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(moment.timestamp())),
+            "webhook-signature": signature,
+        }
+        signed.update(headers or {})
+        if tamper:
+            raw = raw.replace(b"Hello", b"Jello")
+        return self.client.post(
+            f"/api/v1/hooks/{self.public_id}",
+            data=raw,
+            headers=signed,
+            content_type="application/json",
+            environ_base=environ_base or {},
+        )
+
+    def submit(self, **data: Any) -> TestResponse:
+        fields = {
+            "site": "blog",
+            "thread": "post-1",
+            "author": "App User",
+            "email": "app@example.com",
+            "comment": "Hello from the app",
+            "client_ip": "203.0.113.9",
+            **data,
+        }
+        return self.send("comment.submit", fields)
+
+
+def make_integration(
+    app: Flask,
+    name: str = "CMS",
+    receiver: Receiver | None = None,
+    *,
+    site: str = "blog",
+    scopes: tuple[str, ...] | None = None,
+    allow_email: bool = False,
+) -> tuple[str, str]:
+    """An integration of ``site``: inbound only (no receiver) or subscribed to every event
+    at ``receiver`` (which learns the secret). Returns its public id and secret."""
+    from moderation.services import integrations
+    from moderation.services.events import EVENT_TYPES, SYSTEM
+
+    settings = integrations.IntegrationSettings(
+        events=EVENT_TYPES if receiver else (),
+        target_url=receiver.url if receiver else "",
+        scopes=scopes if scopes is not None else integrations.SCOPES,
+        allow_email=allow_email,
+    )
+    with app.app_context():
+        integration, secret = integrations.create_integration(
+            name, site, settings, allow_private=True, actor=SYSTEM
+        )
+        if receiver is not None:
+            receiver.secret = secret
+        return integration.public_id, secret
+
+
+def assert_problem(response: TestResponse, status: int, fragment: str) -> dict[str, Any]:
+    """An RFC 9457 problem answer with ``status`` whose detail says ``fragment``."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status, body
+    assert fragment in body["detail"], body
+    return body  # type: ignore[no-any-return]
+
+
+#: The older name some tests use.
+page_csrf_token = csrf_token
 
 
 def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
     """Sign ``client`` in to the dashboard; returns the session's CSRF token."""
-    token = page_csrf_token(client)
+    token = csrf_token(client)
     response = client.post(
         "/dashboard/sign-in",
         data={"csrf_token": token, "username": username, "password": password},
     )
     assert response.status_code == 303, response.get_data(as_text=True)
-    return page_csrf_token(client, "/dashboard/")
+    return csrf_token(client, "/dashboard/")

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from moderation.domain.comments import strip_controls
-from tests.helpers import aged_token, approve
+from tests.helpers import Dashboard, aged_token, approve
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -343,40 +343,8 @@ def json_script_risks(page: ShownPage) -> list[str]:
 # --- a moderator over the test client ------------------------------------------------------
 
 
-def csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
-    """The CSRF token a dashboard page carries."""
-    page = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    assert found, page[:2000]
-    return found.group(1)
-
-
-class Moderator:
-    """A moderator's browser over the test client: signs in, then posts with its CSRF token."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-        self.token = ""
-
-    def sign_in(
-        self, username: str, password: str, path: str = "/dashboard/sign-in"
-    ) -> TestResponse:
-        data = {"csrf_token": csrf_token(self.client), "username": username, "password": password}
-        response = self.client.post(path, data=data)
-        if response.status_code == 303:
-            self.token = csrf_token(self.client, "/dashboard/")
-        return response
-
-    def post(self, path: str, **data: Any) -> TestResponse:
-        data.setdefault("csrf_token", self.token)
-        return self.client.post(path, data=data)
-
-    def page(self, path: str) -> str:
-        response = self.client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        return response.get_data(as_text=True)
+#: The signed-in moderator's browser of the hostile tests is the shared dashboard helper.
+Moderator = Dashboard
 
 
 def failed_cases(cases: dict[str, Any], check: Callable[[Any], object]) -> dict[str, str]:

@@ -77,7 +77,7 @@ def wait_until_healthy(
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise RuntimeError(f"server did not become healthy in {timeout}s:\n{log_path.read_text()}")
 
 
@@ -121,11 +121,14 @@ def start_server(
 def fresh_server_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """Environment for server processes: a private instance folder, and on a PostgreSQL run
     that database emptied first. ``settings`` become ``MODERATION_*`` variables."""
-    from tests.conftest import reset_server_database, uses_server_database
+    from tests.databases import CHEAP_PASSWORD_HASH, reset_server_database, uses_server_database
 
     if uses_server_database():
         reset_server_database(os.environ["MODERATION_DATABASE_URL"])
-    env = {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {
+        "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MODERATION_PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,  # as the in-process tests
+    }
     env.update({f"MODERATION_{name}": value for name, value in settings.items()})
     return env
 
@@ -176,3 +179,20 @@ def http_json(
     except ValueError:
         decoded = raw.decode(errors="replace")
     return status, response_headers, decoded
+
+
+def leave_server_database_empty(instance_path: str) -> None:
+    """After a module's real server: on a PostgreSQL run, leave the shared database migrated
+    and empty, as the other tests expect it (SQLite runs have their own files)."""
+    from moderation import create_app
+    from moderation.extensions import db
+    from tests.conftest import truncate_all, uses_server_database
+
+    if not uses_server_database():
+        return
+    app = create_app(
+        {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]}, instance_path=instance_path
+    )
+    truncate_all(app)
+    with app.app_context():
+        db.engine.dispose()

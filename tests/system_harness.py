@@ -35,7 +35,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import uses_server_database
+from tests.databases import uses_server_database
 from tests.servers import ServerProcess, free_port, run_cli, start_server
 
 ORIGIN = "https://blog.example"

@@ -77,5 +77,6 @@ def test_the_document_is_openapi_31(live_server: ServerProcess) -> None:
         "comment.rejected",
         "comment.spam",
         "comment.deleted",
+        "person.erased",
     }
     assert "/api/v1/hooks/{integration}" in document["paths"]  # type: ignore[index]

@@ -14,6 +14,8 @@ from sqlalchemy import text
 from moderation import create_app
 from moderation.extensions import db
 
+pytestmark = pytest.mark.any_database
+
 
 @pytest.fixture
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
@@ -35,6 +37,27 @@ def test_defaults_use_sqlite_in_the_instance_folder(clean_environment: Path) -> 
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert app.config["TRUSTED_PROXIES"] == 0
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured_otherwise(
+    clean_environment: Path,
+) -> None:
+    """The suite hashes with a cheap method for speed; production must not."""
+    from werkzeug.security import check_password_hash
+
+    from moderation.services import moderators
+
+    app = create_app()
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with app.app_context():
+        db.create_all()
+        alice = moderators.create_moderator("alice", "a long and unusual passphrase", "admin")
+        assert alice.password_hash.startswith("scrypt:32768:8:1$")
+        assert check_password_hash(alice.password_hash, "a long and unusual passphrase")
+        assert moderators.authenticate("alice", "a long and unusual passphrase") is not None
+        assert moderators.authenticate("nobody", "a long and unusual passphrase") is None
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_instance_folder_defaults_to_instance_of_working_directory(

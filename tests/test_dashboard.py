@@ -8,9 +8,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-from tests.helpers import PASSWORD, Actions, seed_comments, stored_comments
+from tests.helpers import (
+    PASSWORD,
+    Actions,
+    Dashboard,
+    csrf_token,
+    seed_comments,
+    signed_in,
+    stored_comments,
+)
 
 
 @pytest.fixture
@@ -28,45 +35,6 @@ def site(actions: Actions) -> str:
     return "blog"
 
 
-def csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', html
-    )
-    assert match, html
-    return match.group(1)
-
-
-class Dashboard:
-    """A signed-in moderator's browser, over the test client."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-        self.token = ""
-
-    def sign_in(self, username: str, password: str = PASSWORD) -> TestResponse:
-        token = csrf_token(self.client)
-        response = self.client.post(
-            "/dashboard/sign-in",
-            data={"csrf_token": token, "username": username, "password": password},
-        )
-        if response.status_code == 303:
-            self.token = csrf_token(self.client, "/dashboard/")
-        return response
-
-    def post(self, path: str, **data: Any) -> TestResponse:
-        data.setdefault("csrf_token", self.token)
-        return self.client.post(path, data=data)
-
-    def moderate(self, comment_id: int, action: str, **extra: Any) -> TestResponse:
-        return self.post(f"/dashboard/comments/{comment_id}/moderate", action=action, **extra)
-
-    def page(self, path: str) -> str:
-        response = self.client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        return response.get_data(as_text=True)
-
-
 @pytest.fixture
 def admin(client: FlaskClient, actions: Actions) -> Dashboard:
     actions.create_moderator("alice", "admin")
@@ -77,10 +45,7 @@ def admin(client: FlaskClient, actions: Actions) -> Dashboard:
 
 @pytest.fixture
 def mod(app: Flask, actions: Actions) -> Dashboard:
-    actions.create_moderator("bob", "moderator")
-    dashboard = Dashboard(app.test_client())
-    assert dashboard.sign_in("bob").status_code == 303
-    return dashboard
+    return signed_in(app, actions, "bob", "moderator")
 
 
 def status_of(app: Flask, comment_id: int) -> str:
@@ -159,7 +124,7 @@ def test_sign_in_starts_a_fresh_session(client: FlaskClient, actions: Actions) -
 
 def test_session_cookie_flags(database_url: str, instance_path: Any, actions: Actions) -> None:
     from moderation import create_app
-    from tests.conftest import BASE_CONFIG
+    from tests.databases import BASE_CONFIG
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": True})
     Actions(app).create_moderator("alice", "admin")

@@ -5,18 +5,17 @@ when the sign-in is not fresh."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
+from flask.testing import FlaskCliRunner
 from werkzeug.test import TestResponse
 
 from moderation import clock
-from tests.helpers import PASSWORD, Actions
+from tests.helpers import PASSWORD, Actions, csrf_token
 
 COOKIE = "moderation_session"
 
@@ -40,15 +39,6 @@ class Clock:
 @pytest.fixture
 def time_machine(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', html
-    )
-    assert match, html
-    return match.group(1)
 
 
 class Browser:

@@ -12,6 +12,8 @@ from moderation.domain.sites import SitePolicy
 from moderation.domain.status import CommentStatus as S
 from moderation.domain.status import ModerationAction as A
 
+pytestmark = pytest.mark.any_database
+
 DRAFT = CommentDraft(text="Nice post", author="Ann", email="ann@example.com")
 
 

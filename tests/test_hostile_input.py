@@ -34,7 +34,17 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from moderation.domain.comments import strip_controls
-from tests.helpers import PASSWORD, Actions, aged_token, approve, comment_fields, seed_comments
+from tests.helpers import (
+    PASSWORD,
+    Actions,
+    Integrator,
+    aged_token,
+    approve,
+    comment_fields,
+    make_integration,
+    seed_comments,
+    signed_in,
+)
 from tests.helpers import stored_comments as stored
 from tests.hostile import (
     XSS_PAYLOADS,
@@ -51,7 +61,6 @@ from tests.hostile import (
     row_counts,
     script_risks,
 )
-from tests.test_webhooks_inbound import Integrator, make_integration
 
 ORIGIN = "https://blog.example"
 SITE = "blog"
@@ -160,10 +169,7 @@ def addresses() -> Iterator[str]:
 @pytest.fixture
 def moderator(app: Flask, actions: Actions) -> Moderator:
     """An admin signed in to the dashboard."""
-    actions.create_moderator("mo", "admin")
-    signed_in = Moderator(app.test_client())
-    assert signed_in.sign_in("mo", PASSWORD).status_code == 303
-    return signed_in
+    return signed_in(app, actions, "mo", "admin")
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
-from tests.helpers import PASSWORD, Actions, seed_comments
-from tests.test_webhooks_inbound import Integrator, assert_problem
+from tests.helpers import PASSWORD, Actions, Integrator, assert_problem, seed_comments
 from tests.webhook_receiver import Receiver
 
 

@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 
 from moderation import create_app
 from moderation.extensions import db
-from tests.conftest import BASE_CONFIG, uses_server_database
+from tests.databases import BASE_CONFIG, uses_server_database
 from tests.helpers import Actions, seed_comments
 from tests.webhook_receiver import Receiver
 
@@ -180,7 +180,7 @@ def migrated_to(app: Flask, revision: str) -> None:
 def scratch_url(tmp_path: Path) -> Any:
     """A database of the test's own at revision 0 (SQLite, or a scratch PostgreSQL)."""
     if uses_server_database():
-        from tests.test_migrations import scratch_postgres_url
+        from tests.databases import scratch_postgres_url
 
         return scratch_postgres_url()
     from contextlib import nullcontext

@@ -46,10 +46,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from werkzeug.test import TestResponse
 
-from tests.helpers import Actions, aged_token
+from tests.helpers import Actions, Dashboard, Integrator, aged_token, make_integration, signed_in
 from tests.servers import fresh_server_env, http_json, start_server
-from tests.test_dashboard import Dashboard
-from tests.test_webhooks_inbound import Integrator
 from tests.webhook_receiver import Receiver
 
 RUN = uuid.uuid4().hex[:10]
@@ -365,30 +363,6 @@ class World:
         assert response.status_code == 303, response.get_data(as_text=True)
 
 
-def make_integration(
-    app: Flask,
-    name: str,
-    receiver: Receiver | None = None,
-    allow_email: bool = False,
-) -> tuple[str, str]:
-    """An integration of the site: inbound (no receiver) or subscribed to every event."""
-    from moderation.services import integrations
-    from moderation.services.events import EVENT_TYPES, SYSTEM
-
-    settings = integrations.IntegrationSettings(
-        events=EVENT_TYPES if receiver else (),
-        target_url=receiver.url if receiver else "",
-        allow_email=allow_email,
-    )
-    with app.app_context():
-        integration, secret = integrations.create_integration(
-            name, SITE, settings, allow_private=True, actor=SYSTEM
-        )
-        if receiver is not None:
-            receiver.secret = secret
-        return integration.public_id, secret
-
-
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True}
@@ -407,10 +381,10 @@ def new_world(app: Flask, client: FlaskClient, actions: Actions) -> World:
     actions.create_site(
         SITE, [ORIGIN], flood_seconds=0, page_size=PAGE_SIZE, blocked_words="casino"
     )
-    actions.create_moderator("alice", "admin")
-    moderator = Dashboard(app.test_client())
-    assert moderator.sign_in("alice").status_code == 303
-    return World(app, client, Integrator(client, *make_integration(app, "CMS")), moderator)
+    moderator = signed_in(app, actions, "alice", "admin")
+    return World(
+        app, client, Integrator(client, *make_integration(app, "CMS", site=SITE)), moderator
+    )
 
 
 @pytest.fixture
@@ -437,8 +411,8 @@ def world(
 ) -> World:
     """Comments by every door with every outcome; two integrations listening."""
     world = new_world(app, client, actions)
-    make_integration(app, "Listener", receivers["quiet"], allow_email=False)
-    make_integration(app, "CRM", receivers["allowed"], allow_email=True)
+    make_integration(app, "Listener", receivers["quiet"], site=SITE)
+    make_integration(app, "CRM", receivers["allowed"], site=SITE, allow_email=True)
 
     top = [world.via_form() for _ in range(4)]
     top.append(world.via_form(lang="id"))

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from moderation import create_app
 from moderation.extensions import db
 from moderation.models.search import include_name
-from tests.conftest import BASE_CONFIG, migrate
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MODERATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.databases import BASE_CONFIG, migrate, scratch_postgres_url
 
 EXPECTED_TABLES = {
     "sites",
@@ -37,27 +29,19 @@ EXPECTED_TABLES = {
     "alembic_version",
     "status_counts",
     "moderator_sites",
+    "spam_counts",
+    "comment_spam",
+    "block_entries",
     "dashboard_sessions",
 }
-
-
-@contextmanager
-def scratch_postgres_url() -> Iterator[str]:
-    """A PostgreSQL database of its own, dropped afterwards."""
-    name = f"moderation_scratch_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # pragma: no cover - only when the server is missing
-        admin.dispose()
-        pytest.fail(f"PostgreSQL is required for this test and unreachable: {error}")
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+# notifications (issue 15)
+EXPECTED_TABLES |= {
+    "moderator_site_notify",
+    "email_links",
+    "notify_addresses",
+    "thread_subscriptions",
+    "chat_hooks",
+}
 
 
 @pytest.fixture

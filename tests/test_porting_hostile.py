@@ -30,6 +30,8 @@ from moderation.porting import (
 from moderation.porting.dates import parse_datetime
 from tests.porting_support import FIXTURES, collect, make_isso_database
 
+pytestmark = pytest.mark.any_database
+
 WXR_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>'

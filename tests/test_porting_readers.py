@@ -27,6 +27,8 @@ from moderation.porting import (
 )
 from tests.porting_support import FIXTURES, collect, make_isso_database
 
+pytestmark = pytest.mark.any_database
+
 
 def at(text: str) -> datetime:
     """An aware UTC datetime from ISO text."""

@@ -28,6 +28,8 @@ from moderation.porting import (
 )
 from tests.porting_support import FIXTURES, Collected, collect, synthetic_threads
 
+pytestmark = pytest.mark.any_database
+
 WP = "{http://wordpress.org/export/1.2/}"
 
 

@@ -15,6 +15,8 @@ import pytest
 from moderation.porting import CommentRecord, JsonlWriter, WxrWriter, read
 from tests.porting_support import synthetic_threads
 
+pytestmark = pytest.mark.any_database
+
 
 def write_wxr(path: Path, threads: int, per_thread: int) -> Path:
     """A WXR file of ``threads`` times ``per_thread`` comments, written as it is generated."""

@@ -10,7 +10,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.helpers import Actions, aged_token, approve, comment_fields, stored_comments
+from tests.helpers import (
+    Actions,
+    aged_token,
+    approve,
+    assert_problem,
+    comment_fields,
+    stored_comments,
+)
 
 ORIGIN = "https://blog.example"
 COMMENTS = "/api/v1/sites/blog/comments?thread=post-1"
@@ -57,15 +64,6 @@ def submit(
         headers=headers,
         content_type=content_type,
     )
-
-
-def assert_problem(response: TestResponse, status: int, detail_fragment: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert detail_fragment in body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 def test_submission_answers_202_pending(client: FlaskClient, app: Flask, site: str) -> None:

@@ -207,6 +207,7 @@ def preview_of(page: str, comment_id: int, text: str) -> str:
     [block] = PREVIEW_BLOCK.findall(page)
     block = block.replace(f'id="comment-{comment_id}"', "ID").replace(text, "TEXT")
     block = block.replace(f'href="#comment-{comment_id}"', "HREF")
+    block = re.sub(r'data-preview-key="[^"]*"', "KEY", block)
     return re.sub(r"<time [^>]*>[^<]*</time>", "<time>", block)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from moderation.ratelimit import MemoryCounters, is_process_local
+
+pytestmark = pytest.mark.any_database
 
 
 def test_memory_uris_get_the_quiet_storage() -> None:

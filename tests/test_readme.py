@@ -8,6 +8,8 @@ import pytest
 
 from moderation.config import DEFAULTS
 
+pytestmark = pytest.mark.any_database
+
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 

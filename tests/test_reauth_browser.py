@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from moderation import create_app
-from tests.conftest import truncate_all, uses_server_database
+from tests.databases import truncate_all, uses_server_database
 from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -10,6 +10,8 @@ import pytest
 
 from moderation.ratelimit.redis_script import RedisAdmission
 
+pytestmark = pytest.mark.any_database
+
 REDIS = "redis://127.0.0.1:6379/0"
 
 

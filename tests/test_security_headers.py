@@ -31,7 +31,16 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from moderation.config import DEFAULTS
-from tests.helpers import PASSWORD, Actions, aged_token, approve, comment_fields, seed_comments
+from tests.helpers import (
+    PASSWORD,
+    Actions,
+    aged_token,
+    approve,
+    comment_fields,
+    csrf_token,
+    seed_comments,
+    signed_in,
+)
 
 SITE_ORIGINS = ("https://blog.example", "https://www.blog.example:8443")
 ORIGIN = SITE_ORIGINS[0]
@@ -70,15 +79,9 @@ class Env:
     def moderator(self) -> FlaskClient:
         """The browser of a signed-in admin (it holds the session cookie)."""
         if self._moderator is None:
-            self.actions.create_moderator("alice", "admin")
-            browser = self.app.test_client()
-            response = browser.post(
-                "/dashboard/sign-in",
-                data={"csrf_token": csrf_token(browser), "username": "alice", "password": PASSWORD},
-            )
-            assert response.status_code == 303, response.get_data(as_text=True)
-            self.csrf = csrf_token(browser, "/dashboard/")
-            self._moderator = browser
+            dashboard = signed_in(self.app, self.actions, "alice", "admin")
+            self.csrf = dashboard.token
+            self._moderator = dashboard.client
         return self._moderator
 
     # the widget and the API ---------------------------------------------------------------
@@ -164,15 +167,6 @@ class Env:
         if with_csrf:
             data["csrf_token"] = self.csrf
         return browser.post(path, data=data)
-
-
-def csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    assert match, page
-    return match.group(1)
 
 
 @pytest.fixture
@@ -464,8 +458,46 @@ CASES = [
     # it names the origin the browser asked for: no shared cache may keep it for others
     Case("demo page", get("/demo"), 200, PUBLIC, HTML, NO_STORE),
     Case("demo page, forged Host", get("/demo", Host="evil.example"), 200, PUBLIC, HTML, NO_STORE),
+    Case("landing page", get("/"), 200, PUBLIC, HTML),
+    Case(
+        "widget embed check",
+        get("/w/blog/embed-check", Origin=ORIGIN),
+        200,
+        PUBLIC,
+        JSON,
+        NO_STORE,
+        cors="*",
+    ),
+    Case(
+        "widget embed check, foreign origin",
+        get("/w/blog/embed-check", Origin=EVIL),
+        200,
+        PUBLIC,
+        JSON,
+        NO_STORE,
+        cors="*",
+    ),
+    Case(
+        "widget pending previews",
+        get(f"/w/blog/pending?thread={THREAD}&key=forged"),
+        200,
+        PUBLIC,
+        HTML,
+        NO_STORE,
+    ),
     Case("unknown page, 404", get("/nothing-here"), 404, PUBLIC, HTML),
     Case("healthz POST, 405", lambda env: env.client.post("/healthz"), 405, PUBLIC, HTML),
+    # --- the pages links in notification emails open (the URL holds a credential) ----------
+    *(
+        Case(name, send, 404, PUBLIC, HTML, NO_STORE, headers={"Referrer-Policy": "no-referrer"})
+        for name, send in [
+            ("notify decision link, unknown", get("/notify/m/x/approve")),
+            ("notify decision POST, unknown", lambda env: env.client.post("/notify/m/x/approve")),
+            ("notify confirm, forged", get("/notify/confirm/x")),
+            ("notify unsubscribe, forged", get("/notify/unsubscribe/x")),
+            ("notify moderator-off, forged", get("/notify/moderator-off/x")),
+        ]
+    ),
     # --- public answers to a signed-in moderator's browser ---------------------------------
     Case("widget page, moderator's browser", as_moderator(WIDGET), 200, WIDGET_PAGE, HTML),
     Case(
@@ -684,6 +716,9 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/avatar/<key>.svg": "avatar",
         "/w/<site_slug>": "widget page",
         "/demo": "demo",
+        "/": "landing page",
+        "/w/<site_slug>/embed-check": "widget embed check",
+        "/w/<site_slug>/pending": "widget pending previews",
         "/healthz": "healthz",
         "/api/openapi.json": "OpenAPI",
         "/api/v1/sites/<site_slug>/comments": "API comments",
@@ -691,6 +726,10 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/api/v1/sites/<site_slug>/form-token": "API form token",
         "/api/v1/hooks/<integration_id>": "webhook",
         "/static/<path:filename>": "static",
+        "/notify/m/<token>/<action>": "notify decision",
+        "/notify/confirm/<signed>": "notify confirm",
+        "/notify/unsubscribe/<signed>": "notify unsubscribe",
+        "/notify/moderator-off/<signed>": "notify moderator-off",
     }
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/dashboard"):

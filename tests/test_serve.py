@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import reset_server_database, uses_server_database
+from tests.databases import reset_server_database, uses_server_database
 from tests.servers import ServerProcess, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +119,7 @@ def test_unknown_page_gets_a_readable_404(server: ServerProcess) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.any_database  # packaging: the same wheel whatever the database
 def test_wheel_installs_and_serves_pages(tmp_path: Path, serve_env: dict[str, str]) -> None:
     """A non-editable install into a fresh virtual environment renders templates."""
     dist = tmp_path / "dist"

@@ -35,6 +35,8 @@ from moderation.domain.spam import (
 from moderation.domain.spam.scoring import chi2_survival, fisher_combine
 from moderation.domain.spam.store import Key
 
+pytestmark = pytest.mark.any_database
+
 CORPUS = Path(__file__).parent / "corpus" / "spam"
 EXTRACTOR = FeatureExtractor(b"test-feature-key-0123456789abcdef")
 Labelled = tuple[frozenset[str], Label]

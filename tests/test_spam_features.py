@@ -15,6 +15,8 @@ from moderation.domain.spam import (
 from moderation.domain.spam.features import MAX_FEATURES
 from moderation.domain.spam.text import find_links, registered_domain, script_of
 
+pytestmark = pytest.mark.any_database
+
 KEY = b"test-feature-key-0123456789abcdef"
 EXTRACTOR = FeatureExtractor(KEY)
 

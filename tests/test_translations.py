@@ -9,6 +9,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+pytestmark = pytest.mark.any_database
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "moderation" / "translations" / "id" / "LC_MESSAGES"
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "_l": None}

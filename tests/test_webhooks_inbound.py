@@ -14,7 +14,14 @@ from flask.testing import FlaskClient
 from standardwebhooks import Webhook
 from werkzeug.test import TestResponse
 
-from tests.helpers import Actions, seed_comments, stored_comments
+from tests.helpers import (
+    Actions,
+    Integrator,
+    assert_problem,
+    make_integration,
+    seed_comments,
+    stored_comments,
+)
 
 
 @pytest.fixture
@@ -22,87 +29,10 @@ def config_overrides() -> dict[str, Any]:
     return {"LIMIT_SUBMIT_PER_ADDRESS": "1000/minute", "LIMIT_SUBMIT_PER_EMAIL": "1000/minute"}
 
 
-class Integrator:
-    """An integrator holding its id and secret, signing like the standardwebhooks package."""
-
-    def __init__(self, client: FlaskClient, public_id: str, secret: str) -> None:
-        self.client, self.public_id, self.secret = client, public_id, secret
-
-    def send(
-        self,
-        event_type: str,
-        data: dict[str, Any],
-        *,
-        webhook_id: str | None = None,
-        secret: str | None = None,
-        timestamp: datetime | None = None,
-        body: bytes | None = None,
-        tamper: bool = False,
-        headers: dict[str, str] | None = None,
-    ) -> TestResponse:
-        raw = body if body is not None else json.dumps({"type": event_type, "data": data}).encode()
-        message_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-        moment = timestamp or datetime.now(UTC)
-        signature = Webhook(secret or self.secret).sign(
-            message_id, moment, raw.decode(errors="replace")
-        )
-        signed = {
-            "webhook-id": message_id,
-            "webhook-timestamp": str(int(moment.timestamp())),
-            "webhook-signature": signature,
-        }
-        signed.update(headers or {})
-        if tamper:
-            raw = raw.replace(b"Hello", b"Jello")
-        return self.client.post(
-            f"/api/v1/hooks/{self.public_id}",
-            data=raw,
-            headers=signed,
-            content_type="application/json",
-        )
-
-    def submit(self, **data: Any) -> TestResponse:
-        fields = {
-            "site": "blog",
-            "thread": "post-1",
-            "author": "App User",
-            "email": "app@example.com",
-            "comment": "Hello from the app",
-            "client_ip": "203.0.113.9",
-            **data,
-        }
-        return self.send("comment.submit", fields)
-
-
-def make_integration(
-    app: Flask, scopes: tuple[str, ...] = ("submit", "moderate", "threads"), site: str = "blog"
-) -> tuple[str, str]:
-    from moderation.services import integrations
-    from moderation.services.events import SYSTEM
-
-    with app.app_context():
-        integration, secret = integrations.create_integration(
-            "CMS",
-            site,
-            integrations.IntegrationSettings(scopes=scopes),
-            allow_private=True,
-            actor=SYSTEM,
-        )
-        return integration.public_id, secret
-
-
 @pytest.fixture
 def integrator(app: Flask, client: FlaskClient, actions: Actions) -> Integrator:
     actions.create_site("blog", ["https://blog.example"], flood_seconds=0)
     return Integrator(client, *make_integration(app))
-
-
-def assert_problem(response: TestResponse, status: int, fragment: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert fragment in body["detail"], body
-    return body  # type: ignore[no-any-return]
 
 
 def test_submit_goes_through_the_pipeline(integrator: Integrator, app: Flask) -> None:
@@ -147,7 +77,7 @@ def test_replay_answers_exactly_as_the_first_time_and_changes_nothing(
     assert (replay.status_code, replay.get_json()) == (first.status_code, first.get_json())
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert len(stored_comments(app)) == 1
-    # a replay with another body still answers the first answer
+    # the same id with another body is a conflict (issue 16), and changes nothing
     other = integrator.send(
         "comment.submit",
         {
@@ -159,7 +89,7 @@ def test_replay_answers_exactly_as_the_first_time_and_changes_nothing(
         },
         webhook_id="msg_replay_1",
     )
-    assert other.get_json() == first.get_json()
+    assert other.status_code == 409
     assert len(stored_comments(app)) == 1
 
 
@@ -214,7 +144,14 @@ def test_refusals_are_replayed_too(integrator: Integrator) -> None:
         },
         webhook_id="msg_bad",
     )
-    assert (again.status_code, again.get_json()) == (422, body)
+    # a corrected body needs a new id: under the old one it is a conflict (issue 16)
+    assert again.status_code == 409
+    replay = integrator.send(
+        "comment.submit",
+        {"site": "blog", "thread": "t", "author": "", "email": "nope", "comment": "x"},
+        webhook_id="msg_bad",
+    )
+    assert (replay.status_code, replay.get_json()) == (422, body)
 
 
 @pytest.mark.parametrize(

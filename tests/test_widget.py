@@ -281,9 +281,13 @@ def test_text_is_rendered_safely(client: FlaskClient, app: Flask, site: str) -> 
     assert "<script" not in content and "onerror" not in content and "onclick" not in content
     assert "javascript:" not in content
     assert "<b>bold</b>" in content and "<em>em</em>" in content
-    assert '<a href="https://ok.example" rel="nofollow ugc noopener noreferrer">ok</a>' in content
+    # links leave the widget's frame: a new tab, never the frame itself
     assert (
-        '<a href="https://docs.example/page" rel="nofollow ugc noopener noreferrer">'
+        '<a href="https://ok.example" target="_blank" rel="nofollow ugc noopener noreferrer">ok</a>'
+        in content
+    )
+    assert (
+        '<a href="https://docs.example/page" rel="nofollow ugc noopener noreferrer" target="_blank">'
         "https://docs.example/page</a>." in content
     )
 
@@ -359,7 +363,7 @@ def test_indonesian_by_parameter_and_by_accept_language(client: FlaskClient, sit
         as_text=True
     )
     for html in (by_param, by_header):
-        assert '<html lang="id">' in html
+        assert '<html lang="id" ' in html
         assert "Tinggalkan Balasan" in html
         assert "Alamat email Anda tidak akan dipublikasikan." in html
         assert "Kirim Komentar" in html

@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from moderation import create_app
-from tests.conftest import (
+from tests.databases import (
     SERVER_DATABASE_URL,
     reset_server_database,
     truncate_all,
@@ -639,12 +639,26 @@ def test_widget_is_usable_at_320_pixels_and_by_keyboard(
             assert box["x"] + box["width"] <= 320
         page.locator("#comment").focus()
         order = []
-        for _ in range(5):
+        for _ in range(6):
             page.keyboard.press("Tab")
             order.append(page.evaluate("document.activeElement.id"))
-        assert order == ["author", "email", "url", "wp-comment-cookies-consent", "submit"]
+        assert order == [
+            "author",
+            "email",
+            "url",
+            "wp-comment-cookies-consent",
+            "subscribe_comments",
+            "submit",
+        ]
         # every field has a label the browser announces
-        for name in ("comment", "author", "email", "url", "wp-comment-cookies-consent"):
+        for name in (
+            "comment",
+            "author",
+            "email",
+            "url",
+            "wp-comment-cookies-consent",
+            "subscribe_comments",
+        ):
             assert page.locator(f"label[for='{name}']").count() == 1
     finally:
         context.close()

@@ -22,6 +22,7 @@ class Receiver:
     port: int = 0  # 0: any free port; set it to start again where a stopped receiver was
     fail_first: int = 0
     delay: float = 0.0
+    answer_body: bytes = b""  # sent with a 200 instead of an empty 204
     accepted: list[dict[str, Any]] = field(default_factory=list)
     refused_signatures: int = 0
     failures_sent: int = 0
@@ -74,15 +75,19 @@ class Receiver:
                         receiver.accepted.append(
                             {"webhook-id": message_id, "payload": payload, "raw": body.decode()}
                         )
-                    self._answer(204)
+                    if receiver.answer_body:
+                        self._answer(200, receiver.answer_body)
+                    else:
+                        self._answer(204)
                 finally:
                     with receiver.lock:
                         receiver.in_flight[message_id] -= 1
 
-            def _answer(self, status: int) -> None:
+            def _answer(self, status: int, body: bytes = b"") -> None:
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 return
@@ -90,7 +95,10 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = int(self.server.server_address[1])
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # a short poll: stop() waits for the loop to notice, 0.5 s a receiver by default
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

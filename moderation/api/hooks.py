@@ -82,15 +82,16 @@ def receive(integration_id: str) -> Response:
     webhook_id = request.headers["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID:
         return problem(400, f"webhook-id is longer than {MAX_WEBHOOK_ID} characters.")
-    earlier = hooks.find_answer(integration, webhook_id)
+    body_sha256 = hooks.body_hash(body)
+    earlier = hooks.find_answer(integration, webhook_id, body_sha256)
     if earlier is not None:
         return answer(earlier)
     try:
-        return answer(dispatch(integration, webhook_id, body))
+        return answer(dispatch(integration, webhook_id, body, body_sha256))
     except DomainError as error:
         refusal = Refusal.of(error)
         stored = hooks.remember_refusal(
-            integration, webhook_id, hooks.Answer(refusal.status, refusal.body())
+            integration, webhook_id, hooks.Answer(refusal.status, refusal.body()), body_sha256
         )
         response = answer(stored)
         response.headers.update(refusal.headers)
@@ -118,7 +119,14 @@ def _unverified(refusal: DomainError) -> Response:
     )
 
 
-def dispatch(integration: Integration, webhook_id: str, body: bytes) -> hooks.Answer:
+#: The refusal of a request that does not verify, counted against the sender's address (the
+#: read API answers the same way).
+count_unverified = _unverified
+
+
+def dispatch(
+    integration: Integration, webhook_id: str, body: bytes, body_sha256: str | None = None
+) -> hooks.Answer:
     """Route the event by its ``type``."""
     payload = parse_json_object(body)
     event_type = payload.get("type")
@@ -132,7 +140,7 @@ def dispatch(integration: Integration, webhook_id: str, body: bytes) -> hooks.An
     if not isinstance(data, dict):
         raise InvalidInput(N_("The event needs a 'data' object."))
     if event_type == "comment.submit":
-        return hooks.submit(integration, webhook_id, data)
+        return hooks.submit(integration, webhook_id, data, body_sha256)
     if event_type == "comment.moderate":
-        return hooks.moderate(integration, webhook_id, data)
-    return hooks.upsert_thread(integration, webhook_id, data)
+        return hooks.moderate(integration, webhook_id, data, body_sha256)
+    return hooks.upsert_thread(integration, webhook_id, data, body_sha256)

@@ -143,7 +143,14 @@ SCHEMAS: dict[str, Any] = {
     "Counts": {
         "type": "object",
         "required": ["counts"],
-        "properties": {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        "properties": {
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "labels": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": 'With ?labels=1: "3 Comments" per thread, in the language asked for.',
+            },
+        },
     },
     "FormToken": {
         "type": "object",
@@ -165,6 +172,12 @@ SCHEMAS: dict[str, Any] = {
             "comment_parent": {
                 "type": ["integer", "string"],
                 "description": "Id of the comment answered; 0 for none.",
+            },
+            "notify": {
+                "type": "boolean",
+                "default": False,
+                "description": "Notify me of follow-up comments by email: the address gets one "
+                "confirmation email, then (once confirmed) approval and reply notices.",
             },
         },
     },
@@ -270,7 +283,26 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "type": {"type": "string", "enum": list(OUTBOUND_TYPES)},
             "timestamp": {"type": "string", "format": "date-time"},
-            "data": ref("CommentEventData"),
+            "schema_version": {
+                "type": "integer",
+                "description": "The payload's version (2: data gained decision, thread_title "
+                "and thread_url; every earlier field is kept).",
+            },
+            "data": {"oneOf": [ref("CommentEventData"), ref("PersonErasedData")]},
+        },
+    },
+    "PersonErasedData": {
+        "type": "object",
+        "description": "person.erased: a person's comments on the site were anonymised or deleted.",
+        "required": ["site", "subject", "mode", "comments"],
+        "properties": {
+            "site": {"type": "string"},
+            "subject": {
+                "type": "string",
+                "description": "A keyed hash (HMAC-SHA256) of the address, never the address.",
+            },
+            "mode": {"type": "string", "enum": ["anonymise", "delete"]},
+            "comments": {"type": "array", "items": {"type": "integer"}},
         },
     },
     "CommentEventData": {
@@ -290,12 +322,86 @@ SCHEMAS: dict[str, Any] = {
                 "enum": ["pending", "approved", "rejected", "spam", "deleted"],
             },
             "created_at": {"type": "string", "format": "date-time"},
-            "held_by_rule": {"type": ["string", "null"]},
-            "reason": {"type": ["string", "null"]},
+            "held_by_rule": {
+                "type": ["string", "null"],
+                "description": "The rule that placed the comment when it arrived.",
+            },
+            "reason": {
+                "type": ["string", "null"],
+                "description": "Why it was placed so when it arrived (the original hold).",
+            },
             "email": {
                 "type": "string",
                 "description": "Only for integrations allowed to see emails.",
             },
+            "decision": ref("Decision"),
+            "thread_title": {"type": ["string", "null"]},
+            "thread_url": {"type": ["string", "null"]},
+        },
+    },
+    "ReadComment": {
+        "description": "A comment as the read API returns it: the fields of an event's data "
+        "(no decision: that belongs to an event), email only for integrations allowed it.",
+        "allOf": [
+            ref("CommentEventData"),
+            {
+                "type": "object",
+                "required": ["updated_at"],
+                "properties": {"updated_at": {"type": "string", "format": "date-time"}},
+            },
+        ],
+    },
+    "ReadCommentPage": {
+        "type": "object",
+        "required": ["comments", "next_cursor"],
+        "properties": {
+            "comments": {"type": "array", "items": ref("ReadComment")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as cursor for the next page; null on the last page.",
+            },
+        },
+    },
+    "ReadThread": {
+        "type": "object",
+        "required": ["site", "key", "title", "url", "open", "created_at", "counts"],
+        "properties": {
+            "site": {"type": "string"},
+            "key": {"type": "string"},
+            "title": {"type": ["string", "null"]},
+            "url": {"type": ["string", "null"]},
+            "open": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "counts": {
+                "type": "object",
+                "description": "Comments of the thread per status.",
+                "additionalProperties": {"type": "integer"},
+            },
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "description": "Who made the transition this event reports, under which rule and why.",
+        "required": ["actor", "rule", "reason"],
+        "properties": {
+            "actor": {
+                "type": "object",
+                "required": ["kind", "name"],
+                "properties": {
+                    "kind": {
+                        "type": "string",
+                        "enum": ["visitor", "rule", "moderator", "integration", "email_link"],
+                    },
+                    "name": {
+                        "type": ["string", "null"],
+                        "description": "The visitor's name as signed, the rule, the "
+                        "moderator's username or the integration's name.",
+                    },
+                    "id": {"type": "string", "description": "An integration's id."},
+                },
+            },
+            "rule": {"type": ["string", "null"]},
+            "reason": {"type": ["string", "null"]},
         },
     },
 }
@@ -323,6 +429,120 @@ SIGNATURE_HEADERS = [
         "schema": {"type": "string"},
     },
 ]
+
+
+INTEGRATION = {
+    "name": "integration",
+    "in": "path",
+    "required": True,
+    "description": "The integration's id (int_...).",
+    "schema": {"type": "string", "maxLength": 64, "pattern": NO_NUL},
+}
+READ_ERRORS = {
+    "400": problem("A parameter is not valid (the detail says which)."),
+    "401": problem("Missing or invalid signature."),
+    "403": problem("The integration lacks the read scope, or is disabled."),
+    "404": problem("Unknown integration, comment or thread."),
+    "429": problem(
+        "Too many requests: the integration's limit, or too many requests that do not "
+        "verify from this address.",
+        RETRY_AFTER,
+    ),
+    "503": problem(
+        "The database is briefly unavailable, or the integration's secret cannot be read.",
+        RETRY_AFTER,
+    ),
+}
+READ_SECURITY: list[dict[str, list[str]]] = [{"StandardWebhooksRead": []}]
+
+
+def read_operation(
+    summary: str, parameters: list[dict[str, Any]], answer: dict[str, Any]
+) -> dict[str, Any]:
+    """A signed GET of the read API."""
+    return {
+        "get": {
+            "summary": summary,
+            "security": READ_SECURITY,
+            "parameters": [INTEGRATION, *parameters, *SIGNATURE_HEADERS],
+            "responses": {"200": answer, **READ_ERRORS},
+        }
+    }
+
+
+def read_paths() -> dict[str, Any]:
+    """The read API for integrators."""
+    base = "/api/v1/integrations/{integration}"
+    return {
+        f"{base}/comments": read_operation(
+            "The site's comments, oldest first, a page at a time (keyset)",
+            [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {
+                        "type": "string",
+                        "enum": ["pending", "approved", "rejected", "spam", "deleted"],
+                    },
+                    "description": "Only comments in this status (pending: the queue).",
+                },
+                {
+                    "name": "thread",
+                    "in": "query",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "description": "Only comments of this thread.",
+                },
+                {
+                    "name": "since",
+                    "in": "query",
+                    "schema": {"type": "string", "format": "date-time"},
+                    "description": "Only comments created or changed at or after this time.",
+                },
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    "description": "The next_cursor of the previous page.",
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                },
+            ],
+            ok("A page of comments.", "ReadCommentPage"),
+        ),
+        f"{base}/comments/{{comment}}": read_operation(
+            "One comment of the site",
+            [{"name": "comment", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            ok("The comment.", "ReadComment"),
+        ),
+        f"{base}/thread": read_operation(
+            "One thread of the site, by key",
+            [
+                {
+                    "name": "key",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                }
+            ],
+            ok("The thread, with its comments counted by status.", "ReadThread"),
+        ),
+    }
+
+
+SECURITY_SCHEMES = {
+    "StandardWebhooksRead": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "webhook-signature",
+        "description": "Standard Webhooks headers (webhook-id, webhook-timestamp, "
+        "webhook-signature) made with the integration's whsec_ secret over the text "
+        "'GET <path>?<query>' (the request target exactly as sent, no '?' without a query) "
+        "in place of a body: Webhook(secret).sign(id, now, 'GET ' + target).",
+    }
+}
 
 
 def outbound_webhook(event_type: str) -> dict[str, Any]:
@@ -421,6 +641,13 @@ def document() -> dict[str, Any]:
                                 "items": {"type": "string", "maxLength": 255, "pattern": NO_NUL},
                             },
                         },
+                        {
+                            "name": "labels",
+                            "in": "query",
+                            "required": False,
+                            "description": "Also answer each count as a translated label.",
+                            "schema": {"type": "string", "enum": ["1"]},
+                        },
                     ],
                     "responses": {"200": ok("Counts by thread key.", "Counts"), **COMMON_ERRORS},
                 },
@@ -457,7 +684,10 @@ def document() -> dict[str, Any]:
                         "403": problem(
                             "Missing scope, another site, or the integration is disabled."
                         ),
-                        "409": problem("Invalid status transition, or a duplicate comment."),
+                        "409": problem(
+                            "Invalid status transition, a duplicate comment, or a webhook-id "
+                            "already used with another body."
+                        ),
                         "422": problem("Invalid fields."),
                         **COMMON_ERRORS,
                         "404": problem("Unknown integration or comment."),
@@ -475,6 +705,7 @@ def document() -> dict[str, Any]:
                     },
                 },
             },
+            **read_paths(),
             "/healthz": {
                 "get": {
                     "summary": "Liveness and database reachability",
@@ -486,7 +717,7 @@ def document() -> dict[str, Any]:
             },
         },
         "webhooks": {event: outbound_webhook(event) for event in OUTBOUND_TYPES},
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

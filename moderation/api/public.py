@@ -7,9 +7,10 @@ cross-site), come from one of the site's origins, and carry a form token like th
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from moderation.api.json_body import parse_json_object
 from moderation.cache import caches
@@ -148,8 +149,20 @@ def count_comments(site_slug: str) -> Response:
         raise InvalidInput(gettext("Name at least one thread (?thread=A&thread=B)."))
     if len(keys) > MAX_COUNT_THREADS:
         raise InvalidInput(gettext("At most %(max)d threads per request.", max=MAX_COUNT_THREADS))
-    body = json.dumps({"counts": threads.public_counts(site, keys)}, ensure_ascii=False)
-    return public_cache(Response(body, mimetype="application/json"))
+    counts = threads.public_counts(site, keys)
+    answer: dict[str, dict[str, Any]] = {"counts": counts}
+    if request.args.get("labels"):
+        # what embed.js writes into a page's count placeholders, in the page's language
+        answer["labels"] = {
+            key: ngettext("%(num)d Comment", "%(num)d Comments", count)
+            for key, count in counts.items()
+        }
+    response = public_cache(
+        Response(json.dumps(answer, ensure_ascii=False), mimetype="application/json")
+    )
+    if "labels" in answer:
+        response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/sites/<site_slug>/form-token")

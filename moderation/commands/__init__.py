@@ -7,7 +7,16 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every command group on the app's CLI."""
-    from moderation.commands import comments, integrations, moderators, serve, sites, webhooks
+    from moderation.commands import (
+        blocks,
+        comments,
+        integrations,
+        moderators,
+        rules,
+        serve,
+        sites,
+        webhooks,
+    )
 
     app.cli.add_command(serve.serve_command)
     app.cli.add_command(sites.sites_group)
@@ -15,3 +24,17 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(integrations.integrations_group)
     app.cli.add_command(webhooks.webhooks_group)
     app.cli.add_command(comments.comments_group)
+    app.cli.add_command(blocks.blocks_group)
+    app.cli.add_command(rules.rules_group)
+    from moderation.commands import chat, mail
+
+    app.cli.add_command(mail.mail_group)
+    app.cli.add_command(chat.chat_group)
+
+    from moderation.commands import people, porting, retention
+
+    app.cli.add_command(porting.import_command)
+    app.cli.add_command(porting.export_command)
+    app.cli.add_command(people.people_group)
+    app.cli.add_command(retention.retention_group)
+    app.cli.add_command(retention.backup_command)

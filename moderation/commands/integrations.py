@@ -144,3 +144,68 @@ def enable_command(integration_id: str) -> None:
     """Accept the integration's requests again and send the events that waited."""
     integrations.set_enabled(integration_id, True, SYSTEM)
     click.echo(f"{integration_id} is enabled.")
+
+
+@integrations_group.command("update")
+@click.argument("integration_id")
+@click.option("--url", default=None, help="Where outbound events are POSTed ('' for none).")
+@click.option(
+    "--events",
+    multiple=True,
+    help=f"Outbound events, replacing the current ones ('' for none): {', '.join(EVENT_TYPES)}.",
+)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="What it may do, replacing the current scopes ('' for none): "
+    f"{', '.join(integrations.SCOPES)}.",
+)
+@click.option(
+    "--allow-email/--no-allow-email",
+    default=None,
+    help="Whether payloads and reads include commenters' emails.",
+)
+@one_line_errors
+def update_command(
+    integration_id: str,
+    url: str | None,
+    events: tuple[str, ...],
+    scopes: tuple[str, ...],
+    allow_email: bool | None,
+) -> None:
+    """Change an integration's URL, events, scopes or email permission (what is not given
+    stays as it is)."""
+    integration = integrations.update_integration(
+        integration_id,
+        integrations.IntegrationChanges(
+            target_url=url,
+            events=_split(events) if events else None,
+            scopes=_split(scopes) if scopes else None,
+            allow_email=allow_email,
+        ),
+        bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]),
+        SYSTEM,
+    )
+    click.echo(f"{integration.public_id} updated:")
+    click.echo(f"url: {integration.target_url or '-'}")
+    click.echo(f"events: {','.join(integration.events) or '-'}")
+    click.echo(f"scopes: {','.join(integration.scopes) or '-'}")
+    click.echo(f"emails: {'shown' if integration.allow_email else 'hidden'}")
+
+
+@integrations_group.command("delete")
+@click.argument("integration_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@one_line_errors
+def delete_command(integration_id: str, yes: bool) -> None:
+    """Delete an integration: its requests are refused (404), its secret is gone and its
+    pending deliveries are dropped."""
+    integrations.get_integration(integration_id)  # an unknown id is said before asking
+    if not yes:
+        click.confirm(f"Delete {integration_id}? Its pending deliveries are dropped.", abort=True)
+    dropped = integrations.delete_integration(integration_id, SYSTEM)
+    click.echo(
+        f"{integration_id} is deleted; {dropped} pending "
+        f"deliver{'y was' if dropped == 1 else 'ies were'} dropped (not sent)."
+    )

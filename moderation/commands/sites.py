@@ -61,6 +61,19 @@ def list_command() -> None:
 @click.option("--submit-limit", help="Comments per site, e.g. 600/hour ('' for the default).")
 @click.option("--moderation-words", help="Words that hold a comment, comma-separated.")
 @click.option("--blocked-words", help="Words that mark a comment as spam, comma-separated.")
+@click.option(
+    "--spam-hold-threshold",
+    type=float,
+    help="Classifier score from which a comment is held (default 0.40).",
+)
+@click.option(
+    "--spam-threshold", type=float, help="Classifier score from which a comment is spam (0.80)."
+)
+@click.option(
+    "--hold-first-comments",
+    type=int,
+    help="Hold the first N comments of an author new to the site (0: off).",
+)
 @one_line_errors
 def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:
     """Change a site's settings; options not given stay as they are."""

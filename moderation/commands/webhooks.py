@@ -17,15 +17,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from moderation.clock import utcnow
 from moderation.commands.errors import one_line_errors
+from moderation.commands.retention import run_retention
 from moderation.extensions import db
 from moderation.models import DeliveryState, OutboxDelivery
-from moderation.services import form_tokens, webhooks
+from moderation.services import digests, form_tokens, webhooks
 from moderation.services.decisions import purge_deleted
 from moderation.services.events import SYSTEM
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 600
+#: How often the worker looks for digests that are due.
+DIGEST_CHECK_SECONDS = 30
 
 
 def delivery_settings() -> webhooks.DeliverySettings:
@@ -61,6 +64,7 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
     settings = delivery_settings()
     if once:
         total = 0
+        digests.send_digests(utcnow())
         while (sent := webhooks.deliver_due(settings)) > 0:
             total += sent
         click.echo(f"{total} attempt(s) made.")
@@ -74,16 +78,20 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("webhook delivery worker started (pid %d)", os.getpid())
-    last_housekeeping = 0.0
+    last_housekeeping = last_digests = 0.0
     while not stopping:
         if parent_pid is not None and os.getppid() != parent_pid:
             break
         try:
+            if time.monotonic() - last_digests > DIGEST_CHECK_SECONDS:
+                digests.send_digests(utcnow())
+                last_digests = time.monotonic()
             sent = webhooks.deliver_due(settings)
             if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                 form_tokens.purge_expired(utcnow())
                 days = float(current_app.config["PURGE_DELETED_AFTER_DAYS"])
                 purge_deleted(timedelta(days=days), SYSTEM)
+                run_retention()
                 last_housekeeping = time.monotonic()
         except SQLAlchemyError as error:
             db.session.rollback()

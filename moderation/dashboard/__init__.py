@@ -8,8 +8,11 @@ from moderation.dashboard import (  # noqa: F401 (registers the views)
     account,
     admin,
     auth,
+    data,
     integrations,
+    notifications,
     queue,
+    rules_try,
 )
 from moderation.dashboard.blueprint import bp
 

@@ -97,6 +97,9 @@ def edit_site(slug: str) -> ResponseReturnValue:
                         submit_limit=form.submit_limit.data or "",
                         moderation_words=form.moderation_words.data or "",
                         blocked_words=form.blocked_words.data or "",
+                        spam_hold_threshold=form.spam_hold_threshold.data,
+                        spam_threshold=form.spam_threshold.data,
+                        hold_first_comments=form.hold_first_comments.data,
                     ),
                 )
             except DomainError as error:
@@ -107,7 +110,9 @@ def edit_site(slug: str) -> ResponseReturnValue:
         status = 400
     snippet = (
         f'<div id="comments" data-site="{site.slug}" data-thread="UNIQUE-PAGE-KEY"></div>\n'
-        f'<script src="{own_origin()}/embed.js" async></script>'
+        f'<script src="{own_origin()}/embed.js" async></script>\n'
+        f'<noscript><a href="{own_origin()}/w/{site.slug}?thread=UNIQUE-PAGE-KEY">'
+        "Read and post comments</a></noscript>"
     )
     return render_template("dashboard/site.html", site=site, form=form, snippet=snippet), status
 

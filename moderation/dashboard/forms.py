@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FloatField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -23,11 +24,13 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from moderation.domain.sites import SitePolicy
 from moderation.domain.status import ModerationAction
 from moderation.models import ModeratorRole
 from moderation.services.events import EVENT_TYPES
+from moderation.services.integrations import SCOPES
 
 ACTIONS = [SelectChoice(action.value, action.value.title()) for action in ModerationAction]
 
@@ -97,6 +100,17 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     )
     moderation_words = TextAreaField("Moderation words (hold the comment)")
     blocked_words = TextAreaField("Blocked words (mark as spam)")
+    spam_hold_threshold = FloatField(
+        "Classifier: hold from score", validators=[NumberRange(0.01, 1.0)], default=0.40
+    )
+    spam_threshold = FloatField(
+        "Classifier: spam from score", validators=[NumberRange(0.01, 1.0)], default=0.80
+    )
+    hold_first_comments = IntegerField(
+        "Hold the first N comments of a new author (0: off)",
+        validators=[NumberRange(0, 100)],
+        default=0,
+    )
 
 
 class SiteChoiceField(SelectMultipleField):  # type: ignore[misc]
@@ -127,18 +141,23 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button that only needs a CSRF token (deactivate, reset, rotate...)."""
 
 
-class IntegrationForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    site = SelectField("Site", choices=[])
+class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
+    """Several choices as checkboxes (rendered by the ``checkboxes`` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class IntegrationSettingsForm(FlaskForm):  # type: ignore[misc]
+    """What an admin may change on an integration after creating it."""
+
     target_url = StringField(
         "Webhook URL (outbound events)",
         # no URL validator here: the service applies the one outbound rule (and its words)
         validators=[Optional(), Length(max=2000)],
     )
-    events = SelectMultipleField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES])
-    scopes = SelectMultipleField(
-        "Scopes", choices=[SelectChoice(scope) for scope in ("submit", "moderate", "threads")]
-    )
+    events = CheckboxesField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES])
+    scopes = CheckboxesField("Scopes", choices=[SelectChoice(scope) for scope in SCOPES])
     allow_email = BooleanField("May see commenters' email addresses")
 
 
@@ -161,3 +180,58 @@ class OwnPasswordForm(FlaskForm):  # type: ignore[misc]
         "New password again",
         validators=[EqualTo("new", message="The two new passwords differ; type them again.")],
     )
+
+
+class NotifyForm(FlaskForm):  # type: ignore[misc]
+    """A moderator's own notification settings (per-site choices come as ``mode-<slug>``)."""
+
+    email = StringField("Email for notifications", validators=[Length(max=100)])
+    mode = SelectField(
+        "On every site",
+        choices=[
+            SelectChoice("each", "An email for each held comment"),
+            SelectChoice("digest", "A digest"),
+            SelectChoice("none", "Nothing"),
+        ],
+    )
+
+
+class ChatHookForm(FlaskForm):  # type: ignore[misc]
+    """A Slack-compatible incoming-webhook URL for a site."""
+
+    site = SelectField("Site")
+    url = StringField("Incoming-webhook URL", validators=[DataRequired(), Length(max=2000)])
+
+
+class IntegrationForm(IntegrationSettingsForm):
+    """A new integration: its name and site, then its settings."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    site = SelectField("Site", choices=[])
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    """Download a site's comments (issue 18)."""
+
+    site = SelectField("Site", choices=[])
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice("jsonl", "JSON lines"), SelectChoice("wxr", "WordPress (WXR)")],
+        default="jsonl",
+    )
+    include_emails = BooleanField("Include commenters' emails (personal data)")
+
+
+class PersonForm(FlaskForm):  # type: ignore[misc]
+    """Find a person by email address, to export or erase their data."""
+
+    email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
+    mode = SelectField(
+        "Erasure",
+        choices=[
+            SelectChoice("anonymise", "Anonymise: keep the words, remove the person"),
+            SelectChoice("delete", "Delete their comments"),
+        ],
+        default="anonymise",
+    )
+    confirm_erase = BooleanField("Yes, erase this person's data")

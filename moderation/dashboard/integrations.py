@@ -1,5 +1,5 @@
-"""Admin pages for integrations: create, rotate the secret (shown once), disable and
-enable, delivery log."""
+"""Admin pages for integrations: create, edit, rotate the secret (shown once), disable and
+enable, delete, delivery log."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required, fresh_sign_in_required
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
-from moderation.dashboard.forms import ConfirmForm, IntegrationForm
-from moderation.domain.errors import DomainError
+from moderation.dashboard.forms import ConfirmForm, IntegrationForm, IntegrationSettingsForm
+from moderation.domain.errors import DomainError, NotFound
 from moderation.services import integrations, sites, webhooks
 from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
 
 
-def _form() -> IntegrationForm:
-    form = IntegrationForm()
+def _form(blank: bool = False) -> IntegrationForm:
+    """The creation form; ``blank`` after a creation, so the page does not offer the values
+    just saved again (a second click would make a duplicate)."""
+    form = IntegrationForm(formdata=None) if blank else IntegrationForm()
     form.site.choices = [SelectChoice(site.slug, site.name) for site in sites.list_sites()]
     return form
 
@@ -68,7 +70,7 @@ def create_integration() -> ResponseReturnValue:
         except DomainError as error:
             form.target_url.errors.append(str(error))
         else:
-            return _page(_form(), 201, secret=secret, created=integration.public_id)
+            return _page(_form(blank=True), 201, secret=secret, created=integration.public_id)
     return _page(form, 400)
 
 
@@ -88,7 +90,7 @@ def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
         secret = integrations.rotate_secret(public_id, grace, actor_of(moderator()))
     except DomainError as error:
         return message_page("Not found", str(error), 404)
-    return _page(_form(), secret=secret, created=public_id)
+    return _page(_form(blank=True), secret=secret, created=public_id)
 
 
 @bp.post("/integrations/<public_id>/disable")
@@ -137,6 +139,12 @@ def show_deliveries(public_id: str) -> ResponseReturnValue:
         integration=integration,
         deliveries=deliveries,
         attempts=attempts,
+        payloads={delivery.id: webhooks.logged_payload(delivery) for delivery in deliveries},
+        responses={
+            attempt.id: webhooks.logged_response(attempt, integration)
+            for found in attempts.values()
+            for attempt in found
+        },
         confirm=ConfirmForm(),
     )
 
@@ -154,3 +162,78 @@ def redeliver(public_id: str, delivery_id: int) -> ResponseReturnValue:
         return message_page("Not found", str(error), 404)
     flash(f"Delivery {delivery.id} queued again.")
     return redirect(url_for("dashboard.show_deliveries", public_id=public_id), code=303)
+
+
+def _edit_page(
+    public_id: str, form: IntegrationSettingsForm, status: int = 200
+) -> ResponseReturnValue:
+    try:
+        integration = integrations.get_integration(public_id)
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    return render_template(
+        "dashboard/integration_edit.html", integration=integration, form=form
+    ), status
+
+
+@bp.get("/integrations/<public_id>/edit")
+@admin_required
+def edit_integration(public_id: str) -> ResponseReturnValue:
+    """The integration's URL, events, scopes and email permission, to change."""
+    try:
+        integration = integrations.get_integration(public_id)
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    form = IntegrationSettingsForm(
+        formdata=None,
+        target_url=integration.target_url,
+        events=list(integration.events),
+        scopes=list(integration.scopes),
+        allow_email=integration.allow_email,
+    )
+    return _edit_page(public_id, form)
+
+
+@bp.post("/integrations/<public_id>/edit")
+@admin_required
+def update_integration(public_id: str) -> ResponseReturnValue:
+    """Save the changes (audited); refusals come back inline."""
+    form = IntegrationSettingsForm()
+    if not form.validate():
+        return _edit_page(public_id, form, 400)
+    try:
+        integrations.update_integration(
+            public_id,
+            integrations.IntegrationChanges(
+                target_url=form.target_url.data or "",
+                events=tuple(form.events.data or ()),
+                scopes=tuple(form.scopes.data or ()),
+                allow_email=bool(form.allow_email.data),
+            ),
+            bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]),
+            actor_of(moderator()),
+        )
+    except NotFound as error:
+        return message_page("Not found", str(error), 404)
+    except DomainError as error:
+        form.target_url.errors.append(str(error))
+        return _edit_page(public_id, form, 400)
+    flash(f"{public_id} is updated.")
+    return redirect(url_for("dashboard.list_integrations"), code=303)
+
+
+@bp.post("/integrations/<public_id>/delete")
+@admin_required
+def delete_integration(public_id: str) -> ResponseReturnValue:
+    """Delete the integration; its pending deliveries are dropped, and the page says how many."""
+    if not ConfirmForm().validate():
+        return stale_confirmation()
+    try:
+        dropped = integrations.delete_integration(public_id, actor_of(moderator()))
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    flash(
+        f"{public_id} is deleted; {dropped} pending "
+        f"deliver{'y was' if dropped == 1 else 'ies were'} dropped (not sent)."
+    )
+    return redirect(url_for("dashboard.list_integrations"), code=303)

@@ -23,7 +23,7 @@ from moderation.domain.status import (
     past_tense,
 )
 from moderation.models import Comment
-from moderation.services import attention, audit, decisions, queue, sites
+from moderation.services import attention, audit, channels, decisions, queue, sites, spam
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
 
@@ -120,6 +120,7 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
         next_url=next_url,
         first_page=cursor is None,
         attention=attention.needs_attention() if moderator().is_admin else None,
+        dead_notifications=channels.dead_notifications() if moderator().is_admin else 0,
     ), status
 
 
@@ -161,6 +162,7 @@ def _comment_page(
         reply_form=reply_form,
         actions=list(ModerationAction),
         next_url=url_for("dashboard.show_comment", comment_id=comment.id),
+        spam_view=spam.view_of(comment.id),
     ), status
 
 

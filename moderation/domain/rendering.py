@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import nh3
+from markdown_it import MarkdownIt
 
 from moderation.domain.reading import read_html
 
@@ -33,6 +34,8 @@ ALLOWED_ATTRIBUTES = {
     "del": {"datetime"},
 }
 LINK_REL = "nofollow ugc noopener noreferrer"
+#: Links leave the comments frame: a link followed inside it would replace the widget.
+LINK_TARGET = "_blank"
 
 _TAG = re.compile(r"(<[^>]*>)")
 _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
@@ -46,6 +49,7 @@ def sanitize(text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
+        set_tag_attribute_values={"a": {"target": LINK_TARGET}},
         strip_comments=True,
     )
 
@@ -63,7 +67,10 @@ def link_bare_urls(html: str) -> str:
                 inside_link = max(0, inside_link - 1)
         elif not inside_link and part:
             parts[index] = _BARE_URL.sub(
-                lambda match: f'<a href="{match.group(0)}" rel="{LINK_REL}">{match.group(0)}</a>',
+                lambda match: (
+                    f'<a href="{match.group(0)}" rel="{LINK_REL}" target="{LINK_TARGET}">'
+                    f"{match.group(0)}</a>"
+                ),
                 part,
             )
     return "".join(parts)
@@ -84,3 +91,12 @@ def count_links(text: str) -> int:
     """Links a reader of the comment meets: every link of its rendered HTML (however the
     anchor was spelled), plus every address shown as text that is not linked."""
     return read_html(render_comment(text)).link_count
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
+def render_markdown(text: str) -> str:
+    """The stored HTML of a Markdown text (comments imported from Isso or Commento): raw
+    HTML in it is escaped, and the result goes through the same sanitiser as any comment."""
+    return link_bare_urls(sanitize(_MARKDOWN.render(text))).strip()

@@ -7,6 +7,7 @@ app or a database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -15,6 +16,7 @@ from moderation.domain.errors import N_
 from moderation.domain.reading import Reading, comparable, read_html, readings_of_link
 from moderation.domain.rendering import render_comment
 from moderation.domain.sites import SitePolicy
+from moderation.domain.spam import SpamScore, Thresholds, Verdict, verdict_for
 
 
 class Outcome(StrEnum):
@@ -36,6 +38,9 @@ class Rule(StrEnum):
     BLOCKED_WORDS = "blocked_words"
     TOO_MANY_LINKS = "too_many_links"
     MODERATION_WORDS = "moderation_words"
+    BLOCK_LIST = "block_list"
+    CLASSIFIER = "classifier"
+    NEW_AUTHOR = "new_author"
     PREMODERATION = "premoderation"
     FIRST_COMMENT = "first_comment"
     TRUSTED_AUTHOR = "trusted_author"
@@ -60,6 +65,8 @@ class SiteRules:
     blocked_words: tuple[str, ...] = ()
     flood_seconds: int = 15
     min_fill_seconds: float = 3.0
+    spam_thresholds: Thresholds = field(default_factory=Thresholds)
+    hold_first_comments: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,10 @@ class Signals:
     is_duplicate: bool = False
     flood_wait_seconds: int | None = None  # seconds until the flood interval has passed
     author_has_approved_comment: bool = False
+    #: Why a block list entry matches this submission ("the email domain x is blocked").
+    blocked_by: str | None = None
+    #: How many approved comments the author (by email) has on the site (None: not counted).
+    author_comment_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class Decision:
     reason: str
     retry_after: int | None = None
     params: dict[str, object] = field(default_factory=dict)
+    #: What the classifier said, when it was asked.
+    spam: SpamScore | None = None
 
 
 def find_word(searchable: str, words: tuple[str, ...]) -> str | None:
@@ -106,8 +119,17 @@ def searchable_text(draft: CommentDraft, reading: Reading) -> str:
     return "\n".join(comparable(part) for part in parts if part)
 
 
-def decide(draft: CommentDraft, rules: SiteRules, signals: Signals) -> Decision:
-    """Apply the rules in order; the first that speaks decides."""
+def decide(
+    draft: CommentDraft,
+    rules: SiteRules,
+    signals: Signals,
+    classify: Callable[[], SpamScore] | None = None,
+) -> Decision:
+    """Apply the rules in order; the first that speaks decides.
+
+    ``classify`` asks the spam classifier; it is called only when the cheap rules let the
+    comment through, and its answer rides on the decision (``Decision.spam``).
+    """
     if signals.honeypot_filled:
         return Decision(Outcome.SPAM, Rule.HONEYPOT, "The hidden honeypot field was filled in.")
     if signals.fill_seconds is not None and signals.fill_seconds < rules.min_fill_seconds:
@@ -127,6 +149,8 @@ def decide(draft: CommentDraft, rules: SiteRules, signals: Signals) -> Decision:
             retry_after=signals.flood_wait_seconds,
             params={"seconds": signals.flood_wait_seconds},
         )
+    if signals.blocked_by:
+        return Decision(Outcome.SPAM, Rule.BLOCK_LIST, signals.blocked_by)
     # the rules judge what readers will see: the comment as it will be rendered
     reading = read_html(render_comment(draft.text))
     searchable = searchable_text(draft, reading)
@@ -145,6 +169,36 @@ def decide(draft: CommentDraft, rules: SiteRules, signals: Signals) -> Decision:
         return Decision(
             Outcome.HOLD, Rule.MODERATION_WORDS, f"Contains the moderation word {held!r}."
         )
+    spam = classify() if classify is not None else None
+    if spam is not None:
+        verdict = verdict_for(spam, rules.spam_thresholds)
+        if verdict is not Verdict.PASS:
+            outcome = Outcome.SPAM if verdict is Verdict.SPAM else Outcome.HOLD
+            return Decision(outcome, Rule.CLASSIFIER, spam.reason, spam=spam)
+    decision = _new_author(rules, signals) or _policy(rules, signals)
+    if spam is None:
+        return decision
+    # the policy decides, and the moderator still reads what the classifier thought
+    return Decision(
+        decision.outcome, decision.rule, f"{decision.reason} ({spam.reason})", spam=spam
+    )
+
+
+def _new_author(rules: SiteRules, signals: Signals) -> Decision | None:
+    """Hold the first comments of an author new to the site, when the site asks for it."""
+    count = signals.author_comment_count
+    if rules.hold_first_comments and count is not None and count < rules.hold_first_comments:
+        return Decision(
+            Outcome.HOLD,
+            Rule.NEW_AUTHOR,
+            f"The author has {count} earlier comment(s) here; the site holds the first "
+            f"{rules.hold_first_comments}.",
+        )
+    return None
+
+
+def _policy(rules: SiteRules, signals: Signals) -> Decision:
+    """The site's policy, once no rule has spoken."""
     if rules.policy is SitePolicy.OPEN:
         return Decision(
             Outcome.PUBLISH, Rule.OPEN_POLICY, "The site publishes comments no rule holds."

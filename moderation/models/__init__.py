@@ -17,23 +17,39 @@ from moderation.models.integrations import (
     WebhookReceipt,
 )
 from moderation.models.moderators import Moderator, ModeratorRole, ModeratorSite
+from moderation.models.notifications import (
+    ChatHook,
+    EmailLink,
+    ModeratorSiteNotify,
+    NotifyAddress,
+    ThreadSubscription,
+)
 from moderation.models.sessions import DashboardSession
+from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "BlockEntry",
+    "ChatHook",
     "Comment",
+    "CommentSpam",
     "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",
+    "EmailLink",
     "Integration",
     "Moderator",
     "ModeratorRole",
     "ModeratorSite",
+    "ModeratorSiteNotify",
+    "NotifyAddress",
     "OutboxDelivery",
     "Site",
+    "SpamCount",
     "StatusCount",
     "Thread",
+    "ThreadSubscription",
     "UTCDateTime",
     "UsedFormToken",
     "WebhookReceipt",

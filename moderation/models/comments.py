@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
@@ -32,6 +43,11 @@ class Site(Base):
     submit_limit: Mapped[str | None] = mapped_column(String(100), default=None)
     moderation_words: Mapped[str] = mapped_column(Text, default="")
     blocked_words: Mapped[str] = mapped_column(Text, default="")
+    #: The classifier rule: at or above ``spam_threshold`` spam, at or above the hold one held.
+    spam_hold_threshold: Mapped[float] = mapped_column(Float, default=0.40)
+    spam_threshold: Mapped[float] = mapped_column(Float, default=0.80)
+    #: Hold the first N comments of an author new to the site (0: off).
+    hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")
@@ -75,6 +91,8 @@ class Comment(Base):
         Index("ix_comments_created", "created_at", "id"),
         Index("ix_comments_site_created", "site_id", "created_at", "id"),
         Index("ix_comments_email_created", "email", "created_at"),
+        # imports: a comment's id in the system it came from, once per site and source
+        Index("uq_comments_site_source", "site_id", "source", "source_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +117,11 @@ class Comment(Base):
     held_by_rule: Mapped[str] = mapped_column(String(40), default="")
     held_reason: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(20), default="form")
+    #: The comment's id in the system it was imported from (``source`` names it); None for
+    #: comments posted here.
+    source_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: The email was imported as found because it is not a valid address.
+    email_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     moderator_id: Mapped[int | None] = mapped_column(
         ForeignKey("moderators.id", ondelete="SET NULL"), default=None
     )

@@ -54,6 +54,8 @@ class WebhookReceipt(Base):
     webhook_id: Mapped[str] = mapped_column(String(200))
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: SHA-256 of the first body sent under this id (None for receipts from before it was kept).
+    body_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -69,11 +71,19 @@ class OutboxDelivery(Base):
     """One event to send to one integration, written with the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "next_attempt_at", "id"),
+        # the hourly notification limits count recent emails per recipient and per site
+        Index("ix_outbox_channel_recipient_created", "channel", "recipient", "created_at"),
+        Index("ix_outbox_channel_site_created", "channel", "site_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
-    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    #: ``None`` for notifications (emails and chat messages), which share the outbox.
+    integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
     event_type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[DeliveryState] = mapped_column(
@@ -85,8 +95,17 @@ class OutboxDelivery(Base):
     last_error: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: webhook, email or chat; for an email the recipient's address, for chat its hook.
+    channel: Mapped[str] = mapped_column(String(20), default="webhook", server_default="webhook")
+    recipient: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), default=None
+    )
+    chat_hook_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_hooks.id", ondelete="CASCADE"), default=None
+    )
 
-    integration: Mapped[Integration] = relationship()
+    integration: Mapped[Integration | None] = relationship()
 
 
 class DeliveryAttempt(Base):
@@ -101,3 +120,5 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str] = mapped_column(String(1000), default="")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    #: The start of the receiver's answer, for the delivery log.
+    response_excerpt: Mapped[str] = mapped_column(String(2000), default="", server_default="")

@@ -38,6 +38,12 @@ class Moderator(Base):
     all_sites: Mapped[bool] = mapped_column(Boolean, default=True)
     #: The name published replies carry (empty: the username).
     display_name: Mapped[str] = mapped_column(String(245), default="")
+    #: Where notifications go ("" : none), and what they get by default on every site
+    #: (each held comment, a digest, or nothing; ``ModeratorSiteNotify`` overrides per site).
+    email: Mapped[str] = mapped_column(String(100), default="")
+    notify_mode: Mapped[str] = mapped_column(String(20), default="each")
+    #: When the last digest of held comments went out (``digest`` choices).
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property
     def is_authenticated(self) -> bool:

@@ -157,6 +157,28 @@ class RateGate:
 
         return self._run(operation)
 
+    def forget(
+        self, checks: Sequence[Check], flood_keys: Sequence[Key], flood_seconds: int
+    ) -> None:
+        """Drop the counters of ``checks`` and the flood intervals of ``flood_keys`` (what a
+        person's erasure reaches of their traces), wherever they may be counted."""
+        if self._redis is not None:
+            try:
+                self._redis.forget(checks, flood_keys)
+            except Exception as error:
+                self._storage_failed(error)
+        flood = RateLimitItemPerSecond(1, max(1, flood_seconds))
+        for storage in (self._primary, self._fallback):
+            sliding, moving = _strategies(storage)
+            try:
+                for scope, limit_text, key in checks:
+                    for item in parse_limits(limit_text):
+                        sliding.clear(item, self._prefix, scope, *key)
+                for key in flood_keys:
+                    moving.clear(flood, self._prefix, "flood", *key)
+            except Exception as error:
+                self._storage_failed(error)
+
     def _retry_after(self, strategy: RateLimiter, item: RateLimitItem, scope: str, key: Key) -> int:
         """Whole seconds until ``key`` may pass ``item`` again (at least 1)."""
         stats = strategy.get_window_stats(item, self._prefix, scope, *key)

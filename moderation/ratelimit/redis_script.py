@@ -76,6 +76,17 @@ class RedisAdmission:
         self._script = self._client.register_script(SCRIPT)
         self._prefix = prefix
 
+    def forget(self, checks: Sequence[Check], flood_keys: Sequence[Key]) -> None:
+        """Delete the counters (every window) of ``checks`` and the flood keys."""
+        for scope, limit_text, key in checks:
+            for item in parse_limits(limit_text):
+                base = f"{self._prefix}:{scope}:{item.amount}/{item.get_expiry()}:{':'.join(key)}"
+                stale = list(self._client.scan_iter(match=f"{base}:*", count=100))
+                if stale:
+                    self._client.delete(*stale)
+        if flood_keys:
+            self._client.delete(*(f"{self._prefix}:flood:{':'.join(key)}" for key in flood_keys))
+
     def admit(
         self, checks: Sequence[Check], flood_keys: Sequence[Key], flood_seconds: int
     ) -> Admission:

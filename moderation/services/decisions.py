@@ -19,7 +19,7 @@ from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, DeliveryState, Moderator, OutboxDelivery
-from moderation.services import events
+from moderation.services import events, notifications, spam
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
 
@@ -153,7 +153,13 @@ def undo_decision(
     )
     _withdraw_unsent(comment.id, STATUS_EVENTS[before], last.created_at)
     if after in STATUS_EVENTS:
-        events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
+        events.emit(
+            STATUS_EVENTS[after],
+            comment,
+            comment.site.slug,
+            comment.thread.key,
+            events.EventDecision(actor, reason=f"undid {last.action}"),
+        )
     _count_move(comment, before, after)
     db.session.commit()
     return ModerationResult(comment, before, after)
@@ -222,15 +228,24 @@ def _apply(
         to_status=after.value,
         reason=reason,
     )
-    events.emit(STATUS_EVENTS[after], comment, comment.site.slug, comment.thread.key)
+    events.emit(
+        STATUS_EVENTS[after],
+        comment,
+        comment.site.slug,
+        comment.thread.key,
+        events.EventDecision(actor, reason=reason),
+    )
     _count_move(comment, before, after)
+    notifications.after_decision(comment, before, after)
     return ModerationResult(comment, before, after)
 
 
 def _count_move(comment: Comment, before: CommentStatus, after: CommentStatus) -> None:
-    """Keep the status counters and the thread's public count right after a move."""
+    """Keep the status counters, the thread's public count and what the comment teaches
+    the spam classifier right after a move."""
     events.count_status(comment.site_id, before, -1)
     events.count_status(comment.site_id, after, +1)
+    spam.learn_decision(comment, after)
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
     if was_public != is_public:
         events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
@@ -302,8 +317,15 @@ def reply_as_moderator(
         to_status=CommentStatus.APPROVED.value,
         reason=f"reply to comment {parent.id}",
     )
-    events.emit(("comment.created", "comment.approved"), reply, parent.site.slug, parent.thread.key)
+    events.emit(
+        ("comment.created", "comment.approved"),
+        reply,
+        parent.site.slug,
+        parent.thread.key,
+        events.EventDecision(actor, reason=f"reply to comment {parent.id}"),
+    )
     events.count_status(reply.site_id, CommentStatus.APPROVED, +1)
     events.touch_thread(parent.thread_id, approved_delta=1)
+    notifications.after_decision(reply, CommentStatus.PENDING, CommentStatus.APPROVED)
     db.session.commit()
     return reply

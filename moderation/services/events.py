@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -29,7 +30,8 @@ STATUS_EVENTS = {
     CommentStatus.SPAM: "comment.spam",
     CommentStatus.DELETED: "comment.deleted",
 }
-EVENT_TYPES = ("comment.created", *STATUS_EVENTS.values())
+#: ``person.erased``: a person's data was erased (a keyed hash, never the address).
+EVENT_TYPES = ("comment.created", *STATUS_EVENTS.values(), "person.erased")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,35 @@ class Actor:
 
 VISITOR = Actor("visitor")
 SYSTEM = Actor("system")
+
+#: The version of outbound event payloads: 2 added ``decision``, ``thread_title`` and
+#: ``thread_url`` to ``data`` (every field of version 1 is kept).
+EVENT_SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class EventDecision:
+    """Who made the transition an event reports, under which rule and why."""
+
+    actor: Actor
+    rule: str = ""
+    reason: str = ""
+
+    def as_data(self, comment: Comment) -> dict[str, Any]:
+        """The event's ``decision`` object: the actor's kind and name (a visitor is named as
+        they signed the comment, an integration also by its id), the rule and the reason."""
+        actor: dict[str, Any] = {
+            "kind": self.actor.kind,
+            "name": (comment.author if self.actor.kind == "visitor" else self.actor.name) or None,
+        }
+        if self.actor.kind == "integration":
+            actor["id"] = self.actor.id
+        return {"actor": actor, "rule": self.rule or None, "reason": self.reason or None}
+
+
+def decided_by_rule(rule: str, reason: str) -> EventDecision:
+    """A transition the site's rules made on their own (a comment published on arrival)."""
+    return EventDecision(Actor("rule", rule, rule), rule, reason)
 
 
 def audit(
@@ -106,30 +137,41 @@ _SUBSCRIBERS = select(Integration.id, Integration.events, Integration.allow_emai
 )
 
 
+_THREAD_PAGE = select(Thread.title, Thread.url).where(Thread.id == bindparam("thread_id"))
+
+
 def emit(
-    event_types: str | tuple[str, ...], comment: Comment, site_slug: str, thread_key: str
+    event_types: str | tuple[str, ...],
+    comment: Comment,
+    site_slug: str,
+    thread_key: str,
+    decision: EventDecision | None = None,
 ) -> int:
-    """Queue the events for every integration of the comment's site that wants them."""
+    """Queue the events for every integration of the comment's site that wants them;
+    ``decision`` says who made the transition (``None``: not known, sent as nulls)."""
     wanted = (event_types,) if isinstance(event_types, str) else event_types
     connection = db.session.connection()
-    subscribers = connection.execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
+    subscribers = [
+        subscriber
+        for subscriber in connection.execute(_SUBSCRIBERS, {"site_id": comment.site_id}).all()
+        if any(event_type in subscriber.events for event_type in wanted)
+    ]
+    if not subscribers:
+        return 0
+    page = connection.execute(_THREAD_PAGE, {"thread_id": comment.thread_id}).first()
+    extra = {
+        "decision": (decision or EventDecision(Actor("unknown"))).as_data(comment),
+        "thread_title": (page.title if page is not None else "") or None,
+        "thread_url": (page.url if page is not None else "") or None,
+    }
     now = utcnow()
     rows = [
-        {
-            "message_id": f"msg_{secrets.token_hex(12)}",
-            "integration_id": subscriber.id,
-            "event_type": event_type,
-            "payload": {
-                "type": event_type,
-                "timestamp": now.isoformat().replace("+00:00", "Z"),
-                "data": comment_payload(comment, site_slug, thread_key, subscriber.allow_email),
-            },
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-        }
+        _outbox_row(
+            event_type,
+            subscriber.id,
+            {**comment_payload(comment, site_slug, thread_key, subscriber.allow_email), **extra},
+            now,
+        )
         for event_type in wanted
         for subscriber in subscribers
         if event_type in subscriber.events
@@ -137,6 +179,44 @@ def emit(
     if rows:
         connection.execute(_INSERT_OUTBOX, rows)
     return len(rows)
+
+
+def emit_event(event_type: str, site_id: int, data: dict[str, Any]) -> int:
+    """Queue an event that is not about one comment (``person.erased``) for every
+    integration of the site that wants it."""
+    connection = db.session.connection()
+    subscribers = connection.execute(_SUBSCRIBERS, {"site_id": site_id}).all()
+    now = utcnow()
+    rows = [
+        _outbox_row(event_type, subscriber.id, data, now)
+        for subscriber in subscribers
+        if event_type in subscriber.events
+    ]
+    if rows:
+        connection.execute(_INSERT_OUTBOX, rows)
+    return len(rows)
+
+
+def _outbox_row(
+    event_type: str, integration_id: int, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """One delivery waiting in the outbox."""
+    return {
+        "message_id": f"msg_{secrets.token_hex(12)}",
+        "integration_id": integration_id,
+        "event_type": event_type,
+        "payload": {
+            "type": event_type,
+            "timestamp": now.isoformat().replace("+00:00", "Z"),
+            "schema_version": EVENT_SCHEMA_VERSION,
+            "data": data,
+        },
+        "state": DeliveryState.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
 
 
 def count_status(site_id: int, status: CommentStatus, delta: int) -> None:

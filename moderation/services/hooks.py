@@ -4,6 +4,7 @@ replay gets the first answer back and changes nothing."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from moderation.clock import utcnow
 from moderation.domain.comments import clean_url, strip_controls, validate_draft
 from moderation.domain.errors import N_, FieldError, InvalidFields
 from moderation.domain.status import ModerationAction
-from moderation.extensions import db
+from moderation.extensions import SUPPORTED_LANGUAGES, db
 from moderation.models import Integration, Thread, WebhookReceipt
 from moderation.services import decisions, submissions
 from moderation.services.events import audit
@@ -36,8 +37,16 @@ class Answer:
     replayed: bool = False
 
 
-def find_answer(integration: Integration, webhook_id: str) -> Answer | None:
-    """The answer already given to this ``webhook-id``, if any."""
+def body_hash(body: bytes) -> str:
+    """What a receipt remembers of the body: its SHA-256, in hex."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def find_answer(
+    integration: Integration, webhook_id: str, body_sha256: str | None = None
+) -> Answer | None:
+    """The answer already given to this ``webhook-id``, if any; a 409 problem when the id
+    was first used with another body (a replay repeats a message, it does not change it)."""
     receipt = db.session.execute(
         select(WebhookReceipt).where(
             WebhookReceipt.integration_id == integration.id, WebhookReceipt.webhook_id == webhook_id
@@ -45,29 +54,46 @@ def find_answer(integration: Integration, webhook_id: str) -> Answer | None:
     ).scalar_one_or_none()
     if receipt is None:
         return None
+    if body_sha256 and receipt.body_sha256 and receipt.body_sha256 != body_sha256:
+        return Answer(
+            409,
+            {
+                "type": "about:blank",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "This webhook-id was already used with another body. A webhook-id "
+                "names one message: send a new id for a new message, or the same body to "
+                "replay it (a replay gets the first answer back).",
+            },
+        )
     return Answer(receipt.status_code, receipt.response_body, replayed=True)
 
 
-def _receipt(integration: Integration, webhook_id: str, answer: Answer) -> WebhookReceipt:
+def _receipt(
+    integration: Integration, webhook_id: str, answer: Answer, body_sha256: str | None
+) -> WebhookReceipt:
     return WebhookReceipt(
         integration_id=integration.id,
         webhook_id=webhook_id,
         status_code=answer.status,
         response_body=answer.body,
+        body_sha256=body_sha256,
     )
 
 
-def remember_refusal(integration: Integration, webhook_id: str, answer: Answer) -> Answer:
+def remember_refusal(
+    integration: Integration, webhook_id: str, answer: Answer, body_sha256: str | None = None
+) -> Answer:
     """Store a final refusal so a replay is refused the same way (the first answer wins)."""
     if answer.status not in FINAL_STATUSES:
         return answer
     db.session.rollback()
-    db.session.add(_receipt(integration, webhook_id, answer))
+    db.session.add(_receipt(integration, webhook_id, answer, body_sha256))
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return find_answer(integration, webhook_id) or answer
+        return find_answer(integration, webhook_id, body_sha256) or answer
     return answer
 
 
@@ -75,6 +101,7 @@ def _answer_once(
     integration: Integration,
     webhook_id: str,
     change: Callable[[Callable[[Answer], None]], object],
+    body_sha256: str | None,
 ) -> Answer:
     """Run ``change``, giving it a hook that keeps its answer as the receipt of
     ``webhook_id`` inside the change's own transaction; a concurrent copy of the same
@@ -83,20 +110,25 @@ def _answer_once(
 
     def keep_answer(answer: Answer) -> None:
         kept.append(answer)
-        db.session.add(_receipt(integration, webhook_id, answer))
+        db.session.add(_receipt(integration, webhook_id, answer, body_sha256))
 
     try:
         change(keep_answer)
     except IntegrityError:
         db.session.rollback()
-        earlier = find_answer(integration, webhook_id)
+        earlier = find_answer(integration, webhook_id, body_sha256)
         if earlier is None:
             raise
         return earlier
     return kept[0]
 
 
-def submit(integration: Integration, webhook_id: str, data: dict[str, Any]) -> Answer:
+def submit(
+    integration: Integration,
+    webhook_id: str,
+    data: dict[str, Any],
+    body_sha256: str | None = None,
+) -> Answer:
     """``comment.submit``: the form's pipeline, field rules and limits, for an app backend."""
     require_scope(integration, "submit")
     require_site(integration, data.get("site"))
@@ -113,6 +145,12 @@ def submit(integration: Integration, webhook_id: str, data: dict[str, Any]) -> A
         source="webhook",
         actor=actor_of(integration),
         limit_namespace=f"integration:{integration.public_id}",
+        notify=data.get("notify") is True,
+        language=str(
+            data["language"]
+            if data.get("language") in SUPPORTED_LANGUAGES
+            else current_app.config["DEFAULT_LANGUAGE"]
+        ),
     )
 
     def change(keep_answer: Callable[[Answer], None]) -> submissions.SubmissionResult:
@@ -130,10 +168,15 @@ def submit(integration: Integration, webhook_id: str, data: dict[str, Any]) -> A
 
         return submissions.submit_comment(draft, context, before_commit)
 
-    return _answer_once(integration, webhook_id, change)
+    return _answer_once(integration, webhook_id, change, body_sha256)
 
 
-def moderate(integration: Integration, webhook_id: str, data: dict[str, Any]) -> Answer:
+def moderate(
+    integration: Integration,
+    webhook_id: str,
+    data: dict[str, Any],
+    body_sha256: str | None = None,
+) -> Answer:
     """``comment.moderate``: the dashboard's status machine, with the integration as actor."""
     require_scope(integration, "moderate")
     comment_id = data.get("comment")
@@ -169,10 +212,15 @@ def moderate(integration: Integration, webhook_id: str, data: dict[str, Any]) ->
             before_commit=before_commit,
         )
 
-    return _answer_once(integration, webhook_id, change)
+    return _answer_once(integration, webhook_id, change, body_sha256)
 
 
-def upsert_thread(integration: Integration, webhook_id: str, data: dict[str, Any]) -> Answer:
+def upsert_thread(
+    integration: Integration,
+    webhook_id: str,
+    data: dict[str, Any],
+    body_sha256: str | None = None,
+) -> Answer:
     """``thread.upsert``: create or change a thread's title, address and open state."""
     require_scope(integration, "threads")
     require_site(integration, data.get("site"))
@@ -219,7 +267,7 @@ def upsert_thread(integration: Integration, webhook_id: str, data: dict[str, Any
         db.session.commit()
         return thread
 
-    return _answer_once(integration, webhook_id, change)
+    return _answer_once(integration, webhook_id, change, body_sha256)
 
 
 def _text(data: dict[str, Any], name: str, limit: int, required: bool = False) -> str:

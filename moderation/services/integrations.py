@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -17,12 +17,12 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import db
-from moderation.models import Integration
+from moderation.models import DeliveryState, Integration, OutboxDelivery
 from moderation.services import outbound, secret_box
 from moderation.services.events import EVENT_TYPES, Actor, audit
 from moderation.services.sites import get_site
 
-SCOPES = ("submit", "moderate", "threads")
+SCOPES = ("submit", "moderate", "threads", "read")
 
 
 class SignatureRefused(DomainError):
@@ -173,6 +173,89 @@ def rotate_secret(
     return secret
 
 
+@dataclass(frozen=True)
+class IntegrationChanges:
+    """What an update changes; ``None`` keeps the current value."""
+
+    target_url: str | None = None
+    events: tuple[str, ...] | None = None
+    scopes: tuple[str, ...] | None = None
+    allow_email: bool | None = None
+
+
+def update_integration(
+    public_id: str, changes: IntegrationChanges, allow_private: bool, actor: Actor
+) -> Integration:
+    """Change an integration's URL, events, scopes or email permission, under the same rules
+    as at creation; audited with what changed (nothing changed: nothing written)."""
+    integration = get_integration(public_id)
+    current = IntegrationSettings(
+        events=tuple(integration.events),
+        target_url=integration.target_url,
+        scopes=tuple(integration.scopes),
+        allow_email=integration.allow_email,
+    )
+    wanted = IntegrationSettings(
+        events=current.events if changes.events is None else changes.events,
+        target_url=current.target_url if changes.target_url is None else changes.target_url,
+        scopes=current.scopes if changes.scopes is None else changes.scopes,
+        allow_email=current.allow_email if changes.allow_email is None else changes.allow_email,
+    )
+    clean = _clean_settings(wanted, allow_private)
+    changed = [
+        name
+        for name in ("target_url", "events", "scopes", "allow_email")
+        if getattr(clean, name) != getattr(current, name)
+    ]
+    if not changed:
+        return integration
+    integration.target_url = clean.target_url
+    integration.events = list(clean.events)
+    integration.scopes = list(clean.scopes)
+    integration.allow_email = clean.allow_email
+    audit(
+        actor,
+        "integration.update",
+        site_id=integration.site_id,
+        reason=f"integration {public_id}: "
+        + "; ".join(f"{name} = {_shown(getattr(clean, name))}" for name in changed),
+    )
+    db.session.commit()
+    return integration
+
+
+def _shown(value: object) -> str:
+    """A setting as the audit log shows it."""
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
+    return str(value) if value != "" else "none"
+
+
+def delete_integration(public_id: str, actor: Actor) -> int:
+    """Delete an integration: its requests answer 404 from now on, its secrets are dropped
+    and its pending deliveries with them; returns how many deliveries were dropped. Its
+    delivered and dead deliveries stay, for the record."""
+    integration = get_integration(public_id)
+    dropped = db.session.execute(
+        delete(OutboxDelivery).where(
+            OutboxDelivery.integration_id == integration.id,
+            OutboxDelivery.state == DeliveryState.PENDING,
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    integration.is_active = False
+    integration.previous_secret = None
+    integration.previous_secret_expires_at = None
+    audit(
+        actor,
+        "integration.delete",
+        site_id=integration.site_id,
+        reason=f"integration {public_id} ({integration.name}): "
+        f"{dropped} pending deliver{'y' if dropped == 1 else 'ies'} dropped",
+    )
+    db.session.commit()
+    return int(dropped)
+
+
 def set_enabled(public_id: str, enabled: bool, actor: Actor) -> Integration:
     """Disable an integration (its requests are refused with 403, its outbound deliveries
     wait) or enable it again (the waiting deliveries go out)."""
@@ -265,13 +348,30 @@ def verify_signature(
     )
 
 
-def sign(secret: str, message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
-    """Standard Webhooks headers for an outbound message."""
+def sign(
+    secret: str | Sequence[str], message_id: str, timestamp: datetime, body: str
+) -> dict[str, str]:
+    """Standard Webhooks headers for an outbound message; given several secrets (the new one
+    and, during a rotation's grace period, the old one) the header carries one signature per
+    secret, space-separated, so a receiver holding either verifies it."""
+    held = [secret] if isinstance(secret, str) else list(secret)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, timestamp, body),
+        "webhook-signature": " ".join(
+            Webhook(each).sign(message_id, timestamp, body) for each in held
+        ),
     }
+
+
+def signing_secrets(integration: Integration, now: datetime) -> list[str]:
+    """The secrets outbound events are signed with: the current one, and the previous one
+    while its grace period lasts (dropped, not fatal, if it no longer opens);
+    :class:`secret_box.SecretUnreadable` when the current one does not open."""
+    try:
+        return valid_secrets(integration, now)
+    except secret_box.SecretUnreadable:
+        return [current_secret(integration)]
 
 
 def require_scope(integration: Integration, scope: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from functools import cache
 
+from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,8 +19,20 @@ from moderation.models import Moderator, ModeratorRole, ModeratorSite, Site
 from moderation.services import dashboard_sessions
 from moderation.services.events import Actor, audit
 
-#: Checked against when the username is unknown, so both cases cost the same time.
-_DUMMY_HASH = generate_password_hash("not a real password, only a timing equaliser")
+
+def hash_password(password: str) -> str:
+    """The password hashed with the configured method (``PASSWORD_HASH_METHOD``, scrypt)."""
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _hash_method() -> str:
+    return str(current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt")
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the username is unknown, so both cases cost the same time."""
+    return generate_password_hash("not a real password, only a timing equaliser", method=method)
 
 
 def create_moderator(
@@ -27,7 +41,7 @@ def create_moderator(
     role: str = ModeratorRole.MODERATOR.value,
     sites: Sequence[str] | None = None,
 ) -> Moderator:
-    """Add a moderator with a strong password, hashed with scrypt.
+    """Add a moderator with a strong password, hashed with ``PASSWORD_HASH_METHOD``.
 
     ``sites`` (slugs) limits a moderator to those sites; ``None`` or empty: every site.
     """
@@ -44,7 +58,7 @@ def create_moderator(
     site_ids = _site_ids(sites, chosen_role)
     moderator = Moderator(
         username=name,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=chosen_role,
         all_sites=site_ids is None,
     )
@@ -157,7 +171,7 @@ def set_password(moderator_id: int, password: str, acting: Actor | None) -> Mode
     """A new password chosen by a person (strength-checked); ends the account's sessions."""
     moderator = get_moderator(moderator_id)
     check_password_strength(password, moderator.username)
-    moderator.password_hash = generate_password_hash(password)
+    moderator.password_hash = hash_password(password)
     dashboard_sessions.end_all(moderator.id)
     if acting is not None:
         audit(acting, "moderator.set_password", reason=f"account {moderator.username!r}")
@@ -179,7 +193,7 @@ def authenticate(username: str, password: str) -> Moderator | None:
         select(Moderator).where(Moderator.username == username.strip())
     ).scalar_one_or_none()
     if moderator is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not check_password_hash(moderator.password_hash, password) or not moderator.is_active:
         return None
@@ -211,7 +225,7 @@ def reset_password(moderator_id: int, acting: Moderator) -> str:
     """Give an account a new random password (shown once) and end its sessions."""
     moderator = get_moderator(moderator_id)
     password = generate_password()
-    moderator.password_hash = generate_password_hash(password)
+    moderator.password_hash = hash_password(password)
     dashboard_sessions.end_all(moderator.id)
     _audit_admin(acting, "moderator.reset_password", moderator)
     db.session.commit()

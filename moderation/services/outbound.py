@@ -132,6 +132,8 @@ class Result:
     status_code: int | None
     error: str
     duration_ms: int
+    #: The start of the answer's body (at most :data:`MAX_ANSWER_BYTES`), for the log.
+    body: bytes = b""
 
     @property
     def succeeded(self) -> bool:
@@ -341,6 +343,7 @@ def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -
         else _PinnedHTTPConnection(target, timeout)
     )
     status: int | None = None
+    answer = b""
     try:
         connection.connect()
     except (OSError, ssl.SSLError, http.client.HTTPException, ValueError):
@@ -349,7 +352,7 @@ def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -
         try:
             connection.request("POST", target.parsed.request_target, body=body, headers=headers)
             response = connection.getresponse()
-            response.read(MAX_ANSWER_BYTES)
+            answer = response.read(MAX_ANSWER_BYTES)
             status = response.status
             error = "" if 200 <= status < 300 else f"HTTP {status}"
         except TimeoutError:
@@ -360,7 +363,7 @@ def post(target: Target, headers: dict[str, str], body: bytes, timeout: float) -
             error = CONNECTION_FAILED
     finally:
         connection.close()
-    return Result(status, error, int((time.monotonic() - started) * 1000))
+    return Result(status, error, int((time.monotonic() - started) * 1000), answer)
 
 
 def _connect(target: Target, timeout: float | None) -> socket.socket:

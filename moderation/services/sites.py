@@ -17,6 +17,7 @@ from moderation.domain.sites import (
     clean_slug,
     parse_word_list,
 )
+from moderation.domain.spam import Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Site, StatusCount
@@ -38,6 +39,9 @@ class SiteInfo:
     submit_limit: str | None
     moderation_words: tuple[str, ...]
     blocked_words: tuple[str, ...]
+    spam_hold_threshold: float = 0.40
+    spam_threshold: float = 0.80
+    hold_first_comments: int = 0
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -69,6 +73,9 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         submit_limit=site.submit_limit,
         moderation_words=tuple(parse_word_list(site.moderation_words)),
         blocked_words=tuple(parse_word_list(site.blocked_words)),
+        spam_hold_threshold=site.spam_hold_threshold,
+        spam_threshold=site.spam_threshold,
+        hold_first_comments=site.hold_first_comments,
     )
 
 
@@ -130,6 +137,9 @@ class SiteSettings:
     submit_limit: str | None = None
     moderation_words: str | None = None
     blocked_words: str | None = None
+    spam_hold_threshold: float | None = None
+    spam_threshold: float | None = None
+    hold_first_comments: int | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -161,6 +171,11 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
                     high=high,
                 )
             setattr(site, field, value)
+    _set_thresholds(site, settings)
+    if settings.hold_first_comments is not None:
+        if not 0 <= settings.hold_first_comments <= 100:
+            raise InvalidInput(N_("hold_first_comments must be between 0 and 100."))
+        site.hold_first_comments = settings.hold_first_comments
     if settings.submit_limit is not None:
         site.submit_limit = _clean_limit(settings.submit_limit)
     if settings.moderation_words is not None:
@@ -170,6 +185,25 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
     db.session.commit()
     forget_site_info(slug)
     return site
+
+
+def _set_thresholds(site: Site, settings: SiteSettings) -> None:
+    """The classifier's thresholds: 0 < hold ≤ spam ≤ 1, checked together."""
+    hold = settings.spam_hold_threshold
+    spam = settings.spam_threshold
+    if hold is None and spam is None:
+        return
+    hold = site.spam_hold_threshold if hold is None else hold
+    spam = site.spam_threshold if spam is None else spam
+    try:
+        Thresholds(hold, spam)
+    except ValueError:
+        raise InvalidInput(
+            N_("Spam thresholds need 0 < hold ≤ spam ≤ 1 (got hold %(hold)s, spam %(spam)s)."),
+            hold=hold,
+            spam=spam,
+        ) from None
+    site.spam_hold_threshold, site.spam_threshold = hold, spam
 
 
 def _clean_limit(text: str) -> str | None:

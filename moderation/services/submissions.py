@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, exists, insert, select
+from sqlalchemy import Insert, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -16,14 +16,23 @@ from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
+from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
+from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
-from moderation.services import events, form_tokens
+from moderation.services import (
+    blocklist,
+    events,
+    form_tokens,
+    notifications,
+    spam,
+    subscriptions,
+)
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
@@ -83,6 +92,10 @@ class SubmissionContext:
     #: Counts the address and email limits in a namespace of their own (an integration's):
     #: an address or email a caller merely *says* must not spend a real visitor's allowance.
     limit_namespace: str = ""
+    #: The author ticked "Notify me of follow-up comments by email." (double opt-in follows),
+    #: in this language.
+    notify: bool = False
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -140,16 +153,50 @@ def submit_comment(
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
         author_has_approved_comment=(
-            site.policy is SitePolicy.TRUSTED and _has_approved_comment(site.id, draft.email)
+            site.policy is SitePolicy.TRUSTED
+            and _has_approved_comment(site.id, draft.email)
+            # anyone can type a trusted author's address: optionally trust only confirmed ones
+            and (
+                not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
+                or subscriptions.is_confirmed(site.id, draft.email)
+            )
+        ),
+        blocked_by=blocklist.blocked_by(
+            site.id,
+            draft.email,
+            draft.url,
+            read_html(render_comment(draft.text)).links,
+            context.client_ip,
+            context.now,
+        ),
+        author_comment_count=(
+            _approved_count(site.id, draft.email) if site.hold_first_comments else None
         ),
     )
-    decision = decide(draft, site_rules(site, config["SPAM_MIN_FILL_SECONDS"]), signals)
+    assessed: list[spam.Assessment] = []
+
+    def classify() -> SpamScore:
+        assessment = spam.assess(
+            site.id,
+            draft.text,
+            draft.author,
+            draft.email,
+            draft.url,
+            draft.parent_id is not None,
+            context.client_ip,
+        )
+        assessed.append(assessment)
+        return assessment.result
+
+    rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
+    decision = decide(draft, rules, signals, classify)
     if decision.outcome is Outcome.REFUSE:
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
+    spam.record(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
         before_commit(result)
@@ -166,6 +213,8 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
         blocked_words=site.blocked_words,
         flood_seconds=site.flood_seconds,
         min_fill_seconds=float(min_fill_seconds),
+        spam_thresholds=Thresholds(site.spam_hold_threshold, site.spam_threshold),
+        hold_first_comments=site.hold_first_comments,
     )
 
 
@@ -181,6 +230,8 @@ def _store(
     caller commits). Plain statements on the session's connection: this is the hottest
     write path, and none of it needs the ORM's bookkeeping."""
     thread_id = thread.id if thread is not None else _create_thread(site, context)
+    if thread is not None and context.thread_url:
+        _follow_the_post(thread_id, context)
     status = OUTCOME_STATUS[decision.outcome]
     values = {
         "site_id": site.id,
@@ -220,15 +271,33 @@ def _store(
         reason=f"{decision.rule.value}: {decision.reason}",
     )
     events.count_status(site.id, status, +1)
+    submitted = events.EventDecision(context.actor, decision.rule.value, decision.reason)
+    events.emit("comment.created", comment, site.slug, context.thread_key, submitted)
     if status is CommentStatus.APPROVED:
-        events.emit(("comment.created", "comment.approved"), comment, site.slug, context.thread_key)
+        events.emit(
+            "comment.approved",
+            comment,
+            site.slug,
+            context.thread_key,
+            events.decided_by_rule(decision.rule.value, decision.reason),
+        )
         events.touch_thread(thread_id, approved_delta=1)
-    else:
-        events.emit("comment.created", comment, site.slug, context.thread_key)
+    notifications.after_submit(comment, context.notify, context.language)
     return comment
 
 
 _INSERT_COMMENT = insert(Comment).returning(Comment.id)
+
+
+def _follow_the_post(thread_id: int, context: SubmissionContext) -> None:
+    """The post's title and address as its page names them now (callers pass an address
+    only when it is on one of the site's origins)."""
+    title, url = context.thread_title[:300], context.thread_url[:2000]
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread_id, or_(Thread.title != title, Thread.url != url))
+        .values(title=title, url=url)
+    )
 
 
 def _create_thread(site: SiteInfo, context: SubmissionContext) -> int:
@@ -321,6 +390,19 @@ def _thread_and_duplicate(
     if row is None:
         return None, False
     return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
+
+
+def _approved_count(site_id: int, email: str) -> int:
+    """How many approved comments this author (by email) has on the site."""
+    return int(
+        db.session.execute(
+            select(func.count()).where(
+                Comment.site_id == site_id,
+                Comment.email == email,
+                Comment.status == CommentStatus.APPROVED,
+            )
+        ).scalar_one()
+    )
 
 
 def _has_approved_comment(site_id: int, email: str) -> bool:

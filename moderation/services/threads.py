@@ -78,6 +78,22 @@ def public_thread_state(site_id: int, key: str) -> ThreadState | None:
     return state
 
 
+@dataclass(frozen=True)
+class ThreadPost:
+    """The post a thread belongs to, as its page last named it."""
+
+    title: str
+    url: str
+
+
+def post_of(thread: ThreadState | None) -> ThreadPost | None:
+    """The title and address stored for ``thread``, when it has either."""
+    if thread is None:
+        return None
+    row = db.session.execute(select(Thread.title, Thread.url).where(Thread.id == thread.id)).one()
+    return ThreadPost(row.title, row.url) if row.title or row.url else None
+
+
 def public_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
     """:func:`approved_counts` for public reads, remembered for a moment between requests."""
     counts: dict[str, int] = caches().public_state.get(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,12 +23,24 @@ from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
 from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
 from moderation.services import outbound
-from moderation.services.integrations import current_secret, sign
+from moderation.services.channels import notification_sender
+from moderation.services.integrations import sign, signing_secrets
 from moderation.services.secret_box import SecretUnreadable
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "moderation-webhooks/1"
+#: How much of a receiver's answer the delivery log keeps.
+EXCERPT_BYTES = 1000
+#: Anything shaped like an email address (hidden from the log unless the integration may
+#: see emails: a receiver could echo one back).
+_EMAIL_LIKE = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+\.[^\s@<>\"',;:()\[\]]+")
+HIDDEN_EMAIL = "[email hidden]"
+
+
+def hide_emails(text: str) -> str:
+    """``text`` with every email-like word replaced by a placeholder."""
+    return _EMAIL_LIKE.sub(HIDDEN_EMAIL, text)
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,8 @@ class AttemptResult:
     status_code: int | None
     error: str
     duration_ms: int
+    #: The start of the receiver's answer (decoded, truncated), for the delivery log.
+    response_excerpt: str = ""
 
     @property
     def delivered(self) -> bool:
@@ -74,7 +89,11 @@ def claim_due(now: datetime, settings: DeliverySettings, limit: int = 20) -> lis
         OutboxDelivery.next_attempt_at <= now,
         or_(OutboxDelivery.locked_until.is_(None), OutboxDelivery.locked_until < now),
         # a disabled integration's deliveries wait, untouched, until it is enabled again
-        OutboxDelivery.integration_id.in_(_ENABLED_INTEGRATIONS),
+        # (notifications belong to no integration)
+        or_(
+            OutboxDelivery.integration_id.is_(None),
+            OutboxDelivery.integration_id.in_(_ENABLED_INTEGRATIONS),
+        ),
     )
     query = (
         select(OutboxDelivery.id)
@@ -115,7 +134,12 @@ def send(
         body,
         settings.timeout,
     )
-    return AttemptResult(result.status_code, result.error, result.duration_ms)
+    return AttemptResult(
+        result.status_code,
+        result.error,
+        result.duration_ms,
+        result.body[:EXCERPT_BYTES].decode("utf-8", errors="replace").replace("\x00", ""),
+    )
 
 
 def deliver_one(
@@ -126,6 +150,10 @@ def deliver_one(
     if delivery is None or delivery.state is not DeliveryState.PENDING:
         return None
     integration = delivery.integration
+    if integration is None:  # an email or a chat message
+        result = notification_sender(delivery, settings)
+        _record(delivery_id, result, settings)
+        return result
     if integration.disabled_at is not None:  # disabled since it was claimed: let it wait
         delivery.locked_until = None
         db.session.commit()
@@ -133,7 +161,7 @@ def deliver_one(
     now = utcnow()
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     try:
-        secret: str | None = current_secret(integration)
+        secret: list[str] | None = signing_secrets(integration, now)
     except SecretUnreadable as error:
         log.error("webhook %s not sent: %s", delivery.message_id, error)
         secret = None
@@ -163,6 +191,11 @@ def _record(delivery_id: int, result: AttemptResult, settings: DeliverySettings)
             status_code=result.status_code,
             error=result.error[:1000],
             duration_ms=result.duration_ms,
+            response_excerpt=(
+                result.response_excerpt
+                if delivery.integration is not None and delivery.integration.allow_email
+                else hide_emails(result.response_excerpt)
+            )[:EXCERPT_BYTES],
         )
     )
     delivery.attempts += 1
@@ -176,9 +209,10 @@ def _record(delivery_id: int, result: AttemptResult, settings: DeliverySettings)
         if delivery.attempts >= settings.max_attempts:
             delivery.state = DeliveryState.DEAD
             log.warning(
-                "webhook %s to %s is dead after %d attempts: %s",
+                "%s %s to %s is dead after %d attempts: %s",
+                delivery.channel,
                 delivery.message_id,
-                delivery.integration.target_url,
+                delivery.integration.target_url if delivery.integration else delivery.event_type,
                 delivery.attempts,
                 delivery.last_error,
             )
@@ -237,3 +271,26 @@ def attempts_of(delivery_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
     ).scalars():
         found[attempt.delivery_id].append(attempt)
     return found
+
+
+#: How much of a payload the delivery log shows.
+PAYLOAD_CHARS = 2000
+
+
+def logged_payload(delivery: OutboxDelivery) -> str:
+    """The delivery's payload as the log shows it: indented JSON, truncated, without the
+    commenter's email unless the integration may see emails now."""
+    payload = delivery.payload
+    data = payload.get("data")
+    may_see = delivery.integration is not None and delivery.integration.allow_email
+    if not may_see and isinstance(data, dict) and "email" in data:
+        payload = {**payload, "data": {**data, "email": HIDDEN_EMAIL}}
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    return text if len(text) <= PAYLOAD_CHARS else text[:PAYLOAD_CHARS] + "\n…"
+
+
+def logged_response(attempt: DeliveryAttempt, integration: Integration) -> str:
+    """What the receiver answered, as the log shows it: email-like words hidden unless the
+    integration may see emails now."""
+    text = attempt.response_excerpt
+    return text if integration.allow_email else hide_emails(text)

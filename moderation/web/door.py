@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flask import abort, current_app, request
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from moderation.clock import utcnow
 from moderation.domain.comments import validate_draft
@@ -62,5 +62,14 @@ def submit_from_browser(
             honeypot_filled=bool(str(fields.get("contact_phone") or "").strip()),
             thread_title=thread_title,
             thread_url=thread_url,
+            notify=wants_notifications(fields.get("notify")),
+            language=str(get_locale() or "en"),
         ),
     )
+
+
+def wants_notifications(value: object) -> bool:
+    """The ``notify`` field: a ticked checkbox ("y", "on", "1") or JSON ``true``."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("y", "yes", "on", "1", "true")

@@ -25,6 +25,7 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
     remember = BooleanField(
         _l("Save my name, email, and website in this browser for the next time I comment.")
     )
+    notify = BooleanField(_l("Notify me of follow-up comments by email."))
     comment_parent = HiddenField(default="0")
     form_token = HiddenField()
     #: The honeypot: hidden from people, filled in by bots.

@@ -16,6 +16,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -35,6 +36,7 @@ from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import PREVIEW_AVATAR, PublicComment
 from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
+from moderation.domain.themes import Look, read_look
 from moderation.extensions import db
 from moderation.models import Comment
 from moderation.services import form_tokens, threads
@@ -76,6 +78,11 @@ def host_origin(site: SiteInfo) -> str:
     return origin if origin is not None and site_allows(site, origin) else ""
 
 
+def reader_look() -> Look:
+    """The theme and custom properties the embedding page asked for (validated)."""
+    return read_look(request.args)
+
+
 def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]:
     """Query parameters that keep the reader's thread, language and host page."""
     params: dict[str, Any] = {"thread": thread_key}
@@ -83,6 +90,12 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
         params["lang"] = str(get_locale())
     if origin := host_origin(site):
         params["origin"] = origin
+    if url := _thread_url(site):
+        # the post's address and title travel with the form, to be stored with the thread
+        params["url"] = url
+        if title := strip_controls(request.args.get("title", ""), single_line=True)[:300]:
+            params["title"] = title
+    params.update(reader_look().as_params())
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
 
@@ -99,18 +112,21 @@ def preview_serializer() -> URLSafeTimedSerializer:
 
 def load_preview(thread_id: int | None) -> PublicComment | None:
     """The author's own comment awaiting moderation, when the link carries its signed hash."""
-    comment_id = request.args.get("unapproved", "")
-    signature = request.args.get("moderation-hash", "")
-    wanted = parse_id(comment_id)
-    if wanted is None or not signature or thread_id is None:
+    wanted = parse_id(request.args.get("unapproved", ""))
+    preview = preview_of(request.args.get("moderation-hash", ""), thread_id)
+    return preview if preview is not None and preview.id == wanted else None
+
+
+def preview_of(signature: str, thread_id: int | None) -> PublicComment | None:
+    """The comment a preview key (its signed id) names, while it awaits moderation for
+    its author on ``thread_id``; ``None`` for a bad, expired or foreign key."""
+    if not signature or thread_id is None:
         return None
     try:
         signed_id = preview_serializer().loads(signature, max_age=PREVIEW_MAX_AGE)
     except BadSignature:
         return None
-    if signed_id != wanted:
-        return None
-    comment = db.session.get(Comment, wanted)
+    comment = db.session.get(Comment, signed_id) if isinstance(signed_id, int) else None
     if (
         comment is None
         or comment.thread_id != thread_id
@@ -152,6 +168,8 @@ def render_widget(
     # pages past the last all show the last one: one cache entry for all of them
     page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("cpage", "1")))
     set_frame_ancestors(list(site.origins))
+    # on its own (not framed), the page names the post it belongs to and links back
+    post = None if host_origin(site) else threads.post_of(thread)
     token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
     if plain:
         # the common case, a reader opening the page: rendered once per thread version
@@ -165,12 +183,13 @@ def render_widget(
             page_number,
             str(get_locale()),
             tuple(sorted(page_params(site, thread_key).items())),
+            post,
         )
         cached = cache.get(key)
         if cached is None:
             empty = CommentForm(formdata=None)
             empty.form_token.data = placeholder
-            page = _page(site, thread_key, thread, page_number, empty).encode()
+            page = _page(site, thread_key, thread, page_number, empty, post=post).encode()
             # kept as the parts around the placeholder (one part when there is no form)
             cached = cache.put(key, tuple(page.split(placeholder.encode(), 1)))
         # sent as it lies in the cache, the reader's token between (no 200 KB copy per read)
@@ -184,7 +203,7 @@ def render_widget(
         if not form.form_token.data:
             form.form_token.data = token
         preview = load_preview(thread.id if thread else None)
-        body = _page(site, thread_key, thread, page_number, form, notice, preview)
+        body = _page(site, thread_key, thread, page_number, form, notice, preview, post)
     response = Response(body, status=status, mimetype="text/html")
     fresh = plain or not (preview or (form and form.errors) or notice)
     response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
@@ -201,6 +220,7 @@ def _page(
     form: CommentForm,
     notice: str = "",
     preview: PublicComment | None = None,
+    post: threads.ThreadPost | None = None,
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
@@ -209,15 +229,20 @@ def _page(
     return render_template(
         "widget/page.html",
         site=site,
+        thread_key=thread_key,
         thread_html=Markup(thread_html(site, thread_key, thread, page_number, closed, links)),  # noqa: S704
         form=form,
         reply_to=reply_to,
-        preview=preview,
+        previews=[preview] if preview else [],
+        preview_keys={preview.id: request.args["moderation-hash"]} if preview else {},
+        approved_total=thread.approved_count if thread else 0,
+        post=post,
         notice=notice,
         widget_url=links,
         post_url=widget_url(site, thread_key),
         parent_origin=host_origin(site),
         closed=closed,
+        look=reader_look(),
     )
 
 
@@ -305,6 +330,67 @@ def show_widget(site_slug: str) -> Response:
     return render_widget(site, thread_key_from_request())
 
 
+@bp.get("/w/<site_slug>/embed-check")
+def embed_check(site_slug: str) -> Response:
+    """Why a frame stayed empty, for ``embed.js`` to tell the site owner on the page: an
+    unknown site, or a page whose origin (the browser's ``Origin`` header) is not allowed.
+    The frame's own checks stay as strict; this only explains them (a site's origins are
+    public anyway, in its frame-ancestors)."""
+    origin = normalise(request.headers.get("Origin", ""))
+    service = own_origin()
+    try:
+        site: SiteInfo | None = site_info(site_slug)
+    except NotFound:
+        site = None
+    if site is None:
+        detail = gettext(
+            'Comments could not load: no site "%(site)s" is registered on %(service)s. '
+            "Check data-site in the embed snippet (the dashboard's Sites page lists them).",
+            site=site_slug,
+            service=service,
+        )
+    elif not site_allows(site, origin):
+        detail = gettext(
+            'Comments could not load: %(origin)s is not an allowed origin of site "%(site)s". '
+            "Add it in the dashboard (Sites, %(site)s) or with: moderation sites update "
+            "%(site)s --origin %(origin)s (repeat --origin for each origin to keep).",
+            origin=origin or "?",
+            site=site_slug,
+        )
+    else:
+        detail = ""
+    response = jsonify({"ok": not detail, "detail": detail})
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/w/<site_slug>/pending")
+def pending_previews(site_slug: str) -> Response:
+    """The reader's own comments awaiting moderation, named by the preview keys the widget
+    kept (``?key=`` repeated, at most 20): the block the widget shows them in, keys that
+    no longer name such a comment left out (so the widget forgets them)."""
+    site = load_site(site_slug)
+    thread_key = thread_key_from_request()
+    thread = threads.thread_state(site.id, thread_key)
+    keys = list(dict.fromkeys(request.args.getlist("key")))[:20]
+    found = [(key, preview_of(key, thread.id if thread else None)) for key in keys]
+    previews = [preview for _key, preview in found if preview is not None]
+    links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
+    html = render_template(
+        "widget/_previews.html",
+        site=site,
+        previews=previews,
+        preview_keys={preview.id: key for key, preview in found if preview is not None},
+        approved_total=thread.approved_count if thread else 0,
+        widget_url=links,
+        closed=False,
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/w/<site_slug>")
 @limiter.limit(lambda: "60/minute")
 def post_comment(site_slug: str) -> ResponseReturnValue:
@@ -317,7 +403,8 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
             thread_key,
             lambda: request.form,
             "form",
-            thread_title=strip_controls(request.args.get("title", ""), single_line=True),
+            # both only from a page on one of the site's origins (never another's words)
+            thread_title=page_params(site, thread_key).get("title", ""),
             thread_url=_thread_url(site),
         )
     except DomainError as error:
@@ -367,6 +454,14 @@ def _thread_url(site: SiteInfo) -> str:
     """The host page's address, kept only when it is on one of the site's origins."""
     url = strip_controls(request.args.get("url", ""), single_line=True)
     return url if site_allows(site, normalise(url)) else ""
+
+
+@bp.get("/")
+def home() -> Response:
+    """A small landing page: where to go first (the demo, the dashboard, the docs)."""
+    response = Response(render_template("home.html"), mimetype="text/html")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/demo")

@@ -1,7 +1,7 @@
 """moderators per site
 
 Revision ID: teams_01
-Revises: sessions_01
+Revises: integrators_01
 Create Date: 2026-11-29
 
 Adds ``moderators.all_sites`` (true for every existing account: nobody loses access on
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'teams_01'
-down_revision = 'sessions_01'
+down_revision = 'integrators_01'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,109 @@
+"""How fast ``moderation import`` stores comments, and how much memory it takes.
+
+    python bench/gen_import_files.py 100000 --out /tmp/import-files --formats wxr,jsonl
+    python bench/import_speed.py /tmp/import-files/comments.wxr
+    python bench/import_speed.py /tmp/import-files/comments.wxr \\
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_import
+
+Each run is a fresh process: a new migrated database (a temporary SQLite file, or the
+PostgreSQL database named, emptied first), one site, then the import service on the whole
+file, exactly as ``moderation import`` runs it (batches of 1,000 comments, one commit each).
+Prints comments stored per second (wall clock and CPU of the importing process; the machine
+is shared, so both are shown) and the process's peak resident memory (``VmHWM``).
+``--runs N`` repeats and prints the median with the spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+FORMATS = {".wxr": "wxr", ".jsonl": "jsonl", ".xml": "disqus", ".gz": "remark42", ".db": "isso"}
+
+_MEASURE = """
+import json, re, sys, tempfile, time
+from pathlib import Path
+fmt, path, url = sys.argv[1], sys.argv[2], sys.argv[3]
+folder = tempfile.mkdtemp(prefix="import-bench-")
+if not url:
+    url = f"sqlite:///{folder}/bench.db"
+else:
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+from flask_migrate import upgrade
+from moderation import create_app
+from moderation.extensions import MIGRATIONS_DIRECTORY
+from moderation.services.importing import import_comments
+from moderation.services.sites import create_site
+app = create_app(
+    {"SECRET_KEY": "bench", "DATABASE_URL": url, "RATELIMIT_STORAGE_URI": "memory://"},
+    instance_path=folder,
+)
+with app.app_context():
+    upgrade(directory=str(MIGRATIONS_DIRECTORY))
+    create_site("bench", "Bench", ["https://bench.example"], "premoderate")
+    started, cpu = time.perf_counter(), time.process_time()
+    report = import_comments(fmt, path, "bench")
+    cpu = time.process_time() - cpu
+    wall = time.perf_counter() - started
+status = Path("/proc/self/status").read_text()
+print(json.dumps({
+    "imported": report.imported, "refused": sum(report.read.refusals.values()),
+    "wall": wall, "cpu": cpu,
+    "peak_rss": int(re.search(r"VmHWM:\\s+(\\d+) kB", status)[1]) * 1024,
+    "error": report.error,
+}))
+"""
+
+
+def measure(fmt: str, path: Path, url: str) -> dict[str, float]:
+    """One import of ``path`` in a fresh process; its counts, times and peak memory."""
+    finished = subprocess.run(
+        [sys.executable, "-c", _MEASURE, fmt, str(path), url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if finished.returncode != 0:
+        raise SystemExit(finished.stderr[-2000:])
+    result: dict[str, float] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", type=Path, help="a file gen_import_files.py wrote")
+    parser.add_argument("--format", default=None, help="the file's format (default: by suffix)")
+    parser.add_argument("--postgres", default="", help="a PostgreSQL URL (emptied!) to use")
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    fmt = args.format or FORMATS[args.file.suffix]
+    engine = "PostgreSQL" if args.postgres else "SQLite"
+    runs = [measure(fmt, args.file, args.postgres) for _ in range(args.runs)]
+    wall = [r["imported"] / r["wall"] for r in runs]
+    cpu = [r["imported"] / r["cpu"] for r in runs]
+    rss = [r["peak_rss"] / 2**20 for r in runs]
+    print(
+        "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) | peak RSS |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        f"| {engine} | {fmt} | {runs[0]['imported']:,.0f} | {len(runs)} | "
+        f"{statistics.median(wall):,.0f} ({min(wall):,.0f}–{max(wall):,.0f}) | "
+        f"{statistics.median(cpu):,.0f} ({min(cpu):,.0f}–{max(cpu):,.0f}) | "
+        f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) |"
+    )
+    if runs[0].get("error"):
+        print(f"stopped: {runs[0]['error']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The classifier in the service: score submissions, learn from every decision.
+
+The model is :mod:`moderation.domain.spam` over :class:`SqlCountStore`: every process
+scores with the same counts and learns in the transaction of the decision that taught it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import insert
+
+from moderation.domain.privacy import truncate_ip
+from moderation.domain.spam import (
+    FEATURE_VERSION,
+    FeatureExtractor,
+    Label,
+    SpamClassifier,
+    SpamScore,
+    Submission,
+    label_for_status,
+)
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import Comment, CommentSpam
+from moderation.services.spam_store import SqlCountStore
+
+_EXTENSION = "moderation.spam_extractor"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A submission's features and the classifier's answer about them."""
+
+    features: frozenset[str]
+    result: SpamScore
+
+
+def extractor() -> FeatureExtractor:
+    """This app's feature extractor, keyed from ``SECRET_KEY`` (one per process)."""
+    found = current_app.extensions.get(_EXTENSION)
+    if found is None:
+        secret = str(current_app.config["SECRET_KEY"]).encode()
+        key = hmac.new(secret, b"spam-features", hashlib.sha256).digest()
+        found = current_app.extensions[_EXTENSION] = FeatureExtractor(key)
+    return found
+
+
+def classifier() -> SpamClassifier:
+    """The classifier over the database's counts, on this request's session."""
+    return SpamClassifier(SqlCountStore(db.session))
+
+
+def features_of(
+    text: str, author: str, email: str, url: str, is_reply: bool, network: str
+) -> frozenset[str]:
+    """The features of one comment (``network`` is the truncated address, or "")."""
+    return extractor().extract(Submission(text, author, email, url, is_reply, network))
+
+
+def assess(
+    site_id: int, text: str, author: str, email: str, url: str, is_reply: bool, client_ip: str
+) -> Assessment:
+    """Score a new comment on a site: one SELECT of its features' counts."""
+    features = features_of(text, author, email, url, is_reply, truncate_ip(client_ip))
+    return Assessment(features, classifier().score(site_id, features))
+
+
+def record(comment_id: int, assessment: Assessment | None) -> None:
+    """Keep what the classifier said about a new comment, and its features to learn from."""
+    if assessment is None:
+        return
+    result = assessment.result
+    db.session.connection().execute(
+        insert(CommentSpam),
+        {
+            "comment_id": comment_id,
+            "score": None if result.abstained else round(result.score, 4),
+            "clues": [[clue.description, round(clue.probability, 3)] for clue in result.clues],
+            "features": "\n".join(sorted(assessment.features)),
+            "feature_version": FEATURE_VERSION,
+            "label": "",
+        },
+    )
+
+
+def learn_decision(comment: Comment, status: CommentStatus) -> None:
+    """Make the counts say what ``comment`` now is: approved is ham, spam is spam, and any
+    other status takes back what it had taught (in the caller's transaction)."""
+    row = db.session.get(CommentSpam, comment.id)
+    if row is None:
+        row = CommentSpam(
+            comment_id=comment.id,
+            score=None,
+            clues=[],
+            features="\n".join(sorted(_features_now(comment))),
+            feature_version=FEATURE_VERSION,
+            label="",
+        )
+        db.session.add(row)
+    wanted = label_for_status(status.value)
+    learned = Label(row.label) if row.label else None
+    if wanted is learned:
+        return
+    features = row.features.split("\n") if row.features else []
+    classifier().relabel(comment.site_id, features, old=learned, new=wanted)
+    row.label = wanted.value if wanted else ""
+
+
+def view_of(comment_id: int) -> CommentSpam | None:
+    """What the classifier said about a comment and what it teaches now (for moderators)."""
+    return db.session.get(CommentSpam, comment_id)
+
+
+def _features_now(comment: Comment) -> frozenset[str]:
+    """The features of a comment the classifier never saw (older than it, or imported)."""
+    return features_of(
+        comment.text,
+        comment.author,
+        comment.email,
+        comment.url,
+        comment.parent_id is not None,
+        comment.ip_truncated,
+    )

@@ -1,0 +1,442 @@
+"""``moderation import``: other systems' exports into a site, through the CLI, on the real
+database (SQLite, or PostgreSQL when ``MODERATION_DATABASE_URL`` names one)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from moderation.extensions import db
+from moderation.models import AuditEvent, Comment, OutboxDelivery, StatusCount, Thread
+from tests.helpers import Actions
+from tests.porting_support import FIXTURES, make_isso_database
+
+WXR = FIXTURES / "wordpress-1.2.xml"
+
+
+def run_import(runner: FlaskCliRunner, *args: str | Path) -> Any:
+    """``moderation import ARGS`` (the site is ``blog`` unless given)."""
+    argv = ["import", *map(str, args)]
+    if "--site" not in argv:
+        argv += ["--site", "blog"]
+    return runner.invoke(args=argv)
+
+
+def comments_by_source_id(app: Flask, site_slug: str = "blog") -> dict[str, Comment]:
+    """The stored comments of a site, by the id they had in their source."""
+    from moderation.models import Site
+
+    with app.app_context():
+        site_id = db.session.scalar(select(Site.id).where(Site.slug == site_slug))
+        rows = db.session.execute(select(Comment).where(Comment.site_id == site_id)).scalars()
+        found = {row.source_id or str(row.id): row for row in rows}
+        for row in found.values():
+            db.session.expunge(row)
+        return found
+
+
+def count(app: Flask, model: type[Any]) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def site(actions: Actions) -> str:
+    actions.create_site("blog")
+    return "blog"
+
+
+def test_wordpress_export_becomes_threads_and_comments_with_their_tree(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    result = run_import(runner, "wxr", WXR)
+    assert result.exit_code == 0, result.output
+    assert "Comments imported:" in result.output
+    stored = comments_by_source_id(app)
+    zoe, editor, kenji = stored["101"], stored["102"], stored["104"]
+    # replies keep their parents, whatever order the file had
+    assert editor.parent_id == zoe.id and kenji.parent_id == editor.id
+    assert zoe.author == "Zoë Ångström" and zoe.url == "https://zoe.example.org/"
+    assert zoe.ip_truncated == "203.0.113.0/24"
+    assert kenji.ip_truncated == "2001:db8:85a3::/48"
+    assert zoe.created_at.isoformat() == "2026-11-02T09:30:00+00:00"
+    assert zoe.source == "wordpress" and zoe.status.value == "approved"
+    # the same sanitiser as new comments: allowed tags kept, links made safe
+    assert "<em>ristretto</em>" in zoe.html and 'rel="nofollow ugc noopener noreferrer"' in zoe.html
+    with app.app_context():
+        thread = db.session.execute(select(Thread).where(Thread.id == zoe.thread_id)).scalar_one()
+        assert thread.key == "/2026/11/hello-espresso/"
+        assert thread.title == "Hello, Espresso — a first post"
+        assert thread.url == "https://blog.example.com/2026/11/hello-espresso/"
+        approved = sum(c.status.value == "approved" for c in stored.values())
+        counted = db.session.scalar(
+            select(func.sum(StatusCount.count)).where(StatusCount.status == "approved")
+        )
+        assert counted == approved
+        # no events unless asked, and one audit line for the whole import
+        assert db.session.scalar(select(func.count()).select_from(OutboxDelivery)) == 0
+        actions = db.session.execute(select(AuditEvent.action)).scalars().all()
+        assert actions.count("imported") == 1
+
+
+def test_running_the_same_import_again_adds_nothing(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    first = run_import(runner, "wxr", WXR)
+    before = count(app, Comment), count(app, Thread)
+    second = run_import(runner, "wxr", WXR)
+    assert second.exit_code == 0, second.output
+    assert (count(app, Comment), count(app, Thread)) == before
+    assert "Comments imported: 0." in second.output
+    assert f"Skipped as already present: {before[0]:,}." in second.output
+    assert "Threads created: 0." in second.output
+    assert first.output.count("Refused:") == 1
+
+
+def test_an_interrupted_import_completes_when_run_again(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    whole = WXR.read_bytes()
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(whole[: whole.index(b"<wp:comment_id>102")])
+    stopped = run_import(runner, "wxr", cut)
+    assert stopped.exit_code == 1
+    assert "Stopped:" in stopped.output and "run the import again" in stopped.output
+    part = count(app, Comment)
+    assert part >= 1
+
+    finished = run_import(runner, "wxr", WXR)
+    assert finished.exit_code == 0, finished.output
+    assert f"Skipped as already present: {part:,}." in finished.output
+    completed = comments_by_source_id(app, "blog")
+
+    # the same as one uninterrupted run into an empty site
+    Actions(app).create_site("fresh")
+    assert run_import(runner, "wxr", WXR, "--site", "fresh").exit_code == 0
+    uninterrupted = comments_by_source_id(app, "fresh")
+    assert set(uninterrupted) == set(completed)
+    for key, comment in completed.items():
+        parent = comment.parent_id and next(
+            k for k, c in completed.items() if c.id == comment.parent_id
+        )
+        twin = uninterrupted[key]
+        twin_parent = twin.parent_id and next(
+            k for k, c in uninterrupted.items() if c.id == twin.parent_id
+        )
+        assert parent == twin_parent, key
+
+
+def test_a_dry_run_reports_and_stores_nothing(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    dry = run_import(runner, "wxr", WXR, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: nothing was stored." in dry.output
+    assert count(app, Comment) == 0 and count(app, Thread) == 0
+    real = run_import(runner, "wxr", WXR)
+    assert real.output.split("Comments imported:")[1].split(".")[0] in dry.output
+
+
+def test_an_unknown_status_is_refused_and_a_status_map_brings_it_in_on_a_rerun(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    odd = tmp_path / "odd.xml"
+    odd.write_text(
+        WXR.read_text(encoding="utf-8").replace(
+            "<wp:comment_approved><![CDATA[1]]></wp:comment_approved>",
+            "<wp:comment_approved><![CDATA[weird]]></wp:comment_approved>",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    first = run_import(runner, "wxr", odd)
+    assert "refused: unknown status" in first.output
+    assert "--status-map weird=pending" in first.output
+    before = count(app, Comment)
+    second = run_import(runner, "wxr", odd, "--status-map", "weird=approved")
+    assert second.exit_code == 0, second.output
+    assert "Comments imported: 1." in second.output
+    assert count(app, Comment) == before + 1
+    bad = run_import(runner, "wxr", odd, "--status-map", "weird=lovely")
+    assert bad.exit_code == 2 and "is not a status" in bad.output
+
+
+def test_events_are_emitted_only_when_asked(
+    app: Flask, runner: FlaskCliRunner, site: str, actions: Actions
+) -> None:
+    from moderation.services.events import SYSTEM
+    from moderation.services.integrations import IntegrationSettings, create_integration
+
+    with app.app_context():
+        create_integration(
+            "listener",
+            "blog",
+            IntegrationSettings(events=("comment.created",), target_url="http://127.0.0.1:9/in"),
+            True,
+            SYSTEM,
+        )
+    run_import(runner, "wxr", WXR)
+    assert count(app, OutboxDelivery) == 0
+    actions.create_site("other")
+    with app.app_context():
+        create_integration(
+            "listener",
+            "other",
+            IntegrationSettings(events=("comment.created",), target_url="http://127.0.0.1:9/in"),
+            True,
+            SYSTEM,
+        )
+    result = run_import(runner, "wxr", WXR, "--site", "other", "--emit-events")
+    assert result.exit_code == 0, result.output
+    assert count(app, OutboxDelivery) == len(comments_by_source_id(app, "other"))
+
+
+def test_invalid_emails_are_kept_and_flagged_and_valid_ones_normalised(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    text = WXR.read_text(encoding="utf-8")
+    text = text.replace("zoe@example.org", "Zoe@EXAMPLE.org").replace(
+        "kenji@example.jp", "kenji at example dot jp"
+    )
+    path = tmp_path / "emails.xml"
+    path.write_text(text, encoding="utf-8")
+    result = run_import(runner, "wxr", path)
+    stored = comments_by_source_id(app)
+    flagged = sum(comment.email_flagged for comment in stored.values())
+    assert f"Invalid emails kept as found and flagged: {flagged}." in result.output
+    assert stored["101"].email == "Zoe@example.org" and not stored["101"].email_flagged
+    assert stored["104"].email == "kenji at example dot jp" and stored["104"].email_flagged
+
+
+def test_the_file_s_own_threads_can_be_keyed_by_full_url(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    run_import(runner, "wxr", WXR, "--thread-key", "url")
+    with app.app_context():
+        keys = set(db.session.execute(select(Thread.key)).scalars())
+    assert "https://blog.example.com/2026/11/hello-espresso/" in keys
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("disqus", "disqus.xml"),
+        ("remark42", "remark42.jsonl"),
+        ("commento", "commento.json"),
+        ("wxr", "wordpress-1.0.xml"),
+        ("wxr", "wordpress-1.1.xml"),
+    ],
+)
+def test_every_format_imports_what_its_reader_reads(
+    app: Flask, runner: FlaskCliRunner, site: str, fmt: str, name: str, tmp_path: Path
+) -> None:
+    from moderation.porting import CommentKind, CommentRecord, read
+
+    path = FIXTURES / name
+    if fmt == "remark42":  # Remark42 backups are gzip-compressed
+        path = tmp_path / "backup.gz"
+        path.write_bytes(gzip.compress((FIXTURES / name).read_bytes()))
+    expected = [
+        item
+        for item in read(fmt, path)
+        if isinstance(item, CommentRecord) and item.kind is CommentKind.COMMENT
+    ]
+    result = run_import(runner, fmt, path)
+    assert result.exit_code == 0, result.output
+    stored = comments_by_source_id(app)
+    assert len(stored) == len(expected) > 0
+    for record in expected:
+        comment = stored[record.source_id]
+        assert comment.status.value == record.status.value
+        parent = record.parent_source_id
+        assert comment.parent_id == (stored[parent].id if parent else None)
+
+
+def test_isso_markdown_is_rendered_and_sanitised(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    database = make_isso_database(tmp_path / "comments.db")
+    result = run_import(runner, "isso", database)
+    assert result.exit_code == 0, result.output
+    stored = comments_by_source_id(app)
+    assert stored
+    for comment in stored.values():
+        assert "<script" not in comment.html.lower()
+        assert "**" not in comment.html
+    anonymous = [c for c in stored.values() if c.author == "Anonymous"]
+    assert anonymous or all(c.author for c in stored.values())
+
+
+def test_pingbacks_are_skipped_and_reported(app: Flask, runner: FlaskCliRunner, site: str) -> None:
+    text = WXR.read_text(encoding="utf-8")
+    if "pingback" not in text and "trackback" not in text:
+        pytest.skip("the fixture has no pingback")
+    result = run_import(runner, "wxr", WXR)
+    assert "(not comments)" in result.output
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        "<rss><channel><item><title>&b;</title></item></channel></rss>",
+        "<rss><channel><item><title>cut",
+        "\xff\xfe not xml at all",
+    ],
+    ids=["entities", "cut-short", "not-xml"],
+)
+def test_hostile_files_are_refused_with_a_clear_error_and_nothing_half_written(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path, document: str
+) -> None:
+    path = tmp_path / "hostile.xml"
+    path.write_bytes(document.encode("latin-1", errors="replace"))
+    result = run_import(runner, "wxr", path)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Stopped:" in result.output
+    assert count(app, Comment) == 0 and count(app, Thread) == 0
+
+
+def test_unknown_site_and_missing_file_are_one_line_errors(
+    runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    unknown = run_import(runner, "wxr", WXR, "--site", "nope")
+    assert unknown.exit_code == 1 and "Unknown site" in unknown.output
+    missing = run_import(runner, "wxr", tmp_path / "none.xml")
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_imported_deleted_and_spam_comments_get_their_grace_periods_from_the_import(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    run_import(runner, "wxr", WXR)
+    before = {key: c.status.value for key, c in comments_by_source_id(app).items()}
+    assert {"deleted", "spam"} <= set(before.values())
+    assert runner.invoke(args=["comments", "purge"]).exit_code == 0
+    assert runner.invoke(args=["retention", "run"]).exit_code == 0
+    after = comments_by_source_id(app)
+    assert set(after) == set(before)
+    spam = [c for c in after.values() if c.status.value == "spam"]
+    assert all(c.email for c in spam)
+
+
+def _wxr_comment(comment_id: str, text: str, parent: str = "0", approved: str = "1") -> str:
+    return (
+        f"<wp:comment><wp:comment_id>{comment_id}</wp:comment_id>"
+        f"<wp:comment_author>P{comment_id}</wp:comment_author>"
+        f"<wp:comment_content><![CDATA[{text}]]></wp:comment_content>"
+        "<wp:comment_date_gmt>2026-11-02 10:00:00</wp:comment_date_gmt>"
+        f"<wp:comment_approved>{approved}</wp:comment_approved>"
+        f"<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>"
+    )
+
+
+def test_huge_comments_reply_cycles_and_odd_statuses_are_refused_and_reported(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "hostile.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>'
+        "<item><title>Post</title><link>https://blog.example.com/post/</link>"
+        "<wp:post_id>1</wp:post_id>"
+        + _wxr_comment("1", "fine")
+        + _wxr_comment("2", "x" * 10 * 1024 * 1024)
+        + _wxr_comment("3", "loop a", parent="4")
+        + _wxr_comment("4", "loop b", parent="3")
+        + _wxr_comment("5", "answers the loop", parent="3")
+        + _wxr_comment("6", "odd", approved="maybe")
+        + _wxr_comment("7", "orphan", parent="99")
+        + "</item></channel></rss>\n",
+        encoding="utf-8",
+    )
+    result = run_import(runner, "wxr", path)
+    assert result.exit_code == 0, result.output
+    assert "refused: text too long" in result.output
+    assert "2 refused: reply cycle" in result.output
+    assert "refused: unknown status" in result.output
+    assert "Comments imported: 3." in result.output
+    stored = comments_by_source_id(app)
+    assert set(stored) == {"1", "5", "7"}
+    assert stored["5"].parent_id is None and "reply cycle" in stored["5"].held_reason
+    assert "not in the file" in stored["7"].held_reason
+
+
+@pytest.mark.slow
+def test_two_imports_of_one_file_at_once_store_each_comment_once(
+    app: Flask, site: str, database_url: str, instance_path: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from moderation.porting import JsonlWriter
+    from tests.porting_support import synthetic_threads
+
+    path = tmp_path / "big.jsonl"
+    with path.open("w", encoding="utf-8") as out, JsonlWriter(out, site="old") as writer:
+        for thread, comments in synthetic_threads(40, 60):
+            writer.write_thread(thread, comments)
+    env = {
+        **os.environ,
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_INSTANCE_PATH": str(instance_path),
+        "MODERATION_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    command = [sys.executable, "-m", "moderation", "import", "jsonl", str(path), "--site", "blog"]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    stored = comments_by_source_id(app)
+    expected = sum(1 for line in path.read_text().splitlines() if '"type":"comment"' in line)
+    pingbacks = sum(1 for line in path.read_text().splitlines() if '"kind":"pingback"' in line)
+    assert len(stored) == expected - pingbacks
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Thread)) == 40
+
+
+@pytest.mark.slow
+def test_a_terminal_shows_a_progress_bar_and_a_pipe_does_not(
+    app: Flask, site: str, database_url: str, instance_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_INSTANCE_PATH": str(instance_path),
+        "MODERATION_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    command = [sys.executable, "-m", "moderation", "import", "wxr", str(WXR), "--site", "blog"]
+    controller, terminal = os.openpty()
+    try:
+        finished = subprocess.run(
+            command, env=env, stdout=subprocess.PIPE, stderr=terminal, timeout=120, check=False
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert finished.returncode == 0
+    assert b"Importing wordpress-1.2.xml" in shown and b"100%" in shown
+    assert b"Importing" not in finished.stdout
+    assert b"Comments imported:" in finished.stdout

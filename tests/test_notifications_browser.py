@@ -1,0 +1,259 @@
+"""Notifications followed in a real browser: a real ``moderation serve`` (with its own
+delivery worker) sends to a real SMTP server (aiosmtpd) and a Slack-compatible receiver on
+127.0.0.1, and headless Chromium follows the links found in the received messages.
+
+Set ``SCREENSHOT_DIR`` to also save the README's screenshots (a held-comment email and
+the confirmation page its Approve link opens).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from tests.mail_servers import ChatReceiver, Received, SmtpSink
+from tests.servers import (
+    ServerProcess,
+    free_port,
+    fresh_server_env,
+    http_json,
+    leave_server_database_empty,
+    run_cli,
+    start_server,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ORIGIN = "https://blog.example"
+MODERATOR = "mo@moderators.example"
+ANN = "ann@example.org"
+BOB = "bob@example.org"
+ADMIN_PASSWORD = "a long passphrase 123"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def chat() -> Iterator[tuple[ChatReceiver, ChatReceiver]]:
+    good, bad = ChatReceiver().start(), ChatReceiver(status=500).start()
+    yield good, bad
+    good.stop()
+    bad.stop()
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp: SmtpSink,
+    chat: tuple[ChatReceiver, ChatReceiver],
+) -> Iterator[ServerProcess]:
+    workdir = tmp_path_factory.mktemp("notifications-browser")
+    port = free_port()
+    env = fresh_server_env(
+        workdir,
+        FORM_TOKEN_MIN_AGE="0",
+        SPAM_MIN_FILL_SECONDS="0",
+        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
+        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp.port),
+        MAIL_DEFAULT_SENDER="comments@comments.example",
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+        WEBHOOK_BACKOFF_BASE="0.1",
+        WEBHOOK_MAX_ATTEMPTS="2",
+    )
+    process = start_server(workdir, env, port=port)
+    try:
+        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
+        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
+        run_cli(
+            env,
+            "moderators",
+            "create",
+            "mo",
+            "--email",
+            MODERATOR,
+            "--password-stdin",
+            stdin="another long passphrase 456\n",
+        )
+        run_cli(
+            env,
+            "moderators",
+            "create",
+            "boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=ADMIN_PASSWORD + "\n",
+        )
+        for receiver in chat:
+            run_cli(env, "chat", "add", "blog", receiver.url)
+        yield process
+    finally:
+        process.stop()
+        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed")
+    with sync_playwright() as driver:
+        yield from _launch(driver)
+
+
+def _launch(driver: Playwright) -> Iterator[Browser]:
+    chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def post_comment(
+    server: ServerProcess, text: str, author: str, email: str, parent: int | None = None
+) -> int:
+    """A comment through the JSON API, asking for notifications; its id."""
+    headers = {"Origin": ORIGIN}
+    base = f"{server.url}/api/v1/sites/blog"
+    _, _, token = http_json("GET", f"{base}/form-token?thread=post-1", headers=headers)
+    body: dict[str, object] = {
+        "comment": text,
+        "author": author,
+        "email": email,
+        "notify": True,
+        "form_token": token["form_token"],  # type: ignore[index]
+    }
+    if parent is not None:
+        body["comment_parent"] = str(parent)
+    status, _, answer = http_json("POST", f"{base}/comments?thread=post-1", body, headers)
+    assert status == 202, answer
+    return int(answer["id"])  # type: ignore[index]
+
+
+def public_ids(server: ServerProcess) -> list[int]:
+    _, _, answer = http_json("GET", f"{server.url}/api/v1/sites/blog/comments?thread=post-1")
+    found: list[int] = []
+
+    def walk(comments: list[dict[str, object]]) -> None:
+        for comment in comments:
+            found.append(int(comment["id"]))  # type: ignore[call-overload]
+            walk(comment.get("replies") or [])  # type: ignore[arg-type]
+
+    walk(answer["comments"])  # type: ignore[index]
+    return found
+
+
+def wait_for(smtp: SmtpSink, address: str, count: int, timeout: float = 20) -> list[Received]:
+    deadline = time.monotonic() + timeout
+    while len(smtp.to(address)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    received = smtp.to(address)
+    assert len(received) >= count, [m.message["Subject"] for m in received]
+    return received
+
+
+def link(message: Received, fragment: str) -> str:
+    return next(url for url in message.links() if fragment in url)
+
+
+def approve_from_email(page: Page, message: Received) -> None:
+    page.goto(link(message, "/approve"))
+    expect(page.get_by_role("heading")).to_have_text("Approve this comment?")
+    page.get_by_role("button", name="Approve this comment").click()
+    expect(page.get_by_role("heading")).to_have_text("Comment approved")
+
+
+def test_the_whole_loop_in_a_browser(
+    server: ServerProcess, smtp: SmtpSink, page: Page, chat: tuple[ChatReceiver, ChatReceiver]
+) -> None:
+    first = post_comment(server, "First!", "Ann A", ANN)
+    (held,) = wait_for(smtp, MODERATOR, 1)
+    (confirmation,) = wait_for(smtp, ANN, 1)
+    # a mail scanner (or a curious moderator) opening every link changes nothing
+    for message in (held, confirmation):
+        for url in message.links():
+            page.goto(url)
+    assert public_ids(server) == []
+    screenshots = os.environ.get("SCREENSHOT_DIR")
+    if screenshots:
+        page.set_content(held.html)
+        page.screenshot(path=str(Path(screenshots) / "notification-email.png"), full_page=True)
+    # the commenter confirms (double opt-in)
+    page.goto(link(confirmation, "/notify/confirm/"))
+    page.get_by_role("button", name="Yes, send me notifications").click()
+    expect(page.get_by_role("heading")).to_have_text("Thank you")
+    # the moderator approves from the email; the comment is public
+    page.goto(link(held, "/approve"))
+    if screenshots:
+        page.screenshot(path=str(Path(screenshots) / "notification-confirm.png"), full_page=True)
+    approve_from_email(page, held)
+    assert public_ids(server) == [first]
+    approved = wait_for(smtp, ANN, 2)[-1]
+    assert "approved" in approved.message["Subject"]
+    # the used link is refused kindly, and changes nothing
+    page.goto(link(held, "/reject"))
+    expect(page.get_by_role("heading")).to_have_text("This link was already used")
+    # a reply, approved from its own email, reaches Ann by display name only
+    reply = post_comment(server, "Well said", "Bob B", BOB, parent=first)
+    approve_from_email(page, wait_for(smtp, MODERATOR, 2)[-1])
+    replied = wait_for(smtp, ANN, 3)[-1]
+    assert replied.message["Subject"].startswith("Bob B replied")
+    assert BOB not in replied.message.as_string()
+    assert public_ids(server) == [first, reply]
+    # one-click unsubscribe (RFC 8058): a POST of List-Unsubscribe=One-Click
+    target = replied.message["List-Unsubscribe"].strip().strip("<>")
+    request = urllib.request.Request(
+        target,
+        data=b"List-Unsubscribe=One-Click",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    again = post_comment(server, "Still here", "Bob B", BOB, parent=first)
+    approve_from_email(page, wait_for(smtp, MODERATOR, 3)[-1])
+    assert again in public_ids(server)
+    time.sleep(3)  # the worker polls every second: anything queued for Ann would be here
+    assert len(smtp.to(ANN)) == 3
+    # every message carries no address but its recipient's (and the sender's); the
+    # moderator's shows the held comment's author, as the queue does
+    for message in smtp.messages:
+        allowed = {*message.rcpt_tos, "comments@comments.example"}
+        if message.rcpt_tos == [MODERATOR]:
+            allowed |= {ANN, BOB}
+        assert message.addresses() <= allowed
+    # chat: the good receiver heard of every held comment; the failing one ends dead
+    good, bad = chat
+    assert len(good.bodies) == 3 and "First!" in good.bodies[0]["text"]
+    page.goto(f"{server.url}/dashboard/sign-in")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("notification(s) are dead")
+    page.get_by_role("link", name="Notifications").first.click()
+    expect(page.locator("table.list").last).to_contain_text("HTTP 500")
+    expect(page.locator("table.list").last).to_contain_text("dead")
+    assert bad.requests == 6  # three messages, two attempts each
