@@ -44,13 +44,17 @@ class Actions:
             return site
 
     def create_moderator(
-        self, username: str = "mod", role: str = "moderator", password: str = PASSWORD
+        self,
+        username: str = "mod",
+        role: str = "moderator",
+        password: str = PASSWORD,
+        sites: list[str] | None = None,
     ) -> Moderator:
-        """A moderator account."""
+        """A moderator account (limited to ``sites`` when given)."""
         from moderation.services import moderators
 
         with self.app.app_context():
-            return moderators.create_moderator(username, password, role)
+            return moderators.create_moderator(username, password, role, sites)
 
 
 def aged_token(app: Flask, site: str, thread: str, age_seconds: float = 10) -> str:
@@ -290,3 +294,18 @@ def assert_problem(response: TestResponse, status: int, fragment: str) -> dict[s
     assert body["status"] == status, body
     assert fragment in body["detail"], body
     return body  # type: ignore[no-any-return]
+
+
+#: The older name some tests use.
+page_csrf_token = csrf_token
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
+    """Sign ``client`` in to the dashboard; returns the session's CSRF token."""
+    token = csrf_token(client)
+    response = client.post(
+        "/dashboard/sign-in",
+        data={"csrf_token": token, "username": username, "password": password},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return csrf_token(client, "/dashboard/")

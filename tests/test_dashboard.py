@@ -290,8 +290,17 @@ def test_bulk_on_a_selection(admin: Dashboard, app: Flask, site: str) -> None:
     admin.moderate(ids[1], "delete")
     response = admin.post("/dashboard/comments/bulk", action="approve", ids=[str(i) for i in ids])
     follow = admin.page("/dashboard/")
-    assert "approve: 3 comment(s) changed, 1 skipped" in follow
-    assert admin.post("/dashboard/comments/bulk", action="approve").status_code == 400
+    assert (
+        "3 comments approved. 1 comment was left as it was: “approve” does not apply to it."
+        in follow
+    )
+    nothing = admin.post("/dashboard/comments/bulk", action="approve")
+    assert nothing.status_code == 400
+    # the mistake is said beside the bulk form, in words, on the queue itself
+    assert re.search(
+        r'class="field-error"[^>]*>Select at least one comment, or tick',
+        nothing.get_data(as_text=True),
+    )
 
 
 def test_bulk_on_everything_matching_the_filter(
@@ -301,8 +310,18 @@ def test_bulk_on_everything_matching_the_filter(
     actions.create_site("news", ["https://news.example"], flood_seconds=0)
     blog = seed_comments(app, 30, site="blog", text="blog words")
     news = seed_comments(app, 3, site="news", text="news words")
-    response = admin.post(
+    # first the moderator is asked, with the number it will change; nothing changes yet
+    asked = admin.post(
         "/dashboard/comments/bulk?site=blog&status=pending", action="spam", all_matching="y"
+    )
+    assert asked.status_code == 200
+    assert "Spam 30 comments?" in asked.get_data(as_text=True)
+    assert {status_of(app, i) for i in blog} == {"pending"}
+    response = admin.post(
+        "/dashboard/comments/bulk?site=blog&status=pending",
+        action="spam",
+        all_matching="y",
+        confirmed="yes",
     )
     assert response.status_code == 303
     assert {status_of(app, i) for i in blog} == {"spam"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from moderation.dashboard import (  # noqa: F401 (registers the views)
+    account,
     admin,
     auth,
     data,

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required, fresh_sign_in_required, session_policy
 from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
-from moderation.dashboard.forms import ConfirmForm, ModeratorForm, SiteForm
+from moderation.dashboard.forms import ConfirmForm, ModeratorForm, ModeratorSitesForm, SiteForm
 from moderation.domain.errors import DomainError
+from moderation.domain.sites import clean_origins, clean_slug
 from moderation.services import dashboard_sessions, moderators, sites
 from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
+
+F = TypeVar("F", ModeratorForm, ModeratorSitesForm)
 
 
 def _origins(text: str) -> list[str]:
@@ -30,7 +36,8 @@ def list_sites() -> ResponseReturnValue:
 def create_site() -> ResponseReturnValue:
     """Register a site from the dashboard."""
     form = SiteForm()
-    if form.validate():
+    valid = form.validate()  # then the slug and origins too: every mistake at once
+    if _fields_pass(form) and valid:
         try:
             site = sites.create_site(
                 form.slug.data or "",
@@ -44,6 +51,20 @@ def create_site() -> ResponseReturnValue:
             flash(f"Site {site.slug!r} created.")
             return redirect(url_for("dashboard.edit_site", slug=site.slug), code=303)
     return render_template("dashboard/sites.html", sites=sites.list_sites(), form=form), 400
+
+
+def _fields_pass(form: SiteForm) -> bool:
+    """Check the slug and the origins on their own, so a mistake shows beside its field."""
+    for field, check in ((form.slug, clean_slug), (form.origins, _checked_origins)):
+        try:
+            check(field.data or "")
+        except DomainError as error:
+            field.errors = [*field.errors, str(error)]
+    return not (form.slug.errors or form.origins.errors)
+
+
+def _checked_origins(text: str) -> list[str]:
+    return clean_origins(_origins(text))
 
 
 @bp.route("/sites/<slug>", methods=["GET", "POST"])
@@ -96,17 +117,18 @@ def edit_site(slug: str) -> ResponseReturnValue:
     return render_template("dashboard/site.html", site=site, form=form, snippet=snippet), status
 
 
-@bp.get("/moderators")
-@admin_required
-def list_moderators() -> ResponseReturnValue:
-    """Every account, with a form to add one."""
-    return _moderators_page(ModeratorForm())
+def _with_site_choices(form: F) -> F:
+    """Offer every site, by name, in the form's ``sites`` checkboxes."""
+    form.sites.choices = [SelectChoice(site.slug, site.name) for site in sites.list_sites()]
+    return form
 
 
 def _moderators_page(form: ModeratorForm, status: int = 200) -> ResponseReturnValue:
+    accounts = moderators.list_moderators()
     return render_template(
         "dashboard/moderators.html",
-        accounts=moderators.list_moderators(),
+        accounts=accounts,
+        account_sites=moderators.site_slugs_of(accounts),
         sessions=dashboard_sessions.count_live(session_policy()),
         form=form,
         confirm=ConfirmForm(),
@@ -114,23 +136,60 @@ def _moderators_page(form: ModeratorForm, status: int = 200) -> ResponseReturnVa
     ), status
 
 
+@bp.get("/moderators")
+@admin_required
+def list_moderators() -> ResponseReturnValue:
+    """Every account and the sites it sees, with a form to add one."""
+    return _moderators_page(_with_site_choices(ModeratorForm()))
+
+
 @bp.post("/moderators")
 @admin_required
 @fresh_sign_in_required("dashboard.list_moderators")
 def create_moderator() -> ResponseReturnValue:
-    """Add an account."""
-    form = ModeratorForm()
+    """Add an account (limited to the ticked sites; none ticked: every site)."""
+    form = _with_site_choices(ModeratorForm())
     if form.validate():
         try:
             account = moderators.create_moderator(
-                form.username.data or "", form.password.data or "", form.role.data or "moderator"
+                form.username.data or "",
+                form.password.data or "",
+                form.role.data or "moderator",
+                list(form.sites.data or ()),
             )
         except DomainError as error:
-            form.password.errors.append(str(error))
+            chose_sites = isinstance(error, moderators.SiteChoiceError)
+            target = form.sites if chose_sites else form.password
+            target.errors.append(str(error))
         else:
             flash(f"Account {account.username!r} created.")
             return redirect(url_for("dashboard.list_moderators"), code=303)
     return _moderators_page(form, 400)
+
+
+@bp.route("/moderators/<int:account_id>/sites", methods=["GET", "POST"])
+@admin_required
+def edit_moderator_sites(account_id: int) -> ResponseReturnValue:
+    """Choose the sites one account may see (none ticked: every site)."""
+    try:
+        account = moderators.get_moderator(account_id)
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    form = _with_site_choices(ModeratorSitesForm())
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                moderators.set_sites(account_id, list(form.sites.data or ()), actor_of(moderator()))
+            except DomainError as error:
+                form.sites.errors.append(str(error))
+            else:
+                flash(f"Sites of {account.username!r} saved.")
+                return redirect(url_for("dashboard.list_moderators"), code=303)
+        status = 400
+    else:
+        form.sites.data = moderators.site_slugs_of([account]).get(account.id, [])
+    return render_template("dashboard/moderator_sites.html", account=account, form=form), status
 
 
 @bp.post("/moderators/<int:account_id>/<any(activate, deactivate):change>")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from moderation.domain.status import available_actions
 from moderation.models import Moderator
+from moderation.services.moderators import visible_site_ids
 from moderation.web.errors import error_answer, localized, problem, wants_json
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
@@ -75,6 +76,16 @@ def stale_confirmation() -> ResponseReturnValue:
 def moderator() -> Moderator:
     """The signed-in moderator."""
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def site_scope() -> frozenset[int] | None:
+    """The ids of the sites the signed-in moderator may see (``None``: every site), read
+    once per request. Every view that shows or changes comments passes it to the service:
+    anything outside answers as if it did not exist."""
+    if "site_scope" not in g:
+        g.site_scope = visible_site_ids(moderator())
+    scope: frozenset[int] | None = g.site_scope
+    return scope
 
 
 def safe_next(target: str | None, default: str) -> str:

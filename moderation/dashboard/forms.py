@@ -14,8 +14,16 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from moderation.domain.sites import SitePolicy
@@ -57,19 +65,24 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
 
 
 class EditForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField("Text", validators=[InputRequired()])
+    text = TextAreaField(
+        "Text", validators=[InputRequired("Write the comment's text; it cannot be empty.")]
+    )
 
 
 class ReplyForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField("Your reply", validators=[InputRequired()])
+    text = TextAreaField("Your reply", validators=[InputRequired("Write your reply first.")])
 
 
 class SiteForm(FlaskForm):  # type: ignore[misc]
     """A site's settings."""
 
     slug = StringField("Slug", validators=[Optional(), Length(max=64)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    origins = TextAreaField("Allowed origins (one per line)", validators=[DataRequired()])
+    name = StringField("Name", validators=[DataRequired("Give the site a name."), Length(max=200)])
+    origins = TextAreaField(
+        "Allowed origins (one per line)",
+        validators=[DataRequired("Name at least one origin, e.g. https://blog.example.com.")],
+    )
     policy = SelectField("Policy", choices=[SelectChoice(policy.value) for policy in SitePolicy])
     max_links = IntegerField(
         "Links before a comment is held", validators=[NumberRange(0, 100)], default=2
@@ -100,10 +113,28 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class SiteChoiceField(SelectMultipleField):  # type: ignore[misc]
+    """Sites as a list of checkboxes (choices filled by the view); none ticked: every site."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
 class ModeratorForm(FlaskForm):  # type: ignore[misc]
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        "Username", validators=[DataRequired("Choose a username."), Length(max=64)]
+    )
     role = SelectField("Role", choices=[SelectChoice(role.value) for role in ModeratorRole])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Choose a password."), Length(max=1024)]
+    )
+    sites = SiteChoiceField("Sites", choices=[])
+
+
+class ModeratorSitesForm(FlaskForm):  # type: ignore[misc]
+    """The sites one account may see."""
+
+    sites = SiteChoiceField("Sites", choices=[])
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
@@ -128,6 +159,27 @@ class IntegrationSettingsForm(FlaskForm):  # type: ignore[misc]
     events = CheckboxesField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES])
     scopes = CheckboxesField("Scopes", choices=[SelectChoice(scope) for scope in SCOPES])
     allow_email = BooleanField("May see commenters' email addresses")
+
+
+class DisplayNameForm(FlaskForm):  # type: ignore[misc]
+    display_name = StringField(
+        "Name on your replies",
+        validators=[Length(max=245, message="Keep the name under 246 characters.")],
+    )
+
+
+class OwnPasswordForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Type your current password.")]
+    )
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password."), Length(max=1024)],
+    )
+    repeat = PasswordField(
+        "New password again",
+        validators=[EqualTo("new", message="The two new passwords differ; type them again.")],
+    )
 
 
 class NotifyForm(FlaskForm):  # type: ignore[misc]

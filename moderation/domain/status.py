@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from moderation.domain.errors import N_, Conflict
@@ -68,6 +69,29 @@ def can_transition(current: CommentStatus, target: CommentStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
+def undo_target(
+    current: CommentStatus,
+    previous: CommentStatus,
+    decided_at: datetime,
+    now: datetime,
+    window: timedelta,
+) -> CommentStatus:
+    """Where undoing the decision ``previous -> current`` leads (back to ``previous``).
+
+    Only a move the table allows can be undone (so the decision was real), only within
+    ``window`` of it; otherwise :class:`Conflict` with a reason. Undoing is the one way
+    back to ``pending``, and it never lasts longer than the window.
+    """
+    if not can_transition(previous, current):
+        raise Conflict(N_("There is no decision to undo on this comment."))
+    if now - decided_at > window:
+        raise Conflict(
+            N_("Too late to undo: a decision can be undone for %(seconds)d seconds."),
+            seconds=int(window.total_seconds()),
+        )
+    return previous
+
+
 def target_of(action: ModerationAction, current: CommentStatus) -> CommentStatus:
     """The status ``action`` leads to from ``current``, or :class:`Conflict` with a reason."""
     if action is ModerationAction.RESTORE and current not in RESTORABLE:
@@ -91,7 +115,11 @@ def target_of(action: ModerationAction, current: CommentStatus) -> CommentStatus
 
 
 def available_actions(current: CommentStatus) -> list[ModerationAction]:
-    """The actions that apply to a comment in ``current`` status, in menu order."""
+    """The actions that apply to a comment in ``current`` status, in menu order.
+
+    A rejected or spam comment offers "restore" first and not "approve" as well: both make
+    the same move, and two buttons that do one thing make a moderator wonder which to use.
+    """
     available = []
     for action in ModerationAction:
         try:
@@ -99,6 +127,10 @@ def available_actions(current: CommentStatus) -> list[ModerationAction]:
         except Conflict:
             continue
         available.append(action)
+    if ModerationAction.RESTORE in available:
+        available.remove(ModerationAction.APPROVE)
+        available.remove(ModerationAction.RESTORE)
+        available.insert(0, ModerationAction.RESTORE)
     return available
 
 

@@ -24,6 +24,9 @@ config.set_main_option(
 )
 
 
+from moderation.models.search import include_name  # noqa: E402
+
+
 def run_migrations_offline():
     """Emit SQL without a connection (``moderation db upgrade --sql``)."""
     context.configure(
@@ -59,6 +62,7 @@ def run_migrations_online():
             # checked afterwards, and on again before the connection returns to the pool.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        conf_args.setdefault("include_name", include_name)  # the search structures stay
         try:
             context.configure(
                 connection=connection, target_metadata=target_db.metadata, **conf_args

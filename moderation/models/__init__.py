@@ -16,7 +16,7 @@ from moderation.models.integrations import (
     OutboxDelivery,
     WebhookReceipt,
 )
-from moderation.models.moderators import Moderator, ModeratorRole
+from moderation.models.moderators import Moderator, ModeratorRole, ModeratorSite
 from moderation.models.notifications import (
     ChatHook,
     EmailLink,
@@ -41,6 +41,7 @@ __all__ = [
     "Integration",
     "Moderator",
     "ModeratorRole",
+    "ModeratorSite",
     "ModeratorSiteNotify",
     "NotifyAddress",
     "OutboxDelivery",

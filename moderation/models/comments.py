@@ -87,6 +87,10 @@ class Comment(Base):
         Index("ix_comments_site_email", "site_id", "email", "status"),
         Index("ix_comments_thread_email", "thread_id", "email"),
         Index("ix_comments_parent_id", "parent_id"),
+        # the "All" tab, date ranges and exact-email searches over every site and status
+        Index("ix_comments_created", "created_at", "id"),
+        Index("ix_comments_site_created", "site_id", "created_at", "id"),
+        Index("ix_comments_email_created", "email", "created_at"),
         # imports: a comment's id in the system it came from, once per site and source
         Index("uq_comments_site_source", "site_id", "source", "source_id", unique=True),
     )

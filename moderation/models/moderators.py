@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from moderation.clock import utcnow
@@ -33,6 +33,11 @@ class Moderator(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Sees every site (admins always do); otherwise only the sites in ``moderator_sites``.
+    #: A flag rather than "no rows": deleting a moderator's last site must not widen access.
+    all_sites: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The name published replies carry (empty: the username).
+    display_name: Mapped[str] = mapped_column(String(245), default="")
     #: Where notifications go ("" : none), and what they get by default on every site
     #: (each held comment, a digest, or nothing; ``ModeratorSiteNotify`` overrides per site).
     email: Mapped[str] = mapped_column(String(100), default="")
@@ -60,6 +65,24 @@ class Moderator(Base):
         return self.session_key
 
     @property
+    def public_name(self) -> str:
+        """The name readers see on this moderator's replies."""
+        return self.display_name or self.username
+
+    @property
     def is_admin(self) -> bool:
         """Admins may manage sites, moderators and integrations."""
         return self.role is ModeratorRole.ADMIN
+
+
+class ModeratorSite(Base):
+    """A site a moderator (without ``all_sites``) may see and moderate."""
+
+    __tablename__ = "moderator_sites"
+
+    moderator_id: Mapped[int] = mapped_column(
+        ForeignKey("moderators.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

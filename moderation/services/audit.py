@@ -18,6 +18,8 @@ class AuditFilter:
     actor: str = ""
     comment_id: int | None = None
     action: str = ""
+    #: Only events of these sites (``None``: every event, administrative ones included).
+    site_ids: frozenset[int] | None = None
 
 
 def audit_page(
@@ -25,6 +27,8 @@ def audit_page(
 ) -> tuple[list[AuditEvent], int | None]:
     """Audit events, newest first, keyset-paginated on id."""
     query = select(AuditEvent)
+    if audit_filter.site_ids is not None:
+        query = query.where(AuditEvent.site_id.in_(sorted(audit_filter.site_ids)))
     if audit_filter.actor:
         query = query.where(
             or_(

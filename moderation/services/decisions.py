@@ -4,6 +4,7 @@ the one transition table, with an audit event and outbound events in the same tr
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,13 +12,13 @@ from sqlalchemy import delete, select
 
 from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft, clean_text
-from moderation.domain.errors import N_, DomainError, NotFound
+from moderation.domain.errors import N_, Conflict, DomainError, NotFound
 from moderation.domain.numbers import parse_id
 from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Rule
-from moderation.domain.status import CommentStatus, ModerationAction, target_of
+from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
 from moderation.extensions import db
-from moderation.models import Comment, Moderator
+from moderation.models import AuditEvent, Comment, DeliveryState, Moderator, OutboxDelivery
 from moderation.services import events, notifications, spam
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
@@ -32,7 +33,7 @@ class ModerationResult:
     to_status: CommentStatus
 
 
-def get_comment(comment_id: int, site_ids: set[int] | None = None) -> Comment:
+def get_comment(comment_id: int, site_ids: AbstractSet[int] | None = None) -> Comment:
     """The comment, or :class:`NotFound`; ``site_ids`` limits which sites may be seen."""
     comment = db.session.get(Comment, comment_id) if parse_id(comment_id) is not None else None
     if comment is None or (site_ids is not None and comment.site_id not in site_ids):
@@ -45,7 +46,7 @@ def moderate(
     action: ModerationAction,
     actor: Actor,
     reason: str = "",
-    site_ids: set[int] | None = None,
+    site_ids: AbstractSet[int] | None = None,
     before_commit: Callable[[ModerationResult], None] | None = None,
 ) -> ModerationResult:
     """Apply ``action`` to one comment and commit (``before_commit`` runs in the transaction)."""
@@ -57,19 +58,24 @@ def moderate(
 
 
 def moderate_many(
-    comment_ids: list[int], action: ModerationAction, actor: Actor, reason: str = ""
+    comment_ids: list[int],
+    action: ModerationAction,
+    actor: Actor,
+    reason: str = "",
+    site_ids: AbstractSet[int] | None = None,
 ) -> tuple[list[ModerationResult], dict[int, str]]:
     """Apply ``action`` to several comments in one transaction.
 
     Comments the action does not apply to are skipped and reported with the reason;
-    the others change together.
+    the others change together. Comments outside ``site_ids`` count as missing.
     """
     results: list[ModerationResult] = []
     skipped: dict[int, str] = {}
     valid_ids = [comment_id for comment_id in comment_ids if parse_id(comment_id) is not None]
-    comments = db.session.execute(
-        select(Comment).where(Comment.id.in_(valid_ids)).order_by(Comment.id)
-    ).scalars()
+    query = select(Comment).where(Comment.id.in_(valid_ids)).order_by(Comment.id)
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(sorted(site_ids)))
+    comments = db.session.execute(query).scalars()
     found = set()
     for comment in comments:
         found.add(comment.id)
@@ -92,10 +98,87 @@ def moderate_matching(
     """
     changed = skipped = 0
     for batch in iter_matching_ids(queue_filter):
-        results, refused = moderate_many(batch, action, actor, reason)
+        results, refused = moderate_many(batch, action, actor, reason, queue_filter.site_ids)
         changed += len(results)
         skipped += len(refused)
     return changed, skipped
+
+
+#: How long a moderator's decision can be undone.
+UNDO_WINDOW = timedelta(seconds=10)
+
+
+def undo_decision(
+    comment_id: int,
+    actor: Actor,
+    site_ids: AbstractSet[int] | None = None,
+    window: timedelta = UNDO_WINDOW,
+    now: datetime | None = None,
+) -> ModerationResult:
+    """Take back the actor's own last decision on a comment, within ``window`` of it.
+
+    The comment returns to the status it had (``pending`` included), with an ``undo``
+    audit event; the undone decision's outbound events that have not gone out yet are
+    withdrawn, and returning to approved, rejected or spam sends that event again.
+    """
+    comment = get_comment(comment_id, site_ids)
+    last = db.session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.comment_id == comment.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    decisions = {action.value for action in ModerationAction}
+    if (
+        last is None
+        or (last.actor_type, last.actor_id) != (actor.kind, actor.id)
+        or last.action not in decisions
+        or last.to_status != comment.status.value
+    ):
+        raise Conflict(N_("There is no decision of yours to undo on this comment."))
+    before = comment.status
+    after = undo_target(
+        before, CommentStatus(last.from_status), last.created_at, now or utcnow(), window
+    )
+    comment.status = after
+    comment.updated_at = utcnow()
+    events.audit(
+        actor,
+        "undo",
+        comment.id,
+        comment.site_id,
+        from_status=before.value,
+        to_status=after.value,
+        reason=f"undid {last.action}",
+    )
+    _withdraw_unsent(comment.id, STATUS_EVENTS[before], last.created_at)
+    if after in STATUS_EVENTS:
+        events.emit(
+            STATUS_EVENTS[after],
+            comment,
+            comment.site.slug,
+            comment.thread.key,
+            events.EventDecision(actor, reason=f"undid {last.action}"),
+        )
+    _count_move(comment, before, after)
+    db.session.commit()
+    return ModerationResult(comment, before, after)
+
+
+def _withdraw_unsent(comment_id: int, event_type: str, since: datetime) -> None:
+    """Remove a decision's outbound events that no worker has tried or taken yet."""
+    waiting = db.session.execute(
+        select(OutboxDelivery).where(
+            OutboxDelivery.event_type == event_type,
+            OutboxDelivery.state == DeliveryState.PENDING,
+            OutboxDelivery.attempts == 0,
+            OutboxDelivery.locked_until.is_(None),
+            OutboxDelivery.created_at >= since,
+        )
+    ).scalars()
+    for delivery in waiting:
+        if delivery.payload.get("data", {}).get("id") == comment_id:
+            db.session.delete(delivery)
 
 
 def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = None) -> int:
@@ -152,18 +235,24 @@ def _apply(
         comment.thread.key,
         events.EventDecision(actor, reason=reason),
     )
+    _count_move(comment, before, after)
+    notifications.after_decision(comment, before, after)
+    return ModerationResult(comment, before, after)
+
+
+def _count_move(comment: Comment, before: CommentStatus, after: CommentStatus) -> None:
+    """Keep the status counters, the thread's public count and what the comment teaches
+    the spam classifier right after a move."""
     events.count_status(comment.site_id, before, -1)
     events.count_status(comment.site_id, after, +1)
     spam.learn_decision(comment, after)
     was_public, is_public = before is CommentStatus.APPROVED, after is CommentStatus.APPROVED
     if was_public != is_public:
         events.touch_thread(comment.thread_id, approved_delta=1 if is_public else -1)
-    notifications.after_decision(comment, before, after)
-    return ModerationResult(comment, before, after)
 
 
 def edit_text(
-    comment_id: int, text: str, actor: Actor, site_ids: set[int] | None = None
+    comment_id: int, text: str, actor: Actor, site_ids: AbstractSet[int] | None = None
 ) -> Comment:
     """Change a comment's text (a moderator's correction), re-rendered and audited."""
     comment = get_comment(comment_id, site_ids)
@@ -189,11 +278,11 @@ def edit_text(
 
 
 def reply_as_moderator(
-    parent_id: int, text: str, moderator: Moderator, site_ids: set[int] | None = None
+    parent_id: int, text: str, moderator: Moderator, site_ids: AbstractSet[int] | None = None
 ) -> Comment:
     """A moderator's reply, published at once under the comment it answers."""
     parent = get_comment(parent_id, site_ids)
-    draft = CommentDraft(text=clean_text(text), author=moderator.username, email="")
+    draft = CommentDraft(text=clean_text(text), author=moderator.public_name, email="")
     now = utcnow()
     actor = Actor("moderator", str(moderator.id), moderator.username)
     if parent.status is not CommentStatus.APPROVED:

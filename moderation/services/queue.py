@@ -9,14 +9,26 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.numbers import parse_id
+from moderation.domain.privacy import truncate_ip
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, StatusCount, Thread
+from moderation.models.search import MIN_INDEXED_TERM
 
 PAGE_SIZE = 25
 MAX_SEARCH = 200
@@ -31,6 +43,19 @@ class QueueFilter:
     status: CommentStatus | None = CommentStatus.PENDING
     search: str = ""
     newest_first: bool = True
+    #: The sites the moderator may see (``None``: every site); nothing outside them matches.
+    site_ids: frozenset[int] | None = None
+    #: Exact (normalised) email of the author.
+    email: str = ""
+    #: The host of the author's website (``example.com`` also finds ``www.example.com``).
+    website: str = ""
+    #: The stored, truncated network of the author's address (a full address is truncated).
+    ip: str = ""
+    #: The rule that held or refused it (``links``, ``words``...).
+    rule: str = ""
+    #: Created on or after / before (UTC).
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,8 @@ def _escape_like(text: str) -> str:
 def _filtered(queue_filter: QueueFilter) -> Select[Any]:
     """The query for a filter, without order or cursor."""
     query = select(Comment)
+    if queue_filter.site_ids is not None:
+        query = query.where(Comment.site_id.in_(sorted(queue_filter.site_ids)))
     if queue_filter.site_id is not None:
         query = query.where(Comment.site_id == queue_filter.site_id)
     if queue_filter.status is not None:
@@ -90,15 +117,51 @@ def _filtered(queue_filter: QueueFilter) -> Select[Any]:
     if queue_filter.search:
         if len(queue_filter.search) > MAX_SEARCH:
             raise InvalidInput(N_("Search for at most %(max)d characters."), max=MAX_SEARCH)
-        pattern = f"%{_escape_like(queue_filter.search)}%"
+        query = query.where(search_condition(queue_filter.search))
+    if queue_filter.email:
+        query = query.where(Comment.email == queue_filter.email.strip().lower())
+    if queue_filter.website:
+        host = _escape_like(queue_filter.website.strip().lower())
         query = query.where(
             or_(
-                Comment.text.ilike(pattern, escape="\\"),
-                Comment.author.ilike(pattern, escape="\\"),
-                Comment.email.ilike(pattern, escape="\\"),
+                Comment.url.ilike(f"%://{host}", escape="\\"),
+                Comment.url.ilike(f"%://{host}/%", escape="\\"),
+                Comment.url.ilike(f"%://{host}:%", escape="\\"),
+                Comment.url.ilike(f"%.{host}", escape="\\"),
+                Comment.url.ilike(f"%.{host}/%", escape="\\"),
             )
         )
+    if queue_filter.ip:
+        network = truncate_ip(queue_filter.ip.strip().split("/")[0])
+        query = query.where(Comment.ip_truncated == network if network else false())
+    if queue_filter.rule:
+        query = query.where(Comment.held_by_rule == queue_filter.rule)
+    if queue_filter.since is not None:
+        query = query.where(Comment.created_at >= queue_filter.since)
+    if queue_filter.until is not None:
+        query = query.where(Comment.created_at < queue_filter.until)
     return query
+
+
+def search_condition(term: str) -> ColumnElement[bool]:
+    """Comments whose text, author or email contains ``term`` (any case).
+
+    The same matches on every database; how they are found is chosen per database by
+    migration ``teams_03`` (``moderation.models.search``): PostgreSQL's trigram indexes
+    serve the ``ILIKE`` itself, SQLite asks its FTS5 trigram table. Terms shorter than
+    three characters have no trigram and are found by scanning, on both.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite" and len(term) >= MIN_INDEXED_TERM:
+        phrase = '{text author email} : "' + term.replace('"', '""') + '"'
+        matches = text("SELECT rowid FROM comments_search WHERE comments_search MATCH :phrase")
+        return Comment.id.in_(matches.bindparams(phrase=phrase).columns(rowid=Integer))
+    pattern = f"%{_escape_like(term)}%"
+    return or_(
+        Comment.text.ilike(pattern, escape="\\"),
+        Comment.author.ilike(pattern, escape="\\"),
+        Comment.email.ilike(pattern, escape="\\"),
+    )
 
 
 def queue_page(
@@ -136,6 +199,12 @@ def queue_page(
     return QueuePage(rows, next_cursor)
 
 
+def count_matching(queue_filter: QueueFilter) -> int:
+    """How many comments a filter matches (what "everything matching" would change)."""
+    matching = _filtered(queue_filter).with_only_columns(Comment.id).subquery()
+    return int(db.session.execute(select(func.count()).select_from(matching)).scalar_one())
+
+
 def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[list[int]]:
     """Every id matching the filter, in batches (for "everything matching this filter")."""
     after: Cursor | None = None
@@ -150,9 +219,14 @@ def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[l
         after = page.next_cursor
 
 
-def status_counts(site_id: int | None = None) -> dict[CommentStatus, int]:
-    """Comments per status, from the counters kept with every change."""
+def status_counts(
+    site_id: int | None = None, site_ids: frozenset[int] | None = None
+) -> dict[CommentStatus, int]:
+    """Comments per status, from the counters kept with every change (of ``site_id``, and
+    only of ``site_ids`` when given)."""
     query = select(StatusCount.status, func.sum(StatusCount.count)).group_by(StatusCount.status)
+    if site_ids is not None:
+        query = query.where(StatusCount.site_id.in_(sorted(site_ids)))
     if site_id is not None:
         query = query.where(StatusCount.site_id == site_id)
     counts = dict.fromkeys(CommentStatus, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from limits import parse_many
@@ -91,9 +92,12 @@ def get_site(slug: str) -> Site:
     return site
 
 
-def list_sites() -> list[Site]:
-    """Every site, by slug."""
-    return list(db.session.execute(select(Site).order_by(Site.slug)).scalars())
+def list_sites(site_ids: AbstractSet[int] | None = None) -> list[Site]:
+    """Every site (only those in ``site_ids`` when given), by slug."""
+    query = select(Site).order_by(Site.slug)
+    if site_ids is not None:
+        query = query.where(Site.id.in_(sorted(site_ids)))
+    return list(db.session.execute(query).scalars())
 
 
 def create_site(

@@ -18,44 +18,98 @@
     entries[current].scrollIntoView({ block: "nearest" });
   }
 
+  // The pending count the page last knew of (the live poll below compares with it).
+  var lastPending = parseInt((document.querySelector('.count[data-status="pending"]') || {}).textContent, 10) || 0;
+
   function setCount(status, delta) {
+    if (status === "pending") { lastPending = Math.max(0, lastPending + delta); }
     var node = document.querySelector('.count[data-status="' + status + '"]');
     if (node) { node.textContent = String(Math.max(0, parseInt(node.textContent, 10) + delta)); }
   }
 
-  function moderate(action) {
-    var entry = entries[current];
-    if (!entry || entry.dataset.busy) { return; }
-    entry.dataset.busy = "1";
-    var body = new URLSearchParams({ action: action, csrf_token: csrf ? csrf.content : "" });
-    fetch(entry.dataset.moderateUrl, {
+  function post(url, fields) {
+    var body = new URLSearchParams(Object.assign({ csrf_token: csrf ? csrf.content : "" }, fields));
+    return fetch(url, {
       method: "POST",
       headers: { "Accept": "application/json", "X-CSRFToken": csrf ? csrf.content : "" },
       body: body,
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).then(function (result) {
+    });
+  }
+
+  // A decision's answer on its card: status, badge, counts, buttons, a note (with Undo).
+  function show(entry, result) {
+    var old = entry.querySelector(".decision-note");
+    if (old) { old.remove(); }
+    var note = document.createElement("p");
+    note.className = "rule decision-note";
+    var said = document.createElement("span");
+    said.setAttribute("role", "status");
+    note.appendChild(said);
+    if (!result.ok) {
+      said.textContent = result.data.detail || "That did not work.";
+      note.className = "field-error decision-note";
+      entry.querySelector(".entry-body").appendChild(note);
+      return false;
+    }
+    var before = (entry.className.match(/status-(\w+)/) || [])[1];
+    entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
+    var badge = entry.querySelector(".badge");
+    if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
+    if (before) { setCount(before, -1); }
+    setCount(result.data.status, 1);
+    if (result.data.actions) { resetButtons(entry, result.data.actions); }
+    said.textContent = result.data.message;
+    if (result.data.undo_url) {
+      var undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "link undo";
+      undo.textContent = "Undo";
+      undo.addEventListener("click", function () {
+        post(result.data.undo_url, {}).then(function (answer) { show(entry, answer); });
+      });
+      note.appendChild(document.createTextNode(" "));
+      note.appendChild(undo);
+      window.setTimeout(function () { undo.remove(); }, 1000 * (result.data.undo_seconds || 10));
+    }
+    entry.querySelector(".entry-body").appendChild(note);
+    return true;
+  }
+
+  function moderate(action) {
+    var entry = entries[current];
+    if (!entry || entry.dataset.busy) { return; }
+    entry.dataset.busy = "1";
+    post(entry.dataset.moderateUrl, { action: action }).then(function (result) {
       delete entry.dataset.busy;
-      var note = document.createElement("p");
-      note.className = "rule";
-      note.setAttribute("role", "status");
-      if (result.ok) {
-        var before = (entry.className.match(/status-(\w+)/) || [])[1];
-        entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
-        var badge = entry.querySelector(".badge");
-        if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
-        if (before) { setCount(before, -1); }
-        setCount(result.data.status, 1);
-        note.textContent = result.data.message;
-        entry.querySelector(".entry-body").appendChild(note);
-        focus(current + 1);
-      } else {
-        note.textContent = result.data.detail || "That did not work.";
-        note.className = "field-error";
-        entry.querySelector(".entry-body").appendChild(note);
-      }
+      if (show(entry, result)) { focus(current + 1); }
     }).catch(function () { delete entry.dataset.busy; });
+  }
+
+  // After a keyboard decision the card offers the buttons of its new status.
+  function resetButtons(entry, actions) {
+    var box = entry.querySelector(".entry-actions");
+    var forms = box ? box.querySelectorAll("form.inline") : [];
+    if (!forms.length) { return; }
+    var model = forms[0];
+    var before = box.querySelector(".detail");
+    Array.prototype.forEach.call(forms, function (form) { form.remove(); });
+    actions.forEach(function (action) {
+      var form = model.cloneNode(true);
+      form.querySelector('input[name="action"]').value = action;
+      var button = form.querySelector("button");
+      button.className = "action action-" + action;
+      button.textContent = action.charAt(0).toUpperCase() + action.slice(1);
+      box.insertBefore(form, before);
+    });
+    if (!actions.length) {
+      var hint = document.createElement("span");
+      hint.className = "hint";
+      hint.textContent = "Deleted: no further action.";
+      box.insertBefore(hint, before);
+    }
   }
 
   var keys = { a: "approve", r: "reject", s: "spam", d: "delete" };
@@ -80,6 +134,72 @@
     else if (event.key === "Enter" && current >= 0) { location.href = entries[current].dataset.detailUrl; }
     else if (keys[event.key] && current >= 0) { moderate(keys[event.key]); event.preventDefault(); }
   });
+
+  // On a phone the queue's tools fold away (open at once when a mistake needs them).
+  var tools = document.querySelector("details[data-fold-on-phone]");
+  if (tools && window.matchMedia("(max-width: 600px)").matches && !tools.querySelector(".field-error")) {
+    tools.open = false;
+  }
+
+  // Times in the moderator's own time zone; UTC, as stored, on hover.
+  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (node) {
+    var moment = new Date(node.getAttribute("datetime"));
+    if (isNaN(moment.getTime())) { return; }
+    node.title = node.textContent.trim();
+    node.textContent = moment.toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+    node.classList.add("local");
+  });
+
+  // A decision's Undo button lasts as long as the server allows it.
+  Array.prototype.forEach.call(document.querySelectorAll("form.undo[data-undo-seconds]"), function (form) {
+    window.setTimeout(function () { form.hidden = true; }, 1000 * parseInt(form.dataset.undoSeconds, 10));
+  });
+
+  // Buttons that cannot be taken back ask first (the page's words say what will happen).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
+  // The open queue keeps its counters and the tab's title current with a light poll (an
+  // ETag: an unchanged queue costs a 304), says politely when new comments wait, and never
+  // reloads the list under the moderator (their place and selection stay).
+  var live = document.getElementById("live-note");
+  if (live && window.fetch) {
+    var tag = "";
+    var arrived = 0;
+    var poll = function () {
+      if (document.hidden) { return; }
+      fetch(live.dataset.countsUrl, {
+        headers: tag ? { "If-None-Match": tag, "Accept": "application/json" } : { "Accept": "application/json" },
+        credentials: "same-origin"
+      }).then(function (response) {
+        if (response.status !== 200) { return null; }
+        tag = response.headers.get("ETag") || "";
+        return response.json();
+      }).then(function (counts) {
+        if (!counts) { return; }
+        Object.keys(counts).forEach(function (status) {
+          var node = document.querySelector('.count[data-status="' + status + '"]');
+          if (node) { node.textContent = String(counts[status]); }
+        });
+        document.title = document.title.replace(/^\(\d+\)/, "(" + counts.pending + ")");
+        if (counts.pending > lastPending) {
+          arrived += counts.pending - lastPending;
+          live.innerHTML = "";
+          var link = document.createElement("a");
+          link.href = location.href;
+          link.textContent = arrived + (arrived === 1 ? " new comment waits" : " new comments wait") + ": show";
+          live.appendChild(link);
+        }
+        lastPending = counts.pending;
+      }).catch(function () {});
+    };
+    window.setInterval(poll, parseInt(live.dataset.pollMs || "15000", 10));
+  }
 
   var helpButton = document.querySelector("[data-keyboard-help]");
   if (helpButton && help && help.showModal) { helpButton.addEventListener("click", function () { help.showModal(); }); }

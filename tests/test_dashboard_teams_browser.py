@@ -1,0 +1,224 @@
+"""Moderators per site and the rough edges a new moderator hit, in a real browser (Debian's
+Chromium through Playwright) at a 390 px phone and a 1280 px desktop: pages that fit the
+screen, the queue's first comment on the first screen, one Restore that stays right after a
+keyboard decision, confirmations that say what will happen, mistakes beside their field,
+local times with UTC on hover, and a moderator who sees only their own site."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from moderation import create_app
+from tests.conftest import truncate_all, uses_server_database
+from tests.servers import ServerProcess, fresh_server_env, http_json, run_cli, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 15_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SITES = {"blog": "https://blog.example", "gazette": "https://gazette.example"}
+PASSWORD = "a long passphrase 123"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """``moderation serve``: a blog and a gazette, an admin, and a moderator of the blog."""
+    workdir = tmp_path_factory.mktemp("teams-browser")
+    env = fresh_server_env(
+        workdir,
+        FORM_TOKEN_MIN_AGE="0",
+        SPAM_MIN_FILL_SECONDS="0",
+        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
+        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
+    )
+    process = start_server(workdir, env)
+    try:
+        for slug, origin in SITES.items():
+            run_cli(env, "sites", "create", slug, "--name", slug.title(), "--origin", origin)
+            run_cli(env, "sites", "update", slug, "--flood-seconds", "0")
+        for username, extra in (("ad", ["--role", "admin"]), ("mo", ["--site", "blog"])):
+            run_cli(
+                env,
+                "moderators",
+                "create",
+                username,
+                *extra,
+                "--password-stdin",
+                stdin=PASSWORD + "\n",
+            )
+        yield process
+    finally:
+        process.stop()
+        if uses_server_database():
+            app = create_app(
+                {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]},
+                instance_path=env["MODERATION_INSTANCE_PATH"],
+            )
+            truncate_all(app)
+            from moderation.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
+
+
+def post_comment(server: ServerProcess, site: str, thread: str, text: str, author: str) -> int:
+    """A comment through the public JSON API: its id."""
+    headers = {"Origin": SITES[site]}
+    base = f"{server.url}/api/v1/sites/{site}"
+    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
+    assert status == 200, token
+    body = {
+        "comment": text,
+        "author": author,
+        "email": f"{author.split()[0].lower()}@example.org",
+        "form_token": token["form_token"],  # type: ignore[index]
+    }
+    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
+    assert status == 202, answer
+    return int(answer["id"])  # type: ignore[index]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium")
+    driver: Playwright
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(params=[PHONE, DESKTOP], ids=["390px", "1280px"])
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    return dict(request.param)
+
+
+def open_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+    """A new browser (in Jakarta's time zone) and the script errors it meets."""
+    context = browser.new_context(viewport=viewport, timezone_id="Asia/Jakarta")  # type: ignore[arg-type]
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
+def sign_in(page: Page, server: ServerProcess, username: str) -> None:
+    page.goto(f"{server.url}/dashboard/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{server.url}/dashboard/")
+
+
+def assert_fits(page: Page, what: str) -> None:
+    """Nothing wider than the screen: no sideways scrolling."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], (what, widths)
+
+
+def test_admin_pages_fit_and_ask_before_what_cannot_be_undone(
+    server: ServerProcess, browser: Browser, viewport: dict[str, int]
+) -> None:
+    post_comment(
+        server, "blog", "fit", f"A comment for a {viewport['width']} px screen.", "Ann Reader"
+    )
+    page, errors = open_page(browser, viewport)
+    sign_in(page, server, "ad")
+    # the first comment is on the first screen, whatever the screen
+    first = page.locator("article.entry").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] < viewport["height"] - 100, box
+    for path in (
+        "/dashboard/",
+        "/dashboard/audit",
+        "/dashboard/sites",
+        "/dashboard/moderators",
+        "/dashboard/integrations",
+        "/dashboard/me",
+    ):
+        page.goto(server.url + path)
+        assert_fits(page, path)
+
+    # times: the browser's own zone (Jakarta, UTC+7), UTC on hover
+    page.goto(f"{server.url}/dashboard/?status=all")
+    stamp = page.locator("article.entry time").first
+    expect(stamp).to_have_attribute("title", re.compile(r"UTC$"))
+    assert "UTC" not in stamp.inner_text()
+
+    # resetting a password asks first, saying what happens; "Cancel" changes nothing
+    page.goto(f"{server.url}/dashboard/moderators")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    row = page.locator("tr").filter(has_text="mo")
+    row.get_by_role("button", name="Reset password").click()
+    assert questions and "Reset the password of mo?" in questions[0], questions
+    expect(page).to_have_url(f"{server.url}/dashboard/moderators")
+    expect(page.locator("code.secret")).to_have_count(0)
+    # deactivating asks too
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="Deactivate").click()
+    assert "Deactivate mo?" in questions[-1]
+    expect(row).to_contain_text("active")
+    assert errors == [], errors
+    page.context.close()
+
+
+def test_a_moderator_works_their_site_with_mistakes_in_words_and_one_restore(
+    server: ServerProcess, browser: Browser, viewport: dict[str, int]
+) -> None:
+    width = viewport["width"]
+    mine = post_comment(server, "blog", f"keys-{width}", "Mine to judge, on the blog.", "Bo Blog")
+    theirs = post_comment(server, "gazette", "scoop", f"Gazette secret {width}", "Cy Gazette")
+    page, errors = open_page(browser, viewport)
+    sign_in(page, server, "mo")
+    expect(page.locator(f'article.entry[data-comment-id="{mine}"]')).to_be_visible()
+    expect(page.get_by_text(f"Gazette secret {width}")).to_have_count(0)
+    expect(page.locator('select[name="site"] option')).to_have_text(["All sites", "Blog"])
+    answer = page.goto(f"{server.url}/dashboard/comments/{theirs}")
+    assert answer is not None and answer.status == 404
+
+    # Apply with nothing selected: the reason beside the bulk form, on the queue itself
+    page.goto(f"{server.url}/dashboard/")
+    if width < 600:
+        page.get_by_text("Filters, search and bulk actions").click()
+    page.locator("#bulk-form").get_by_role("button", name="Apply").click()
+    expect(page.locator("#bulk-error")).to_have_text(
+        "Select at least one comment, or tick “everything matching this filter”."
+    )
+    expect(page.locator("#bulk-error")).to_be_visible()
+    assert_fits(page, "queue with a mistake")
+
+    # a keyboard decision: the card then offers Restore (not Approve as well) and Delete
+    page.goto(f"{server.url}/dashboard/")
+    card = page.locator(f'article.entry[data-comment-id="{mine}"]')
+    for _ in range(page.locator("article.entry").count()):
+        page.keyboard.press("j")
+        if "focused" in (card.get_attribute("class") or ""):
+            break
+    page.keyboard.press("r")
+    expect(card.locator(".badge")).to_have_text("rejected")
+    expect(card.locator(".entry-actions button")).to_have_text(["Restore", "Delete"])
+    expect(card.get_by_role("status")).to_have_text(f"Comment {mine} rejected.")
+    # the same after a reload, from the server
+    page.goto(f"{server.url}/dashboard/comments/{mine}")
+    expect(page.locator(".entry-actions button")).to_have_text(["Restore", "Delete"])
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_role("status").filter(has_text="restored")).to_have_text(
+        f"Comment {mine} restored."
+    )
+    assert_fits(page, "comment page")
+    assert errors == [], errors
+    page.context.close()
