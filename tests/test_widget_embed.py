@@ -454,6 +454,9 @@ def test_own_pending_comment_stays_in_view_under_the_right_heading(
     # once published it is in the list like any other, once deleted it is gone
     approve(service_app, stored_id(service_app, f"More of my words ({storage})."))
     decide(service_app, stored_id(service_app, f"My own words ({storage})."), "delete")
+    # decided by another process: the server may serve what it read for up to
+    # PUBLIC_READ_STALENESS (1 s) before it looks again
+    time.sleep(1.2)
     page.reload()
     frame = widget_frame(page)
     expect(frame.locator("li.comment-preview")).to_have_count(0)
