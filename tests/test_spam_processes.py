@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +96,9 @@ def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
                     {"comment": answer["id"], "action": action},
                 )
         run_cli(env, "sites", "update", "blog", "--policy", "open")
+        # changed by another process: each server re-reads a site's settings after at most
+        # five seconds (moderation/cache.py, site_info)
+        time.sleep(5.5)
         # never-seen comments, on both processes: spam waits, ham is published
         for place, server in enumerate(servers):
             results = [
