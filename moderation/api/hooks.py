@@ -68,17 +68,10 @@ def receive(integration_id: str) -> Response:
             "read its secret. The operator has been told in the service's log.",
         )
     integrations.require_enabled(integration)
-    breach = gate().hit(
-        [
-            (
-                "webhook-integration",
-                str(current_app.config["LIMIT_WEBHOOK_PER_INTEGRATION"]),
-                (integration.public_id,),
-            )
-        ]
-    )
-    if breach is not None:
-        return domain_problem(RateLimited(breach.retry_after))
+    try:
+        integrations.count_call(integration)
+    except RateLimited as error:
+        return domain_problem(error)
     webhook_id = request.headers["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID:
         return problem(400, f"webhook-id is longer than {MAX_WEBHOOK_ID} characters.")

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from moderation.api.hooks import count_unverified
 from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.models import Integration
-from moderation.ratelimit import gate
 from moderation.services import integrations, reads
 from moderation.services.secret_box import SecretUnreadable
 from moderation.services.submissions import RateLimited
@@ -75,17 +74,10 @@ def reader(integration_id: str) -> Integration:
             )
         ) from None
     integrations.require_enabled(integration)
-    breach = gate().hit(
-        [
-            (
-                "webhook-integration",
-                str(current_app.config["LIMIT_WEBHOOK_PER_INTEGRATION"]),
-                (integration.public_id,),
-            )
-        ]
-    )
-    if breach is not None:
-        raise _Refused(domain_problem(RateLimited(breach.retry_after)))
+    try:
+        integrations.count_call(integration)
+    except RateLimited as error:
+        raise _Refused(domain_problem(error)) from None
     integrations.require_scope(integration, "read")
     return integration
 

@@ -18,9 +18,11 @@ from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.extensions import db
 from moderation.models import DeliveryState, Integration, OutboxDelivery
+from moderation.ratelimit import gate
 from moderation.services import outbound, secret_box
 from moderation.services.events import EVENT_TYPES, Actor, audit
 from moderation.services.sites import get_site
+from moderation.services.submissions import RateLimited
 
 SCOPES = ("submit", "moderate", "threads", "read")
 
@@ -392,3 +394,19 @@ def require_site(integration: Integration, site_slug: object) -> None:
             own=integration.site.slug,
             site=str(site_slug),
         )
+
+
+def count_call(integration: Integration) -> None:
+    """Count one verified call against the integration's limit (inbound webhooks and reads
+    share it); :class:`RateLimited` when it is spent."""
+    breach = gate().hit(
+        [
+            (
+                "webhook-integration",
+                str(current_app.config["LIMIT_WEBHOOK_PER_INTEGRATION"]),
+                (integration.public_id,),
+            )
+        ]
+    )
+    if breach is not None:
+        raise RateLimited(breach.retry_after)
