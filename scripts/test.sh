@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them: lint, types, then the whole suite on
 # SQLite and again on PostgreSQL (there only the tests that use a database: those marked
-# any_database ran on the SQLite pass). Both passes run in PYTEST_WORKERS processes
+# any_database, and the browser tests, ran on the SQLite pass). Both passes run in PYTEST_WORKERS processes
 # (pytest-xdist, a test file per worker at a time; each worker has a PostgreSQL database of
 # its own, <db>_gw0...). Extra arguments go to pytest (both runs): -n 0 runs serially.
 set -euo pipefail
@@ -31,4 +31,8 @@ echo "== mypy"; "$VENV/bin/mypy"
 echo "== tests on SQLite"
 env -u MODERATION_DATABASE_URL "$VENV/bin/pytest" "${PARALLEL[@]}" "$@"
 echo "== tests on PostgreSQL ($PG_URL)"
-MODERATION_DATABASE_URL="$PG_URL" "$VENV/bin/pytest" "${PARALLEL[@]}" "$@"
+# The browser tests drive the same server code through Chromium on the SQLite pass; the
+# PostgreSQL pass leaves them out (MODERATION_TEST_EVERYTHING=1 keeps them).
+PG_ONLY=(-m "not browser")
+[ -n "${MODERATION_TEST_EVERYTHING:-}" ] && PG_ONLY=()
+MODERATION_DATABASE_URL="$PG_URL" "$VENV/bin/pytest" "${PARALLEL[@]}" "${PG_ONLY[@]}" "$@"
