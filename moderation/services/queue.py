@@ -26,6 +26,7 @@ from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.numbers import parse_id
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_range
 from moderation.extensions import db
 from moderation.models import Comment, StatusCount, Thread
 from moderation.models.search import MIN_INDEXED_TERM
@@ -121,16 +122,11 @@ def _filtered(queue_filter: QueueFilter) -> Select[Any]:
     if queue_filter.email:
         query = query.where(Comment.email == queue_filter.email.strip().lower())
     if queue_filter.website:
-        host = _escape_like(queue_filter.website.strip().lower())
-        query = query.where(
-            or_(
-                Comment.url.ilike(f"%://{host}", escape="\\"),
-                Comment.url.ilike(f"%://{host}/%", escape="\\"),
-                Comment.url.ilike(f"%://{host}:%", escape="\\"),
-                Comment.url.ilike(f"%.{host}", escape="\\"),
-                Comment.url.ilike(f"%.{host}/%", escape="\\"),
-            )
-        )
+        keys = website_range(queue_filter.website)
+        if keys is None:
+            query = query.where(false())
+        else:
+            query = query.where(Comment.website_key >= keys[0], Comment.website_key < keys[1])
     if queue_filter.ip:
         network = truncate_ip(queue_filter.ip.strip().split("/")[0])
         query = query.where(Comment.ip_truncated == network if network else false())

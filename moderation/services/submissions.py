@@ -22,6 +22,7 @@ from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decid
 from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_key
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
@@ -240,6 +241,7 @@ def _store(
         "author": draft.author,
         "email": draft.email,
         "url": draft.url,
+        "website_key": website_key(draft.url),
         "text": draft.text,
         "html": render_comment(draft.text),
         "status": status,
