@@ -32,6 +32,7 @@ from moderation.services import (
     form_tokens,
     notifications,
     spam,
+    statistics,
     subscriptions,
 )
 from moderation.services.events import VISITOR, Actor
@@ -192,11 +193,15 @@ def submit_comment(
     rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
     decision = decide(draft, rules, signals, classify)
     if decision.outcome is Outcome.REFUSE:
+        # nothing is stored, but the statistics page counts what the rules turned away
+        statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
+        db.session.commit()
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
+    statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
     spam.record(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
