@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     # integration, resetting passwords and (de)activating accounts ask for the password
     # again once it is older than this
     "SESSION_FRESH_LIFETIME": 10 * 60,
+    # how often an open queue asks whether its counters and comments changed
+    "QUEUE_POLL_SECONDS": 15,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,
     "RENDER_CACHE_BYTES": 8 * 1024 * 1024,

@@ -418,6 +418,24 @@ def test_the_queue_polls_its_own_sites_counters_with_an_etag(
     assert changed.status_code == 200 and changed.get_json()["pending"] == 3
 
 
+def test_the_poll_tells_the_status_of_the_comments_on_screen_of_their_sites_only(
+    app: Flask, client: FlaskClient, two_sites: TwoSites
+) -> None:
+    sign_in(client, "bob")
+    blog, gazette = two_sites.blog_ids[0], two_sites.gazette_ids[1]
+    shown = f"/dashboard/counts?shown={blog},{gazette},junk,99999"
+    first = client.get(shown)
+    assert first.status_code == 200, first.get_data(as_text=True)[:3000]
+    assert first.get_json()["shown"] == {
+        str(blog): {"status": "pending", "actions": ["approve", "reject", "spam", "delete"]}
+    }
+    approve(app, blog)  # in another browser
+    again = client.get(shown, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert again.get_json()["shown"][str(blog)]["status"] == "approved"
+    assert client.get("/dashboard/").get_data(as_text=True).count('data-poll-ms="15000"') == 1
+
+
 def test_admins_front_page_says_what_needs_attention(
     app: Flask, client: FlaskClient, actions: Actions, two_sites: TwoSites
 ) -> None:

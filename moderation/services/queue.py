@@ -215,6 +215,17 @@ def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[l
         after = page.next_cursor
 
 
+def statuses_of(ids: list[int], site_ids: frozenset[int] | None) -> dict[int, CommentStatus]:
+    """The current status of each comment of ``ids`` the moderator may see (the others,
+    purged or of another site, are left out)."""
+    if not ids:
+        return {}
+    query = select(Comment.id, Comment.status).where(Comment.id.in_(ids))
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(sorted(site_ids)))
+    return {row.id: row.status for row in db.session.execute(query)}
+
+
 def status_counts(
     site_id: int | None = None, site_ids: frozenset[int] | None = None
 ) -> dict[CommentStatus, int]:
