@@ -156,13 +156,14 @@ def measure(opener: urllib.request.OpenerDirector, url: str, runs: int) -> list[
 
 
 def bench(
-    backend: str, comments: int, runs: int, work: Path, pg_db: str
+    backend: str, comments: int, runs: int, work: Path, pg_db: str, seed: bool = True
 ) -> list[dict[str, object]]:
     env = environment(backend, work, pg_db)
-    fresh_database(backend, work, pg_db)
-    run(env, "-m", "moderation", "db", "upgrade")
     began = time.time()
-    run(env, str(HERE / "seed_ours.py"), "queue", str(comments))
+    if seed:
+        fresh_database(backend, work, pg_db)
+        run(env, "-m", "moderation", "db", "upgrade")
+        run(env, str(HERE / "seed_ours.py"), "queue", str(comments))
     seeded = time.time() - began
     port = free_port()
     server = start_server(env, port, work / f"serve-{backend}.log")
@@ -191,8 +192,9 @@ def bench(
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     pending = float(rows[0]["median_ms"])  # type: ignore[arg-type]
+    how = f"seeded in {seeded:.0f} s" if seed else "seeded by an earlier run"
     print(
-        f"\n{backend}: {comments:,} comments (seeded in {seeded:.0f} s), first page over HTTP, "
+        f"\n{backend}: {comments:,} comments ({how}), first page over HTTP, "
         f"signed in; median of {runs} runs"
     )
     print(f"{'page':32} {'median ms':>10} {'min-max':>17} {'x pending':>10}")
@@ -212,13 +214,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--work", default="/tmp/queue-pages-bench")
     parser.add_argument("--pg-db", default="moderation_queue_bench")
     parser.add_argument("--json", default="", help="also write the rows to this file")
+    parser.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="measure the database an earlier run seeded (--comments only labels it)",
+    )
     options = parser.parse_args(argv)
     work = Path(options.work)
     work.mkdir(parents=True, exist_ok=True)
     backends = ["sqlite", "pg"] if options.backend == "both" else [options.backend]
     rows = []
     for backend in backends:
-        rows += bench(backend, options.comments, options.runs, work, options.pg_db)
+        rows += bench(
+            backend, options.comments, options.runs, work, options.pg_db, not options.no_seed
+        )
     if options.json:
         Path(options.json).write_text(json.dumps(rows, indent=1))
     return 0
