@@ -55,6 +55,7 @@
       return false;
     }
     var before = (entry.className.match(/status-(\w+)/) || [])[1];
+    entry.dataset.changedAt = String(Date.now());  // a poll asked before this is stale for it
     entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
     var badge = entry.querySelector(".badge");
     if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
@@ -175,6 +176,7 @@
     var countsUrl = live.dataset.countsUrl + (shownIds ? (live.dataset.countsUrl.indexOf("?") < 0 ? "?" : "&") + "shown=" + shownIds : "");
     var poll = function () {
       if (document.hidden) { return; }
+      var asked = Date.now();
       fetch(countsUrl, {
         headers: tag ? { "If-None-Match": tag, "Accept": "application/json" } : { "Accept": "application/json" },
         credentials: "same-origin"
@@ -184,6 +186,9 @@
         return response.json();
       }).then(function (counts) {
         if (!counts) { return; }
+        // an answer asked for before a decision made here is older than the page: skip it
+        var stale = entries.some(function (entry) { return parseInt(entry.dataset.changedAt || "0", 10) >= asked; });
+        if (stale) { return; }
         // comments decided in another browser show their new status here (no reload)
         entries.forEach(function (entry) {
           var now = (counts.shown || {})[entry.dataset.commentId];
