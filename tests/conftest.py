@@ -161,6 +161,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             getattr(item, "fixturenames", ())
         ):
             raise pytest.UsageError(f"{item.nodeid} is marked any_database but uses the database")
+    start_slow_files_first(items)
     if not uses_server_database() or os.environ.get("MODERATION_TEST_EVERYTHING"):
         return
     kept = [item for item in items if not item.get_closest_marker("any_database")]
@@ -168,3 +169,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def start_slow_files_first(items: list[pytest.Item]) -> None:
+    """Hand the files that start servers or Chromium (marked ``slow`` or ``browser``) to the
+    xdist workers first: a long file started last keeps one worker busy after the others
+    have finished. A file's tests stay together and in their order."""
+    slow_files = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: item.path not in slow_files)
