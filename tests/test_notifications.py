@@ -400,18 +400,34 @@ def test_unsubscribe_landing_page_offers_every_thread_of_the_site(
     assert len(smtp.to(ANN)) == 1  # the confirmation only
 
 
+@pytest.mark.parametrize(
+    ("lang", "subject", "html_tag"),
+    [
+        ("id", "Mohon konfirmasi pemberitahuan dari Blog", '<html lang="id" dir="ltr">'),
+        ("pt", "Confirme as notificações de Blog", '<html lang="pt-BR" dir="ltr">'),
+        ("ar", "يرجى تأكيد الإشعارات من Blog", '<html lang="ar" dir="rtl">'),
+    ],
+)
 def test_commenter_emails_are_in_their_language(
-    app: Flask, client: FlaskClient, blog: None, smtp: SmtpSink
+    app: Flask,
+    client: FlaskClient,
+    blog: None,
+    smtp: SmtpSink,
+    lang: str,
+    subject: str,
+    html_tag: str,
 ) -> None:
     answer = client.post(
-        "/w/blog?thread=post-1&lang=id",
+        f"/w/blog?thread=post-1&lang={lang}",
         data={**comment_fields(), "notify": "y", "form_token": aged_token(app, "blog", "post-1")},
         headers={"Origin": "https://blog.example"},
     )
     assert answer.status_code == 303
     deliver(app)
     (message,) = smtp.to(ANN)
-    assert "Mohon konfirmasi" in message.message["Subject"]
+    assert message.message["Subject"] == subject
+    html = message.message.get_body(preferencelist=("html",))
+    assert html is not None and html_tag in html.get_content()  # type: ignore[attr-defined]
 
 
 def test_hourly_limit_per_recipient_stops_the_flood_and_is_logged(

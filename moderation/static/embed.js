@@ -116,7 +116,7 @@
             notice.className = "moderation-embed-notice";
             notice.setAttribute("role", "status");
             notice.textContent = answer.detail;
-            notice.style.cssText = "border:1px solid #b32d2e;border-left-width:4px;padding:.5em .75em;" +
+            notice.style.cssText = "border:1px solid #b32d2e;border-inline-start-width:4px;padding:.5em .75em;" +
               "background:#fcf0f1;color:#1e1e1e;font:14px/1.5 system-ui,sans-serif;margin:0";
             container.insertBefore(notice, frame);
             frame.style.display = "none";
