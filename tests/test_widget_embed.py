@@ -641,7 +641,10 @@ def test_arabic_widget_lays_out_right_to_left(
     assert abs(inner["left"] - outer["left"]) < 2
     link = box(frame, f"{first} .comment-reply-link")
     assert outer["right"] - link["right"] < 2, "Reply sits at the start (right) edge"
-    english, content = box(frame, f"{second} .comment-content p"), box(frame, f"{second} .comment-content")
+    english, content = (
+        box(frame, f"{second} .comment-content p"),
+        box(frame, f"{second} .comment-content"),
+    )
     english_line = frame.locator(f"{second} .comment-content p").evaluate(
         "node => { const range = document.createRange(); range.selectNodeContents(node);"
         " return range.getClientRects()[0].left; }"
