@@ -122,6 +122,9 @@ def test_arabic_public_pages_are_right_to_left(client: FlaskClient, site: str) -
     assert missing.status_code == 404
     html = missing.get_data(as_text=True)
     assert 'dir="rtl"' in html_tag(html) and "هذا الموقع غير مسجل هنا." in html
+    assert "<h1>404 غير موجود</h1>" in html
+    english = client.get("/w/nowhere?thread=x", headers={"Accept": "text/html"})
+    assert "<h1>404 Not Found</h1>" in english.get_data(as_text=True)
 
 
 def test_json_errors_follow_the_language(client: FlaskClient, site: str) -> None:
