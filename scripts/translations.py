@@ -16,6 +16,8 @@ plurals: as many forms as the header's Plural-Forms), run ``compile``, then ``ch
 
 from __future__ import annotations
 
+import copy
+import importlib.util
 import io
 import re
 import sys
@@ -175,15 +177,48 @@ def compile_all(locales: Iterable[str] = LOCALES.values()) -> None:
             write_mo(handle, read_catalog(locale))
 
 
+def legacy_indonesian() -> dict[str, str | tuple[str, ...]]:
+    """The earlier Indonesian table (``scripts/translations_id.py``), while branches that
+    add to it merge: its entries fill Indonesian messages the catalog does not translate."""
+    path = ROOT / "scripts" / "translations_id.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location("translations_id", path)
+    if spec is None or spec.loader is None:
+        return {}
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    table = getattr(module, "INDONESIAN", {})
+    return table if isinstance(table, dict) else {}
+
+
 def extract() -> None:
-    """Bring every catalog in line with the sources: new messages come in untranslated,
-    messages no longer used go; then compile."""
+    """Bring every catalog in line with the sources: new messages come in untranslated
+    (Indonesian ones from the earlier table when it has them), messages no longer used
+    go; then compile."""
     template = source_messages()
     for locale in LOCALES.values():
         catalog = read_catalog(locale)
-        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        # a copy each: update() adopts the template's new Message objects themselves
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False)
+        if locale == "id":
+            fill_from(catalog, legacy_indonesian())
         write_catalog(locale, catalog)
     compile_all()
+
+
+def fill_from(catalog: Catalog, table: dict[str, str | tuple[str, ...]]) -> None:
+    """Translate the catalog's untranslated messages that ``table`` has."""
+    for message in catalog:
+        if not message.id or all(forms(message)) or key(message) not in table:
+            continue
+        translated = table[key(message)]
+        if message.pluralizable:
+            wanted = get_plural(str(catalog.locale)).num_plurals
+            plural = translated if isinstance(translated, tuple) else (translated,)
+            message.string = tuple((list(plural) * wanted)[:wanted])
+        elif isinstance(translated, str):
+            message.string = translated
 
 
 def main(argv: list[str]) -> int:
