@@ -193,18 +193,21 @@ def legacy_indonesian() -> dict[str, str | tuple[str, ...]]:
 
 
 def extract() -> None:
-    """Bring every catalog in line with the sources: new messages come in untranslated
-    (Indonesian ones from the earlier table when it has them), messages no longer used
-    go; then compile."""
-    template = source_messages()
+    """Bring every catalog in line with the sources, then compile."""
+    update_catalogs(source_messages(), legacy_indonesian())
+    compile_all()
+
+
+def update_catalogs(template: Catalog, indonesian: dict[str, str | tuple[str, ...]]) -> None:
+    """New messages come into every catalog untranslated (Indonesian ones from the
+    earlier table when it has them); messages no longer used go."""
     for locale in LOCALES.values():
         catalog = read_catalog(locale)
         # a copy each: update() adopts the template's new Message objects themselves
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False)
         if locale == "id":
-            fill_from(catalog, legacy_indonesian())
+            fill_from(catalog, indonesian)
         write_catalog(locale, catalog)
-    compile_all()
 
 
 def fill_from(catalog: Catalog, table: dict[str, str | tuple[str, ...]]) -> None:

@@ -6,12 +6,15 @@ list of what is missing as the first test."""
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.plurals import get_plural
 
 from moderation.domain.languages import LANGUAGE_CODES, choose_language, language_of
+from scripts import translations
 from scripts.translations import (
     LOCALES,
     describe,
@@ -49,6 +52,30 @@ def test_the_check_names_each_missing_message_per_language(template: Catalog) ->
             "%(num)d new reply",
             "A brand-new message nobody translated yet.",
         ]
+
+
+def test_extract_adds_new_messages_to_each_catalog_on_its_own(
+    template: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new message reaches every catalog untranslated (Indonesian from the earlier table);
+    one language's translation never leaks into another's."""
+    shutil.copytree(translations.TRANSLATIONS, tmp_path, dirs_exist_ok=True)
+    monkeypatch.setattr(translations, "TRANSLATIONS", tmp_path)
+    grown = copy.deepcopy(template)
+    grown.add("Preview")
+    grown.add(("%(num)d new reply", "%(num)d new replies"))
+    table: dict[str, str | tuple[str, ...]] = {
+        "Preview": "Pratinjau",
+        "%(num)d new reply": ("%(num)d balasan baru",),
+    }
+    translations.update_catalogs(grown, table)
+    indonesian = read_catalog("id")
+    assert indonesian.get("Preview").string == "Pratinjau"  # type: ignore[union-attr]
+    assert missing(grown, indonesian) == []
+    for locale in set(LOCALES.values()) - {"id"}:
+        catalog = read_catalog(locale)
+        assert missing(grown, catalog) == ["%(num)d new reply", "Preview"], locale
+        assert catalog.get("Leave a Reply").string  # type: ignore[union-attr]
 
 
 def test_a_plural_with_too_few_forms_counts_as_missing(template: Catalog) -> None:
