@@ -1,7 +1,7 @@
 """The widget on other people's pages, in Chromium across two sites: links leave the frame;
 themes (light, dark, auto, the site's own properties) keep text readable; replies are written
 in place; the reader's own comments awaiting moderation stay in view; a wrong snippet says
-what is wrong; threads know their post."""
+what is wrong; threads know their post; Arabic lays out right to left."""
 
 from __future__ import annotations
 
