@@ -4,6 +4,7 @@ Flask ceiling (a fixed body of the same size, ../shared/bench/ref_flask.sh), in 
 
     .venv/bin/python bench/reads.py [--configs 2x1,2x4,...] [--reps 3] [--duration 8]
                                     [--workloads list200,list200-page,count5] [--no-ceiling]
+                                    [--ceiling-flags 2x4]
 
 A config ``WxT`` is ``moderation serve --workers W --threads T`` (``default``: no flags,
 whatever the command chooses). The ceiling ``ref`` is the shared minimal Flask app under
@@ -148,14 +149,20 @@ class Ours:
 
 
 class Ceiling:
-    """The shared minimal Flask app serving fixed bodies of our answers' sizes."""
+    """The shared minimal Flask app serving fixed bodies of our answers' sizes: under the
+    shared gunicorn settings (``ref``: sync workers, one per core), or under the flags of
+    one of our configs (``ref-WxT``: the framework's ceiling for that server setup)."""
 
-    config = "ref"
-
-    def __init__(self, sizes: dict[str, int]) -> None:
+    def __init__(self, sizes: dict[str, int], flags: str = "") -> None:
         self.sizes = sizes
+        self.flags = flags
+        self.config = f"ref-{flags}" if flags else "ref"
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if self.flags:
+            self._start_with_flags()
+            return
         env = {
             **os.environ,
             "BENCH_WORK": str(WORK),
@@ -172,10 +179,54 @@ class Ceiling:
             capture_output=True,
         )
 
+    def _environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PYTHONPATH": str(SHARED / "ref_flask"),
+            "REF_FIXED_SIZES": ",".join(str(size) for size in sorted(set(self.sizes.values()))),
+        }
+
+    def _start_with_flags(self) -> None:
+        """gunicorn as ``moderation serve`` runs it: gthread, the same workers and threads."""
+        workers, threads = self.flags.split("x")
+        with (WORK / "ref-flags.log").open("ab") as output:
+            self.process = subprocess.Popen(
+                [
+                    f"{FLASK_VENV}/bin/gunicorn",
+                    "-w",
+                    workers,
+                    "--threads",
+                    threads,
+                    "-k",
+                    "gthread" if int(threads) > 1 else "sync",
+                    "--timeout",
+                    "30",
+                    "--log-level",
+                    "warning",
+                    "-b",
+                    f"127.0.0.1:{REF_PORT}",
+                    "app_fixed:app",
+                ],
+                env=self._environment(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(f"http://127.0.0.1:{REF_PORT}/health", self.process)
+
     def url(self, workload: str) -> str:
         return f"http://127.0.0.1:{REF_PORT}/fixed/{self.sizes[workload]}"
 
     def stop(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                    self.process.wait(timeout=10)
+            return
         subprocess.run(
             [str(SHARED / "ref_flask.sh"), "stop", "fixed"],
             env={**os.environ, "BENCH_WORK": str(WORK)},
@@ -234,9 +285,14 @@ def report(rows: list[dict[str, Any]], workloads: list[str]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for workload in workloads:
-        ours = [c for c in configs if c != "ref" and (c, workload) in medians]
+        ours = [c for c in configs if not c.startswith("ref") and (c, workload) in medians]
         best = max((medians[(c, workload)] for c in ours), default=0.0)
         ceiling = medians.get(("ref", workload))
+        same_flags = {
+            c[len("ref-") :]: medians[(c, workload)]
+            for c in configs
+            if c.startswith("ref-") and (c, workload) in medians
+        }
         for config in configs:
             runs = by.get((config, workload))
             if not runs:
@@ -244,8 +300,13 @@ def report(rows: list[dict[str, Any]], workloads: list[str]) -> str:
             rps = [r["rps"] for r in runs]
             p99 = statistics.median(r["latency_us"]["p99"] for r in runs) / 1000
             non2xx = sum(r["requests"] - r["status"]["2xx"] for r in runs)
-            share = f"{medians[(config, workload)] / best:.2f}" if config != "ref" and best else ""
+            mine = not config.startswith("ref")
+            share = f"{medians[(config, workload)] / best:.2f}" if mine and best else ""
             of_ceiling = f"{medians[(config, workload)] / ceiling:.2f}" if ceiling else ""
+            if config in same_flags:
+                of_ceiling += (
+                    f" ({medians[(config, workload)] / same_flags[config]:.2f} of ref-{config})"
+                )
             lines.append(
                 f"| {config} | {workload} | {medians[(config, workload)]:.0f} | "
                 f"{min(rps):.0f}-{max(rps):.0f} | {p99:.1f} | {share} | {of_ceiling} | {non2xx} |"
@@ -262,6 +323,11 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--no-ceiling", action="store_true")
+    parser.add_argument(
+        "--ceiling-flags",
+        default="",
+        help="also the ceiling under these WxT flags (gthread, as moderation serve runs it)",
+    )
     parser.add_argument("--no-seed", action="store_true", help="reuse the last run's database")
     args = parser.parse_args()
     workloads = args.workloads.split(",")
@@ -276,6 +342,8 @@ def main() -> int:
     servers: list[Ours | Ceiling] = [Ours(config) for config in args.configs.split(",")]
     if not args.no_ceiling:
         servers.append(Ceiling(sizes))
+        for flags in filter(None, args.ceiling_flags.split(",")):
+            servers.append(Ceiling(sizes, flags))
     rows: list[dict[str, Any]] = []
     for rep in range(1, args.reps + 1):
         for server in servers:

@@ -34,9 +34,11 @@ def add_security_headers(response: Response) -> Response:
     ancestors = g.get("frame_ancestors")
     headers = response.headers
     if not ancestors:
+        # one pass over the headers (each ``in`` or ``[]=`` would be one per name)
+        present = {name.lower() for name in headers.keys()}
         for name, value in NEVER_FRAMED:
-            if name not in headers:
-                headers[name] = value
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
     headers.setdefault(
         "Content-Security-Policy", f"{DEFAULT_CSP}; frame-ancestors {' '.join(ancestors)}"
