@@ -30,10 +30,10 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 )
 @click.option(
     "--threads",
-    default=8,
+    default=2,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads per process.",
+    help="Threads per process (two: a client sending slowly holds one, not the process).",
 )
 @click.option(
     "--deliver/--no-deliver",
