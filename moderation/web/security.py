@@ -35,7 +35,7 @@ def add_security_headers(response: Response) -> Response:
     headers = response.headers
     if not ancestors:
         # one pass over the headers (each ``in`` or ``[]=`` would be one per name)
-        present = {name.lower() for name in headers.keys()}
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterate as pairs
         for name, value in NEVER_FRAMED:
             if name.lower() not in present:
                 headers.add(name, value)
