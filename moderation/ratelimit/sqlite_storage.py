@@ -9,7 +9,9 @@ It is a file of its own (not a table of the service's database) so counting a hi
 waits behind a comment being written, and it needs no migration.
 
 Each thread has its own connection, opened on first use in the process that uses it (a
-connection must not cross a ``fork``). Expired rows are deleted at most once a minute.
+connection must not cross a ``fork``). Expired rows are deleted at most once a minute. A
+transaction waits at most 5 s for the file's lock (each holds it for microseconds); past
+that the gate counts in memory for a few seconds rather than hold the request.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class SQLiteCounters(
             self.path.parent.mkdir(parents=True, exist_ok=True)
             create_private_file(self.path)
             connection = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path, timeout=5, isolation_level=None, check_same_thread=False
             )
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
