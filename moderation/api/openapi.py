@@ -181,6 +181,35 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ChallengeProblem": {
+        "allOf": [
+            ref("Problem"),
+            {
+                "type": "object",
+                "required": ["challenge", "challenge_reasons", "challenge_field"],
+                "properties": {
+                    "challenge": {
+                        "type": "object",
+                        "description": "An ALTCHA PoW v2 challenge (PBKDF2/SHA-256): find the "
+                        "counter whose derived key starts with parameters.keyPrefix.",
+                        "required": ["parameters", "signature"],
+                        "properties": {
+                            "parameters": {"type": "object"},
+                            "signature": {"type": "string"},
+                        },
+                    },
+                    "challenge_reasons": {
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": ["soft_limit", "grey_zone", "first_comment_links"],
+                        },
+                    },
+                    "challenge_field": {"type": "string", "const": "altcha"},
+                },
+            },
+        ],
+    },
     "CommentSubmission": {
         "allOf": [
             ref("CommentFields"),
@@ -188,7 +217,16 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["form_token"],
                 "properties": {
-                    "form_token": {"type": "string", "description": "From the form-token endpoint."}
+                    "form_token": {
+                        "type": "string",
+                        "description": "From the form-token endpoint.",
+                    },
+                    "altcha": {
+                        "type": "string",
+                        "description": "The solution of the ALTCHA challenge a 428 answer "
+                        "carried (base64 JSON of the challenge and its solution), sent with "
+                        "the same fields and form token.",
+                    },
                 },
             },
         ],
@@ -610,6 +648,12 @@ def document() -> dict[str, Any]:
                         "409": problem("Refused as a duplicate."),
                         "415": problem("Not sent as application/json."),
                         "422": problem("Invalid fields (a message per field in errors)."),
+                        "428": {
+                            "description": "The site asks this (suspicious) submission to solve "
+                            "a proof-of-work challenge first: solve `challenge` (ALTCHA PoW v2) "
+                            "and send the same submission again with the solution in `altcha`.",
+                            "content": {PROBLEM: {"schema": ref("ChallengeProblem")}},
+                        },
                         **COMMON_ERRORS,
                     },
                 },
