@@ -102,7 +102,7 @@ def learn_decision(comment: Comment, status: CommentStatus) -> None:
             comment_id=comment.id,
             score=None,
             clues=[],
-            features="\n".join(sorted(_features_now(comment))),
+            features="\n".join(sorted(features_now(comment))),
             feature_version=FEATURE_VERSION,
             label="",
         )
@@ -161,7 +161,7 @@ def view_of(comment_id: int) -> CommentSpam | None:
     return db.session.get(CommentSpam, comment_id)
 
 
-def _features_now(comment: Comment) -> frozenset[str]:
+def features_now(comment: Comment) -> frozenset[str]:
     """The features of a comment the classifier never saw (older than it, or imported)."""
     return features_of(
         comment.text,
