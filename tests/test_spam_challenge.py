@@ -233,3 +233,36 @@ def test_a_grey_zone_hold_is_suspicious_and_a_solution_passes_it_to_the_policy()
 def test_refusals_are_never_challenged() -> None:
     refused = Decision(Outcome.REFUSE, Rule.DUPLICATE, "dup")
     assert not suspicions(refused, soft_limited=True, first_comment=True, link_count=1)
+
+
+def test_the_site_setting_is_on_the_dashboard(app: Flask, actions: Actions) -> None:
+    from moderation.services.sites import site_info
+    from tests.helpers import signed_in
+
+    actions.create_site("news", ["https://blog.example"])
+    dashboard = signed_in(app, actions, "boss", "admin")
+    form = dashboard.page("/dashboard/sites/news")
+    assert 'name="challenge_suspicious"' in form
+    fields = {
+        "name": "News",
+        "origins": "https://blog.example",
+        "policy": "premoderate",
+        "max_links": "2",
+        "flood_seconds": "15",
+        "max_depth": "5",
+        "page_size": "50",
+        "spam_hold_threshold": "0.4",
+        "spam_threshold": "0.8",
+        "hold_first_comments": "0",
+    }
+    assert (
+        dashboard.post("/dashboard/sites/news", **fields, challenge_suspicious="y").status_code
+        == 303
+    )
+    with app.app_context():
+        assert site_info("news").challenge_suspicious
+    page = dashboard.page("/dashboard/sites/news")
+    assert re.search(r'<input checked id="challenge_suspicious"[^>]*type="checkbox"', page), page
+    assert dashboard.post("/dashboard/sites/news", **fields).status_code == 303
+    with app.app_context():
+        assert not site_info("news").challenge_suspicious
