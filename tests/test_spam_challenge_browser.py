@@ -13,7 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browsing import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, cli, private_database
+from moderation import create_app
+from moderation.extensions import db
+from moderation.services import sites
+from tests.browsing import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, private_database
 from tests.conftest import SERVER_DATABASE_URL
 from tests.servers import start_server
 
@@ -41,18 +44,19 @@ def serve_env(workdir: Path) -> Iterator[dict[str, str]]:
 def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
     server = start_server(workdir, serve_env)
     try:
-        cli(
-            workdir,
-            serve_env,
-            "sites",
-            "create",
-            SITE,
-            "--name",
-            "Puzzle",
-            "--origin",
-            "https://blog.example",
+        # the site, set up in this process on the server's database (a CLI call costs seconds)
+        app = create_app(
+            {
+                "DATABASE_URL": serve_env["MODERATION_DATABASE_URL"],
+                "RATELIMIT_STORAGE_URI": "memory://",
+            },
+            instance_path=serve_env["MODERATION_INSTANCE_PATH"],
         )
-        cli(workdir, serve_env, "sites", "update", SITE, "--challenge", "--flood-seconds", "0")
+        with app.app_context():
+            sites.create_site(SITE, "Puzzle", ["https://blog.example"])
+            sites.update_site(SITE, sites.SiteSettings(challenge_suspicious=True, flood_seconds=0))
+            db.session.remove()
+            db.engine.dispose()
         yield f"http://localhost:{server.port}"
     finally:
         server.stop()
