@@ -42,10 +42,12 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,
     # ... or after this many seconds without a request (0: no idle limit)
     "SESSION_IDLE_TIMEOUT": 2 * 3600,
-    # creating moderators or integrations, rotating secrets, disabling or enabling an
-    # integration, resetting passwords and (de)activating accounts ask for the password
-    # again once it is older than this
+    # creating moderators or integrations, changing a moderator's sites, rotating secrets,
+    # disabling or enabling an integration, resetting passwords and (de)activating accounts
+    # ask for the password again once it is older than this
     "SESSION_FRESH_LIFETIME": 10 * 60,
+    # how often an open queue asks whether its counters and comments changed
+    "QUEUE_POLL_SECONDS": 15,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,
     "RENDER_CACHE_BYTES": 8 * 1024 * 1024,

@@ -39,6 +39,7 @@ from moderation.domain.privacy import truncate_ip
 from moderation.domain.rendering import render_comment, render_markdown
 from moderation.domain.spam import label_for_status
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_key
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.porting import (
@@ -325,6 +326,7 @@ class _Importer:
             "email": email,
             "email_flagged": flagged,
             "url": website,
+            "website_key": website_key(website),
             "text": text,
             "html": html if html is not None else render_comment(text),
             "status": CommentStatus(record.status.value),
