@@ -1,7 +1,7 @@
 """sites.challenge_suspicious: ask suspicious submissions for an ALTCHA proof-of-work
 
 Revision ID: spam_02
-Revises: teams_03
+Revises: dash_02
 Create Date: 2026-11-29
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "spam_02"
-down_revision = "teams_03"
+down_revision = "dash_02"
 branch_labels = None
 depends_on = None
 
