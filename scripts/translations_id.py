@@ -117,6 +117,8 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Your name is too long (at most %(max)d characters).": "Nama Anda terlalu panjang (paling banyak %(max)d karakter).",
     "Your website address is too long (at most %(max)d characters).": "Alamat situs web Anda terlalu panjang (paling banyak %(max)d karakter).",
     "an unknown page": "halaman yang tidak dikenal",
+    # the widget: closing comments, sorting, author edits (issue 14)
+    "close_after_days must be between 0 (never) and %(high)d.": "close_after_days harus antara 0 (tidak pernah) dan %(high)d.",
 }
 
 

@@ -32,6 +32,7 @@ VISITOR_FACING = [
     "moderation/api/json_body.py",
     "moderation/web/errors.py",
     "moderation/services/submissions.py",
+    "moderation/domain/closing.py",
 ]
 
 

@@ -74,6 +74,11 @@ def list_command() -> None:
     type=int,
     help="Hold the first N comments of an author new to the site (0: off).",
 )
+@click.option(
+    "--close-after-days",
+    type=int,
+    help="Threads take no comments this many days after they began (0: never).",
+)
 @one_line_errors
 def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:
     """Change a site's settings; options not given stay as they are."""

@@ -48,6 +48,8 @@ class Site(Base):
     spam_threshold: Mapped[float] = mapped_column(Float, default=0.80)
     #: Hold the first N comments of an author new to the site (0: off).
     hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
+    #: Threads stop taking comments this many days after they began (0: never).
+    close_after_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")
@@ -64,10 +66,14 @@ class Thread(Base):
     key: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(300), default="")
     url: Mapped[str] = mapped_column(String(2000), default="")
+    #: False: closed by a moderator or an integration (``thread.upsert``).
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: A moderator reopened it: the site's ``close_after_days`` no longer closes it.
+    keep_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Bumped whenever the public view of the thread changes: the read cache keys on it.
     version: Mapped[int] = mapped_column(Integer, default=0)
     approved_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the thread began: its creation, or its earliest comment when imported ones are older.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(back_populates="threads")

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -248,6 +249,7 @@ class _Importer:
             by_level.setdefault(level, []).append(record)
         statuses: Counter[CommentStatus] = Counter()
         approved: Counter[int] = Counter()
+        began: dict[int, datetime] = {}
         for level in sorted(by_level):
             rows = [self._values(record) for record in by_level[level]]
             if self.dry_run:
@@ -262,6 +264,8 @@ class _Importer:
             for record, row, new_id in zip(by_level[level], rows, ids, strict=True):
                 self.ids[row["source_id"]] = new_id
                 statuses[row["status"]] += 1
+                thread_id, written = row["thread_id"], row["created_at"]
+                began[thread_id] = min(began.get(thread_id, written), written)
                 if row["status"] is CommentStatus.APPROVED:
                     approved[row["thread_id"]] += 1
                 if self.emit_events and not self.dry_run:
@@ -273,6 +277,13 @@ class _Importer:
             events.count_status(self.site_id, status, count)
         for thread_id, count in approved.items():
             events.touch_thread(thread_id, approved_delta=count)
+        for thread_id, earliest in began.items():
+            # a thread began with its earliest comment: closing by age counts from there
+            db.session.execute(
+                update(Thread)
+                .where(Thread.id == thread_id, Thread.created_at > earliest)
+                .values(created_at=earliest)
+            )
 
     def _values(self, record: CommentRecord) -> dict[str, Any]:
         """The row of one comment: cleaned, truncated, sanitised."""

@@ -9,6 +9,7 @@ from limits import parse_many
 from sqlalchemy import select
 
 from moderation.cache import caches
+from moderation.domain.closing import clean_close_after_days
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
     SitePolicy,
@@ -42,6 +43,7 @@ class SiteInfo:
     spam_hold_threshold: float = 0.40
     spam_threshold: float = 0.80
     hold_first_comments: int = 0
+    close_after_days: int = 0
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -76,6 +78,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         spam_hold_threshold=site.spam_hold_threshold,
         spam_threshold=site.spam_threshold,
         hold_first_comments=site.hold_first_comments,
+        close_after_days=site.close_after_days,
     )
 
 
@@ -140,6 +143,7 @@ class SiteSettings:
     spam_hold_threshold: float | None = None
     spam_threshold: float | None = None
     hold_first_comments: int | None = None
+    close_after_days: int | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -176,6 +180,8 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         if not 0 <= settings.hold_first_comments <= 100:
             raise InvalidInput(N_("hold_first_comments must be between 0 and 100."))
         site.hold_first_comments = settings.hold_first_comments
+    if settings.close_after_days is not None:
+        site.close_after_days = clean_close_after_days(settings.close_after_days)
     if settings.submit_limit is not None:
         site.submit_limit = _clean_limit(settings.submit_limit)
     if settings.moderation_words is not None:

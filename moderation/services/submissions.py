@@ -13,8 +13,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
+from moderation.domain.closing import ThreadClosed
 from moderation.domain.comments import CommentDraft
-from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
+from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_comment
@@ -36,7 +37,13 @@ from moderation.services import (
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
-from moderation.services.threads import ThreadState, thread_state
+from moderation.services.threads import (
+    THREAD_STATE_COLUMNS,
+    ThreadState,
+    is_closed,
+    state_of,
+    thread_state,
+)
 
 OUTCOME_STATUS = {
     Outcome.PUBLISH: CommentStatus.APPROVED,
@@ -126,8 +133,8 @@ def submit_comment(
     config = current_app.config
     site = site_info(context.site_slug)
     thread, is_duplicate = _thread_and_duplicate(site.id, context.thread_key, draft)
-    if thread is not None and not thread.is_open:
-        raise InvalidInput(N_("Comments are closed on this page."))
+    if is_closed(site, thread, context.now):
+        raise ThreadClosed()
     parent = _check_parent(site, thread, draft.parent_id)
 
     address = rate_limit_address(context.client_ip)
@@ -365,10 +372,7 @@ def comment_depth(comment: Comment) -> int:
 # The thread and WordPress's duplicate check (the same person already said exactly this
 # on this thread) in one round trip: this runs for every submission.
 _THREAD_AND_DUPLICATE = select(
-    Thread.id,
-    Thread.version,
-    Thread.is_open,
-    Thread.approved_count,
+    *THREAD_STATE_COLUMNS,
     exists()
     .where(
         Comment.thread_id == Thread.id,
@@ -389,7 +393,7 @@ def _thread_and_duplicate(
     row = db.session.connection().execute(_THREAD_AND_DUPLICATE, params).first()
     if row is None:
         return None, False
-    return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
+    return state_of(row), bool(row.is_duplicate)
 
 
 def _approved_count(site_id: int, email: str) -> int:

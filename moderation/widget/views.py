@@ -170,7 +170,9 @@ def render_widget(
     set_frame_ancestors(list(site.origins))
     # on its own (not framed), the page names the post it belongs to and links back
     post = None if host_origin(site) else threads.post_of(thread)
-    token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
+    now = utcnow()
+    closed = threads.is_closed(site, thread, now)
+    token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, now)
     if plain:
         # the common case, a reader opening the page: rendered once per thread version
         # with a placeholder where each reader's own token goes
@@ -184,12 +186,13 @@ def render_widget(
             str(get_locale()),
             tuple(sorted(page_params(site, thread_key).items())),
             post,
+            closed,
         )
         cached = cache.get(key)
         if cached is None:
             empty = CommentForm(formdata=None)
             empty.form_token.data = placeholder
-            page = _page(site, thread_key, thread, page_number, empty, post=post).encode()
+            page = _page(site, thread_key, thread, closed, page_number, empty, post=post).encode()
             # kept as the parts around the placeholder (one part when there is no form)
             cached = cache.put(key, tuple(page.split(placeholder.encode(), 1)))
         # sent as it lies in the cache, the reader's token between (no 200 KB copy per read)
@@ -203,7 +206,7 @@ def render_widget(
         if not form.form_token.data:
             form.form_token.data = token
         preview = load_preview(thread.id if thread else None)
-        body = _page(site, thread_key, thread, page_number, form, notice, preview, post)
+        body = _page(site, thread_key, thread, closed, page_number, form, notice, preview, post)
     response = Response(body, status=status, mimetype="text/html")
     fresh = plain or not (preview or (form and form.errors) or notice)
     response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
@@ -216,6 +219,7 @@ def _page(
     site: SiteInfo,
     thread_key: str,
     thread: threads.ThreadState | None,
+    closed: bool,
     page_number: int,
     form: CommentForm,
     notice: str = "",
@@ -224,7 +228,6 @@ def _page(
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
-    closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
     return render_template(
         "widget/page.html",
