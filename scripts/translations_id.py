@@ -119,6 +119,10 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "an unknown page": "halaman yang tidak dikenal",
     # the widget: closing comments, sorting, author edits (issue 14)
     "close_after_days must be between 0 (never) and %(high)d.": "close_after_days harus antara 0 (tidak pernah) dan %(high)d.",
+    "Order of comments": "Urutan komentar",
+    "Oldest first": "Terlama dulu",
+    "Newest first": "Terbaru dulu",
+    "Unknown order %(order)r: choose one of %(names)s.": "Urutan %(order)r tidak dikenal: pilih salah satu dari %(names)s.",
 }
 
 

@@ -105,6 +105,7 @@ def list_comments(site_slug: str) -> Response:
         site.id,
         site.page_size,
         site.max_depth,
+        site.sort.value,
         *state,
         page_number,
     )

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
-from moderation.domain.sites import SitePolicy
+from moderation.domain.sites import CommentOrder, SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.models.base import Base, UTCDateTime, enum_column
 
@@ -50,6 +50,10 @@ class Site(Base):
     hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
     #: Threads stop taking comments this many days after they began (0: never).
     close_after_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The default order of top-level comments in the widget (readers may switch).
+    sort: Mapped[CommentOrder] = mapped_column(
+        enum_column(CommentOrder), default=CommentOrder.OLDEST, server_default="oldest"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")

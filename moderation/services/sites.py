@@ -12,7 +12,9 @@ from moderation.cache import caches
 from moderation.domain.closing import clean_close_after_days
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
+    CommentOrder,
     SitePolicy,
+    clean_order,
     clean_origins,
     clean_policy,
     clean_slug,
@@ -44,6 +46,7 @@ class SiteInfo:
     spam_threshold: float = 0.80
     hold_first_comments: int = 0
     close_after_days: int = 0
+    sort: CommentOrder = CommentOrder.OLDEST
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -79,6 +82,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         spam_threshold=site.spam_threshold,
         hold_first_comments=site.hold_first_comments,
         close_after_days=site.close_after_days,
+        sort=site.sort,
     )
 
 
@@ -144,6 +148,7 @@ class SiteSettings:
     spam_threshold: float | None = None
     hold_first_comments: int | None = None
     close_after_days: int | None = None
+    sort: str | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -182,6 +187,8 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         site.hold_first_comments = settings.hold_first_comments
     if settings.close_after_days is not None:
         site.close_after_days = clean_close_after_days(settings.close_after_days)
+    if settings.sort is not None:
+        site.sort = clean_order(settings.sort)
     if settings.submit_limit is not None:
         site.submit_limit = _clean_limit(settings.submit_limit)
     if settings.moderation_words is not None:

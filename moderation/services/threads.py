@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from moderation.cache import caches
 from moderation.domain.closing import ThreadClosing, thread_closing
 from moderation.domain.privacy import PublicComment, avatar_key
+from moderation.domain.sites import CommentOrder
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Moderator, Thread
@@ -148,9 +149,15 @@ def forget_public_state() -> None:
 
 
 def read_page(
-    site: SiteInfo, thread: ThreadState | None, page: int, avatar_secret: bytes
+    site: SiteInfo,
+    thread: ThreadState | None,
+    page: int,
+    avatar_secret: bytes,
+    order: CommentOrder | None = None,
 ) -> ThreadPage:
-    """Approved comments of ``thread``, threaded, oldest first, ``site.page_size`` top-level per page."""
+    """Approved comments of ``thread``, threaded, ``site.page_size`` top-level per page:
+    top-level comments in ``order`` (default: the site's), replies under each in the
+    order they were written."""
     if thread is None or thread.approved_count == 0:
         return ThreadPage([], 1, 1, 0)
     rows = db.session.execute(
@@ -175,6 +182,8 @@ def read_page(
         # a reply whose parent is not public is shown at the top level
         children[row.parent_id if row.parent_id in known else None].append(row.id)
     top_level = children[None]
+    if (order or site.sort) is CommentOrder.NEWEST:
+        top_level = top_level[::-1]
     pages = max(1, math.ceil(len(top_level) / site.page_size))
     page = min(max(1, page), pages)
     shown_top = top_level[(page - 1) * site.page_size : page * site.page_size]

@@ -3,6 +3,7 @@
 // - remembers name, email and website in this origin's storage when the box is ticked;
 // - shows times in the reader's own time zone;
 // - replies in place: the form moves under the comment answered, "Cancel reply" puts it back;
+// - remembers the order the reader chose for the comments (this origin's storage);
 // - keeps the reader's own comments awaiting moderation in view (their preview keys kept in
 //   this origin's storage; without storage, for as long as the reader stays on the page).
 (function () {
@@ -28,6 +29,28 @@
   if (window.ResizeObserver) { new ResizeObserver(reportHeight).observe(document.documentElement); }
   window.addEventListener("load", reportHeight);
   reportHeight();
+
+  // --- the reader's order of comments: the ?sort= links work alone; the choice is kept ---
+  var sortName = "moderation:" + site + ":sort";
+  var sortStore = null;
+  try { sortStore = window.localStorage; sortStore.getItem(sortName); } catch (e) { sortStore = null; }
+  if (sortStore) {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".comments-order a[data-sort]");
+      if (!link) { return; }
+      try { sortStore.setItem(sortName, link.getAttribute("data-sort")); } catch (e) { /* kept for this page only */ }
+    });
+    var chosen = null;
+    try { chosen = sortStore.getItem(sortName); } catch (e) { chosen = null; }
+    var query = new URLSearchParams(location.search);
+    if ((chosen === "oldest" || chosen === "newest") && !query.has("sort") &&
+        chosen !== root.getAttribute("data-sort") && document.querySelector(".comments-order")) {
+      query.set("sort", chosen);
+      query.delete("cpage");
+      location.replace(location.pathname + "?" + query.toString() + location.hash);
+      return;
+    }
+  }
 
   var form = document.getElementById("commentform");
   if (form) {

@@ -35,6 +35,7 @@ from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import PREVIEW_AVATAR, PublicComment
+from moderation.domain.sites import CommentOrder, reader_order
 from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
 from moderation.domain.themes import Look, read_look
 from moderation.extensions import db
@@ -78,6 +79,11 @@ def host_origin(site: SiteInfo) -> str:
     return origin if origin is not None and site_allows(site, origin) else ""
 
 
+def reader_sort(site: SiteInfo) -> CommentOrder:
+    """The order the reader chose (``?sort=``), else the site's."""
+    return reader_order(request.args.get("sort")) or site.sort
+
+
 def reader_look() -> Look:
     """The theme and custom properties the embedding page asked for (validated)."""
     return read_look(request.args)
@@ -96,6 +102,8 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
         if title := strip_controls(request.args.get("title", ""), single_line=True)[:300]:
             params["title"] = title
     params.update(reader_look().as_params())
+    if order := reader_order(request.args.get("sort")):
+        params["sort"] = order.value  # the reader's choice follows their links
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
 
@@ -246,6 +254,7 @@ def _page(
         parent_origin=host_origin(site),
         closed=closed,
         look=reader_look(),
+        order=reader_sort(site),
     )
 
 
@@ -262,6 +271,7 @@ def thread_html(
         "widget",
         site.id,
         site.max_depth,
+        reader_sort(site),
         thread.id if thread else 0,
         thread.version if thread else 0,
         page_number,
@@ -273,9 +283,17 @@ def thread_html(
     cached = cache.get(key)
     if cached is not None:
         return cached[0].decode()
-    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
+    order = reader_sort(site)
+    secret = current_app.config["SECRET_KEY"].encode()
+    page = threads.read_page(site, thread, page_number, secret, order)
     html = render_template(
-        "widget/_thread.html", site=site, page=page, closed=closed, widget_url=links
+        "widget/_thread.html",
+        site=site,
+        page=page,
+        closed=closed,
+        widget_url=links,
+        order=order,
+        orders=list(CommentOrder),
     )
     cache.put(key, (html.encode(),))
     return html
