@@ -123,6 +123,15 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Oldest first": "Terlama dulu",
     "Newest first": "Terbaru dulu",
     "Unknown order %(order)r: choose one of %(names)s.": "Urutan %(order)r tidak dikenal: pilih salah satu dari %(names)s.",
+    "Edit": "Sunting",
+    "Edit your comment": "Sunting komentar Anda",
+    "You can edit your comment until %(time)s.": "Anda dapat menyunting komentar Anda hingga %(time)s.",
+    "edited": "disunting",
+    "Your edit is checked like a new comment; it may wait for a moderator again.": "Suntingan Anda diperiksa seperti komentar baru; mungkin menunggu moderator lagi.",
+    "Save edit": "Simpan suntingan",
+    "Cancel": "Batal",
+    "Back to the comments": "Kembali ke komentar",
+    "This comment can no longer be edited.": "Komentar ini tidak dapat disunting lagi.",
 }
 
 

@@ -33,6 +33,9 @@ VISITOR_FACING = [
     "moderation/web/errors.py",
     "moderation/services/submissions.py",
     "moderation/domain/closing.py",
+    "moderation/domain/edits.py",
+    "moderation/widget/edits.py",
+    "templates/widget/edit.html",
 ]
 
 

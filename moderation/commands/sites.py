@@ -84,6 +84,11 @@ def list_command() -> None:
     type=click.Choice([order.value for order in CommentOrder]),
     help="The widget's default order of comments (readers may switch).",
 )
+@click.option(
+    "--edit-minutes",
+    type=int,
+    help="Authors may edit their comment for this many minutes (0: never, the default).",
+)
 @one_line_errors
 def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:
     """Change a site's settings; options not given stay as they are."""

@@ -29,6 +29,7 @@ from moderation.services import (
     channels,
     closing,
     decisions,
+    edits,
     queue,
     sites,
     spam,
@@ -182,6 +183,7 @@ def _comment_page(
         next_url=url_for("dashboard.show_comment", comment_id=comment.id),
         spam_view=spam.view_of(comment.id),
         thread_view=closing.view_of(comment.thread),
+        revisions=edits.revisions_of(comment.id),
     ), status
 
 
@@ -352,6 +354,7 @@ AUDIT_ACTIONS = [
             ("delete", "deleted"),
             ("restore", "restored"),
             ("edit", "text edited"),
+            ("author_edit", "edited by the author"),
             ("reply", "moderator replies"),
             ("purge", "purged"),
             ("undo", "decisions undone"),

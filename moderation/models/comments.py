@@ -50,6 +50,8 @@ class Site(Base):
     hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
     #: Threads stop taking comments this many days after they began (0: never).
     close_after_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Authors may edit their comment for this many minutes after posting it (0: never).
+    edit_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: The default order of top-level comments in the widget (readers may switch).
     sort: Mapped[CommentOrder] = mapped_column(
         enum_column(CommentOrder), default=CommentOrder.OLDEST, server_default="oldest"
@@ -122,6 +124,8 @@ class Comment(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When its author last edited it (readers see "edited"); ``None``: never.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     ip_truncated: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     held_by_rule: Mapped[str] = mapped_column(String(40), default="")
@@ -139,6 +143,25 @@ class Comment(Base):
     thread: Mapped[Thread] = relationship()
     site: Mapped[Site] = relationship()
     parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+
+
+class CommentRevision(Base):
+    """A comment's text before an edit (its author's or a moderator's): the history
+    moderators see."""
+
+    __tablename__ = "comment_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    #: the text as it was before the edit
+    text: Mapped[str] = mapped_column(Text)
+    #: its status before the edit
+    status: Mapped[str] = mapped_column(String(20))
+    #: who edited: "author", or "moderator:<username>"
+    edited_by: Mapped[str] = mapped_column(String(245))
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StatusCount(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from moderation.cache import caches
 from moderation.domain.closing import clean_close_after_days
+from moderation.domain.edits import MAX_EDIT_MINUTES
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
     CommentOrder,
@@ -47,6 +48,7 @@ class SiteInfo:
     hold_first_comments: int = 0
     close_after_days: int = 0
     sort: CommentOrder = CommentOrder.OLDEST
+    edit_minutes: int = 0
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -83,6 +85,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         hold_first_comments=site.hold_first_comments,
         close_after_days=site.close_after_days,
         sort=site.sort,
+        edit_minutes=site.edit_minutes,
     )
 
 
@@ -149,6 +152,7 @@ class SiteSettings:
     hold_first_comments: int | None = None
     close_after_days: int | None = None
     sort: str | None = None
+    edit_minutes: int | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -169,6 +173,7 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         ("flood_seconds", 0, 3600),
         ("max_depth", 1, 10),
         ("page_size", 5, 500),
+        ("edit_minutes", 0, MAX_EDIT_MINUTES),
     ):
         value = getattr(settings, field)
         if value is not None:

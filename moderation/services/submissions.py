@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Insert, bindparam, exists, func, insert, or_, select, update
@@ -159,44 +160,11 @@ def submit_comment(
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
-        author_has_approved_comment=(
-            site.policy is SitePolicy.TRUSTED
-            and _has_approved_comment(site.id, draft.email)
-            # anyone can type a trusted author's address: optionally trust only confirmed ones
-            and (
-                not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
-                or subscriptions.is_confirmed(site.id, draft.email)
-            )
-        ),
-        blocked_by=blocklist.blocked_by(
-            site.id,
-            draft.email,
-            draft.url,
-            read_html(render_comment(draft.text)).links,
-            context.client_ip,
-            context.now,
-        ),
-        author_comment_count=(
-            _approved_count(site.id, draft.email) if site.hold_first_comments else None
-        ),
+        **_author_and_content_signals(site, draft, context.client_ip, context.now),
     )
     assessed: list[spam.Assessment] = []
-
-    def classify() -> SpamScore:
-        assessment = spam.assess(
-            site.id,
-            draft.text,
-            draft.author,
-            draft.email,
-            draft.url,
-            draft.parent_id is not None,
-            context.client_ip,
-        )
-        assessed.append(assessment)
-        return assessment.result
-
     rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
-    decision = decide(draft, rules, signals, classify)
+    decision = decide(draft, rules, signals, _classifier(site, draft, context.client_ip, assessed))
     if decision.outcome is Outcome.REFUSE:
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
@@ -209,6 +177,64 @@ def submit_comment(
         before_commit(result)
     db.session.commit()
     return result
+
+
+def judge_edit(site: SiteInfo, draft: CommentDraft, client_ip: str, now: datetime) -> Decision:
+    """The rules' decision on an author's edited text: as on a new comment's, without the
+    rules of the door (timing, duplicates, floods: the comment is already there)."""
+    signals = Signals(**_author_and_content_signals(site, draft, client_ip, now))
+    rules = site_rules(site, current_app.config["SPAM_MIN_FILL_SECONDS"])
+    return decide(draft, rules, signals, _classifier(site, draft, client_ip, []))
+
+
+def _author_and_content_signals(
+    site: SiteInfo, draft: CommentDraft, client_ip: str, now: datetime
+) -> dict[str, Any]:
+    """What the rules need to know of the author and the text (the door's own signals aside)."""
+    return {
+        "author_has_approved_comment": (
+            site.policy is SitePolicy.TRUSTED
+            and _has_approved_comment(site.id, draft.email)
+            # anyone can type a trusted author's address: optionally trust only confirmed ones
+            and (
+                not current_app.config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
+                or subscriptions.is_confirmed(site.id, draft.email)
+            )
+        ),
+        "blocked_by": blocklist.blocked_by(
+            site.id,
+            draft.email,
+            draft.url,
+            read_html(render_comment(draft.text)).links,
+            client_ip,
+            now,
+        ),
+        "author_comment_count": (
+            _approved_count(site.id, draft.email) if site.hold_first_comments else None
+        ),
+    }
+
+
+def _classifier(
+    site: SiteInfo, draft: CommentDraft, client_ip: str, assessed: list[spam.Assessment]
+) -> Callable[[], SpamScore]:
+    """The classifier rule's question, asked only if the rules get that far (its full
+    assessment is kept in ``assessed``)."""
+
+    def classify() -> SpamScore:
+        assessment = spam.assess(
+            site.id,
+            draft.text,
+            draft.author,
+            draft.email,
+            draft.url,
+            draft.parent_id is not None,
+            client_ip,
+        )
+        assessed.append(assessment)
+        return assessment.result
+
+    return classify
 
 
 def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:

@@ -169,6 +169,7 @@ def read_page(
             Comment.email,
             Comment.html,
             Comment.created_at,
+            Comment.edited_at,
             Moderator.username,
         )
         .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
@@ -204,6 +205,7 @@ def read_page(
                 created_at=row.created_at,
                 depth=min(depth, site.max_depth),
                 by_moderator=bool(row.username),
+                edited=row.edited_at is not None,
             )
         )
         for child in children.get(comment_id, []):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from markupsafe import Markup
 from moderation.cache import caches
 from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
+from moderation.domain.edits import EDITABLE, edit_deadline
 from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
@@ -48,12 +51,14 @@ from moderation.web.errors import Refusal, route_limit_refusal
 from moderation.web.limits import limiter
 from moderation.web.origins import normalise, own_origin, site_allows
 from moderation.web.security import set_frame_ancestors
+from moderation.widget import remember
 from moderation.widget.forms import CommentForm
 
 bp = Blueprint("widget", __name__)
 
 PREVIEW_SALT = "moderation.comment-preview"
 PREVIEW_MAX_AGE = 24 * 3600
+EDIT_SALT = "moderation.comment-edit"
 
 
 def load_site(slug: str) -> SiteInfo:
@@ -151,7 +156,59 @@ def preview_of(signature: str, thread_id: int | None) -> PublicComment | None:
         created_at=comment.created_at,
         depth=1,
         by_moderator=False,
+        edited=comment.edited_at is not None,
     )
+
+
+@dataclass(frozen=True)
+class EditOffer:
+    """The author's own comment they may still edit, with the key the widget keeps."""
+
+    comment_id: int
+    key: str
+    until: datetime
+    url: str
+
+
+def edit_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EDIT_SALT)
+
+
+def edit_key(comment_id: int) -> str:
+    """The signed key that lets the author edit comment ``comment_id`` from this browser."""
+    return edit_serializer().dumps(comment_id)
+
+
+def edited_comment_id(key: str, edit_minutes: int) -> int | None:
+    """The comment an edit key names, while it can be valid (the comment's own window is
+    checked by the service); ``None`` for a bad or expired key."""
+    if not key or edit_minutes <= 0:
+        return None
+    try:
+        signed_id = edit_serializer().loads(key, max_age=edit_minutes * 60)
+    except BadSignature:
+        return None
+    return signed_id if isinstance(signed_id, int) else None
+
+
+def edit_page_url(site: SiteInfo, thread_key: str, **extra: Any) -> str:
+    """The author's edit page of this thread, with the reader's context kept."""
+    query = urlencode(page_params(site, thread_key, **extra))
+    return f"{url_for('widget.edit_comment', site_slug=site.slug)}?{query}"
+
+
+def edit_offer(site: SiteInfo, thread_key: str, thread_id: int | None) -> EditOffer | None:
+    """``?edit-key=``: the comment just posted, while its author may edit it."""
+    key = request.args.get("edit-key", "")
+    comment_id = edited_comment_id(key, site.edit_minutes)
+    comment = db.session.get(Comment, comment_id) if comment_id else None
+    if comment is None or comment.thread_id != thread_id or comment.site_id != site.id:
+        return None
+    until = edit_deadline(comment.created_at, site.edit_minutes)
+    if until is None or until <= utcnow() or comment.status not in EDITABLE:
+        return None
+    url = edit_page_url(site, thread_key, comment=comment.id, key=key)
+    return EditOffer(comment.id, key, until, url)
 
 
 def render_widget(
@@ -165,10 +222,13 @@ def render_widget(
     """The widget page: approved comments (rendered once per thread version), the
     author's preview, and the form (fresh for every reader: it carries their token)."""
     config = current_app.config
+    # the standalone page's remembered author fills this browser's own form (never cached)
+    author = {} if host_origin(site) else remember.remembered_author(site)
     plain = (
         form is None
+        and not author
         and not notice
-        and not ({"replytocom", "unapproved", "moderation-hash"} & request.args.keys())
+        and not ({"replytocom", "unapproved", "moderation-hash", "edit-key"} & request.args.keys())
     )
     # a reader's plain view may be a moment old; a form answer sees the thread as it is
     lookup = threads.public_thread_state if plain else threads.thread_state
@@ -210,13 +270,14 @@ def render_widget(
         body: list[bytes] | str = parts
         preview = None
     else:
-        form = form or CommentForm(formdata=None)
+        if form is None:
+            form = CommentForm(formdata=None, data=author, remember=bool(author))
         if not form.form_token.data:
             form.form_token.data = token
         preview = load_preview(thread.id if thread else None)
         body = _page(site, thread_key, thread, closed, page_number, form, notice, preview, post)
     response = Response(body, status=status, mimetype="text/html")
-    fresh = plain or not (preview or (form and form.errors) or notice)
+    fresh = plain or not (preview or (form and form.errors) or notice or author)
     response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -255,6 +316,8 @@ def _page(
         closed=closed,
         look=reader_look(),
         order=reader_sort(site),
+        edit_offer=edit_offer(site, thread_key, thread.id if thread else None),
+        edit_url=edit_page_url(site, thread_key),
     )
 
 
@@ -437,7 +500,11 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
             "unapproved": comment.id,
             "moderation-hash": preview_serializer().dumps(comment.id),
         }
-    return redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+    if site.edit_minutes:
+        extra["edit-key"] = edit_key(comment.id)
+    extra["posted"] = comment.id  # the widget moves focus to the result and announces it
+    answer = redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+    return remember.keep_or_forget(site, answer, framed=bool(host_origin(site)))
 
 
 def form_again(
