@@ -1,5 +1,6 @@
 """What a reader does in the widget on another site's page, in Chromium: a closed thread
-says so in the frame; the order the reader chose is remembered.
+says so in the frame; the order the reader chose is remembered; keyboard-only posting with
+focus on the result and its announcement; axe on the dashboard's pages.
 
 One server, one host site and one browser for the module (the fixtures of
 ``tests/test_widget_embed.py``, which this module shares)."""
@@ -10,6 +11,7 @@ One server, one host site and one browser for the module (the fixtures of
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browsing import embed_snippet, post_page, widget_frame
+from tests.helpers import PASSWORD
 from tests.test_widget_embed import (  # noqa: F401 - the module's shared fixtures
     SITE,
     axe_violations,
@@ -96,3 +99,82 @@ def test_the_readers_order_is_remembered_on_the_next_visit(
     page.goto(url)
     frame = widget_frame(page)
     expect(frame.locator(".comment-content").first).to_have_text("Ordered comment 0.")
+
+
+# --- keyboard only, and what screen readers hear ----------------------------------------
+
+
+def test_keyboard_only_posting_moves_focus_to_the_result_and_announces_it(
+    service: str, host: Any, new_page: Any
+) -> None:
+    page, _url = open_thread(new_page, host, service, "keyboard")
+    frame = widget_frame(page)
+    loaded = time.monotonic()
+    # a mistake first: Space on the button with nothing typed
+    frame.locator("#submit").focus()
+    page.keyboard.press("Space")
+    frame.wait_for_selector("#comment-error")
+    expect(frame.locator("#comment")).to_be_focused()
+    expect(frame.locator("#widget-announcer")).to_have_text(
+        "Please correct the marked fields and post again."
+    )
+    # then the whole form by keyboard: type, Tab, type... Enter on the button
+    page.keyboard.type("Typed with the keyboard only.")
+    walked = []
+    for value in ("Kim Keys", "kim@example.org", ""):
+        page.keyboard.press("Tab")
+        walked.append(frame.evaluate("() => document.activeElement.id"))
+        page.keyboard.type(value)
+    while walked[-1] != "submit" and len(walked) < 8:
+        page.keyboard.press("Tab")
+        walked.append(frame.evaluate("() => document.activeElement.id"))
+    # the honeypot is never reached; the boxes the browser can keep are
+    assert walked[:3] == ["author", "email", "url"] and walked[-1] == "submit", walked
+    assert "contact_phone" not in walked
+    time.sleep(max(0.0, loaded + 1.2 - time.monotonic()))
+    before = frame.url
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 15
+    while frame.url == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    frame = widget_frame(page, ready=".comment-awaiting-moderation")
+    expect(frame.locator(".comment-preview .comment-awaiting-moderation")).to_be_focused()
+    expect(frame.locator("#widget-announcer")).to_have_text("Your comment is awaiting moderation.")
+
+
+# --- the dashboard, page by page, through axe ------------------------------------------
+
+
+def test_axe_finds_no_wcag_violation_on_the_dashboard_pages(
+    service: str, service_app: Flask, new_page: Any
+) -> None:
+    from moderation.services import moderators
+
+    comment_id = published(service_app, "dashboard-axe", "Checked by axe.")
+    close_thread(service_app, "dashboard-axe")
+    with service_app.app_context():
+        moderators.create_moderator("axe-admin", PASSWORD, "admin")
+    page: Page = new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{service}/dashboard/sign-in")
+    found: dict[str, list[str]] = {"sign-in": axe_violations(page.main_frame)}
+    page.get_by_label("Username").fill("axe-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/dashboard/?$"))
+    for path in (
+        "/dashboard/",
+        f"/dashboard/?site={SITE}&thread=dashboard-axe&status=all",
+        f"/dashboard/comments/{comment_id}",
+        "/dashboard/audit",
+        "/dashboard/sites",
+        f"/dashboard/sites/{SITE}",
+        f"/dashboard/sites/{SITE}/try",
+        "/dashboard/moderators",
+        "/dashboard/integrations",
+        "/dashboard/notifications",
+        "/dashboard/data",
+        "/dashboard/me",
+    ):
+        page.goto(f"{service}{path}")
+        found[path] = axe_violations(page.main_frame)
+    assert {path: issues for path, issues in found.items() if issues} == {}

@@ -314,21 +314,27 @@
     }
     node.focus();
   };
-  // (last: the previews are in their places by now, and moving a node takes its focus)
-  var invalid = form && form.querySelector("[aria-invalid=true]");
-  var notice = document.getElementById("form-notice");
-  var posted = new URLSearchParams(location.search).get("posted");
-  if (invalid) {
-    // the first field to correct; its message is read with it (aria-describedby)
-    focusOn(invalid);
-    announce(notice ? notice.textContent : "");
-  } else if (notice) {
-    focusOn(notice);
-    announce(notice.textContent);
-  } else if (posted && /^\d+$/.test(posted)) {
-    var result = document.getElementById("comment-" + posted);
-    var waiting = result && result.querySelector(".comment-awaiting-moderation");
-    focusOn(waiting || (result && result.querySelector(".comment-body")));
-    announce(waiting ? waiting.textContent : (result ? root.getAttribute("data-published") : ""));
+  // (last: the previews are in their places by now, and moving a node takes its focus;
+  // after "load": Chrome's scroll to the #comment-N fragment would take it again)
+  var showResult = function () {
+    var invalid = form && form.querySelector("[aria-invalid=true]");
+    var notice = document.getElementById("form-notice");
+    var posted = new URLSearchParams(location.search).get("posted");
+    if (invalid) {
+      // the first field to correct; its message is read with it (aria-describedby)
+      focusOn(invalid);
+      announce(notice ? notice.textContent : "");
+    } else if (notice) {
+      focusOn(notice);
+      announce(notice.textContent);
+    } else if (posted && /^\d+$/.test(posted)) {
+      var result = document.getElementById("comment-" + posted);
+      var waiting = result && result.querySelector(".comment-awaiting-moderation");
+      focusOn(waiting || (result && result.querySelector(".comment-body")));
+      announce(waiting ? waiting.textContent : (result ? root.getAttribute("data-published") : ""));
+    }
+  };
+  if (document.readyState === "complete") { showResult(); } else {
+    window.addEventListener("load", function () { setTimeout(showResult, 0); });
   }
 })();
