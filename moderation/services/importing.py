@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -267,6 +268,7 @@ class _Importer:
         statuses: Counter[CommentStatus] = Counter()
         approved: Counter[int] = Counter()
         new_rows: list[tuple[int, dict[str, Any]]] = []
+        began: dict[int, datetime] = {}
         for level in sorted(by_level):
             rows = [self._values(record) for record in by_level[level]]
             if self.dry_run:
@@ -282,6 +284,8 @@ class _Importer:
                 new_rows.append((new_id, row))
                 self.ids[row["source_id"]] = new_id
                 statuses[row["status"]] += 1
+                thread_id, written = row["thread_id"], row["created_at"]
+                began[thread_id] = min(began.get(thread_id, written), written)
                 if row["status"] is CommentStatus.APPROVED:
                     approved[row["thread_id"]] += 1
                 if self.emit_events and not self.dry_run:
@@ -303,6 +307,13 @@ class _Importer:
             events.count_status(self.site_id, status, count)
         for thread_id, count in approved.items():
             events.touch_thread(thread_id, approved_delta=count)
+        for thread_id, earliest in began.items():
+            # a thread began with its earliest comment: closing by age counts from there
+            db.session.execute(
+                update(Thread)
+                .where(Thread.id == thread_id, Thread.created_at > earliest)
+                .values(created_at=earliest)
+            )
 
     def _values(self, record: CommentRecord) -> dict[str, Any]:
         """The row of one comment: cleaned, truncated, sanitised."""
