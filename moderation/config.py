@@ -98,6 +98,9 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_ADDRESS_DAYS": 90,
     # emails of rejected and spam comments cleared after this many days in that state (0: kept)
     "RETENTION_REJECTED_EMAIL_DAYS": 30,
+    # Operations
+    # /readyz fails when a delivery has been due this long (no worker is sending)
+    "READY_OUTBOX_STUCK_SECONDS": 900,
     # Logging
     "LOG_LEVEL": "INFO",
 }

@@ -90,6 +90,13 @@ class RateGate:
                 self._storage_failed(error)
         return operation(*_strategies(self._fallback))
 
+    def storage_reachable(self) -> bool:
+        """Whether the configured storage answers now (a ping on Redis)."""
+        try:
+            return bool(self._primary.check())
+        except Exception:
+            return False
+
     @property
     def degraded(self) -> bool:
         """Whether limits are currently counted in memory because the storage failed."""
