@@ -6,7 +6,6 @@ server and ``moderation serve`` runs it under gunicorn.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.config import instance_path_from_environment, load_config
+from moderation.logs import configure_logging
 from moderation.web.bodylimit import ChunkedBodyLimit
 
 __all__ = ["create_app"]
@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         template_folder=templates_folder(),
     )
     load_config(app, config)
-    logging.getLogger("moderation").setLevel(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"] > 0:

@@ -103,6 +103,8 @@ DEFAULTS: dict[str, Any] = {
     "READY_OUTBOX_STUCK_SECONDS": 900,
     # Logging
     "LOG_LEVEL": "INFO",
+    # plain (key=value text) or json: one line per request and per background job
+    "LOG_FORMAT": "plain",
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
