@@ -98,9 +98,7 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
                     fields["retention"] = list(run_retention())
         except SQLAlchemyError as error:
             db.session.rollback()
-            log_event(
-                log, "database_unavailable", logging.WARNING, error_type=type(error).__name__
-            )
+            log_event(log, "database_unavailable", logging.WARNING, error_type=type(error).__name__)
             sent = 0
             time.sleep(min(5.0, interval * 5))
         if not sent:
