@@ -46,11 +46,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     from moderation import api, cache, commands, dashboard, notify, ratelimit, web, widget
     from moderation.extensions import init_extensions
+    from moderation.metrics import views as metrics_views
 
     init_extensions(app)
     cache.init_app(app)
     ratelimit.init_app(app)
     web.init_app(app)
+    metrics_views.init_app(app)
     widget.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)

@@ -99,6 +99,10 @@ DEFAULTS: dict[str, Any] = {
     # emails of rejected and spam comments cleared after this many days in that state (0: kept)
     "RETENTION_REJECTED_EMAIL_DAYS": 30,
     # Operations
+    # GET /metrics: a bearer token Prometheus sends, and/or addresses or networks allowed
+    # without it (neither set: /metrics does not exist)
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOWED_ADDRESSES": "",
     # /readyz fails when a delivery has been due this long (no worker is sending)
     "READY_OUTBOX_STUCK_SECONDS": 900,
     # Logging

@@ -1,7 +1,8 @@
 """A real ``moderation serve`` (two worker processes sharing Redis, JSON logs, one proxy hop
 trusted) driven through every door, a dashboard sign-in, inbound and outbound webhooks and
-error pages; then its logs are read as an operator would: one line per request and per
-background job, each with its id, and nothing private in any of them."""
+error pages; then its logs and its metrics are read as an operator would: one line per
+request and per background job, each with its id, nothing private in any of them, and
+``/metrics`` adding up what both workers and the delivery worker counted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ import pytest
 
 from moderation.clock import utcnow
 from moderation.services import form_tokens
+from tests.helpers import metric_samples, metric_value
 from tests.integrator_kit import signed_headers
 from tests.servers import (
     Browser,
@@ -47,6 +50,9 @@ class Driven:
     private: dict[str, str] = field(default_factory=dict)
     request_ids: list[str] = field(default_factory=list)
     submissions: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: the scrape taken after the traffic, and the number of webhooks delivered by then
+    metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
+    delivered: int = 0
 
     def keep(self, label: str, value: str) -> str:
         """Remember ``value`` as something no log line may contain."""
@@ -159,8 +165,8 @@ def sign_in_and_search(driven: Driven, browser: Browser) -> None:
             {"csrf_token": token.group(1), "username": "alice", "password": password},
         )
         assert status == expected
-    for number, value in enumerate(browser.cookie_values()):
-        driven.keep(f"cookie {number}", value)
+    for number, cookie in enumerate(browser.cookie_values()):
+        driven.keep(f"cookie {number}", cookie)
     status, _, page = browser.request("GET", f"/dashboard/?q={driven.private['email form 0']}")
     assert status == 200
     assert RUN in page
@@ -201,10 +207,32 @@ def provoke_errors(driven: Driven, browser: Browser, integration: str, secret: s
     assert status == 422
 
 
+def read_concurrently(driven: Driven, path: str, count: int) -> None:
+    """``count`` reads from eight clients at once, so both workers take some."""
+    browser = Browser(driven.server.url)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: browser.request("GET", path)[0], range(count)))
+    assert statuses == [200] * count
+
+
+def scrape(driven: Driven) -> None:
+    """Refused without the token; with it, every process's counts in one answer."""
+    browser = Browser(driven.server.url)
+    assert browser.request("GET", "/metrics")[0] == 403
+    status, _, text = browser.request(
+        "GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert status == 200, text
+    driven.metrics = metric_samples(text)
+
+
 @pytest.fixture(scope="module")
 def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
     """One server for the module, driven once; the tests read what it left behind."""
     tmp_path = tmp_path_factory.mktemp("observability")
+    metrics_directory = tmp_path / "metrics"
+    metrics_directory.mkdir()
+    (metrics_directory / "counter_1.db").write_bytes(b"left by an earlier run")
     env = fresh_server_env(
         tmp_path,
         SECRET_KEY=SECRET_KEY,
@@ -217,6 +245,7 @@ def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
         SESSION_COOKIE_SECURE="false",
         WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
     )
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_directory)
     receiver = Receiver(secret="").start()
     server = start_server(tmp_path, env, args=["--workers", "2", "--threads", "4"])
     driven = Driven(server)
@@ -241,7 +270,10 @@ def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
         while len(receiver.accepted) < 4 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(receiver.accepted) >= 4, server.output()[-3000:]
+        read_concurrently(driven, "/readyz", 40)
         time.sleep(0.3)  # the worker writes its line after the receiver answered
+        driven.delivered = len(receiver.accepted)
+        scrape(driven)
         yield driven
     finally:
         server.stop()
@@ -259,6 +291,44 @@ def test_every_request_and_delivery_has_one_json_line_with_its_id(driven: Driven
     deliveries = [event for event in events if event["event"] == "delivery"]
     assert deliveries and all(event["outcome"] == "delivered" for event in deliveries)
     assert all(event["job_id"] and event["channel"] == "webhook" for event in deliveries)
+
+
+def test_metrics_add_up_every_worker_process(driven: Driven) -> None:
+    m = driven.metrics
+    readyz = [e for e in driven.events() if e["event"] == "request" and e["route"] == "/readyz"]
+    assert len({event["pid"] for event in readyz}) == 2, "both web workers answered"
+    assert (
+        metric_value(
+            m, "moderation_http_requests_total", route="/readyz", method="GET", status="200"
+        )
+        == 40
+    )
+    assert (
+        metric_value(
+            m, "moderation_http_request_duration_seconds_count", route="/readyz", method="GET"
+        )
+        == 40
+    )
+    hooks = {"route": "/api/v1/hooks/<integration_id>", "method": "POST"}
+    assert metric_value(m, "moderation_http_requests_total", **hooks, status="429") == 1
+    assert metric_value(m, "moderation_http_requests_total", **hooks, status="401") == 1
+
+    counted: dict[tuple[str, str], float] = {}
+    for (name, labels), number in m.items():
+        if name == "moderation_submissions_total":
+            found = dict(labels)
+            key = (found["door"], found["outcome"])
+            counted[key] = counted.get(key, 0) + number
+    assert counted == driven.submissions
+    assert metric_value(m, "moderation_rate_limit_refusals_total", limit="submit-address") == 1
+    # the delivery worker is a process of its own: its attempts are in the same answer
+    delivered = metric_value(
+        m, "moderation_outbox_attempts_total", channel="webhook", outcome="delivered"
+    )
+    assert delivered >= driven.delivered >= 4
+    held = sum(n for (door, outcome), n in driven.submissions.items() if outcome == "held")
+    assert metric_value(m, "moderation_queue_pending", site="blog") == held
+    assert metric_value(m, "moderation_outbox_deliveries", channel="webhook", state="dead") == 0
 
 
 def test_no_log_line_holds_an_address_a_cookie_a_token_or_a_secret(driven: Driven) -> None:

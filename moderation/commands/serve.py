@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from moderation.commands.errors import one_line_errors
 from moderation.config import loose_permissions, private_paths
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
+from moderation.metrics import multiprocess
 from moderation.ratelimit import is_process_local
 from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 
@@ -74,6 +75,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
 
     from moderation.commands.server import GunicornServer
 
+    metrics_directory = multiprocess.prepare_directory()  # before any process counts
     worker = start_delivery_worker() if deliver else None
     try:
         GunicornServer(
@@ -88,6 +90,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
                 "errorlog": "-",
                 "loglevel": "info",
                 "control_socket_disable": True,
+                "child_exit": multiprocess.worker_exited,
             }
         ).run()
     finally:
@@ -97,6 +100,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+        multiprocess.remove_directory(metrics_directory)
 
 
 def start_delivery_worker() -> subprocess.Popen[bytes]:

@@ -20,6 +20,7 @@ from moderation.commands.errors import one_line_errors
 from moderation.commands.retention import run_retention
 from moderation.extensions import db
 from moderation.logs import job, log_event
+from moderation.metrics import count_storage_error
 from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import digests, form_tokens, webhooks
 from moderation.services.decisions import purge_deleted
@@ -98,6 +99,7 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
                     fields["retention"] = list(run_retention())
         except SQLAlchemyError as error:
             db.session.rollback()
+            count_storage_error("database", type(error).__name__)
             log_event(log, "database_unavailable", logging.WARNING, error_type=type(error).__name__)
             sent = 0
             time.sleep(min(5.0, interval * 5))

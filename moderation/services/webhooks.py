@@ -22,6 +22,7 @@ from moderation.clock import utcnow
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
 from moderation.logs import log_event
+from moderation.metrics import count_delivery_attempt
 from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
 from moderation.services import outbound
 from moderation.services.channels import notification_sender
@@ -225,6 +226,7 @@ def _log_attempt(delivery: OutboxDelivery, result: AttemptResult) -> None:
         if result.delivered
         else ("dead" if delivery.state is DeliveryState.DEAD else "retry")
     )
+    count_delivery_attempt(delivery.channel, outcome)
     log_event(
         log,
         "delivery",

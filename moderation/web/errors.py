@@ -26,6 +26,7 @@ from moderation.domain.errors import (
     NotFound,
 )
 from moderation.logs import log_event
+from moderation.metrics import count_rate_limit_refusal, count_storage_error
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
 from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
@@ -194,6 +195,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     detail = error.description or error.name
     headers = {}
     if isinstance(error, RateLimitExceeded):
+        count_rate_limit_refusal(f"route {route()}")
         refusal = route_limit_refusal()
         detail, headers = refusal.detail, refusal.headers
     return error_answer(status, detail, error.name, headers)
@@ -201,6 +203,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_database_unavailable(error: DBAPIError) -> Response:
     """The database went away: ask clients to retry shortly instead of failing hard."""
+    count_storage_error("database", error.__class__.__name__)
     if isinstance(error, OperationalError) or error.connection_invalidated:
         log_event(
             log,

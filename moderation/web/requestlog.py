@@ -1,4 +1,4 @@
-"""One log line per request, with the request id that is also sent back (``X-Request-ID``)
+"""One log line and one metrics observation per request, with the request id that is also sent back (``X-Request-ID``)
 and printed on error pages.
 
 The line names the route (``/w/<site>``), never the raw path or query string, which may
@@ -9,6 +9,7 @@ or header value is written.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -16,6 +17,7 @@ import uuid
 from flask import Flask, Response, g, request
 
 from moderation.logs import log_event
+from moderation.metrics import observe_request
 
 log = logging.getLogger("moderation.requests")
 
@@ -51,11 +53,15 @@ def finish_request(response: Response) -> Response:
     """Return the id to the client and write the request's line."""
     response.headers[HEADER] = request_id()
     started = g.get("request_started")
-    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+    seconds = time.perf_counter() - started if started else None
+    duration_ms = round(seconds * 1000, 1) if seconds is not None else None
+    if seconds is not None:
+        observe_request(route(), request.method, response.status_code, seconds)
     log_event(
         log,
         "request",
         request_id=request_id(),
+        pid=os.getpid(),
         method=request.method,
         route=route(),
         status=response.status_code,
