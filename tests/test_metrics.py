@@ -92,7 +92,7 @@ def test_requests_submissions_limits_queue_and_cache_are_counted(
 
 @pytest.fixture
 def limited(app: Flask) -> Flask:
-    app.config["LIMIT_SUBMIT_PER_ADDRESS"] = "1/minute"
+    app.config["LIMIT_SUBMIT_PER_ADDRESS"] = "1/hour"
     return app
 
 
