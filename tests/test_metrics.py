@@ -47,10 +47,13 @@ def test_metrics_need_the_token_or_an_allowed_address(
 
 def test_without_settings_metrics_do_not_exist(database_url: str, instance_path: Any) -> None:
     from moderation import create_app
+    from moderation.extensions import db
     from tests.databases import BASE_CONFIG
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
     assert app.test_client().get("/metrics").status_code == 404
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_requests_submissions_limits_queue_and_cache_are_counted(

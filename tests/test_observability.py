@@ -232,7 +232,8 @@ def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
     tmp_path = tmp_path_factory.mktemp("observability")
     metrics_directory = tmp_path / "metrics"
     metrics_directory.mkdir()
-    (metrics_directory / "counter_1.db").write_bytes(b"left by an earlier run")
+    # left by a process of an earlier run (beyond any pid Linux hands out)
+    (metrics_directory / "counter_4194999.db").write_bytes(b"left by an earlier run")
     env = fresh_server_env(
         tmp_path,
         SECRET_KEY=SECRET_KEY,

@@ -16,15 +16,17 @@ VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def prepare_directory() -> str | None:
-    """Point this process and its children at an empty metrics directory: the operator's
-    (``PROMETHEUS_MULTIPROC_DIR``, emptied) or a new temporary one, which is returned so
-    the caller removes it when the server stops."""
+    """Point this process and its children at a metrics directory: the operator's
+    (``PROMETHEUS_MULTIPROC_DIR``, cleared of the files of processes that are gone: a
+    delivery worker of another unit may be writing there) or a new temporary one, which is
+    returned so the caller removes it when the server stops."""
     configured = os.environ.get(VARIABLE)
     if configured:
         folder = Path(configured)
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.db"):
-            stale.unlink()
+            if not _alive(stale):
+                stale.unlink()
         created = None
     else:
         created = tempfile.mkdtemp(prefix="moderation-metrics-")
@@ -33,6 +35,20 @@ def prepare_directory() -> str | None:
     if values is not None:  # imported before the variable was set: switch it over now
         values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
     return created
+
+
+def _alive(values_file: Path) -> bool:
+    """Whether the process that writes ``values_file`` (``counter_<pid>.db``) still runs."""
+    pid = values_file.stem.rpartition("_")[2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: running
+    return True
 
 
 def remove_directory(created: str | None) -> None:

@@ -40,7 +40,7 @@ def check_database() -> Check:
     except SQLAlchemyError as error:
         db.session.rollback()
         return Check("database", "fail", f"unreachable ({error.__class__.__name__})")
-    return Check("database", "ok")
+    return Check("database", "ok", f"{db.engine.dialect.name} answers")
 
 
 def check_rate_limit_storage(storage_uri: str) -> Check:
