@@ -19,8 +19,7 @@ import pytest
 
 from moderation.clock import utcnow
 from moderation.services import form_tokens
-from tests.helpers import metric_samples, metric_value
-from tests.integrator_kit import signed_headers
+from tests.helpers import metric_samples, metric_value, signed_headers
 from tests.servers import (
     Browser,
     ServerProcess,

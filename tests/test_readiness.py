@@ -103,16 +103,12 @@ def config_overrides() -> dict[str, Any]:
 
 
 def test_an_outbox_nobody_sends_is_named_until_its_integration_is_disabled(
-    app: Flask, client: FlaskClient, actions: Actions
+    app: Flask, client: FlaskClient, actions: Actions, receiver: Receiver
 ) -> None:
     from moderation.services.integrations import set_enabled
 
     actions.create_site()
-    receiver = Receiver(secret="").start()
-    try:
-        public_id, _ = make_integration(app, receiver=receiver)
-    finally:
-        receiver.stop()
+    public_id, _ = make_integration(app, receiver=receiver)
     seed_comments(app, 1)  # comment.created waits in the outbox; no worker runs here
 
     status, body = readiness_of(client)
