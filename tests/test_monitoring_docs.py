@@ -25,7 +25,7 @@ def config_overrides() -> dict[str, Any]:
 def exposed(client: FlaskClient) -> set[str]:
     text = client.get("/metrics", headers={"Authorization": "Bearer docs"}).get_data(as_text=True)
     return {
-        family.name for family in text_string_to_metric_families(text)
+        SUFFIXES.sub("", family.name) for family in text_string_to_metric_families(text)
         if family.name.startswith("moderation_")
     }  # fmt: skip
 
