@@ -26,6 +26,7 @@ from moderation.models.notifications import (
 )
 from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
+from moderation.models.statistics import DailyOutcome
 
 __all__ = [
     "AuditEvent",
@@ -34,6 +35,7 @@ __all__ = [
     "ChatHook",
     "Comment",
     "CommentSpam",
+    "DailyOutcome",
     "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",

@@ -17,6 +17,7 @@ from moderation.clock import utcnow
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
 from moderation.models import DeliveryState, Integration, OutboxDelivery
 from moderation.ratelimit import gate, is_process_local
+from moderation.ratelimit.storage import is_redis
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ def check_rate_limit_storage(storage_uri: str) -> Check:
     """A shared rate-limit storage (Redis) answers a ping; in-process limits need none."""
     if is_process_local(storage_uri):
         return Check("redis", "skipped", "rate limits are counted in process memory")
+    name = "redis" if is_redis(storage_uri) else "rate_limits"
     if not gate().storage_reachable():
-        return Check("redis", "fail", "the rate-limit storage does not answer")
-    return Check("redis", "ok")
+        return Check(name, "fail", "the rate-limit storage does not answer")
+    return Check(name, "ok")
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from moderation.domain.errors import (
 )
 from moderation.logs import log_event
 from moderation.metrics import count_rate_limit_refusal, count_storage_error
+from moderation.services.challenges import ChallengeRequired
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
 from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
@@ -65,6 +66,7 @@ STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Refused: 409,
+    ChallengeRequired: 428,
     Flooded: 429,
     RateLimited: 429,
 }
@@ -107,6 +109,12 @@ class Refusal:
             headers["Retry-After"] = str(retry_after)
         if isinstance(error, Refused):
             extra["rule"] = error.decision.rule.value
+        if isinstance(error, ChallengeRequired):
+            # what a front end needs: the ALTCHA challenge, why it was asked, and the
+            # field to send the solution back in
+            extra["challenge"] = error.challenge
+            extra["challenge_reasons"] = sorted(reason.value for reason in error.reasons)
+            extra["challenge_field"] = "altcha"
         field_errors = (
             {name: localized(e.message, e.params) for name, e in error.field_errors.items()}
             if isinstance(error, InvalidFields)
