@@ -540,6 +540,8 @@ def test_public_surfaces_never_show_an_address(
         f"{api}/comments?thread={HELD_THREAD}",
         f"{api}/counts?thread={THREAD}&thread={HELD_THREAD}&thread=never-commented",
         f"{api}/form-token?thread={THREAD}",
+        f"/w/{SITE}/fragment?thread={THREAD}",
+        f"/w/{SITE}/fragment?thread={HELD_THREAD}",
         "/embed.js",
         "/demo",
         "/healthz",

@@ -21,6 +21,7 @@ VISITOR_FACING = [
     "templates/widget/_thread.html",
     "templates/widget/_comment.html",
     "templates/widget/_form.html",
+    "templates/widget/fragment.html",
     "moderation/widget/forms.py",
     "moderation/widget/views.py",
     "moderation/api/public.py",

@@ -73,10 +73,7 @@
     var parentField = form.elements.comment_parent;
     var titleText = document.getElementById("reply-title-text");
 
-    var moveUnder = function (commentId, label) {
-      var item = document.getElementById("comment-" + commentId);
-      if (!item || item.classList.contains("comment-preview")) { return false; }
-      item.appendChild(respond);
+    var replyTo = function (commentId, label) {
       parentField.value = String(commentId);
       if (label) { titleText.textContent = label; }
       if (!document.getElementById("cancel-comment-reply-link")) {
@@ -90,8 +87,24 @@
         titleText.parentNode.appendChild(document.createTextNode(" "));
         titleText.parentNode.appendChild(small);
       }
+    };
+    var moveUnder = function (commentId, label) {
+      var item = document.getElementById("comment-" + commentId);
+      if (!item || item.classList.contains("comment-preview")) { return false; }
+      item.appendChild(respond);
+      replyTo(commentId, label);
       return true;
     };
+    // beside a fragment the comments are on the host page: its "Reply" links say which
+    if (root.getAttribute("data-beside-fragment") && parentOrigin) {
+      window.addEventListener("message", function (event) {
+        var data = event.data;
+        if (event.origin !== parentOrigin || event.source !== window.parent || !data ||
+            data.type !== "moderation:reply" || !/^\d{1,18}$/.test(String(data.id))) { return; }
+        replyTo(String(data.id), typeof data.label === "string" ? data.label.slice(0, 300) : "");
+        form.elements.comment.focus({ preventScroll: true });
+      });
+    }
     var putBack = function () {
       var answered = document.getElementById("comment-" + parentField.value);
       home.parentNode.insertBefore(respond, home);

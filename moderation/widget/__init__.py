@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from moderation.extensions import csrf
+from moderation.widget import fragment
 from moderation.widget.views import bp
 
 
@@ -13,3 +14,4 @@ def init_app(app: Flask) -> None:
     CSRF token (the widget is cross-site: no session cookie can be relied on)."""
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.register_blueprint(fragment.bp)
