@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from moderation import api, cache, commands, dashboard, notify, ratelimit, web, widget
+    from moderation import api, cache, commands, dashboard, feeds, notify, ratelimit, web, widget
     from moderation.extensions import init_extensions
 
     init_extensions(app)
@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     ratelimit.init_app(app)
     web.init_app(app)
     widget.init_app(app)
+    feeds.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)
     notify.init_app(app)

@@ -117,6 +117,10 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Your name is too long (at most %(max)d characters).": "Nama Anda terlalu panjang (paling banyak %(max)d karakter).",
     "Your website address is too long (at most %(max)d characters).": "Alamat situs web Anda terlalu panjang (paling banyak %(max)d karakter).",
     "an unknown page": "halaman yang tidak dikenal",
+    # feeds, the fragment and the Markdown preview (issue 21)
+    "Comments feed": "Umpan komentar",
+    "Comments on %(name)s": "Komentar di %(name)s",
+    "%(author)s on %(title)s": "%(author)s di %(title)s",
 }
 
 

@@ -22,6 +22,8 @@ VISITOR_FACING = [
     "templates/widget/_comment.html",
     "templates/widget/_form.html",
     "templates/widget/fragment.html",
+    "templates/feeds/atom.xml",
+    "moderation/feeds/views.py",
     "moderation/widget/forms.py",
     "moderation/widget/views.py",
     "moderation/api/public.py",
@@ -39,7 +41,7 @@ VISITOR_FACING = [
 def visitor_messages() -> set[str]:
     messages: set[str] = set()
     for relative in VISITOR_FACING:
-        method = "jinja2" if relative.endswith(".html") else "python"
+        method = "jinja2" if relative.endswith((".html", ".xml")) else "python"
         for _line, message, _comments, _context in extract_from_file(
             method, str(ROOT / relative), keywords=KEYWORDS
         ):

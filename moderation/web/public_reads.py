@@ -4,6 +4,7 @@ version, and the absolute address of this service for markup served to other pag
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from flask import Response, current_app, request
 
@@ -32,3 +33,15 @@ def service_base() -> str:
     feed): ``PUBLIC_URL`` when set, else the address the request came to."""
     configured = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     return configured or request.host_url.rstrip("/")
+
+
+def widget_page_url(base: str, site_slug: str, thread_key: str, **extra: object) -> str:
+    """The widget page of ``thread_key`` on its own (absolute), with ``extra`` parameters."""
+    query = urlencode({"thread": thread_key, **{k: v for k, v in extra.items() if v}})
+    return f"{base}/w/{site_slug}?{query}"
+
+
+def feed_url(base: str, site_slug: str, thread_key: str | None = None) -> str:
+    """The address of a site's Atom feed, or of one thread's."""
+    query = f"?{urlencode({'thread': thread_key})}" if thread_key is not None else ""
+    return f"{base}/feeds/{site_slug}.atom{query}"

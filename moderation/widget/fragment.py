@@ -8,8 +8,6 @@ beside it (the frame's ``?fragment=1`` leaves its own list out)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 
@@ -19,16 +17,10 @@ from moderation.domain.privacy import public_version
 from moderation.domain.structured import comments_json_ld
 from moderation.services import threads
 from moderation.services.sites import SiteInfo
-from moderation.web.public_reads import conditional, service_base
+from moderation.web.public_reads import conditional, feed_url, service_base, widget_page_url
 from moderation.widget.views import load_site, thread_key_from_request
 
 bp = Blueprint("fragment", __name__)
-
-
-def standalone_url(base: str, site: SiteInfo, thread_key: str, **extra: object) -> str:
-    """The widget page of ``thread_key`` on its own, with ``extra`` parameters."""
-    query = urlencode({"thread": thread_key, **{k: v for k, v in extra.items() if v}})
-    return f"{base}/w/{site.slug}?{query}"
 
 
 @bp.get("/w/<site_slug>/fragment")
@@ -88,7 +80,9 @@ def _fragment_html(
     def permalink(comment_id: int) -> str:
         anchor = f"#comment-{comment_id}"
         return (
-            f"{post_url}{anchor}" if post_url else standalone_url(base, site, thread_key) + anchor
+            f"{post_url}{anchor}"
+            if post_url
+            else widget_page_url(base, site.slug, thread_key) + anchor
         )
 
     html = render_template(
@@ -100,7 +94,8 @@ def _fragment_html(
         base=base,
         version=version,
         permalink=permalink,
-        standalone=lambda **extra: standalone_url(base, site, thread_key, **extra),
+        standalone=lambda **extra: widget_page_url(base, site.slug, thread_key, **extra),
+        feed=feed_url(base, site.slug, thread_key),
         json_ld=comments_json_ld(
             page.comments, page.total, permalink, post_url, post.title if post else ""
         ),
