@@ -121,6 +121,8 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Comments feed": "Umpan komentar",
     "Comments on %(name)s": "Komentar di %(name)s",
     "%(author)s on %(title)s": "%(author)s di %(title)s",
+    "Preview": "Pratinjau",
+    "You can use Markdown.": "Anda dapat menggunakan Markdown.",
 }
 
 

@@ -521,6 +521,17 @@ CASES = [
         cors="*",
         headers={"ETag": '".+"'},
     ),
+    Case(
+        "widget preview",
+        lambda env: env.client.post(
+            f"/w/blog/preview?thread={THREAD}", data={"comment": "hi"}, headers={"Origin": ORIGIN}
+        ),
+        200,
+        PUBLIC,
+        JSON,
+        NO_STORE,
+        cors=None,
+    ),
     Case("unknown page, 404", get("/nothing-here"), 404, PUBLIC, HTML),
     Case("healthz POST, 405", lambda env: env.client.post("/healthz"), 405, PUBLIC, HTML),
     # --- the pages links in notification emails open (the URL holds a credential) ----------
@@ -757,6 +768,7 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/w/<site_slug>/pending": "widget pending previews",
         "/w/<site_slug>/fragment": "widget fragment",
         "/feeds/<site_slug>.atom": "Atom feed",
+        "/w/<site_slug>/preview": "widget preview",
         "/healthz": "healthz",
         "/api/openapi.json": "OpenAPI",
         "/api/v1/sites/<site_slug>/comments": "API comments",

@@ -24,6 +24,7 @@ VISITOR_FACING = [
     "templates/widget/fragment.html",
     "templates/feeds/atom.xml",
     "moderation/feeds/views.py",
+    "moderation/widget/preview.py",
     "moderation/widget/forms.py",
     "moderation/widget/views.py",
     "moderation/api/public.py",

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from moderation.cache import caches
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
+    CommentFormat,
     SitePolicy,
+    clean_comment_format,
     clean_origins,
     clean_policy,
     clean_slug,
@@ -42,6 +44,7 @@ class SiteInfo:
     spam_hold_threshold: float = 0.40
     spam_threshold: float = 0.80
     hold_first_comments: int = 0
+    comment_format: CommentFormat = CommentFormat.WORDPRESS
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -76,6 +79,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         spam_hold_threshold=site.spam_hold_threshold,
         spam_threshold=site.spam_threshold,
         hold_first_comments=site.hold_first_comments,
+        comment_format=site.comment_format,
     )
 
 
@@ -140,6 +144,7 @@ class SiteSettings:
     spam_hold_threshold: float | None = None
     spam_threshold: float | None = None
     hold_first_comments: int | None = None
+    comment_format: str | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -155,6 +160,9 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         site.origins = clean_origins(settings.origins)
     if settings.policy is not None:
         site.policy = clean_policy(settings.policy)
+    if settings.comment_format is not None:
+        # comments already stored keep the HTML they were published with
+        site.comment_format = clean_comment_format(settings.comment_format)
     for field, low, high in (
         ("max_links", 0, 100),
         ("flood_seconds", 0, 3600),

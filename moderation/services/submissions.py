@@ -17,7 +17,7 @@ from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.reading import read_html
-from moderation.domain.rendering import render_comment
+from moderation.domain.rendering import render_text
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds
@@ -165,7 +165,7 @@ def submit_comment(
             site.id,
             draft.email,
             draft.url,
-            read_html(render_comment(draft.text)).links,
+            read_html(render_text(draft.text, site.comment_format)).links,
             context.client_ip,
             context.now,
         ),
@@ -215,6 +215,7 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
         min_fill_seconds=float(min_fill_seconds),
         spam_thresholds=Thresholds(site.spam_hold_threshold, site.spam_threshold),
         hold_first_comments=site.hold_first_comments,
+        comment_format=site.comment_format,
     )
 
 
@@ -241,7 +242,7 @@ def _store(
         "email": draft.email,
         "url": draft.url,
         "text": draft.text,
-        "html": render_comment(draft.text),
+        "html": render_text(draft.text, site.comment_format),
         "status": status,
         "created_at": context.now,
         "updated_at": context.now,

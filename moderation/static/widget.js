@@ -64,6 +64,35 @@
     if (invalid) { invalid.focus(); }
   }
 
+  // --- preview: the comment as it will be published (the site's format, the same sanitiser)
+  var previewButton = document.getElementById("preview-button");
+  var previewBox = document.getElementById("comment-preview-box");
+  if (form && previewButton && previewBox && window.fetch) {
+    previewButton.hidden = false;
+    var previewContent = previewBox.querySelector(".comment-content");
+    previewButton.addEventListener("click", function () {
+      fetch(previewButton.getAttribute("data-preview-url"), {
+        method: "POST",
+        body: new URLSearchParams({ comment: form.elements.comment.value }),
+        credentials: "omit",
+        headers: { Accept: "application/json" }
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          previewBox.hidden = false;
+          var failed = !answer || typeof answer.html !== "string";
+          previewBox.classList.toggle("is-error", failed);
+          if (failed) {
+            previewContent.textContent = (answer && ((answer.errors && answer.errors.comment) || answer.detail)) || "";
+          } else {
+            // the service's own sanitised rendering, as the published comment will carry it
+            previewContent.innerHTML = answer.html;
+          }
+        })
+        .catch(function () { /* no preview then; posting still works */ });
+    });
+  }
+
   // --- replying in place --------------------------------------------------------------
   var respond = document.getElementById("respond");
   if (respond && form) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from moderation.extensions import csrf
-from moderation.widget import fragment
+from moderation.widget import fragment, preview
 from moderation.widget.views import bp
 
 
@@ -15,3 +15,5 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.register_blueprint(fragment.bp)
+    csrf.exempt(preview.bp)  # origin-checked like the form post
+    app.register_blueprint(preview.bp)
