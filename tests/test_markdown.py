@@ -186,3 +186,45 @@ def test_previews_are_rate_limited(client: FlaskClient, actions: Actions) -> Non
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.mimetype == "application/problem+json"
+
+
+def test_an_admin_switches_the_format_and_moderators_write_in_it(
+    app: Flask, actions: Actions
+) -> None:
+    from tests.helpers import seed_comments, signed_in
+
+    actions.create_site("blog", [ORIGIN])
+    admin = signed_in(app, actions, "alice")
+    assert 'selected value="wordpress"' in admin.page("/dashboard/sites/blog")
+    settings = {
+        "name": "Blog",
+        "origins": ORIGIN,
+        "policy": "premoderate",
+        "comment_format": "markdown",
+        "max_links": "2",
+        "flood_seconds": "15",
+        "max_depth": "5",
+        "page_size": "50",
+        "spam_hold_threshold": "0.4",
+        "spam_threshold": "0.8",
+        "hold_first_comments": "0",
+    }
+    assert admin.post("/dashboard/sites/blog", **settings).status_code == 303
+    assert 'selected value="markdown"' in admin.page("/dashboard/sites/blog")
+    (comment,) = seed_comments(app, 1, text="Stored as **markdown**")
+    assert (
+        admin.post(
+            f"/dashboard/comments/{comment}/reply", text="A *moderator's* answer"
+        ).status_code
+        == 303
+    )
+    assert (
+        admin.post(f"/dashboard/comments/{comment}/edit", text="Edited **here**").status_code == 303
+    )
+    widget = admin.client.get("/w/blog?thread=post-1").get_data(as_text=True)
+    assert "<p>A <em>moderator's</em> answer</p>" in widget
+    assert "<p>Edited <strong>here</strong></p>" in widget
+    # a form without the field (an older page) keeps the format
+    del settings["comment_format"]
+    assert admin.post("/dashboard/sites/blog", **settings).status_code == 303
+    assert 'selected value="markdown"' in admin.page("/dashboard/sites/blog")
