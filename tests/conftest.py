@@ -28,6 +28,7 @@ from tests.databases import (  # noqa: F401 - re-exported for tests written agai
     uses_server_database,
 )
 from tests.helpers import Actions
+from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +108,14 @@ def actions(app: Flask) -> Actions:
 
 #: Fixtures that put a test on the run's database.
 DATABASE_FIXTURES = frozenset({"database_url", "migrated_database"})
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 (a test sets its ``secret`` once it knows it)."""
+    started = Receiver(secret="").start()
+    yield started
+    started.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:
