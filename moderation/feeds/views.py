@@ -4,6 +4,7 @@ replies marked with the threading extension (RFC 4685). Public, cacheable, no em
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -31,6 +32,17 @@ def optional_thread_key() -> str | None:
     return key
 
 
+@dataclass(frozen=True)
+class FeedItem:
+    """An entry with its addresses and title made for the feed."""
+
+    entry: feeds.FeedEntry
+    id: str
+    title: str
+    link: str
+    in_reply_to: str
+
+
 @bp.get("/feeds/<site_slug>.atom")
 def show_feed(site_slug: str) -> Response:
     """The site's (or one thread's) newest published comments, newest first."""
@@ -47,23 +59,36 @@ def show_feed(site_slug: str) -> Response:
         post_url = entries[0].thread_url if entries else ""
         alternate = post_url or widget_page_url(base, site.slug, thread_key)
 
-    def entry_id(entry: feeds.FeedEntry, comment_id: int) -> str:
-        # stable while the service keeps its address (a post's address may change)
-        return f"{widget_page_url(base, site.slug, entry.thread_key)}#comment-{comment_id}"
+    pages: dict[str, str] = {}  # each thread's page address, built once
 
-    def entry_link(entry: feeds.FeedEntry) -> str:
-        where = entry.thread_url or widget_page_url(base, site.slug, entry.thread_key)
-        return f"{where}#comment-{entry.id}"
+    def page_of(key: str) -> str:
+        if key not in pages:
+            pages[key] = widget_page_url(base, site.slug, key)
+        return pages[key]
 
+    # one translation for every entry's title (50 lookups cost more than the rest)
+    entry_title = gettext("%(author)s on %(title)s")
+    shown = [
+        FeedItem(
+            entry=entry,
+            # stable while the service keeps its address (a post's address may change)
+            id=f"{page_of(entry.thread_key)}#comment-{entry.id}",
+            title=entry_title
+            % {"author": entry.author, "title": entry.thread_title or entry.thread_key},
+            link=f"{entry.thread_url or page_of(entry.thread_key)}#comment-{entry.id}",
+            in_reply_to=(
+                f"{page_of(entry.thread_key)}#comment-{entry.parent_id}" if entry.parent_id else ""
+            ),
+        )
+        for entry in entries
+    ]
     body = render_template(
         "feeds/atom.xml",
         title=title,
         self_url=feed_url(base, site.slug, thread_key),
         alternate=alternate,
         updated=max((entry.updated_at for entry in entries), default=NEVER),
-        entries=entries,
-        entry_id=entry_id,
-        entry_link=entry_link,
+        items=shown,
         language=str(get_locale()),
     ).encode()
     response = Response(body, mimetype=ATOM)

@@ -32,7 +32,7 @@ def show_fragment(site_slug: str) -> Response:
     page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("page", "1")))
     # the post is named only once something on it is public (a held comment's page title
     # would tell that someone commented)
-    post = threads.post_of(thread) if thread and thread.approved_count else None
+    post = threads.public_post_of(thread) if thread and thread.approved_count else None
     base = service_base()
     locale = str(get_locale())
     version = public_version(
