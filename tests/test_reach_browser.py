@@ -22,7 +22,6 @@ from tests.browsing import (
     CHROMIUM_ARGS,
     HostSite,
     NginxSite,
-    cli,
     embed_snippet,
     page_maker,
     post_page,
@@ -32,7 +31,7 @@ from tests.browsing import (
     widget_frame,
 )
 from tests.conftest import SERVER_DATABASE_URL
-from tests.helpers import approve, seed_comments
+from tests.helpers import Actions, approve, seed_comments
 from tests.servers import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -93,19 +92,9 @@ def nginx(workdir: Path, service: tuple[str, dict[str, str]]) -> Iterator[NginxS
 
 
 @pytest.fixture(scope="module")
-def sites(
-    workdir: Path, service: tuple[str, dict[str, str]], host: HostSite, nginx: NginxSite
-) -> None:
-    env = service[1]
-    origins = ["--origin", host.origin, "--origin", nginx.origin]
-    cli(workdir, env, "sites", "create", SITE, "--name", "Reach", *origins)
-    cli(workdir, env, "sites", "update", SITE, "--flood-seconds", "0")
-    cli(workdir, env, "sites", "create", NOTES, "--name", "Notes", "--policy", "open", *origins)
-    cli(workdir, env, "sites", "update", NOTES, "--format", "markdown", "--flood-seconds", "0")
-
-
-@pytest.fixture(scope="module")
-def service_app(workdir: Path, database_url: str, sites: None) -> Iterator[Flask]:
+def service_app(
+    workdir: Path, database_url: str, service: tuple[str, dict[str, str]]
+) -> Iterator[Flask]:
     """The application in this process on the server's database (same secret key)."""
     app = create_app(
         {
@@ -124,7 +113,17 @@ def service_app(workdir: Path, database_url: str, sites: None) -> Iterator[Flask
 
 
 @pytest.fixture(scope="module")
-def published(service_app: Flask) -> list[int]:
+def sites(service_app: Flask, host: HostSite, nginx: NginxSite) -> None:
+    """Both embedded from the plain host and from the nginx site (created in this process:
+    each command-line start costs seconds here; tests/test_markdown.py runs the command)."""
+    actions = Actions(service_app)
+    origins = [host.origin, nginx.origin]
+    actions.create_site(SITE, origins, flood_seconds=0)
+    actions.create_site(NOTES, origins, policy="open", comment_format="markdown", flood_seconds=0)
+
+
+@pytest.fixture(scope="module")
+def published(service_app: Flask, sites: None) -> list[int]:
     """post-1: Ann's comment and Ben's answer, published; Cy's, held."""
     (ann,) = seed_comments(
         service_app,
@@ -225,7 +224,11 @@ def test_a_reader_keeps_the_included_comments_and_gets_the_form_beside_them(
 
 
 def test_a_built_copy_is_brought_up_to_date_for_readers(
-    new_page: Any, host: HostSite, service: tuple[str, dict[str, str]], service_app: Flask
+    new_page: Any,
+    host: HostSite,
+    service: tuple[str, dict[str, str]],
+    service_app: Flask,
+    sites: None,
 ) -> None:
     base = service[0]
     (first,) = seed_comments(service_app, 1, site=SITE, thread="built", text="In the build")
