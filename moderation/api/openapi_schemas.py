@@ -7,6 +7,7 @@ from typing import Any
 
 from moderation.api.hooks import EVENT_TYPES as INBOUND_TYPES
 from moderation.domain.comments import MAX_AUTHOR, MAX_COMMENT, MAX_EMAIL, MAX_URL
+from moderation.domain.languages import LANGUAGE_CODES
 from moderation.services.events import EVENT_TYPES as OUTBOUND_TYPES
 
 JSON = "application/json"
@@ -58,8 +59,8 @@ LANG = {
     "name": "lang",
     "in": "query",
     "required": False,
-    "description": "Language of messages.",
-    "schema": {"type": "string", "enum": ["en", "id"]},
+    "description": "Language of messages (else the Accept-Language header's, else English).",
+    "schema": {"type": "string", "enum": list(LANGUAGE_CODES)},
 }
 ORIGIN = {
     "name": "Origin",

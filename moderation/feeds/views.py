@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 
 from moderation.domain.comments import strip_controls
 from moderation.services import feeds
 from moderation.web.public_reads import feed_url, public_cache, service_base, widget_page_url
+from moderation.web.templating import reader_language
 from moderation.widget.views import load_site
 
 bp = Blueprint("feeds", __name__)
@@ -89,7 +90,7 @@ def show_feed(site_slug: str) -> Response:
         alternate=alternate,
         updated=max((entry.updated_at for entry in entries), default=NEVER),
         items=shown,
-        language=str(get_locale()),
+        language=reader_language().tag,
     ).encode()
     response = Response(body, mimetype=ATOM)
     response.set_etag(

@@ -66,10 +66,10 @@
   // A fragment already in the page (GET /w/SITE/fragment, included by the site's server or
   // build: its root is the container, data-moderation-fragment holds its version) stays the
   // comment list; only a copy older than the service's own is brought up to date.
-  function refreshFragment(container, site, thread, lang) {
+  function refreshFragment(container, site, thread, languages) {
     if (!window.fetch || !window.DOMParser) { return; }
     var query = new URLSearchParams({ thread: thread });
-    if (lang) { query.set("lang", lang); }
+    languages.forEach(function (lang) { query.append("lang", lang); });
     var page = container.getAttribute("data-page");
     if (page && page !== "1") { query.set("page", page); }
     fetch(serviceOrigin + "/w/" + encodeURIComponent(site) + "/fragment?" + query.toString(), { credentials: "omit" })
@@ -91,6 +91,19 @@
       .catch(function () { /* the included copy stays */ });
   }
 
+  // The reader's language as the page states it: the embed's data-lang, then the page's
+  // own <html lang> (whole tags: "pt-BR", "zh-Hans"). The service takes the first it has,
+  // then the browser's Accept-Language, then English.
+  function languagesOf(container) {
+    var stated = [container.getAttribute("data-lang"), document.documentElement.lang];
+    var languages = [];
+    stated.forEach(function (value) {
+      value = (value || "").trim().slice(0, 35);
+      if (value && languages.indexOf(value) < 0) { languages.push(value); }
+    });
+    return languages;
+  }
+
   function mount(container) {
     if (container.getAttribute("data-moderation-mounted")) { return; }
     var site = container.getAttribute("data-site");
@@ -100,8 +113,7 @@
     var fragment = container.hasAttribute("data-moderation-fragment");
     var params = new URLSearchParams({ thread: thread, origin: location.origin });
     if (fragment) { params.set("fragment", "1"); }
-    var lang = container.getAttribute("data-lang") || document.documentElement.lang;
-    if (lang) { params.set("lang", lang.slice(0, 2).toLowerCase()); }
+    languagesOf(container).forEach(function (lang) { params.append("lang", lang); });
     params.set("url", location.href.split("#")[0]);
     if (document.title) { params.set("title", document.title.slice(0, 300)); }
     var theme = lookParams(container, params);
@@ -123,8 +135,9 @@
     frame.addEventListener("load", function () {
       setTimeout(function () {
         if (answered || !window.fetch) { return; }
-        var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check" +
-          (params.get("lang") ? "?lang=" + encodeURIComponent(params.get("lang")) : "");
+        var asked = new URLSearchParams();
+        params.getAll("lang").forEach(function (lang) { asked.append("lang", lang); });
+        var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check?" + asked.toString();
         fetch(check, { credentials: "omit" })
           .then(function (response) { return response.json(); })
           .then(function (answer) {
@@ -133,7 +146,7 @@
             notice.className = "moderation-embed-notice";
             notice.setAttribute("role", "status");
             notice.textContent = answer.detail;
-            notice.style.cssText = "border:1px solid #b32d2e;border-left-width:4px;padding:.5em .75em;" +
+            notice.style.cssText = "border:1px solid #b32d2e;border-inline-start-width:4px;padding:.5em .75em;" +
               "background:#fcf0f1;color:#1e1e1e;font:14px/1.5 system-ui,sans-serif;margin:0";
             container.insertBefore(notice, frame);
             frame.style.display = "none";
@@ -143,7 +156,7 @@
     });
 
     if (fragment) {
-      refreshFragment(container, site, thread, params.get("lang"));
+      refreshFragment(container, site, thread, params.getAll("lang"));
       // "Reply" in the fragment writes the reply in the frame's form (once it answers)
       container.addEventListener("click", function (event) {
         var link = event.target.closest && event.target.closest(".comment-reply-link[data-comment-id]");
@@ -169,7 +182,7 @@
       if (fragment && data.hash && /^#comment-\d+$/.test(data.hash) &&
           !document.getElementById(data.hash.slice(1)) && !frame.dataset.refreshed) {
         frame.dataset.refreshed = "1";
-        refreshFragment(container, site, thread, params.get("lang"));
+        refreshFragment(container, site, thread, params.getAll("lang"));
       }
       if (data.hash && /^#(comment-\d+|respond)$/.test(data.hash) && !frame.dataset.scrolled) {
         frame.dataset.scrolled = "1";
@@ -190,7 +203,7 @@
       if (!site || !thread) { return; }
       (bySite[site] = bySite[site] || []).push(node);
     });
-    var lang = (document.documentElement.lang || "").slice(0, 2).toLowerCase();
+    var lang = (document.documentElement.lang || "").trim().slice(0, 35);
     Object.keys(bySite).forEach(function (site) {
       var keys = [];
       bySite[site].forEach(function (node) {
