@@ -42,6 +42,12 @@ EXPECTED_TABLES |= {
     "thread_subscriptions",
     "chat_hooks",
 }
+# author edits: the text before each edit (issue 14)
+EXPECTED_TABLES |= {"comment_revisions"}
+
+
+# statistics counted per day (issue 17)
+EXPECTED_TABLES |= {"daily_outcomes"}
 
 
 @pytest.fixture

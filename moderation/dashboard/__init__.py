@@ -13,6 +13,8 @@ from moderation.dashboard import (  # noqa: F401 (registers the views)
     notifications,
     queue,
     rules_try,
+    statistics,
+    threads,
 )
 from moderation.dashboard.blueprint import bp
 

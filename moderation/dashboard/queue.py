@@ -23,7 +23,17 @@ from moderation.domain.status import (
     past_tense,
 )
 from moderation.models import Comment
-from moderation.services import attention, audit, channels, decisions, queue, sites, spam
+from moderation.services import (
+    attention,
+    audit,
+    channels,
+    closing,
+    decisions,
+    edits,
+    queue,
+    sites,
+    spam,
+)
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
 
@@ -121,16 +131,40 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
         first_page=cursor is None,
         attention=attention.needs_attention() if moderator().is_admin else None,
         dead_notifications=channels.dead_notifications() if moderator().is_admin else 0,
+        thread_view=_thread_view(queue_filter),
     ), status
+
+
+def _thread_view(queue_filter: queue.QueueFilter) -> closing.ThreadView | None:
+    """The thread a queue is filtered to (a site and its key), to close or reopen it."""
+    if queue_filter.site_id is None or not queue_filter.thread_key:
+        return None
+    thread = closing.find_thread(queue_filter.site_id, queue_filter.thread_key)
+    return closing.view_of(thread) if thread is not None else None
 
 
 @bp.get("/counts")
 def show_counts() -> ResponseReturnValue:
     """The queue's counters as JSON for the open queue's light poll: an ETag, and 304 when
-    nothing changed (counters come from the database: every process sees the same)."""
+    nothing changed (counters come from the database: every process sees the same). With
+    ``shown=ID,ID...`` (the comments on the moderator's screen, at most a page) also each
+    one's status and actions now, so a decision taken in another browser shows there."""
     queue_filter, _ = filter_from_request()
     counts = queue.status_counts(queue_filter.site_id, queue_filter.site_ids)
-    body = {status.value: count for status, count in counts.items()}
+    body: dict[str, Any] = {status.value: count for status, count in counts.items()}
+    shown = [
+        number
+        for number in (parse_id(part) for part in request.args.get("shown", "").split(",")[:100])
+        if number is not None
+    ]
+    if shown:
+        body["shown"] = {
+            str(comment_id): {
+                "status": status.value,
+                "actions": [action.value for action in available_actions(status)],
+            }
+            for comment_id, status in queue.statuses_of(shown, site_scope()).items()
+        }
     tag = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20]
     unchanged = request.if_none_match.contains(tag)
     response = Response(status=304) if unchanged else jsonify(body)
@@ -163,6 +197,8 @@ def _comment_page(
         actions=list(ModerationAction),
         next_url=url_for("dashboard.show_comment", comment_id=comment.id),
         spam_view=spam.view_of(comment.id),
+        thread_view=closing.view_of(comment.thread),
+        revisions=edits.revisions_of(comment.id),
     ), status
 
 
@@ -333,6 +369,7 @@ AUDIT_ACTIONS = [
             ("delete", "deleted"),
             ("restore", "restored"),
             ("edit", "text edited"),
+            ("author_edit", "edited by the author"),
             ("reply", "moderator replies"),
             ("purge", "purged"),
             ("undo", "decisions undone"),
@@ -347,6 +384,14 @@ AUDIT_ACTIONS = [
             ("moderator.set_password", "password changed"),
             ("moderator.sites", "sites changed"),
             ("moderator.display_name", "display name changed"),
+        ],
+    ),
+    (
+        "Threads",
+        [
+            ("thread.close", "comments closed"),
+            ("thread.reopen", "comments reopened"),
+            ("thread.upsert", "thread changed by an integration"),
         ],
     ),
     (

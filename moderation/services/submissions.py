@@ -4,8 +4,9 @@ comments through :func:`submit_comment`, with the same limits, rules and outcome
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Insert, bindparam, exists, func, insert, or_, select, update
@@ -13,8 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
+from moderation.domain.challenge import Suspicion, solved_note, suspicions
+from moderation.domain.closing import ThreadClosed
 from moderation.domain.comments import CommentDraft
-from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
+from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_text
@@ -22,21 +25,33 @@ from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decid
 from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_key
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
 from moderation.services import (
     blocklist,
+    challenges,
     events,
     form_tokens,
     notifications,
     spam,
+    statistics,
     subscriptions,
 )
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
-from moderation.services.threads import ThreadState, thread_state
+from moderation.services.threads import (
+    THREAD_STATE_COLUMNS,
+    ThreadState,
+    is_closed,
+    state_of,
+    thread_state,
+)
+
+#: The scope of the soft per-address limit (counted only where challenges are on).
+SOFT_LIMIT_SCOPE = "soft_address"
 
 OUTCOME_STATUS = {
     Outcome.PUBLISH: CommentStatus.APPROVED,
@@ -96,6 +111,11 @@ class SubmissionContext:
     #: in this language.
     notify: bool = False
     language: str = "en"
+    #: The door can show a proof-of-work challenge (the widget form and the JSON API; never
+    #: the webhook, whose integrators are trusted by signature), and the sender's answer
+    #: to one (the ``altcha`` field), if any.
+    can_challenge: bool = False
+    challenge_answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,8 +146,8 @@ def submit_comment(
     config = current_app.config
     site = site_info(context.site_slug)
     thread, is_duplicate = _thread_and_duplicate(site.id, context.thread_key, draft)
-    if thread is not None and not thread.is_open:
-        raise InvalidInput(N_("Comments are closed on this page."))
+    if is_closed(site, thread, context.now):
+        raise ThreadClosed()
     parent = _check_parent(site, thread, draft.parent_id)
 
     address = rate_limit_address(context.client_ip)
@@ -135,45 +155,145 @@ def submit_comment(
     if context.limit_namespace:
         address = f"{context.limit_namespace}:{address}"
         email_key = f"{context.limit_namespace}:{email_key}"
-    admission = gate().admit(
-        [
-            ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
-            ("email", config["LIMIT_SUBMIT_PER_EMAIL"], (email_key,)),
-            ("site", site.submit_limit or config["LIMIT_SUBMIT_PER_SITE"], (site.slug,)),
-        ],
-        # a duplicate is refused anyway; anything else starts this person's flood interval
-        [] if is_duplicate else [(site.slug, "address", address), (site.slug, "email", email_key)],
-        site.flood_seconds,
+    challenging = (
+        site.challenge_suspicious and context.can_challenge and context.form_token is not None
     )
-    if admission.breach is not None:
+    bound_to, waived = "", frozenset[Suspicion]()
+    if challenging:
+        assert context.form_token is not None
+        bound_to = challenges.binding(
+            site.slug, context.thread_key, context.form_token.nonce, draft
+        )
+        waived = challenges.waived(context.challenge_answer, bound_to) or frozenset()
+    checks = [
+        ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
+        ("email", config["LIMIT_SUBMIT_PER_EMAIL"], (email_key,)),
+        ("site", site.submit_limit or config["LIMIT_SUBMIT_PER_SITE"], (site.slug,)),
+    ]
+    if challenging and Suspicion.SOFT_LIMIT not in waived:
+        # counted after the hard limits: past it, a sender is asked, not refused
+        checks.append((SOFT_LIMIT_SCOPE, config["LIMIT_SUBMIT_SOFT_PER_ADDRESS"], (address,)))
+    # a duplicate is refused anyway; anything else starts this person's flood interval
+    flood_keys = (
+        [] if is_duplicate else [(site.slug, "address", address), (site.slug, "email", email_key)]
+    )
+    admission = gate().admit(checks, flood_keys, site.flood_seconds)
+    soft_limited = admission.breach is not None and admission.breach.scope == SOFT_LIMIT_SCOPE
+    if admission.breach is not None and not soft_limited:
         raise RateLimited(admission.breach.retry_after)
+    reading = read_html(render_text(draft.text, site.comment_format))
+    has_approved = (
+        _has_approved_comment(site.id, draft.email)
+        if site.policy is SitePolicy.TRUSTED or challenging
+        else False
+    )
     signals = Signals(
         honeypot_filled=context.honeypot_filled,
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
-        author_has_approved_comment=(
-            site.policy is SitePolicy.TRUSTED
-            and _has_approved_comment(site.id, draft.email)
-            # anyone can type a trusted author's address: optionally trust only confirmed ones
-            and (
-                not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
-                or subscriptions.is_confirmed(site.id, draft.email)
-            )
-        ),
-        blocked_by=blocklist.blocked_by(
-            site.id,
-            draft.email,
-            draft.url,
-            read_html(render_text(draft.text, site.comment_format)).links,
-            context.client_ip,
-            context.now,
-        ),
-        author_comment_count=(
-            _approved_count(site.id, draft.email) if site.hold_first_comments else None
+        **_author_and_content_signals(
+            site, draft, context.client_ip, context.now, reading.links, has_approved
         ),
     )
     assessed: list[spam.Assessment] = []
+    rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
+    decision = decide(
+        draft,
+        rules,
+        signals,
+        _classifier(site, draft, context.client_ip, assessed),
+        pass_grey_zone=Suspicion.GREY_ZONE in waived,
+    )
+    if decision.outcome is Outcome.REFUSE:
+        # nothing is stored, but the statistics page counts what the rules turned away
+        statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
+        db.session.commit()
+        if decision.retry_after:
+            raise Flooded(decision, decision.retry_after)
+        raise Refused(decision)
+    if challenging:
+        found = suspicions(
+            decision,
+            soft_limited=soft_limited,
+            first_comment=not has_approved,
+            link_count=reading.link_count,
+        )
+        if found - waived:
+            if not soft_limited:
+                # nothing is stored: this attempt must not start the flood interval
+                gate().forget([], flood_keys, site.flood_seconds)
+            asked = found - waived
+            raise challenges.ChallengeRequired(
+                challenges.issue(bound_to, asked), asked, again=bool(context.challenge_answer)
+            )
+        if found:
+            decision = replace(decision, reason=f"{decision.reason} ({solved_note(found)})")
+
+    comment = _store(site, thread, parent, draft, context, decision)
+    statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
+    spam.record(comment.id, assessed[0] if assessed else None)
+    result = SubmissionResult(comment, decision)
+    if before_commit is not None:
+        before_commit(result)
+    db.session.commit()
+    return result
+
+
+def judge_edit(site: SiteInfo, draft: CommentDraft, client_ip: str, now: datetime) -> Decision:
+    """The rules' decision on an author's edited text: as on a new comment's, without the
+    rules of the door (timing, duplicates, floods: the comment is already there)."""
+    signals = Signals(**_author_and_content_signals(site, draft, client_ip, now))
+    rules = site_rules(site, current_app.config["SPAM_MIN_FILL_SECONDS"])
+    return decide(draft, rules, signals, _classifier(site, draft, client_ip, []))
+
+
+def _author_and_content_signals(
+    site: SiteInfo,
+    draft: CommentDraft,
+    client_ip: str,
+    now: datetime,
+    links: tuple[str, ...] | None = None,
+    has_approved: bool | None = None,
+) -> dict[str, Any]:
+    """What the rules need to know of the author and the text (the door's own signals aside);
+    the text's ``links`` and whether the author ``has_approved`` comments, where the caller
+    already knows them."""
+    if links is None:
+        links = read_html(render_text(draft.text, site.comment_format)).links
+    return {
+        "author_has_approved_comment": (
+            site.policy is SitePolicy.TRUSTED
+            and (
+                _has_approved_comment(site.id, draft.email)
+                if has_approved is None
+                else has_approved
+            )
+            # anyone can type a trusted author's address: optionally trust only confirmed ones
+            and (
+                not current_app.config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
+                or subscriptions.is_confirmed(site.id, draft.email)
+            )
+        ),
+        "blocked_by": blocklist.blocked_by(
+            site.id,
+            draft.email,
+            draft.url,
+            links,
+            client_ip,
+            now,
+        ),
+        "author_comment_count": (
+            _approved_count(site.id, draft.email) if site.hold_first_comments else None
+        ),
+    }
+
+
+def _classifier(
+    site: SiteInfo, draft: CommentDraft, client_ip: str, assessed: list[spam.Assessment]
+) -> Callable[[], SpamScore]:
+    """The classifier rule's question, asked only if the rules get that far (its full
+    assessment is kept in ``assessed``)."""
 
     def classify() -> SpamScore:
         assessment = spam.assess(
@@ -183,25 +303,12 @@ def submit_comment(
             draft.email,
             draft.url,
             draft.parent_id is not None,
-            context.client_ip,
+            client_ip,
         )
         assessed.append(assessment)
         return assessment.result
 
-    rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
-    decision = decide(draft, rules, signals, classify)
-    if decision.outcome is Outcome.REFUSE:
-        if decision.retry_after:
-            raise Flooded(decision, decision.retry_after)
-        raise Refused(decision)
-
-    comment = _store(site, thread, parent, draft, context, decision)
-    spam.record(comment.id, assessed[0] if assessed else None)
-    result = SubmissionResult(comment, decision)
-    if before_commit is not None:
-        before_commit(result)
-    db.session.commit()
-    return result
+    return classify
 
 
 def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
@@ -241,6 +348,7 @@ def _store(
         "author": draft.author,
         "email": draft.email,
         "url": draft.url,
+        "website_key": website_key(draft.url),
         "text": draft.text,
         "html": render_text(draft.text, site.comment_format),
         "status": status,
@@ -366,10 +474,7 @@ def comment_depth(comment: Comment) -> int:
 # The thread and WordPress's duplicate check (the same person already said exactly this
 # on this thread) in one round trip: this runs for every submission.
 _THREAD_AND_DUPLICATE = select(
-    Thread.id,
-    Thread.version,
-    Thread.is_open,
-    Thread.approved_count,
+    *THREAD_STATE_COLUMNS,
     exists()
     .where(
         Comment.thread_id == Thread.id,
@@ -390,7 +495,7 @@ def _thread_and_duplicate(
     row = db.session.connection().execute(_THREAD_AND_DUPLICATE, params).first()
     if row is None:
         return None, False
-    return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
+    return state_of(row), bool(row.is_duplicate)
 
 
 def _approved_count(site_id: int, email: str) -> int:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from moderation.extensions import csrf
-from moderation.widget import fragment, preview
+from moderation.widget import (
+    edits,  # noqa: F401 (registers the author's edit views)
+    fragment,
+    preview,
+)
 from moderation.widget.views import bp
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 
 from moderation.cache import caches
+from moderation.clock import utcnow
 from moderation.domain.numbers import parse_page
 from moderation.domain.privacy import public_version
 from moderation.domain.structured import comments_json_ld
@@ -35,13 +36,16 @@ def show_fragment(site_slug: str) -> Response:
     post = threads.public_post_of(thread) if thread and thread.approved_count else None
     base = service_base()
     locale = str(get_locale())
+    # open at this moment: closing by age turns a thread's answers over without a write
+    state = threads.public_state(site, thread, utcnow())
     version = public_version(
         current_app.config["SECRET_KEY"].encode(),
         "fragment",
         site.id,
         site.page_size,
         site.max_depth,
-        *threads.public_state(thread),
+        site.sort.value,
+        *state,
         page_number,
         locale,
         base,
@@ -49,7 +53,9 @@ def show_fragment(site_slug: str) -> Response:
     )
     response = conditional(
         version,
-        lambda: _fragment_html(site, thread_key, thread, page_number, post, base, version),
+        lambda: _fragment_html(
+            site, thread_key, thread, page_number, post, base, version, closed=not state[1]
+        ),
         "text/html",
     )
     # the language follows Accept-Language unless ?lang= names one
@@ -67,6 +73,7 @@ def _fragment_html(
     post: threads.ThreadPost | None,
     base: str,
     version: str,
+    closed: bool,
 ) -> bytes:
     """The rendered fragment, from the render cache while the thread is unchanged."""
     cache = caches().rendered
@@ -90,7 +97,7 @@ def _fragment_html(
         site=site,
         thread_key=thread_key,
         page=page,
-        closed=thread is not None and not thread.is_open,
+        closed=closed,
         base=base,
         version=version,
         permalink=permalink,

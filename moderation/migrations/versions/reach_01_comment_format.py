@@ -1,7 +1,7 @@
 """sites choose how comments are written: WordPress's text and tags, or Markdown
 
 Revision ID: reach_01
-Revises: teams_03
+Revises: widget_04
 Create Date: 2026-11-29
 
 Adds ``sites.comment_format`` (``wordpress``, the behaviour so far, or ``markdown``).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'reach_01'
-down_revision = 'teams_03'
+down_revision = 'widget_04'
 branch_labels = None
 depends_on = None
 
