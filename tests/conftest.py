@@ -143,6 +143,31 @@ def receiver() -> Iterator[Receiver]:
     started.stop()
 
 
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    """Playwright's driver, for a module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browsing import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (scripts/test.sh does)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    """Debian's Chromium (never a downloaded browser), one per test module."""
+    from tests.browsing import CHROMIUM, CHROMIUM_ARGS
+
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",

@@ -17,16 +17,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from moderation import create_app
-from tests.databases import truncate_all, uses_server_database
-from tests.servers import ServerProcess, fresh_server_env, http_json, run_cli, start_server
+from tests.servers import (
+    ServerProcess,
+    fresh_server_env,
+    http_json,
+    leave_server_database_empty,
+    run_cli,
+    start_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 15_000
 VIEWPORT = {"width": 1280, "height": 900}
 #: The blog's page, as comments posted through the JSON API name it (never contacted).
@@ -77,17 +80,7 @@ def server(workdir: Path, serve_env: dict[str, str]) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
-        if uses_server_database():
-            # leave the shared database migrated and empty, as the other tests expect it
-            app = create_app(
-                {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]},
-                instance_path=serve_env["MODERATION_INSTANCE_PATH"],
-            )
-            truncate_all(app)
-            from moderation.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
+        leave_server_database_empty(serve_env["MODERATION_INSTANCE_PATH"])
 
 
 def post_comment(
@@ -120,23 +113,6 @@ def post_comment(
 
 
 # --- the browser -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (scripts/test.sh does)")
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 @pytest.fixture

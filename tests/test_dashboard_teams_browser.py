@@ -18,16 +18,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from moderation import create_app
-from tests.conftest import truncate_all, uses_server_database
-from tests.servers import ServerProcess, fresh_server_env, http_json, run_cli, start_server
+from tests.servers import (
+    ServerProcess,
+    fresh_server_env,
+    http_json,
+    leave_server_database_empty,
+    run_cli,
+    start_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 15_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -65,16 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
-        if uses_server_database():
-            app = create_app(
-                {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]},
-                instance_path=env["MODERATION_INSTANCE_PATH"],
-            )
-            truncate_all(app)
-            from moderation.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
+        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 def post_comment(server: ServerProcess, site: str, thread: str, text: str, author: str) -> int:
@@ -92,19 +87,6 @@ def post_comment(server: ServerProcess, site: str, thread: str, text: str, autho
     status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
     assert status == 202, answer
     return int(answer["id"])  # type: ignore[index]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium")
-    driver: Playwright
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["390px", "1280px"])

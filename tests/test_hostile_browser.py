@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Dialog, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Route
 
 from tests.helpers import PASSWORD, Actions
 from tests.hostile import XSS_PAYLOADS, Moderator, ShownPage, assert_no_failures, expose_xss_corpus
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SERVICE = "http://moderation.test"
 TIMEOUT_MS = 15_000
 
@@ -83,16 +80,6 @@ def config_overrides() -> dict[str, Any]:
         "LIMIT_SUBMIT_PER_EMAIL": "100000/hour",
         "LIMIT_SUBMIT_PER_SITE": "100000/hour",
     }
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Interception:
@@ -157,7 +144,7 @@ def inspect(page: Page, path: str, dialogs: list[str]) -> list[str]:
 
 
 def test_xss_corpus_runs_no_script_in_chromium(
-    app: Flask, client: FlaskClient, actions: Actions, chromium: Browser
+    app: Flask, client: FlaskClient, actions: Actions, browser: Browser
 ) -> None:
     actions.create_site("blog", ["https://blog.example"], flood_seconds=0, page_size=500)
     actions.create_moderator("mo", "admin")
@@ -167,7 +154,7 @@ def test_xss_corpus_runs_no_script_in_chromium(
     assert exposure.server_errors == []
 
     interception = Interception(client, moderator.client)
-    context = chromium.new_context(java_script_enabled=True)
+    context = browser.new_context(java_script_enabled=True)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(RECORD_DIALOGS)
     context.route("**/*", interception.handle)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.mail_servers import ChatReceiver, Received, SmtpSink
 from tests.servers import (
@@ -30,8 +30,6 @@ from tests.servers import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ORIGIN = "https://blog.example"
 MODERATOR = "mo@moderators.example"
 ANN = "ann@example.org"
@@ -106,22 +104,6 @@ def server(
     finally:
         process.stop()
         leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed")
-    with sync_playwright() as driver:
-        yield from _launch(driver)
-
-
-def _launch(driver: Playwright) -> Iterator[Browser]:
-    chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ from typing import Any
 import feedparser
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from moderation import create_app
 from tests.browsing import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     HostSite,
     NginxSite,
     embed_snippet,
@@ -148,19 +146,6 @@ def published(service_app: Flask, sites: None) -> list[int]:
         service_app, 1, site=SITE, text="Cy is still held", author="Cy", email="cy@example.com"
     )
     return [ann, ben]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium")
-    driver: Playwright
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -4,22 +4,23 @@ it, comes back to the page and creates it; a wrong password changes nothing."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from moderation import create_app
-from tests.databases import truncate_all, uses_server_database
-from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
+from tests.servers import (
+    ServerProcess,
+    fresh_server_env,
+    leave_server_database_empty,
+    run_cli,
+    start_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "a long passphrase 123"
 FRESH_SECONDS = 3
 
@@ -40,30 +41,15 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
-        if uses_server_database():
-            app = create_app(
-                {"DATABASE_URL": os.environ["MODERATION_DATABASE_URL"]},
-                instance_path=env["MODERATION_INSTANCE_PATH"],
-            )
-            truncate_all(app)
-            from moderation.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
+        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed")
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            context.set_default_timeout(15_000)
-            yield context.new_page()
-        finally:
-            browser.close()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
 
 
 def test_a_stale_sign_in_confirms_the_password_before_creating_an_integration(

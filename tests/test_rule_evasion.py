@@ -14,14 +14,13 @@ the corpus is made of real evasions, not of strings that only look like them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Route, sync_playwright
+from playwright.sync_api import Browser, Route
 
 from moderation.domain.reading import comparable
 from tests.doors import DOORS, ORIGIN, Door
@@ -224,8 +223,6 @@ def test_what_readers_do_not_see_as_links_or_words_passes(door: Door, actions: A
 
 # ------------------------------------------------------------------------- in Chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SERVICE = "http://moderation.test"
 
 #: Per comment on the page: its visible text (as a reader would tell it apart: invisible
@@ -245,19 +242,9 @@ READ_COMMENTS = r"""
 """
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.mark.browser
 def test_chromium_shows_the_corpus_as_the_word_and_as_links(
-    app: Flask, client: FlaskClient, actions: Actions, chromium: Browser
+    app: Flask, client: FlaskClient, actions: Actions, browser: Browser
 ) -> None:
     """With no rule on, every evasion is published, and the widget page in Chromium shows it
     as the blocked word (in the text, a tooltip, a link's host or the name) or as links."""
@@ -278,7 +265,7 @@ def test_chromium_shows_the_corpus_as_the_word_and_as_links(
             status=response.status_code, body=response.get_data(), content_type="text/html"
         )
 
-    context = chromium.new_context()
+    context = browser.new_context()
     context.route("**/*", answer)
     try:
         page = context.new_page()

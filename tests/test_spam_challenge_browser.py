@@ -11,12 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from moderation import create_app
 from moderation.extensions import db
 from moderation.services import sites
-from tests.browsing import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, private_database
+from tests.browsing import TIMEOUT_MS, private_database
 from tests.conftest import SERVER_DATABASE_URL
 from tests.servers import start_server
 
@@ -60,14 +60,6 @@ def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
         yield f"http://localhost:{server.port}"
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -34,12 +34,12 @@ from playwright.sync_api import (
     Page,
     Playwright,
     expect,
-    sync_playwright,
 )
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from moderation import create_app
+from tests.browsing import CHROMIUM, STOCK_STORAGE_ARGS
 from tests.databases import (
     SERVER_DATABASE_URL,
     reset_server_database,
@@ -51,32 +51,6 @@ from tests.servers import ServerProcess, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-#: Playwright launches Chromium with these features disabled; the same list without
-#: ``ThirdPartyStoragePartitioning`` (Playwright turns it off, Chrome ships with it on) gives
-#: the storage visitors' browsers have: a cross-site frame gets its own partitioned
-#: ``localStorage`` instead of none. The last ``--disable-features`` switch wins.
-STOCK_STORAGE_ARGS = [
-    *CHROMIUM_ARGS,
-    "--disable-features="
-    + ",".join(
-        [
-            "AvoidUnnecessaryBeforeUnloadCheckSync",
-            "DestroyProfileOnBrowserClose",
-            "HttpsUpgrades",
-            "HttpsFirstBalancedModeAutoEnable",
-            "LensOverlay",
-            "MediaRouter",
-            "PaintHolding",
-            "AvoidCorsURLLoaderRestartOnRedirect",
-            "OptimizationHints",
-            "NetworkTimeServiceQuerying",
-            "AimEnabled",
-            "PreconnectToSearch",
-        ]
-    ),
-]
 TIMEOUT_MS = 15_000
 #: A person takes a moment to write; the spam rule holds forms sent faster than 3 s.
 FILL_SECONDS = 3.5
@@ -286,24 +260,6 @@ def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flas
         truncate_all(app)
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (scripts/test.sh does)")
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Chromium as Playwright configures it: third-party frames get no storage at all."""
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

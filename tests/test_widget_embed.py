@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Frame, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, Playwright, expect
 
 from moderation import create_app
 from tests.browsing import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     FRAME,
     STOCK_STORAGE_ARGS,
     HostSite,
@@ -115,23 +114,6 @@ def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flas
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def playwright_driver() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium")
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Any]:
     """Chromium as Playwright sets it up: cross-site frames get no storage at all."""
@@ -139,9 +121,9 @@ def new_page(browser: Browser) -> Iterator[Any]:
 
 
 @pytest.fixture
-def stock_page(playwright_driver: Playwright) -> Iterator[Any]:
+def stock_page(playwright: Playwright) -> Iterator[Any]:
     """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
-    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
     try:
         yield from page_maker(chromium)
     finally:

@@ -23,11 +23,9 @@ from tests.helpers import PASSWORD
 from tests.test_widget_embed import (  # noqa: F401 - the module's shared fixtures
     SITE,
     axe_violations,
-    browser,
     database_url,
     host,
     new_page,
-    playwright_driver,
     published,
     serve_env,
     service,
