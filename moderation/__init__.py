@@ -44,7 +44,17 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from moderation import api, cache, commands, dashboard, notify, ratelimit, web, widget
+    from moderation import (
+        api,
+        cache,
+        commands,
+        dashboard,
+        notify,
+        privacy,
+        ratelimit,
+        web,
+        widget,
+    )
     from moderation.extensions import init_extensions
 
     init_extensions(app)
@@ -55,5 +65,6 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     api.init_app(app)
     dashboard.init_app(app)
     notify.init_app(app)
+    privacy.init_app(app)
     commands.init_app(app)
     return app

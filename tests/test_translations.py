@@ -32,13 +32,25 @@ VISITOR_FACING = [
     "moderation/api/json_body.py",
     "moderation/web/errors.py",
     "moderation/services/submissions.py",
+    "templates/privacy/_layout.html",
+    "templates/privacy/request.html",
+    "templates/privacy/sent.html",
+    "templates/privacy/refused.html",
+    "templates/privacy/link.html",
+    "templates/privacy/erase.html",
+    "templates/privacy/erased.html",
+    "templates/mail/person_link.txt",
+    "templates/mail/person_link.html",
+    "moderation/privacy/forms.py",
+    "moderation/privacy/views.py",
+    "moderation/services/person_links.py",
 ]
 
 
 def visitor_messages() -> set[str]:
     messages: set[str] = set()
     for relative in VISITOR_FACING:
-        method = "jinja2" if relative.endswith(".html") else "python"
+        method = "python" if relative.endswith(".py") else "jinja2"
         for _line, message, _comments, _context in extract_from_file(
             method, str(ROOT / relative), keywords=KEYWORDS
         ):
