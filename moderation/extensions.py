@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from moderation.config import create_private_file, sqlite_file
+from moderation.domain.languages import LANGUAGE_CODES, choose_language
 from moderation.models.base import Base
 
 #: Objects keep their values after a commit: services commit last, and the views that
@@ -26,16 +27,19 @@ babel = Babel()
 #: No context processor: public pages never load a session user.
 login_manager = LoginManager(add_context_processor=False)
 
-SUPPORTED_LANGUAGES = ("en", "id")
+SUPPORTED_LANGUAGES = LANGUAGE_CODES
 MIGRATIONS_DIRECTORY = Path(__file__).parent / "migrations"
 
 
 def select_locale() -> str:
-    """``lang=`` wins, then the browser's Accept-Language, then English."""
-    requested = request.args.get("lang", "")
-    if requested in SUPPORTED_LANGUAGES:
-        return requested
-    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+    """The reader's language (Flask-Babel's locale: its catalog, dates and plural rules):
+    each ``?lang=`` in turn (embed.js sends the embed's ``data-lang``, then the host page's
+    ``<html lang>``), then the browser's Accept-Language, then English. The dashboard stays
+    English."""
+    if request.blueprint == "dashboard":
+        return "en"
+    accepted = [value for value, quality in request.accept_languages if quality > 0]
+    return choose_language(request.args.getlist("lang"), accepted).locale
 
 
 def init_extensions(app: Flask) -> None:

@@ -1,8 +1,9 @@
-"""Indonesian translations of the service's messages.
+"""The earlier Indonesian table, kept while branches that add to it merge.
 
-Workflow (see README, "Translations"): edit this table, then run
-``python scripts/translations_id.py`` to extract the messages, merge this table into
-``moderation/translations/id/LC_MESSAGES/messages.po`` and compile the ``.mo``.
+``moderation/translations/id/LC_MESSAGES/messages.po`` is now the source (see
+``scripts/translations.py``); ``python scripts/translations.py extract`` copies an entry of
+this table into that catalog where the catalog has no translation yet. New work edits the
+``.po`` files; this file can go once nothing adds to it.
 """
 
 from __future__ import annotations
@@ -218,5 +219,4 @@ def build() -> None:
 
 
 if __name__ == "__main__":
-    build()
-    print(f"wrote {CATALOG}/messages.po and messages.mo")
+    sys.exit("the catalogs are the source now: run python scripts/translations.py extract")

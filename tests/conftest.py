@@ -28,6 +28,32 @@ from tests.databases import (  # noqa: F401 - re-exported for tests written agai
     uses_server_database,
 )
 from tests.helpers import Actions
+from tests.webhook_receiver import Receiver
+
+
+def share_url_builders_between_apps() -> None:
+    """Every test makes an app, and Werkzeug compiles two Python functions per URL rule for
+    each new app (``Rule._compile_builder``: an AST, then ``compile``): three quarters of
+    ``create_app``'s time in tests. The function depends only on the rule's text, its
+    host/subdomain, slash merging and defaults (it reads the rule's converters through the
+    ``self`` it is bound to), so one compiled function serves every app's copy of a rule."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    compiled: dict[tuple[Any, ...], Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Any:
+        defaults = sorted((self.defaults or {}).items(), key=repr)
+        key = (self.rule, self.subdomain, self.host, self.merge_slashes, repr(defaults))
+        key += (append_unknown, self.map.host_matching if self.map else None)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+share_url_builders_between_apps()
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +135,14 @@ def actions(app: Flask) -> Actions:
 DATABASE_FIXTURES = frozenset({"database_url", "migrated_database"})
 
 
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 (a test sets its ``secret`` once it knows it)."""
+    started = Receiver(secret="").start()
+    yield started
+    started.stop()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -127,6 +161,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             getattr(item, "fixturenames", ())
         ):
             raise pytest.UsageError(f"{item.nodeid} is marked any_database but uses the database")
+    start_slow_files_first(items)
     if not uses_server_database() or os.environ.get("MODERATION_TEST_EVERYTHING"):
         return
     kept = [item for item in items if not item.get_closest_marker("any_database")]
@@ -134,3 +169,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def start_slow_files_first(items: list[pytest.Item]) -> None:
+    """Hand the files that start servers or Chromium (marked ``slow`` or ``browser``) to the
+    xdist workers first: a long file started last keeps one worker busy after the others
+    have finished. A file's tests stay together and in their order."""
+    slow_files = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,14 @@ def signed_in(
     return dashboard
 
 
+def dashboard_for(client: FlaskClient, username: str, password: str = PASSWORD) -> Dashboard:
+    """``client`` signed in to the dashboard as an existing account ``username``."""
+    dashboard = Dashboard(client)
+    response = dashboard.sign_in(username, password)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return dashboard
+
+
 class Integrator:
     """An integrator holding its id and secret, signing like the standardwebhooks package."""
 
@@ -211,8 +220,8 @@ class Integrator:
         self,
         event_type: str,
         data: dict[str, Any],
-        *,
         webhook_id: str | None = None,
+        *,
         secret: str | None = None,
         timestamp: datetime | None = None,
         body: bytes | None = None,
@@ -220,19 +229,11 @@ class Integrator:
         headers: dict[str, str] | None = None,
         environ_base: dict[str, str] | None = None,
     ) -> TestResponse:
-        from standardwebhooks import Webhook
-
+        """A signed inbound webhook (``tamper`` changes the body after signing)."""
         raw = body if body is not None else json.dumps({"type": event_type, "data": data}).encode()
-        message_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-        moment = timestamp or datetime.now(UTC)
-        signature = Webhook(secret or self.secret).sign(
-            message_id, moment, raw.decode(errors="replace")
+        signed = signed_headers(
+            secret or self.secret, raw.decode(errors="replace"), webhook_id, timestamp
         )
-        signed = {
-            "webhook-id": message_id,
-            "webhook-timestamp": str(int(moment.timestamp())),
-            "webhook-signature": signature,
-        }
         signed.update(headers or {})
         if tamper:
             raw = raw.replace(b"Hello", b"Jello")
@@ -242,6 +243,13 @@ class Integrator:
             headers=signed,
             content_type="application/json",
             environ_base=environ_base or {},
+        )
+
+    def read(self, path: str, secret: str | None = None) -> TestResponse:
+        """A signed read: the signed content is ``GET <path and query>``."""
+        target = f"/api/v1/integrations/{self.public_id}{path}"
+        return self.client.get(
+            target, headers=signed_headers(secret or self.secret, f"GET {target}")
         )
 
     def submit(self, **data: Any) -> TestResponse:
@@ -257,6 +265,47 @@ class Integrator:
         return self.send("comment.submit", fields)
 
 
+def signed_headers(
+    secret: str, content: str, message_id: str | None = None, moment: datetime | None = None
+) -> dict[str, str]:
+    """Standard Webhooks headers over ``content``, made with the standardwebhooks package."""
+    from standardwebhooks import Webhook
+
+    message_id = message_id or f"msg_{uuid.uuid4().hex}"
+    moment = moment or datetime.now(UTC)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, moment, content),
+    }
+
+
+def create_integration(
+    app: Flask,
+    site: str = "blog",
+    url: str = "",
+    events: tuple[str, ...] = (),
+    scopes: tuple[str, ...] | None = None,
+    allow_email: bool = False,
+    name: str = "CMS",
+) -> tuple[str, str]:
+    """An integration of ``site`` made through the services; returns its public id and secret."""
+    from moderation.services import integrations
+    from moderation.services.events import SYSTEM
+
+    settings = integrations.IntegrationSettings(
+        events=events,
+        target_url=url,
+        scopes=integrations.SCOPES if scopes is None else scopes,
+        allow_email=allow_email,
+    )
+    with app.app_context():
+        integration, secret = integrations.create_integration(
+            name, site, settings, allow_private=True, actor=SYSTEM
+        )
+        return integration.public_id, secret
+
+
 def make_integration(
     app: Flask,
     name: str = "CMS",
@@ -268,22 +317,69 @@ def make_integration(
 ) -> tuple[str, str]:
     """An integration of ``site``: inbound only (no receiver) or subscribed to every event
     at ``receiver`` (which learns the secret). Returns its public id and secret."""
-    from moderation.services import integrations
-    from moderation.services.events import EVENT_TYPES, SYSTEM
+    from moderation.services.events import EVENT_TYPES
 
-    settings = integrations.IntegrationSettings(
+    public_id, secret = create_integration(
+        app,
+        site,
+        url=receiver.url if receiver else "",
         events=EVENT_TYPES if receiver else (),
-        target_url=receiver.url if receiver else "",
-        scopes=scopes if scopes is not None else integrations.SCOPES,
+        scopes=scopes,
         allow_email=allow_email,
+        name=name,
     )
+    if receiver is not None:
+        receiver.secret = secret
+    return public_id, secret
+
+
+#: The outbound worker's settings for tests: quick retries, loopback targets allowed.
+FAST_DELIVERY = {
+    "backoff_base": 0.01,
+    "timeout": 5.0,
+    "lease_seconds": 30.0,
+    "allow_private_targets": True,
+}
+
+
+def deliver_all(app: Flask, rounds: int = 50, sender: Any = None, **settings: Any) -> None:
+    """Run the outbound worker until nothing more is due (retries included)."""
+    from sqlalchemy import select
+
+    from moderation.extensions import db
+    from moderation.models import DeliveryState, OutboxDelivery
+    from moderation.services import webhooks
+
+    options = {**FAST_DELIVERY, **settings}
     with app.app_context():
-        integration, secret = integrations.create_integration(
-            name, site, settings, allow_private=True, actor=SYSTEM
-        )
-        if receiver is not None:
-            receiver.secret = secret
-        return integration.public_id, secret
+        for _ in range(rounds):
+            delivery_settings = webhooks.DeliverySettings(**options)
+            made = (
+                webhooks.deliver_due(delivery_settings)
+                if sender is None
+                else webhooks.deliver_due(delivery_settings, sender)
+            )
+            if made == 0:
+                pending = db.session.execute(
+                    select(OutboxDelivery.id).where(OutboxDelivery.state == DeliveryState.PENDING)
+                ).first()
+                if pending is None:
+                    return
+                time.sleep(0.05)
+
+
+def audit_rows(app: Flask) -> list[tuple[str, str]]:
+    """(action, reason) of every audit event, oldest first."""
+    from sqlalchemy import select
+
+    from moderation.extensions import db
+    from moderation.models import AuditEvent
+
+    with app.app_context():
+        return [
+            (row.action, row.reason)
+            for row in db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
+        ]
 
 
 def assert_problem(response: TestResponse, status: int, fragment: str) -> dict[str, Any]:

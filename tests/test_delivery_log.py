@@ -3,15 +3,13 @@ an email the integration may not see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import Actions, seed_comments
-from tests.integrator_kit import Dashboard, create_integration, deliver_all
+from tests.helpers import Actions, create_integration, dashboard_for, deliver_all, seed_comments
 from tests.webhook_receiver import Receiver
 
 
@@ -20,16 +18,9 @@ def config_overrides() -> dict[str, Any]:
     return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True}
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver(secret="").start()
-    yield started
-    started.stop()
-
-
 def log_page(app: Flask, client: FlaskClient, actions: Actions, public_id: str) -> str:
     actions.create_moderator("alice", "admin")
-    return Dashboard(client, "alice").page(f"/dashboard/integrations/{public_id}")
+    return dashboard_for(client, "alice").page(f"/dashboard/integrations/{public_id}")
 
 
 def test_the_log_shows_payload_and_response_without_hidden_emails(

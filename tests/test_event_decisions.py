@@ -4,7 +4,6 @@ integration), and names the thread's title and address."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +11,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.doors import FormDoor
-from tests.helpers import Actions, seed_comments
-from tests.integrator_kit import Dashboard, Integrator, create_integration, deliver_all
+from tests.helpers import (
+    Actions,
+    Integrator,
+    create_integration,
+    dashboard_for,
+    deliver_all,
+    seed_comments,
+)
 from tests.webhook_receiver import Receiver
 
 EVENTS = (
@@ -28,13 +33,6 @@ EVENTS = (
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True, "LIMIT_SUBMIT_PER_SITE": "100000/hour"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver(secret="").start()
-    yield started
-    started.stop()
 
 
 def subscribe(
@@ -104,7 +102,7 @@ def test_a_moderator_s_decision_in_the_dashboard_names_the_moderator_and_reason(
     subscribe(app, client, actions, receiver)
     [comment_id] = seed_comments(app, 1)
     actions.create_moderator("maria", "moderator")
-    dashboard = Dashboard(client, "maria")
+    dashboard = dashboard_for(client, "maria")
     answer = dashboard.post(
         f"/dashboard/comments/{comment_id}/moderate", action="reject", reason="off topic"
     )

@@ -5,28 +5,27 @@ from the dashboard, every change audited."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.helpers import Actions, seed_comments
-from tests.integrator_kit import Dashboard, Integrator, audit_rows, deliver_all
+from tests.helpers import (
+    Actions,
+    Dashboard,
+    Integrator,
+    audit_rows,
+    dashboard_for,
+    deliver_all,
+    seed_comments,
+)
 from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True, "LIMIT_SUBMIT_PER_SITE": "100000/hour"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver(secret="").start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -136,7 +135,7 @@ def test_the_cli_deletes_and_says_how_many_deliveries_were_dropped(
 @pytest.fixture
 def admin(client: FlaskClient, actions: Actions) -> Dashboard:
     actions.create_moderator("alice", "admin")
-    return Dashboard(client, "alice")
+    return dashboard_for(client, "alice")
 
 
 def created_id(html: str) -> str:
@@ -233,7 +232,7 @@ def test_moderators_cannot_edit_or_delete_integrations(
     app: Flask, client: FlaskClient, actions: Actions, integrator: Integrator
 ) -> None:
     actions.create_moderator("bob", "moderator")
-    bob = Dashboard(client, "bob")
+    bob = dashboard_for(client, "bob")
     assert bob.client.get(f"/dashboard/integrations/{integrator.public_id}/edit").status_code == 403
     assert bob.post(f"/dashboard/integrations/{integrator.public_id}/delete").status_code == 403
     assert (

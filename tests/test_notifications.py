@@ -385,18 +385,46 @@ def test_unsubscribe_landing_page_offers_every_thread_of_the_site(
     assert len(smtp.to(ANN)) == 1  # the confirmation only
 
 
+@pytest.mark.parametrize(
+    ("lang", "subject", "html_tag", "confirm_page"),
+    [
+        (
+            "id",
+            "Mohon konfirmasi pemberitahuan dari Blog",
+            '<html lang="id" dir="ltr">',
+            "Konfirmasi",
+        ),
+        ("pt", "Confirme as notificações de Blog", '<html lang="pt-BR" dir="ltr">', "Confirmar"),
+        ("ar", "يرجى تأكيد الإشعارات من Blog", '<html lang="ar" dir="rtl">', "تأكيد"),
+    ],
+)
 def test_commenter_emails_are_in_their_language(
-    app: Flask, client: FlaskClient, blog: None, smtp: SmtpSink
+    app: Flask,
+    client: FlaskClient,
+    blog: None,
+    smtp: SmtpSink,
+    lang: str,
+    subject: str,
+    html_tag: str,
+    confirm_page: str,
 ) -> None:
+    """The emails, and the pages their links open (whatever that browser prefers), speak
+    the language the commenter used the widget in."""
     answer = client.post(
-        "/w/blog?thread=post-1&lang=id",
+        f"/w/blog?thread=post-1&lang={lang}",
         data={**comment_fields(), "notify": "y", "form_token": aged_token(app, "blog", "post-1")},
         headers={"Origin": "https://blog.example"},
     )
     assert answer.status_code == 303
     deliver(app)
     (message,) = smtp.to(ANN)
-    assert "Mohon konfirmasi" in message.message["Subject"]
+    assert message.message["Subject"] == subject
+    html = message.message.get_body(preferencelist=("html",))
+    assert html is not None and html_tag in html.get_content()  # type: ignore[attr-defined]
+    confirm = path_of(next(link for link in message.links() if "/notify/confirm/" in link))
+    page = client.get(confirm, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"<h1>{confirm_page}" in page
+    assert html_tag.replace(' dir="ltr"', "") in page
 
 
 def test_hourly_limit_per_recipient_stops_the_flood_and_is_logged(

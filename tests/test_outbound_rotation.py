@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.helpers import Actions, seed_comments
-from tests.integrator_kit import create_integration, deliver_all
+from tests.helpers import Actions, create_integration, deliver_all, seed_comments
 from tests.webhook_receiver import Receiver
 
 

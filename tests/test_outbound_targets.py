@@ -9,7 +9,6 @@ import ipaddress
 import re
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,13 +25,6 @@ FAST = {"backoff_base": 0.01, "timeout": 2.0, "lease_seconds": 30.0}
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": False, "LIMIT_SUBMIT_PER_SITE": "100000/hour"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver(secret="").start()
-    yield started
-    started.stop()
 
 
 def loopback_spellings(port: int) -> list[str]:

@@ -12,8 +12,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import Actions, approve, seed_comments
-from tests.integrator_kit import Integrator, create_integration, signed_headers
+from tests.helpers import (
+    Actions,
+    Integrator,
+    approve,
+    create_integration,
+    seed_comments,
+    signed_headers,
+)
 
 
 @pytest.fixture

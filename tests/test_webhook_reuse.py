@@ -9,8 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import Actions, stored_comments
-from tests.integrator_kit import Integrator, create_integration
+from tests.helpers import Actions, Integrator, create_integration, stored_comments
 
 
 @pytest.fixture

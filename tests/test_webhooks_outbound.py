@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from tests.helpers import Actions, approve, seed_comments
+from tests.helpers import Actions, approve, deliver_all, make_integration, seed_comments
 from tests.webhook_receiver import Receiver
-
-FAST = {"backoff_base": 0.01, "timeout": 5.0, "lease_seconds": 30.0, "allow_private_targets": True}
 
 
 @pytest.fixture
@@ -28,45 +25,11 @@ def config_overrides() -> dict[str, Any]:
     return {"WEBHOOK_ALLOW_PRIVATE_TARGETS": True, "LIMIT_SUBMIT_PER_SITE": "100000/hour"}
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver(secret="").start()
-    yield started
-    started.stop()
-
-
 def connect(app: Flask, receiver: Receiver, actions: Actions, allow_email: bool = False) -> str:
     """A site and an integration subscribed to every event, sending to the receiver."""
-    from moderation.services import integrations
-    from moderation.services.events import EVENT_TYPES, SYSTEM
-
     actions.create_site("blog", ["https://blog.example"], flood_seconds=0)
-    with app.app_context():
-        integration, secret = integrations.create_integration(
-            "Receiver",
-            "blog",
-            integrations.IntegrationSettings(
-                events=EVENT_TYPES, target_url=receiver.url, allow_email=allow_email
-            ),
-            allow_private=True,
-            actor=SYSTEM,
-        )
-        receiver.secret = secret
-        return integration.public_id
-
-
-def deliver_all(app: Flask, rounds: int = 50, **settings: Any) -> None:
-    """Run the worker until nothing more is due (retries included)."""
-    from moderation.services import webhooks
-
-    options = {**FAST, **settings}
-    with app.app_context():
-        for _ in range(rounds):
-            if webhooks.deliver_due(webhooks.DeliverySettings(**options)) == 0:
-                pending = outbox_states(app).count("pending")
-                if not pending:
-                    return
-                time.sleep(0.05)
+    public_id, _ = make_integration(app, "Receiver", receiver, allow_email=allow_email)
+    return public_id
 
 
 def outbox_states(app: Flask) -> list[str]:

@@ -1,7 +1,7 @@
 """The widget on other people's pages, in Chromium across two sites: links leave the frame;
 themes (light, dark, auto, the site's own properties) keep text readable; replies are written
 in place; the reader's own comments awaiting moderation stay in view; a wrong snippet says
-what is wrong; threads know their post."""
+what is wrong; threads know their post; Arabic lays out right to left."""
 
 from __future__ import annotations
 
@@ -591,6 +591,87 @@ def test_count_placeholders_are_filled_with_one_request(
     assert len([seen for seen in requests if "/counts?" in seen]) == 1
 
 
+# --- right to left ---------------------------------------------------------------------
+
+
+def box(frame: Frame, selector: str) -> dict[str, float]:
+    """Where ``selector`` lies in the frame: left, right, top."""
+    found = frame.locator(selector).first.evaluate(
+        "node => { const r = node.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top}; }"
+    )
+    return {name: float(value) for name, value in found.items()}
+
+
+def test_arabic_widget_lays_out_right_to_left(
+    service: str, host: HostSite, service_app: Flask, new_page: Any
+) -> None:
+    """The host page's ``lang="ar"`` reaches the frame (embed.js passes it): the widget is
+    written right to left, mirrored (avatar right of the name, replies indented from the
+    right, Reply at the right), while an English comment in it still reads left to right.
+    With ``SCREENSHOT_DIR`` set, the 390 px picture of it."""
+    thread = "arabic"
+    parent = published(service_app, thread, "مقال رائع، شكرًا جزيلًا!", author="سارة")
+    (reply,) = seed_comments(
+        service_app,
+        1,
+        site=SITE,
+        thread=thread,
+        text="Thanks from Sam.",
+        author="Sam",
+        email="sam@example.org",
+        parent_id=parent,
+    )
+    approve(service_app, reply)
+    url = host.add(
+        "/arabic",
+        post_page(
+            "مقال عن التعليقات",
+            embed_snippet(service, SITE, thread),
+            head="<style>body { direction: rtl; }</style>",
+            lang="ar",
+        ),
+    )
+    page: Page = new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    frame = widget_frame(page)
+    root = frame.evaluate("() => [document.documentElement.lang, document.documentElement.dir]")
+    assert root == ["ar", "rtl"]
+    expect(frame.locator("#reply-title")).to_have_text("اترك تعليقاً")
+    expect(frame.locator(".comments-title")).to_have_text("تعليقان")
+
+    first, second = f"#comment-{parent}", f"#comment-{reply}"
+    avatar, name = box(frame, f"{first} .avatar"), box(frame, f"{first} .fn")
+    assert avatar["left"] > name["right"], "the avatar sits right of the name"
+    outer, inner = box(frame, f"{first} > .comment-body"), box(frame, f"{second} > .comment-body")
+    assert inner["right"] < outer["right"] - 8, "a reply is indented from the right"
+    assert abs(inner["left"] - outer["left"]) < 2
+    link = box(frame, f"{first} .comment-reply-link")
+    assert outer["right"] - link["right"] < 2, "Reply sits at the start (right) edge"
+    english, content = (
+        box(frame, f"{second} .comment-content p"),
+        box(frame, f"{second} .comment-content"),
+    )
+    english_line = frame.locator(f"{second} .comment-content p").evaluate(
+        "node => { const range = document.createRange(); range.selectNodeContents(node);"
+        " return range.getClientRects()[0].left; }"
+    )
+    assert abs(english_line - content["left"]) < 2 and english["left"] >= content["left"], (
+        "an English reply starts at the left"
+    )
+    assert frame.evaluate("() => document.documentElement.scrollWidth") <= 390, "no sideways scroll"
+
+    directory = os.environ.get("SCREENSHOT_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / "widget-ar-390.png"), full_page=True)
+
+    tap(frame, "الرد على سارة")
+    expect(frame.locator(f"{first} #respond")).to_be_visible()
+    expect(frame.locator("#reply-title")).to_contain_text("الرد على سارة")
+    tap(frame, "إلغاء الرد")
+    expect(frame.locator("#reply-title")).to_have_text("اترك تعليقاً")
+
+
 # --- the README's pictures -------------------------------------------------------------
 
 
@@ -697,4 +778,11 @@ def test_axe_finds_no_wcag_violation_in_the_widgets_states(
     page = new_page()
     page.goto(url)
     found["Indonesian"] = axe_violations(widget_frame(page))
+    url = host.add(
+        "/accessible-ar",
+        post_page("عربي", embed_snippet(service, SITE, "accessible"), lang="ar"),
+    )
+    page = new_page()
+    page.goto(url)
+    found["Arabic"] = axe_violations(widget_frame(page))
     assert {state: issues for state, issues in found.items() if issues} == {}

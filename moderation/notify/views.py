@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
-from moderation.models import Site
+from moderation.domain.languages import locale_of
+from moderation.models import Site, ThreadSubscription
 from moderation.services import notify_links
 from moderation.services.notify_links import DecisionLink
 
@@ -103,6 +104,11 @@ def decide(token: str, action: str) -> tuple[str, int]:
     return decision_page(opened, done=not opened.refusal)
 
 
+def in_their_language(subscription: ThreadSubscription) -> Any:
+    """The commenter's pages speak the language their emails were written in."""
+    return force_locale(locale_of(subscription.address.language))
+
+
 def not_valid() -> tuple[str, int]:
     """A confirmation or unsubscribe link that was tampered with or cut short."""
     return page(
@@ -115,13 +121,15 @@ def not_valid() -> tuple[str, int]:
 @bp.get("/confirm/<signed>")
 def show_confirm(signed: str) -> tuple[str, int]:
     """The double opt-in page: a button, nothing confirmed by opening it."""
-    if notify_links.subscription_for_confirm(signed) is None:
+    subscription = notify_links.subscription_for_confirm(signed)
+    if subscription is None:
         return not_valid()
-    return page(
-        title=gettext("Confirm email notifications"),
-        message=gettext("Press the button to receive emails about follow-up comments."),
-        button=gettext("Yes, send me notifications"),
-    )
+    with in_their_language(subscription):
+        return page(
+            title=gettext("Confirm email notifications"),
+            message=gettext("Press the button to receive emails about follow-up comments."),
+            button=gettext("Yes, send me notifications"),
+        )
 
 
 @bp.post("/confirm/<signed>")
@@ -131,10 +139,13 @@ def confirm(signed: str) -> tuple[str, int]:
     if subscription is None:
         return not_valid()
     notify_links.confirm(subscription)
-    return page(
-        title=gettext("Thank you"),
-        message=gettext("Your address is confirmed: you will be told about follow-up comments."),
-    )
+    with in_their_language(subscription):
+        return page(
+            title=gettext("Thank you"),
+            message=gettext(
+                "Your address is confirmed: you will be told about follow-up comments."
+            ),
+        )
 
 
 @bp.get("/unsubscribe/<signed>")
@@ -143,14 +154,15 @@ def show_unsubscribe(signed: str) -> tuple[str, int]:
     subscription = notify_links.subscription_for_unsubscribe(signed)
     if subscription is None:
         return not_valid()
-    return page(
-        title=gettext("Unsubscribe"),
-        message=gettext("Stop emails about follow-up comments?"),
-        button=gettext("Unsubscribe from this thread"),
-        site_button=gettext(
-            "Unsubscribe from all threads of %(site)s", site=subscription.address.site.name
-        ),
-    )
+    with in_their_language(subscription):
+        return page(
+            title=gettext("Unsubscribe"),
+            message=gettext("Stop emails about follow-up comments?"),
+            button=gettext("Unsubscribe from this thread"),
+            site_button=gettext(
+                "Unsubscribe from all threads of %(site)s", site=subscription.address.site.name
+            ),
+        )
 
 
 @bp.post("/unsubscribe/<signed>")
@@ -162,14 +174,16 @@ def unsubscribe(signed: str) -> tuple[str, int]:
         return not_valid()
     whole_site = request.form.get("scope") == "site"
     notify_links.unsubscribe(subscription, whole_site)
-    message = (
-        gettext(
-            "You will receive no more emails from %(site)s.", site=subscription.address.site.name
+    with in_their_language(subscription):
+        message = (
+            gettext(
+                "You will receive no more emails from %(site)s.",
+                site=subscription.address.site.name,
+            )
+            if whole_site
+            else gettext("You will receive no more emails about this thread.")
         )
-        if whole_site
-        else gettext("You will receive no more emails about this thread.")
-    )
-    return page(title=gettext("Unsubscribed"), message=message)
+        return page(title=gettext("Unsubscribed"), message=message)
 
 
 @bp.get("/moderator-off/<signed>")

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
+from moderation.domain.languages import locale_of
 from moderation.extensions import db
 from moderation.models import Comment, NotifyAddress, Site, ThreadSubscription
 from moderation.services.mail import MailSettings
@@ -61,7 +62,7 @@ def subscribe(comment: Comment, language: str, settings: MailSettings) -> None:
         return
     site, thread = site_and_thread(comment)
     confirm = link(settings, "/notify/confirm/" + signer(SALT_CONFIRM).dumps(subscription.id))
-    with force_locale(address.language):
+    with force_locale(locale_of(address.language)):
         sent = _commenter_email(
             site,
             subscription,
@@ -128,7 +129,7 @@ def tell_author_approved(comment: Comment, settings: MailSettings) -> None:
     if subscription is None:
         return
     site, thread = comment.site, comment.thread
-    with force_locale(subscription.address.language):
+    with force_locale(locale_of(subscription.address.language)):
         _commenter_email(
             site,
             subscription,
@@ -156,7 +157,7 @@ def tell_parent_author(reply: Comment, settings: MailSettings) -> None:
     if subscription is None:
         return
     site, thread = site_and_thread(parent)
-    with force_locale(subscription.address.language):
+    with force_locale(locale_of(subscription.address.language)):
         _commenter_email(
             site,
             subscription,

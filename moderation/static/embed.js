@@ -63,6 +63,19 @@
     return theme;
   }
 
+  // The reader's language as the page states it: the embed's data-lang, then the page's
+  // own <html lang> (whole tags: "pt-BR", "zh-Hans"). The service takes the first it has,
+  // then the browser's Accept-Language, then English.
+  function languagesOf(container) {
+    var stated = [container.getAttribute("data-lang"), document.documentElement.lang];
+    var languages = [];
+    stated.forEach(function (value) {
+      value = (value || "").trim().slice(0, 35);
+      if (value && languages.indexOf(value) < 0) { languages.push(value); }
+    });
+    return languages;
+  }
+
   function mount(container) {
     if (container.getAttribute("data-moderation-mounted")) { return; }
     var site = container.getAttribute("data-site");
@@ -70,8 +83,7 @@
     if (!site) { return; }
     container.setAttribute("data-moderation-mounted", "1");
     var params = new URLSearchParams({ thread: thread, origin: location.origin });
-    var lang = container.getAttribute("data-lang") || document.documentElement.lang;
-    if (lang) { params.set("lang", lang.slice(0, 2).toLowerCase()); }
+    languagesOf(container).forEach(function (lang) { params.append("lang", lang); });
     params.set("url", location.href.split("#")[0]);
     if (document.title) { params.set("title", document.title.slice(0, 300)); }
     var theme = lookParams(container, params);
@@ -93,8 +105,9 @@
     frame.addEventListener("load", function () {
       setTimeout(function () {
         if (answered || !window.fetch) { return; }
-        var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check" +
-          (params.get("lang") ? "?lang=" + encodeURIComponent(params.get("lang")) : "");
+        var asked = new URLSearchParams();
+        params.getAll("lang").forEach(function (lang) { asked.append("lang", lang); });
+        var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check?" + asked.toString();
         fetch(check, { credentials: "omit" })
           .then(function (response) { return response.json(); })
           .then(function (answer) {
@@ -103,7 +116,7 @@
             notice.className = "moderation-embed-notice";
             notice.setAttribute("role", "status");
             notice.textContent = answer.detail;
-            notice.style.cssText = "border:1px solid #b32d2e;border-left-width:4px;padding:.5em .75em;" +
+            notice.style.cssText = "border:1px solid #b32d2e;border-inline-start-width:4px;padding:.5em .75em;" +
               "background:#fcf0f1;color:#1e1e1e;font:14px/1.5 system-ui,sans-serif;margin:0";
             container.insertBefore(notice, frame);
             frame.style.display = "none";
@@ -138,7 +151,7 @@
       if (!site || !thread) { return; }
       (bySite[site] = bySite[site] || []).push(node);
     });
-    var lang = (document.documentElement.lang || "").slice(0, 2).toLowerCase();
+    var lang = (document.documentElement.lang || "").trim().slice(0, 35);
     Object.keys(bySite).forEach(function (site) {
       var keys = [];
       bySite[site].forEach(function (node) {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flask import abort, current_app, request
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 
 from moderation.clock import utcnow
 from moderation.domain.comments import validate_draft
@@ -16,6 +16,7 @@ from moderation.services import form_tokens, submissions
 from moderation.services.sites import SiteInfo
 from moderation.services.submissions import SubmissionContext, SubmissionResult
 from moderation.web.origins import request_origin, site_allows
+from moderation.web.templating import reader_language
 
 
 def refuse_foreign_origin(site: SiteInfo) -> None:
@@ -63,7 +64,7 @@ def submit_from_browser(
             thread_title=thread_title,
             thread_url=thread_url,
             notify=wants_notifications(fields.get("notify")),
-            language=str(get_locale() or "en"),
+            language=reader_language().code,
         ),
     )
 

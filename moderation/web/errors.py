@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from moderation.domain.errors import (
+    N_,
     Conflict,
     DomainError,
     InvalidFields,
@@ -31,6 +32,20 @@ from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLim
 from moderation.web.limits import route_limit_retry_after
 
 log = logging.getLogger(__name__)
+
+#: HTTP's names of the errors readers can meet, which their error pages say in their language.
+READER_TITLES = frozenset(
+    (
+        N_("Bad Request"),
+        N_("Forbidden"),
+        N_("Not Found"),
+        N_("Method Not Allowed"),
+        N_("Request Entity Too Large"),
+        N_("Too Many Requests"),
+        N_("Internal Server Error"),
+        N_("Service Unavailable"),
+    )
+)
 
 #: How long clients should wait when the database is unreachable.
 DATABASE_RETRY_AFTER = 5
@@ -167,6 +182,8 @@ def error_page(
     status: int, title: str, detail: str, headers: dict[str, str] | None = None
 ) -> Response:
     """A plain HTML error page (never a traceback), plain text if even that fails."""
+    if title in READER_TITLES:
+        title = gettext(title)
     try:
         body = render_template("error.html", status=status, title=title, detail=detail)
         response = Response(body, status=status)

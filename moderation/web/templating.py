@@ -1,5 +1,5 @@
-"""Template helpers shared by every page: dates in the reader's language, and in UTC for
-the dashboard."""
+"""Template helpers shared by every page: the reader's language (its ``lang`` tag and
+writing direction), dates in that language, and in UTC for the dashboard."""
 
 from __future__ import annotations
 
@@ -7,6 +7,14 @@ from datetime import datetime
 
 from flask import Flask
 from flask_babel import format_date, format_time, get_locale, gettext
+
+from moderation.domain.languages import ENGLISH, Language, language_of
+
+
+def reader_language() -> Language:
+    """The language this page or email is written in (the request's, or the one an email
+    is forced to): ``.tag`` for ``lang=""``, ``.direction`` for ``dir=""``."""
+    return language_of(str(get_locale() or "en")) or ENGLISH
 
 
 def isoformat(value: datetime) -> str:
@@ -37,3 +45,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(comment_date)
     app.add_template_filter(utc_time)
     app.add_template_global(get_locale)
+    app.add_template_global(reader_language)

@@ -47,6 +47,7 @@ from moderation.web.errors import Refusal, route_limit_refusal
 from moderation.web.limits import limiter
 from moderation.web.origins import normalise, own_origin, site_allows
 from moderation.web.security import set_frame_ancestors
+from moderation.web.templating import reader_language
 from moderation.widget.forms import CommentForm
 
 bp = Blueprint("widget", __name__)
@@ -87,7 +88,8 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
     """Query parameters that keep the reader's thread, language and host page."""
     params: dict[str, Any] = {"thread": thread_key}
     if request.args.get("lang"):
-        params["lang"] = str(get_locale())
+        # the language chosen (one code), not every ``lang`` embed.js offered
+        params["lang"] = reader_language().code
     if origin := host_origin(site):
         params["origin"] = origin
     if url := _thread_url(site):
