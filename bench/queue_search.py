@@ -120,6 +120,7 @@ def seed(count: int) -> None:
                     "author": f"Author {number % 997}",
                     "email": f"author{number % 997}@example.test",
                     "url": f"https://site{number % 50}.example/page" if number % 3 == 0 else "",
+                    "website_key": f"example.site{number % 50}." if number % 3 == 0 else "",
                     "text": body,
                     "html": render_comment(body),
                     "status": status,

@@ -29,8 +29,9 @@ from moderation import create_app
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.rendering import render_comment
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_key
 from moderation.extensions import db
-from moderation.models import Comment, Moderator, Site, StatusCount, Thread
+from moderation.models import Comment, DailyOutcome, Moderator, Site, StatusCount, Thread
 from moderation.services import form_tokens, moderators, sites
 
 SITE = "bench"
@@ -198,15 +199,16 @@ def load_queue(n: int) -> None:
                     "parent_id": None,
                     "author": f"Author {number % 997}",
                     "email": f"author{number % 997}@example.test",
-                    "url": "",
+                    "url": website(number),
+                    "website_key": website_key(website(number)),
                     "text": texts[number % 50],
                     "html": htmls[number % 50],
                     "status": CommentStatus.PENDING if number % 4 == 0 else CommentStatus.APPROVED,
                     "created_at": moment,
                     "updated_at": moment,
-                    "ip_truncated": "192.0.2.0/24",
+                    "ip_truncated": f"192.0.{number % 200}.0/24",
                     "user_agent": "seed",
-                    "held_by_rule": "premoderation",
+                    "held_by_rule": "premoderation" if number % 10 else "too_many_links",
                     "held_reason": "The site reviews every comment first.",
                     "source": "seed",
                 }
@@ -223,7 +225,33 @@ def load_queue(n: int) -> None:
         select(Moderator).where(Moderator.username == BENCH_USER)
     ).scalar_one_or_none():
         moderators.create_moderator(BENCH_USER, BENCH_PASSWORD, "admin")
+    count_days(site, start, n)
+    db.session.commit()
     analyze()
+
+
+def website(number: int) -> str:
+    """A third of the authors give a website, on 50 domains."""
+    return f"https://site{number % 50}.example/page" if number % 3 == 0 else ""
+
+
+def count_days(site: Site, start: datetime, n: int) -> None:
+    """The statistics page's daily counts for the loaded comments (one a second from
+    ``start``), as the submissions would have kept them."""
+    per_day: dict[tuple[Any, str, str], int] = {}
+    for number in range(n):
+        moment = start + timedelta(seconds=number)
+        outcome = "hold" if number % 4 == 0 else "publish"
+        rule = "premoderation" if number % 10 else "too_many_links"
+        key = (moment.date(), outcome, rule if outcome == "hold" else "open_policy")
+        per_day[key] = per_day.get(key, 0) + 1
+    db.session.execute(
+        insert(DailyOutcome),
+        [
+            {"site_id": site.id, "day": day, "outcome": outcome, "rule": rule, "count": count}
+            for (day, outcome, rule), count in per_day.items()
+        ],
+    )
 
 
 def count_rows(thread_key: str) -> None:

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.config import instance_path_from_environment, load_config
 from moderation.web.bodylimit import ChunkedBodyLimit
+from moderation.web.requests import ServiceRequest
 
 __all__ = ["create_app"]
 
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         template_folder=templates_folder(),
     )
     load_config(app, config)
+    app.request_class = ServiceRequest
     logging.getLogger("moderation").setLevel(app.config["LOG_LEVEL"])
 
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]

@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     # Storage
     "DATABASE_URL": None,  # None: SQLite at <instance>/moderation.db
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # sqlite://: a file of counters in the instance folder, shared by every process on
+    # this machine (sqlite:///PATH names another file; redis://... for several machines;
+    # memory://: one process only)
+    "RATELIMIT_STORAGE_URI": "sqlite://",
     # HTTP
     "TRUSTED_PROXIES": 0,
     # a 65,525-character comment in a non-Latin script is ~590 KB once form-encoded
@@ -42,10 +45,12 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,
     # ... or after this many seconds without a request (0: no idle limit)
     "SESSION_IDLE_TIMEOUT": 2 * 3600,
-    # creating moderators or integrations, rotating secrets, disabling or enabling an
-    # integration, resetting passwords and (de)activating accounts ask for the password
-    # again once it is older than this
+    # creating moderators or integrations, changing a moderator's sites, rotating secrets,
+    # disabling or enabling an integration, resetting passwords and (de)activating accounts
+    # ask for the password again once it is older than this
     "SESSION_FRESH_LIFETIME": 10 * 60,
+    # how often an open queue asks whether its counters and comments changed
+    "QUEUE_POLL_SECONDS": 15,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,
     "RENDER_CACHE_BYTES": 8 * 1024 * 1024,
@@ -146,6 +151,9 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     app.config["DATABASE_URL"] = database_url
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(database_url)
+    app.config["RATELIMIT_STORAGE_URI"] = rate_limit_storage_uri(
+        str(app.config["RATELIMIT_STORAGE_URI"]), app.instance_path
+    )
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
     if app.config["PERSON_ERASURE_MODE"] not in ("anonymise", "delete"):
         raise RuntimeError(
@@ -164,6 +172,19 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
 def default_database_url(instance_path: str) -> str:
     """The embedded default: one SQLite file in the instance folder."""
     return "sqlite:///" + os.path.join(instance_path, "moderation.db")
+
+
+#: The rate-limit counters' file in the instance folder when ``sqlite://`` names none.
+RATE_LIMIT_FILE = "ratelimits.db"
+
+
+def rate_limit_storage_uri(configured: str, instance_path: str) -> str:
+    """``sqlite://`` becomes the instance's counters file and a relative ``sqlite:///PATH``
+    is taken from the instance folder; any other storage stays as configured."""
+    if not configured.startswith("sqlite://"):
+        return configured
+    path = configured[len("sqlite:///") :] if configured.startswith("sqlite:///") else ""
+    return "sqlite:///" + os.path.join(instance_path, path or RATE_LIMIT_FILE)
 
 
 def engine_options(database_url: str) -> dict[str, Any]:
@@ -250,7 +271,12 @@ def sqlite_file(database_url: str) -> Path | None:
 
 def private_paths(instance_path: Path, database_url: str) -> list[Path]:
     """The folder and files that must be the service user's alone."""
-    paths = [instance_path, instance_path / SECRET_KEY_FILE, instance_path / "config.py"]
+    paths = [
+        instance_path,
+        instance_path / SECRET_KEY_FILE,
+        instance_path / "config.py",
+        instance_path / RATE_LIMIT_FILE,
+    ]
     database = sqlite_file(database_url)
     if database is not None:
         paths += [database, *(Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS)]

@@ -88,16 +88,23 @@ def start_server(
     executable: list[str] | None = None,
     port: int | None = None,
 ) -> ServerProcess:
-    """Start ``moderation serve`` in ``workdir`` (its ``./instance`` unless env says otherwise)."""
+    """Start ``moderation serve`` in ``workdir`` (its ``./instance`` unless env says otherwise).
+
+    One process unless ``args`` say ``--workers``: a test that reads right after a change
+    then always reaches the process that made it (another process may serve what it read
+    up to ``PUBLIC_READ_STALENESS`` before)."""
     port = port or free_port()
     log_path = workdir / f"serve-{port}.log"
     full_env = {**os.environ, **(env or {})}
+    args = list(args or [])
+    if "--workers" not in args:
+        args += ["--workers", "1"]
     command = [
         *(executable or [sys.executable, "-m", "moderation"]),
         "serve",
         "--port",
         str(port),
-        *(args or []),
+        *args,
     ]
     log = log_path.open("w")
     process = subprocess.Popen(

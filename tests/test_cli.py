@@ -201,6 +201,16 @@ def test_serve_refuses_several_processes_on_memory_rate_limits(runner: FlaskCliR
     assert_one_line_error(result, "in-memory rate limits")
 
 
+@pytest.mark.any_database
+def test_serve_runs_a_process_per_core_unless_limits_are_in_memory() -> None:
+    from moderation.commands.serve import server_processes, usable_cores
+
+    assert server_processes(None, "sqlite:////srv/ratelimits.db") == usable_cores()
+    assert server_processes(3, "redis://127.0.0.1:6379/0") == 3
+    assert server_processes(None, "memory://") == 1
+    assert server_processes(1, "memory://") == 1
+
+
 def test_commands_report_an_unreachable_database(instance_path) -> None:  # type: ignore[no-untyped-def]
     from moderation import create_app
     from tests.databases import BASE_CONFIG

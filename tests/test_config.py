@@ -34,7 +34,8 @@ def test_defaults_use_sqlite_in_the_instance_folder(clean_environment: Path) -> 
     app = create_app()
     assert app.instance_path == str(clean_environment)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{clean_environment}/moderation.db"
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # limits are counted in a file of the instance, shared by every server process
+    assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{clean_environment}/ratelimits.db"
     assert app.config["TRUSTED_PROXIES"] == 0
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

@@ -206,6 +206,11 @@ SENSITIVE: dict[str, tuple[str, dict[str, Any], str]] = {
     ),
     "reset a password": ("/dashboard/moderators/2/reset-password", {}, "/dashboard/moderators"),
     "deactivate an account": ("/dashboard/moderators/2/deactivate", {}, "/dashboard/moderators"),
+    "change an account's sites": (
+        "/dashboard/moderators/2/sites",
+        {"sites": "blog"},
+        "/dashboard/moderators/2/sites",  # the form again, to tick the boxes once more
+    ),
     "create an integration": (
         "/dashboard/integrations",
         {

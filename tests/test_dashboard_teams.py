@@ -130,6 +130,11 @@ def walk_values(app: Flask, rule: Any, world: TwoSites) -> tuple[dict[str, Any],
     return values, bool(rule.arguments)
 
 
+def admin_only(app: Flask, endpoint: str) -> bool:
+    """Whether the view is reserved to admins (``admin_required`` marks it)."""
+    return bool(getattr(app.view_functions[endpoint], "admin_only", False))
+
+
 def test_every_dashboard_route_hides_another_sites_things(
     app: Flask, client: FlaskClient, two_sites: TwoSites
 ) -> None:
@@ -169,10 +174,36 @@ def test_every_dashboard_route_hides_another_sites_things(
             where = f"{method} {path} -> {response.status_code}"
             assert response.status_code < 500, where
             assert not leaks(response, two_sites), (where, leaks(response, two_sites))
-            if names_a_thing:
-                assert response.status_code in (403, 404), where
+            if admin_only(app, rule.endpoint):
+                assert response.status_code == 403, where  # the same whatever it names
+                assert "Only admins can" in response.get_data(as_text=True), where
+            elif names_a_thing:
+                assert response.status_code == 404, where
             assert gazette_state(app, two_sites) == before, where
     assert walked >= 20  # every route of today, and any added later
+
+
+def test_admin_pages_tell_a_moderator_they_are_for_admins(
+    app: Flask, client: FlaskClient, two_sites: TwoSites
+) -> None:
+    sign_in(client, "bob")
+    reserved = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("dashboard.") and admin_only(app, rule.endpoint)
+    )
+    assert "/dashboard/moderators" in reserved and "/dashboard/sites/<slug>" in reserved
+    for path in ("/dashboard/sites", "/dashboard/sites/blog", "/dashboard/sites/no-such-site"):
+        page = client.get(path)
+        body = page.get_data(as_text=True)
+        assert page.status_code == 403, path
+        assert "For admins only" in body and "signed in as <strong>bob</strong>" in body
+        assert 'href="/dashboard/"' in body and 'aria-label="Dashboard"' in body  # its nav
+    answer = client.get("/dashboard/moderators", headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and answer.mimetype == "application/problem+json"
+    assert "Only admins can" in answer.get_json()["detail"]
+    # a thing of another site, on a page moderators may use, still does not exist
+    assert client.get(f"/dashboard/comments/{two_sites.gazette_ids[0]}").status_code == 404
 
 
 def test_the_walk_can_fail_an_admin_sees_the_gazette(
@@ -385,6 +416,24 @@ def test_the_queue_polls_its_own_sites_counters_with_an_etag(
     seed_comments(app, 1, site="blog", thread="blog-post", text="A new one for bob")
     changed = client.get("/dashboard/counts", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.get_json()["pending"] == 3
+
+
+def test_the_poll_tells_the_status_of_the_comments_on_screen_of_their_sites_only(
+    app: Flask, client: FlaskClient, two_sites: TwoSites
+) -> None:
+    sign_in(client, "bob")
+    blog, gazette = two_sites.blog_ids[0], two_sites.gazette_ids[1]
+    shown = f"/dashboard/counts?shown={blog},{gazette},junk,99999"
+    first = client.get(shown)
+    assert first.status_code == 200, first.get_data(as_text=True)[:3000]
+    assert first.get_json()["shown"] == {
+        str(blog): {"status": "pending", "actions": ["approve", "reject", "spam", "delete"]}
+    }
+    approve(app, blog)  # in another browser
+    again = client.get(shown, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert again.get_json()["shown"][str(blog)]["status"] == "approved"
+    assert client.get("/dashboard/").get_data(as_text=True).count('data-poll-ms="15000"') == 1
 
 
 def test_admins_front_page_says_what_needs_attention(

@@ -2,10 +2,16 @@
 Chromium through Playwright) at a 390 px phone and a 1280 px desktop: pages that fit the
 screen, the queue's first comment on the first screen, one Restore that stays right after a
 keyboard decision, confirmations that say what will happen, mistakes beside their field,
-local times with UTC on hover, and a moderator who sees only their own site."""
+local times with UTC on hover, and a moderator who sees only their own site. Then two
+signed-in moderators at once (one's decision shows in the other's open queue), and the
+statistics page's charts.
+
+Set ``SCREENSHOT_DIR`` to also save the README's screenshot of the statistics page (1280 px,
+with a few weeks of submissions stored first)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -39,6 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         SPAM_MIN_FILL_SECONDS="0",
         LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
         LIMIT_SUBMIT_PER_EMAIL="1000/minute",
+        QUEUE_POLL_SECONDS="1",  # the open queue's poll, quick enough to watch
     )
     process = start_server(workdir, env)
     try:
@@ -220,5 +227,162 @@ def test_a_moderator_works_their_site_with_mistakes_in_words_and_one_restore(
         f"Comment {mine} restored."
     )
     assert_fits(page, "comment page")
+    assert errors == [], errors
+    page.context.close()
+
+
+def test_a_decision_in_one_browser_shows_in_the_other_open_queue(
+    server: ServerProcess, browser: Browser
+) -> None:
+    decided = post_comment(server, "blog", "live", "Decide me in the other browser.", "Di Live")
+    kept = post_comment(server, "blog", "live", "Keep me selected meanwhile.", "Ke Live")
+    watcher, watcher_errors = open_page(browser, DESKTOP)
+    sign_in(watcher, server, "mo")
+    deciding, deciding_errors = open_page(browser, DESKTOP)
+    sign_in(deciding, server, "ad")
+    pending = int(watcher.locator('.count[data-status="pending"]').inner_text())
+    approved = int(watcher.locator('.count[data-status="approved"]').inner_text())
+    watcher.locator(f'input[name="ids"][value="{kept}"]').check()
+    watcher.evaluate("() => { window.sameDocument = true; }")  # gone if the page reloads
+
+    deciding.locator(f'article.entry[data-comment-id="{decided}"]').get_by_role(
+        "button", name="Approve"
+    ).click()
+    expect(deciding.get_by_role("status").filter(has_text=f"Comment {decided}")).to_have_text(
+        f"Comment {decided} approved."
+    )
+
+    card = watcher.locator(f'article.entry[data-comment-id="{decided}"]')
+    expect(card.locator(".badge")).to_have_text("approved")
+    expect(card.get_by_role("status")).to_have_text(
+        f"Comment {decided} is now approved (decided elsewhere)."
+    )
+    expect(card.locator(".entry-actions button")).to_have_text(["Reject", "Spam", "Delete"])
+    expect(watcher.locator('.count[data-status="pending"]')).to_have_text(str(pending - 1))
+    expect(watcher.locator('.count[data-status="approved"]')).to_have_text(str(approved + 1))
+    expect(watcher).to_have_title(re.compile(rf"^\({pending - 1}\) Queue"))
+    # the moderator's place: the same page, the selection untouched
+    assert watcher.evaluate("() => window.sameDocument") is True
+    expect(watcher.locator(f'input[name="ids"][value="{kept}"]')).to_be_checked()
+    # a new comment is announced politely, without moving the list
+    post_comment(server, "blog", "live", "A newcomer while the queue is open.", "Ne Live")
+    expect(watcher.locator("#live-note")).to_have_text("1 new comment waits: show")
+    expect(watcher.locator("#live-note")).to_have_attribute("aria-live", "polite")
+    assert watcher_errors == [] and deciding_errors == [], (watcher_errors, deciding_errors)
+    watcher.context.close()
+    deciding.context.close()
+
+
+def store_history(server: ServerProcess, days: int) -> None:
+    """Submissions of the last ``days`` days on the blog (a few of each outcome a day) and
+    some decisions, stored in the server's database as the pipeline stores them."""
+    from datetime import timedelta
+
+    from moderation.clock import utcnow
+    from moderation.domain.comments import CommentDraft
+    from moderation.domain.errors import DomainError
+    from moderation.domain.status import ModerationAction
+    from moderation.extensions import db
+    from moderation.services import sites
+    from moderation.services.decisions import moderate
+    from moderation.services.events import Actor
+    from moderation.services.submissions import SubmissionContext, submit_comment
+
+    url = server.env.get("MODERATION_DATABASE_URL")
+    app = create_app(
+        {"DATABASE_URL": url} if url else {}, instance_path=server.env["MODERATION_INSTANCE_PATH"]
+    )
+    words = [
+        "Thanks for this.",
+        "Cheap pills here",
+        "Buy followers now",
+        "Good point.",
+        "I disagree with the second part.",
+    ]
+    with app.app_context():
+        # open for the history (so some are published at once), premoderated again after
+        sites.update_site(
+            "blog",
+            sites.SiteSettings(policy="open", moderation_words="pills", blocked_words="followers"),
+        )
+        now = utcnow()
+        held = []
+        for day in range(days, 0, -1):
+            for number in range(3 + (day * 7) % 9):
+                text = words[(day + number) % len(words)]
+                moment = now - timedelta(days=day, minutes=number * 37)
+                context = SubmissionContext(
+                    site_slug="blog",
+                    thread_key=f"history-{day % 5}",
+                    client_ip=f"10.9.{day}.{number}",
+                    now=moment,
+                    source="test",
+                )
+                draft = CommentDraft(
+                    text=f"{text} ({day}.{number})",
+                    author=f"Reader {number}",
+                    email=f"reader{number}@example.org",
+                )
+                try:
+                    result = submit_comment(draft, context)
+                except DomainError:
+                    continue
+                if result.comment.status.value == "pending":
+                    held.append(result.comment.id)
+                if number == 0:  # the same again: refused as a duplicate
+                    with contextlib.suppress(DomainError):
+                        submit_comment(draft, context)
+        for comment_id in held[: len(held) * 2 // 3]:
+            moderate(comment_id, ModerationAction.APPROVE, Actor("moderator", "1", "ad"))
+        sites.update_site("blog", sites.SiteSettings(policy="premoderate"))
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def history(server: ServerProcess) -> ServerProcess:
+    store_history(server, 21)
+    return server
+
+
+@pytest.fixture(params=[PHONE, DESKTOP], ids=["390px", "1280px"])
+def stats_viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    return dict(request.param)
+
+
+def test_statistics_draw_their_charts_without_script_and_fit_the_screen(
+    history: ServerProcess, browser: Browser, stats_viewport: dict[str, int]
+) -> None:
+    server = history
+    page, errors = open_page(browser, stats_viewport)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    sign_in(page, server, "ad")
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Statistics").click()
+    expect(page.get_by_role("heading", name=re.compile("^Statistics"))).to_be_visible()
+    charts = page.get_by_role("img")
+    expect(charts).to_have_count(3)
+    expect(page.get_by_role("img", name="Submissions per day, by outcome")).to_be_visible()
+    expect(page.get_by_role("img", name="Waiting comments by age")).to_be_visible()
+    per_day = page.locator("svg#per-day rect")
+    assert per_day.count() > 21, per_day.count()  # several outcomes a day, for three weeks
+    # the numbers as a table, for anyone who would rather read
+    page.get_by_text("The same numbers as a table").first.click()
+    expect(page.locator("#per-day-table tbody tr")).to_have_count(30)
+    assert_fits(page, "statistics")
+    assert not [text for text in refused if "Content Security Policy" in text], refused
+    screenshots = os.environ.get("SCREENSHOT_DIR")
+    if screenshots and stats_viewport == DESKTOP:
+        page.get_by_text("The same numbers as a table").first.click()  # folded again
+        Path(screenshots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(screenshots) / "statistics.png"), full_page=True)
+    # a moderator of the blog only: the gazette is no choice, and no page of theirs
+    page.context.close()
+    page, errors = open_page(browser, stats_viewport)
+    sign_in(page, server, "mo")
+    page.goto(f"{server.url}/dashboard/statistics")
+    expect(page.locator('select[name="site"] option')).to_have_text(["All of mine", "Blog"])
+    answer = page.goto(f"{server.url}/dashboard/statistics?site=gazette")
+    assert answer is not None and answer.status == 404
     assert errors == [], errors
     page.context.close()

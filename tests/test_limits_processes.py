@@ -1,16 +1,22 @@
-"""Limits across real server processes sharing real Redis, and when Redis goes away."""
+"""Limits across real server processes: sharing the embedded default's SQLite file, sharing
+real Redis, and when Redis goes away."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from moderation import create_app
+from moderation.extensions import db
+from tests.helpers import Actions
 from tests.servers import (
     ServerProcess,
     free_port,
@@ -24,23 +30,33 @@ ORIGIN = "https://blog.example"
 pytestmark = pytest.mark.slow
 
 
+def form_token(server: ServerProcess, site: str = "blog") -> str:
+    """A fresh single-use form token for thread ``t``."""
+    status, _, token = http_json(
+        "GET", f"{server.url}/api/v1/sites/{site}/form-token?thread=t", headers={"Origin": ORIGIN}
+    )
+    assert status == 200, token
+    return str(token["form_token"])  # type: ignore[index]
+
+
 def post_comment(
-    server: ServerProcess, number: int, address: str = "203.0.113.50"
+    server: ServerProcess,
+    number: int,
+    address: str = "203.0.113.50",
+    token: str | None = None,
+    email: str | None = None,
+    site: str = "blog",
 ) -> tuple[int, dict[str, str]]:
     """A JSON submission from ``address`` (through the trusted proxy header)."""
     headers = {"Origin": ORIGIN, "X-Forwarded-For": address}
-    status, _, token = http_json(
-        "GET", f"{server.url}/api/v1/sites/blog/form-token?thread=t", headers=headers
-    )
-    assert status == 200, token
     body = {
         "comment": f"Comment number {number}",
         "author": "Load Tester",
-        "email": f"tester{number}@example.com",
-        "form_token": token["form_token"],  # type: ignore[index]
+        "email": email or f"tester{number}@example.com",
+        "form_token": token or form_token(server, site),
     }
     status, response_headers, answer = http_json(
-        "POST", f"{server.url}/api/v1/sites/blog/comments?thread=t", body, headers
+        "POST", f"{server.url}/api/v1/sites/{site}/comments?thread=t", body, headers, timeout=60
     )
     assert status < 500, answer
     return status, response_headers
@@ -67,6 +83,72 @@ def start_pair(tmp_path: Path, env: dict[str, str]) -> list[ServerProcess]:
     except BaseException:
         first.stop()
         raise
+
+
+def race(
+    servers: list[ServerProcess], attempts: int, post: Callable[[ServerProcess, int], int]
+) -> Counter[int]:
+    """``attempts`` posts at once, spread over ``servers``; the statuses they got."""
+    start = threading.Barrier(attempts)
+    statuses: list[int] = []
+
+    def attempt(number: int) -> None:
+        server = servers[number % len(servers)]
+        start.wait(timeout=60)
+        statuses.append(post(server, number))
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(statuses)
+
+
+def test_processes_on_the_embedded_default_count_limits_and_floods_together(
+    tmp_path: Path,
+) -> None:
+    """No Redis: one ``serve`` with two processes and another ``serve`` on the same
+    instance (three processes) share the counters' SQLite file, so simultaneous posts from
+    one address pass its limit exactly 5 times, and one email's posts from many addresses
+    pass its flood interval exactly once."""
+    env = fresh_server_env(
+        tmp_path,
+        LIMIT_SUBMIT_PER_ADDRESS="5/minute",
+        LIMIT_SUBMIT_PER_EMAIL="100/hour",
+        FORM_TOKEN_MIN_AGE="0",
+        SPAM_MIN_FILL_SECONDS="0",
+        TRUSTED_PROXIES="1",
+    )
+    servers = [start_server(tmp_path, env, ["--workers", "2", "--no-deliver"])]
+    try:
+        # the sites through the services, in this process (a CLI run costs seconds)
+        app = create_app(instance_path=str(tmp_path / "instance"))
+        Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
+        Actions(app).create_site("calm", [ORIGIN], flood_seconds=600)
+        with app.app_context():
+            db.engine.dispose()
+        servers.append(start_server(tmp_path, env, ["--workers", "1", "--no-deliver"]))
+        assert "(2 process(es)" in servers[0].output()
+        tokens = [form_token(servers[n % 2]) for n in range(16)]
+        same_address = race(
+            servers, 16, lambda server, n: post_comment(server, n, token=tokens[n])[0]
+        )
+        assert same_address == Counter({202: 5, 429: 11})
+
+        tokens = [form_token(servers[n % 2], "calm") for n in range(12)]
+        same_email = race(
+            servers,
+            12,
+            lambda server, n: post_comment(
+                server, 100 + n, f"198.51.100.{n}", tokens[n], "flooder@example.com", "calm"
+            )[0],
+        )
+        assert same_email == Counter({202: 1, 429: 11})
+        assert (tmp_path / "instance" / "ratelimits.db").is_file()
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def test_per_address_limit_holds_across_two_processes(tmp_path: Path) -> None:

@@ -46,6 +46,10 @@ EXPECTED_TABLES |= {
 EXPECTED_TABLES |= {"person_links"}
 
 
+# statistics counted per day (issue 17)
+EXPECTED_TABLES |= {"daily_outcomes"}
+
+
 @pytest.fixture
 def scratch_postgres() -> Iterator[str]:
     """A PostgreSQL database of the test's own."""

@@ -93,3 +93,46 @@ def test_a_full_state_cache_evicts_one_entry_not_all() -> None:
             assert cache.get("popular", lambda: load("popular")) == "popular"
     assert loads.count("popular") == 1
     assert len(cache) == 100
+
+
+def test_repeated_public_reads_ask_the_database_nothing(
+    app: Flask, client: FlaskClient, site: str
+) -> None:
+    """Within the staleness bound, the standalone widget page (which names its post), the
+    JSON listing and the counts are answered from the process's caches: no statement at
+    all, not even the post's title."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    app.config["PUBLIC_READ_STALENESS"] = 60.0
+    from moderation import cache
+
+    cache.init_app(app)  # the state cache takes the longer staleness
+    reads = [PAGE, LISTING, "/api/v1/sites/blog/counts?thread=post-1&thread=post-2"]
+    for path in reads:
+        assert client.get(path).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(3):
+            for path in reads:
+                assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements == []
+
+
+@pytest.mark.any_database
+def test_query_parameters_answer_missing_names_without_raising() -> None:
+    from moderation.web.requests import Parameters
+
+    params = Parameters([("page", "2"), ("thread", "a"), ("thread", "b")])
+    assert params.get("thread") == "a"
+    assert params.get("page", type=int) == 2
+    assert params.get("theme") is None
+    assert params.get("theme", "light") == "light"
+    assert params.get("thread", type=int) is None
+    assert params.getlist("thread") == ["a", "b"]

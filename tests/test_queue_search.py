@@ -126,6 +126,46 @@ def test_search_uses_the_databases_index(app: Flask, seeded: list[int]) -> None:
         db.session.rollback()
 
 
+def test_website_filter_uses_its_index(app: Flask, seeded: list[int]) -> None:
+    with app.app_context():
+        statement = queue._filtered(queue.QueueFilter(status=None, website="example.org"))
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        explain = "EXPLAIN QUERY PLAN"
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            explain = "EXPLAIN"
+        plan = db.session.execute(text(f"{explain} {compiled}"))
+        assert any("ix_comments_website_key" in str(row) for row in plan.all())
+        db.session.rollback()
+
+
+@pytest.mark.any_database
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("https://www.Example.com:8080/x?y#z", "com.example.www."),
+        ("example.com", "com.example."),
+        ("", ""),
+        ("https://", ""),
+        ("http://bad host", "bad host."),
+    ],
+)
+def test_website_keys_reverse_the_host(address: str, key: str) -> None:
+    from moderation.domain.websites import website_key, website_range
+
+    assert website_key(address) == key
+    if key:
+        low, high = website_range(address) or ("", "")
+        assert low <= website_key(f"shop.{host_part(address)}") < high
+        assert not low <= website_key(f"bad{host_part(address)}") < high
+
+
+def host_part(address: str) -> str:
+    from moderation.domain.websites import host_of
+
+    return host_of(address)
+
+
 def test_filters_by_email_website_ip_rule_and_dates(app: Flask, seeded: list[int]) -> None:
     assert found(app, email="ANN@example.com") == {seeded[0]}
     assert found(app, email="ann@") == set()  # exact, not a substring

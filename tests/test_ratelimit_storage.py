@@ -1,16 +1,26 @@
-"""The in-process rate-limit storage: exact limits, without a thread per hit."""
+"""The rate-limit storages of our own: in process memory (exact limits, without a thread per
+hit) and in a SQLite file (exact across every process that opens it)."""
 
 from __future__ import annotations
 
+import stat
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
-from moderation.ratelimit import MemoryCounters, is_process_local
+from moderation.ratelimit import (
+    Admission,
+    MemoryCounters,
+    RateGate,
+    SQLiteCounters,
+    is_process_local,
+    storage_settings,
+)
 
 pytestmark = pytest.mark.any_database
 
@@ -58,3 +68,90 @@ def test_the_moving_window_is_exact() -> None:
     assert 0 < limiter.get_window_stats(item, "flood").reset_time - time.time() <= 2
     time.sleep(2.1)
     assert limiter.hit(item, "flood")
+
+
+# --- the SQLite file: every process on one machine counts together -------------------------
+
+
+@pytest.fixture
+def counters_file(tmp_path: Path) -> str:
+    """The URI of a fresh counters file."""
+    return f"moderation-sqlite://{tmp_path / 'ratelimits.db'}"
+
+
+def test_sqlite_uris_get_the_shared_file(counters_file: str, tmp_path: Path) -> None:
+    storage = storage_from_string(counters_file)
+    assert isinstance(storage, SQLiteCounters)
+    assert storage.check()
+    assert not is_process_local("sqlite:///" + str(tmp_path / "ratelimits.db"))
+    # the file holds raw client addresses in its keys: the service user's alone
+    assert stat.S_IMODE((tmp_path / "ratelimits.db").stat().st_mode) == 0o600
+    assert storage_settings({"RATELIMIT_STORAGE_URI": "sqlite:////srv/limits.db"})[0] == (
+        "moderation-sqlite:///srv/limits.db"
+    )
+
+
+def test_sqlite_limits_are_exact_and_shared_by_every_storage_on_the_file(
+    counters_file: str,
+) -> None:
+    """Two storages on one file stand for two processes: they count together."""
+    first, second = (SlidingWindowCounterRateLimiter(SQLiteCounters(counters_file)) for _ in "ab")
+    item = parse("3/second")
+    hits = [limiter.hit(item, "client") for limiter in (first, second, first, second)]
+    assert hits == [True, True, True, False]
+    assert first.get_window_stats(item, "client").remaining == 0
+    assert second.hit(item, "another client")
+    time.sleep(2.1)
+    assert first.hit(item, "client")
+
+
+def test_sqlite_moving_window_and_counters_are_exact(counters_file: str) -> None:
+    storage = SQLiteCounters(counters_file)
+    limiter = MovingWindowRateLimiter(storage)
+    item = parse("1/2second")
+    assert [limiter.hit(item, "flood") for _ in range(2)] == [True, False]
+    assert 0 < limiter.get_window_stats(item, "flood").reset_time - time.time() <= 2
+    limiter.clear(item, "flood")
+    assert limiter.hit(item, "flood")
+    assert [storage.incr("plain", 60) for _ in range(3)] == [1, 2, 3]
+    assert storage.get("plain") == 3
+    assert time.time() < storage.get_expiry("plain") <= time.time() + 60
+    assert storage.reset() == 1
+    assert storage.get("plain") == 0
+
+
+def test_sqlite_counts_hold_when_threads_race(counters_file: str) -> None:
+    """Many threads, each with its own storage (as processes would be), one limit: exactly
+    the limit passes."""
+    item = parse("25/minute")
+    passed: list[bool] = []
+    start = threading.Barrier(8)
+
+    def hammer() -> None:
+        limiter = SlidingWindowCounterRateLimiter(SQLiteCounters(counters_file))
+        start.wait()
+        for _ in range(10):
+            passed.append(limiter.hit(item, "shared"))
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert passed.count(True) == 25
+    assert len(passed) == 80
+
+
+def test_the_gate_admits_in_one_transaction_on_sqlite(counters_file: str) -> None:
+    """A submission's limits and flood interval on the SQLite file: the same answers as in
+    memory, a breach names its limit and a flood refusal says how long to wait."""
+    gate = RateGate(SQLiteCounters(counters_file), "test")
+    checks = [("address", "2/minute", ("203.0.113.5",)), ("site", "100/hour", ("blog",))]
+    assert gate.admit(checks, [("203.0.113.5",)], 0) == Admission()
+    assert gate.admit(checks, [("203.0.113.5",)], 30).flood_wait is None
+    refused = gate.admit(checks, [("203.0.113.5",)], 30)
+    assert refused.breach is not None and refused.breach.scope == "address"
+    flooded = gate.admit([("site", "100/hour", ("blog",))], [("203.0.113.5",)], 30)
+    assert flooded.breach is None and flooded.flood_wait is not None
+    assert 1 <= flooded.flood_wait <= 30
+    assert not gate.degraded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -157,4 +158,29 @@ def test_wheel_installs_and_serves_pages(tmp_path: Path, serve_env: dict[str, st
         assert status == 200
         assert "<h1>Sign in</h1>" in body
     finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_client_sending_its_body_slowly_does_not_stall_readers(
+    tmp_path: Path, serve_env: dict[str, str]
+) -> None:
+    """One process with the default threads: a connection that trickles a comment's body
+    holds one thread while it lasts; readers keep getting answers from the others. (With
+    one thread it would hold the whole process until the client finished or gave up.)"""
+    server = start_server(tmp_path, serve_env, args=["--workers", "1", "--no-deliver"])
+    slow = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        slow.sendall(
+            b"POST /api/v1/sites/demo/comments?thread=slow HTTP/1.1\r\n"
+            b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000\r\n\r\n{"
+        )
+        for _ in range(10):
+            slow.sendall(b" ")  # still sending: the server waits for the rest
+            status, body, _ = get(f"{server.url}/api/v1/sites/demo/comments?thread=t")
+            assert status == 200, body
+        assert "Traceback" not in server.output()
+    finally:
+        slow.close()
         server.stop()

@@ -102,12 +102,18 @@ def test_guesses_from_many_addresses_stop_at_the_account_limit(
     assert unknown == [401] * 8 + [429]
 
 
-@pytest.mark.parametrize("storage", ["moderation-memory://", "redis://127.0.0.1:6379/0"])
-def test_the_gate_takes_before_and_gives_back_on_both_storages(storage: str) -> None:
+@pytest.mark.parametrize(
+    "storage", ["moderation-memory://", "redis://127.0.0.1:6379/0", "moderation-sqlite://"]
+)
+def test_the_gate_takes_before_and_gives_back_on_every_storage(
+    storage: str, tmp_path: Path
+) -> None:
     from limits.storage import Storage, storage_from_string
 
     from moderation.ratelimit import RateGate
 
+    if storage == "moderation-sqlite://":
+        storage += str(tmp_path / "ratelimits.db")
     backend = storage_from_string(storage)
     assert isinstance(backend, Storage)
     gate = RateGate(backend, f"test-{uuid.uuid4().hex[:8]}")

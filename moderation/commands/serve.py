@@ -24,17 +24,16 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
-    default=1,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 64),
-    help="Server processes (several need a shared rate-limit storage such as Redis).",
+    help="Server processes [default: one per core; one on memory:// rate limits].",
 )
 @click.option(
     "--threads",
-    default=8,
+    default=2,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads per process.",
+    help="Threads per process (two: a client sending slowly holds one, not the process).",
 )
 @click.option(
     "--deliver/--no-deliver",
@@ -44,15 +43,10 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 )
 @with_appcontext
 @one_line_errors
-def serve_command(host: str, port: int, workers: int, threads: int, deliver: bool) -> None:
+def serve_command(host: str, port: int, workers: int | None, threads: int, deliver: bool) -> None:
     """Apply migrations, create the admin and demo site on first start, and serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    storage = app.config["RATELIMIT_STORAGE_URI"]
-    if workers > 1 and is_process_local(storage):
-        raise click.ClickException(
-            "several processes on in-memory rate limits would multiply every limit; "
-            "set MODERATION_RATELIMIT_STORAGE_URI=redis://... or use --workers 1"
-        )
+    workers = server_processes(workers, app.config["RATELIMIT_STORAGE_URI"])
     upgrade(directory=str(MIGRATIONS_DIRECTORY))
     private = private_paths(Path(app.instance_path), app.config["DATABASE_URL"])
     for warning in loose_permissions(private):
@@ -97,6 +91,28 @@ def serve_command(host: str, port: int, workers: int, threads: int, deliver: boo
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+def server_processes(requested: int | None, storage: str) -> int:
+    """How many processes to run: as asked, else one per core. Limits counted in each
+    process's memory would multiply, so memory storage runs one (several are refused)."""
+    if is_process_local(storage):
+        if requested is not None and requested > 1:
+            raise click.ClickException(
+                "several processes on in-memory rate limits would multiply every limit; "
+                "use the default MODERATION_RATELIMIT_STORAGE_URI=sqlite:// (one machine), "
+                "redis://... (several), or --workers 1"
+            )
+        return 1
+    return requested or usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def start_delivery_worker() -> subprocess.Popen[bytes]:

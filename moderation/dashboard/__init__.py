@@ -13,6 +13,7 @@ from moderation.dashboard import (  # noqa: F401 (registers the views)
     notifications,
     queue,
     rules_try,
+    statistics,
 )
 from moderation.dashboard.blueprint import bp
 

@@ -167,29 +167,39 @@ def create_moderator() -> ResponseReturnValue:
     return _moderators_page(form, 400)
 
 
-@bp.route("/moderators/<int:account_id>/sites", methods=["GET", "POST"])
+@bp.get("/moderators/<int:account_id>/sites")
 @admin_required
 def edit_moderator_sites(account_id: int) -> ResponseReturnValue:
-    """Choose the sites one account may see (none ticked: every site)."""
+    """The sites one account may see, as ticked boxes."""
     try:
         account = moderators.get_moderator(account_id)
     except DomainError as error:
         return message_page("Not found", str(error), 404)
     form = _with_site_choices(ModeratorSitesForm())
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                moderators.set_sites(account_id, list(form.sites.data or ()), actor_of(moderator()))
-            except DomainError as error:
-                form.sites.errors.append(str(error))
-            else:
-                flash(f"Sites of {account.username!r} saved.")
-                return redirect(url_for("dashboard.list_moderators"), code=303)
-        status = 400
-    else:
-        form.sites.data = moderators.site_slugs_of([account]).get(account.id, [])
-    return render_template("dashboard/moderator_sites.html", account=account, form=form), status
+    form.sites.data = moderators.site_slugs_of([account]).get(account.id, [])
+    return render_template("dashboard/moderator_sites.html", account=account, form=form)
+
+
+@bp.post("/moderators/<int:account_id>/sites")
+@admin_required
+@fresh_sign_in_required()
+def save_moderator_sites(account_id: int) -> ResponseReturnValue:
+    """Choose the sites one account may see (none ticked: every site). Widening what an
+    account sees is as sensitive as creating one: it needs a recent password."""
+    try:
+        account = moderators.get_moderator(account_id)
+    except DomainError as error:
+        return message_page("Not found", str(error), 404)
+    form = _with_site_choices(ModeratorSitesForm())
+    if form.validate():
+        try:
+            moderators.set_sites(account_id, list(form.sites.data or ()), actor_of(moderator()))
+        except DomainError as error:
+            form.sites.errors.append(str(error))
+        else:
+            flash(f"Sites of {account.username!r} saved.")
+            return redirect(url_for("dashboard.list_moderators"), code=303)
+    return render_template("dashboard/moderator_sites.html", account=account, form=form), 400
 
 
 @bp.post("/moderators/<int:account_id>/<any(activate, deactivate):change>")

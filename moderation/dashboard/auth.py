@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import (
-    abort,
     current_app,
     flash,
     redirect,
@@ -67,22 +66,32 @@ def load_moderator(session_key: str) -> Moderator | None:
     return dashboard_sessions.load(session_key, session_policy())
 
 
+ADMINS_ONLY = "Only admins can open this page or do this."
+
+
 def admin_required(view: F) -> F:
-    """Only admins manage sites, moderators and integrations."""
+    """Only admins manage sites, moderators, integrations and data. A moderator who reaches
+    such a page (an old bookmark, a shared link) is told so in words: 403 with the
+    dashboard around it, problem+json for JSON clients. The answer is the same whatever the
+    page names, so it tells nothing of another site (those things answer 404 elsewhere)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not moderator().is_admin:
-            abort(403, description="Only admins can do this.")
+            if wants_json():
+                return problem(403, ADMINS_ONLY)
+            return render_template("dashboard/forbidden.html", detail=ADMINS_ONLY), 403
         return view(*args, **kwargs)
 
+    wrapper.admin_only = True  # type: ignore[attr-defined]  # read by the route walk's tests
     return wrapper  # type: ignore[return-value]
 
 
-def fresh_sign_in_required(back: str) -> Callable[[F], F]:
+def fresh_sign_in_required(back: str | None = None) -> Callable[[F], F]:
     """Sensitive actions need the password given within ``SESSION_FRESH_LIFETIME`` in this
     very browser (Flask-Login's freshness, lost when the cookie turns up from elsewhere);
-    otherwise the moderator confirms it and comes back to the page ``back``."""
+    otherwise the moderator confirms it and comes back to the page ``back`` (an endpoint;
+    ``None``: the same address, whose GET shows the form again)."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -93,7 +102,8 @@ def fresh_sign_in_required(back: str) -> Callable[[F], F]:
             if wants_json():
                 return problem(401, REFRESH_MESSAGE)
             flash(REFRESH_MESSAGE)
-            target = url_for(str(login_manager.refresh_view), next=url_for(back))
+            again = url_for(back) if back else request.path
+            target = url_for(str(login_manager.refresh_view), next=again)
             return redirect(target, code=303)
 
         return wrapper  # type: ignore[return-value]

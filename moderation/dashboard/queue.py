@@ -127,10 +127,25 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
 @bp.get("/counts")
 def show_counts() -> ResponseReturnValue:
     """The queue's counters as JSON for the open queue's light poll: an ETag, and 304 when
-    nothing changed (counters come from the database: every process sees the same)."""
+    nothing changed (counters come from the database: every process sees the same). With
+    ``shown=ID,ID...`` (the comments on the moderator's screen, at most a page) also each
+    one's status and actions now, so a decision taken in another browser shows there."""
     queue_filter, _ = filter_from_request()
     counts = queue.status_counts(queue_filter.site_id, queue_filter.site_ids)
-    body = {status.value: count for status, count in counts.items()}
+    body: dict[str, Any] = {status.value: count for status, count in counts.items()}
+    shown = [
+        number
+        for number in (parse_id(part) for part in request.args.get("shown", "").split(",")[:100])
+        if number is not None
+    ]
+    if shown:
+        body["shown"] = {
+            str(comment_id): {
+                "status": status.value,
+                "actions": [action.value for action in available_actions(status)],
+            }
+            for comment_id, status in queue.statuses_of(shown, site_scope()).items()
+        }
     tag = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20]
     unchanged = request.if_none_match.contains(tag)
     response = Response(status=304) if unchanged else jsonify(body)

@@ -27,6 +27,7 @@ from moderation.models.notifications import (
 from moderation.models.person_links import PersonLink
 from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
+from moderation.models.statistics import DailyOutcome
 
 __all__ = [
     "AuditEvent",
@@ -35,6 +36,7 @@ __all__ = [
     "ChatHook",
     "Comment",
     "CommentSpam",
+    "DailyOutcome",
     "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",

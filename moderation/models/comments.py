@@ -23,6 +23,9 @@ from moderation.domain.sites import SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.models.base import Base, UTCDateTime, enum_column
 
+#: The type of ``Comment.website_key``: code-point order on every database.
+WEBSITE_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
+
 
 class Site(Base):
     """A website that embeds the widget, with its own policy, limits and word lists."""
@@ -91,6 +94,8 @@ class Comment(Base):
         Index("ix_comments_created", "created_at", "id"),
         Index("ix_comments_site_created", "site_id", "created_at", "id"),
         Index("ix_comments_email_created", "email", "created_at"),
+        # the website filter: a range of reversed host names (moderation.domain.websites)
+        Index("ix_comments_website_key", "website_key"),
         # imports: a comment's id in the system it came from, once per site and source
         Index("uq_comments_site_source", "site_id", "source", "source_id", unique=True),
     )
@@ -104,6 +109,9 @@ class Comment(Base):
     author: Mapped[str] = mapped_column(String(245))
     email: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(String(200), default="")
+    #: ``url``'s host, labels reversed (``com.example.www.``): what the website filter
+    #: searches. Byte order on PostgreSQL too, so a key range is a range of hosts.
+    website_key: Mapped[str] = mapped_column(WEBSITE_KEY, default="", server_default="")
     text: Mapped[str] = mapped_column(Text)
     #: The sanitised HTML of ``text``, rendered once when the text is written.
     html: Mapped[str] = mapped_column(Text, default="")

@@ -1,8 +1,9 @@
 """The gate the submission pipeline asks: its own limits (per address, per email, per
 site) and the flood interval, in one call.
 
-On Redis all of them are checked in one round trip (:mod:`.redis_script`); on any other
-storage through ``limits``' strategies. When the storage cannot be reached, limits keep
+On Redis all of them are checked in one round trip (:mod:`.redis_script`); in a SQLite
+file through ``limits``' strategies inside one write transaction; on any other storage
+through ``limits``' strategies. When the storage cannot be reached, limits keep
 working per process in memory (logged as a warning) and the storage is tried again every
 few seconds: the service keeps answering.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +29,7 @@ from limits.strategies import (
 
 from moderation.ratelimit.admission import Admission, Breach, Check, Key, parse_limits
 from moderation.ratelimit.redis_script import RedisAdmission
+from moderation.ratelimit.sqlite_storage import SQLiteCounters
 from moderation.ratelimit.storage import MemoryCounters, is_redis, storage_settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,18 @@ class RateGate:
                 return self._redis.admit(checks, flood_keys, flood_seconds)
             except Exception as error:  # Redis away: the memory fallback below
                 self._storage_failed(error)
+        if isinstance(self._primary, SQLiteCounters) and not self.degraded:
+            try:
+                with self._primary.transaction():
+                    return self._admit_by_strategies(checks, flood_keys, flood_seconds)
+            except sqlite3.Error as error:  # the file is locked or gone: memory below
+                self._storage_failed(error)
+        return self._admit_by_strategies(checks, flood_keys, flood_seconds)
+
+    def _admit_by_strategies(
+        self, checks: Sequence[Check], flood_keys: Sequence[Key], flood_seconds: int
+    ) -> Admission:
+        """:meth:`admit` through ``limits``' strategies, one call per limit."""
         breach = self.hit(checks)
         if breach is not None:
             return Admission(breach)

@@ -1,5 +1,6 @@
-"""Where counters live: process memory for one process, Redis (or any storage ``limits``
-knows) for several.
+"""Where counters live: process memory for one process, a SQLite file for every process
+on one machine (:mod:`.sqlite_storage`), Redis (or any storage ``limits`` knows) for several
+machines.
 
 ``memory://`` is served by :class:`MemoryCounters`, a small counter store of our own:
 ``limits``' in-process storage starts a 10 ms timer thread whenever the last one has
@@ -23,6 +24,8 @@ from limits.storage import (
 )
 from limits.storage.base import TimestampedSlidingWindow
 
+from moderation.ratelimit.sqlite_storage import SQLITE_SCHEME
+
 #: The scheme :class:`MemoryCounters` registers with ``limits``.
 MEMORY_SCHEME = "moderation-memory://"
 
@@ -38,14 +41,14 @@ def is_redis(uri: str) -> bool:
 
 
 def storage_settings(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The storage URI to open (``memory://`` becomes ours) and its options (short Redis
+    """The storage URI to open (``memory://`` and ``sqlite:///PATH`` become ours) and its options (short Redis
     timeouts: a limit check must never hold a request for long)."""
     configured = str(config["RATELIMIT_STORAGE_URI"])
-    uri = (
-        MEMORY_SCHEME + configured[len("memory://") :]
-        if configured.startswith("memory://")
-        else configured
-    )
+    uri = configured
+    if configured.startswith("memory://"):
+        uri = MEMORY_SCHEME + configured[len("memory://") :]
+    elif configured.startswith("sqlite:///"):
+        uri = SQLITE_SCHEME + configured[len("sqlite:///") :]
     options: dict[str, Any] = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
     if uri.startswith(("redis://", "rediss://", "redis+")):
         options.setdefault("socket_timeout", 0.5)

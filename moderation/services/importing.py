@@ -41,6 +41,7 @@ from moderation.domain.errors import FieldError
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.rendering import render_comment, render_markdown
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_key
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.models.search import SEARCH_TABLE, SQLITE_TRIGGERS
@@ -310,6 +311,7 @@ class _Importer:
             "email": email,
             "email_flagged": flagged,
             "url": website,
+            "website_key": website_key(website),
             "text": text,
             "html": html if html is not None else _render(text),
             "status": CommentStatus(record.status.value),

@@ -151,6 +151,7 @@ def erase_person(email: str, mode: ErasureMode | str, actor: Actor) -> Erasure:
                     email="",
                     email_flagged=False,
                     url="",
+                    website_key="",
                     ip_truncated="",
                     user_agent="",
                     updated_at=utcnow(),

@@ -26,6 +26,7 @@ from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.numbers import parse_id
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_range
 from moderation.extensions import db
 from moderation.models import Comment, StatusCount, Thread
 from moderation.models.search import MIN_INDEXED_TERM
@@ -121,16 +122,11 @@ def _filtered(queue_filter: QueueFilter) -> Select[Any]:
     if queue_filter.email:
         query = query.where(Comment.email == queue_filter.email.strip().lower())
     if queue_filter.website:
-        host = _escape_like(queue_filter.website.strip().lower())
-        query = query.where(
-            or_(
-                Comment.url.ilike(f"%://{host}", escape="\\"),
-                Comment.url.ilike(f"%://{host}/%", escape="\\"),
-                Comment.url.ilike(f"%://{host}:%", escape="\\"),
-                Comment.url.ilike(f"%.{host}", escape="\\"),
-                Comment.url.ilike(f"%.{host}/%", escape="\\"),
-            )
-        )
+        keys = website_range(queue_filter.website)
+        if keys is None:
+            query = query.where(false())
+        else:
+            query = query.where(Comment.website_key >= keys[0], Comment.website_key < keys[1])
     if queue_filter.ip:
         network = truncate_ip(queue_filter.ip.strip().split("/")[0])
         query = query.where(Comment.ip_truncated == network if network else false())
@@ -217,6 +213,17 @@ def iter_matching_ids(queue_filter: QueueFilter, batch: int = 500) -> Iterator[l
         if page.next_cursor is None:
             return
         after = page.next_cursor
+
+
+def statuses_of(ids: list[int], site_ids: frozenset[int] | None) -> dict[int, CommentStatus]:
+    """The current status of each comment of ``ids`` the moderator may see (the others,
+    purged or of another site, are left out)."""
+    if not ids:
+        return {}
+    query = select(Comment.id, Comment.status).where(Comment.id.in_(ids))
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(sorted(site_ids)))
+    return {row.id: row.status for row in db.session.execute(query)}
 
 
 def status_counts(

@@ -22,6 +22,7 @@ from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decid
 from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
+from moderation.domain.websites import website_key
 from moderation.extensions import db
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
@@ -31,6 +32,7 @@ from moderation.services import (
     form_tokens,
     notifications,
     spam,
+    statistics,
     subscriptions,
 )
 from moderation.services.events import VISITOR, Actor
@@ -191,11 +193,15 @@ def submit_comment(
     rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
     decision = decide(draft, rules, signals, classify)
     if decision.outcome is Outcome.REFUSE:
+        # nothing is stored, but the statistics page counts what the rules turned away
+        statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
+        db.session.commit()
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
 
     comment = _store(site, thread, parent, draft, context, decision)
+    statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
     spam.record(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
@@ -240,6 +246,7 @@ def _store(
         "author": draft.author,
         "email": draft.email,
         "url": draft.url,
+        "website_key": website_key(draft.url),
         "text": draft.text,
         "html": render_comment(draft.text),
         "status": status,

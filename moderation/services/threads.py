@@ -87,11 +87,19 @@ class ThreadPost:
 
 
 def post_of(thread: ThreadState | None) -> ThreadPost | None:
-    """The title and address stored for ``thread``, when it has either."""
+    """The title and address stored for ``thread``, when it has either (remembered for a
+    moment between public reads, as the thread's state is)."""
     if thread is None:
         return None
-    row = db.session.execute(select(Thread.title, Thread.url).where(Thread.id == thread.id)).one()
-    return ThreadPost(row.title, row.url) if row.title or row.url else None
+
+    def load() -> ThreadPost | None:
+        row = db.session.execute(
+            select(Thread.title, Thread.url).where(Thread.id == thread.id)
+        ).one()
+        return ThreadPost(row.title, row.url) if row.title or row.url else None
+
+    post: ThreadPost | None = caches().public_state.get(("post", thread.id, thread.version), load)
+    return post
 
 
 def public_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:

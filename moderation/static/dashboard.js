@@ -55,6 +55,7 @@
       return false;
     }
     var before = (entry.className.match(/status-(\w+)/) || [])[1];
+    entry.dataset.changedAt = String(Date.now());  // a poll asked before this is stale for it
     entry.className = entry.className.replace(/status-\w+/, "status-" + result.data.status);
     var badge = entry.querySelector(".badge");
     if (badge) { badge.textContent = result.data.status; badge.className = "badge badge-" + result.data.status; }
@@ -171,9 +172,12 @@
   if (live && window.fetch) {
     var tag = "";
     var arrived = 0;
+    var shownIds = entries.map(function (entry) { return entry.dataset.commentId; }).join(",");
+    var countsUrl = live.dataset.countsUrl + (shownIds ? (live.dataset.countsUrl.indexOf("?") < 0 ? "?" : "&") + "shown=" + shownIds : "");
     var poll = function () {
       if (document.hidden) { return; }
-      fetch(live.dataset.countsUrl, {
+      var asked = Date.now();
+      fetch(countsUrl, {
         headers: tag ? { "If-None-Match": tag, "Accept": "application/json" } : { "Accept": "application/json" },
         credentials: "same-origin"
       }).then(function (response) {
@@ -182,6 +186,18 @@
         return response.json();
       }).then(function (counts) {
         if (!counts) { return; }
+        // an answer asked for before a decision made here is older than the page: skip it
+        var stale = entries.some(function (entry) { return parseInt(entry.dataset.changedAt || "0", 10) >= asked; });
+        if (stale) { return; }
+        // comments decided in another browser show their new status here (no reload)
+        entries.forEach(function (entry) {
+          var now = (counts.shown || {})[entry.dataset.commentId];
+          var before = (entry.className.match(/status-(\w+)/) || [])[1];
+          if (!now || now.status === before || entry.dataset.busy) { return; }
+          show(entry, { ok: true, data: { status: now.status, actions: now.actions,
+            message: "Comment " + entry.dataset.commentId + " is now " + now.status + " (decided elsewhere)." } });
+        });
+        delete counts.shown;
         Object.keys(counts).forEach(function (status) {
           var node = document.querySelector('.count[data-status="' + status + '"]');
           if (node) { node.textContent = String(counts[status]); }

@@ -4,8 +4,11 @@ before the password is checked: :func:`moderation.dashboard.auth.sign_in`.)"""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -22,10 +25,41 @@ def client_key() -> str:
 limiter = Limiter(key_func=client_key, key_prefix="moderation")
 
 
+#: Methods no route limit applies to.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @limiter.request_filter
 def reads_are_not_limited() -> bool:
     """Every route limit is on a write; reads skip Flask-Limiter's per-request work."""
-    return request.method in ("GET", "HEAD", "OPTIONS")
+    return request.method in READ_METHODS
+
+
+def writes_only(hook: Callable[..., Any], *, after: bool = False) -> Callable[..., Any]:
+    """``hook`` for writes; reads pass straight by (an after-request hook hands the
+    response back untouched)."""
+
+    @functools.wraps(hook)
+    def for_writes(*args: Any) -> Any:
+        if request.method in READ_METHODS:
+            return args[0] if after else None
+        return hook(*args)
+
+    return for_writes
+
+
+def skip_limiter_hooks_on_reads(app: Flask) -> None:
+    """Flask-Limiter's three per-request hooks only run for writes: on a public read they
+    found nothing to limit (:func:`reads_are_not_limited`) after a fifth of the read's work."""
+    for hooks, after in (
+        (app.before_request_funcs.setdefault(None, []), False),
+        (app.after_request_funcs.setdefault(None, []), True),
+        (app.teardown_request_funcs.setdefault(None, []), False),
+    ):
+        for index, hook in enumerate(hooks):
+            owner = getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None)
+            if owner is limiter:
+                hooks[index] = writes_only(hook, after=after)
 
 
 def route_limit_retry_after() -> int:
@@ -52,3 +86,4 @@ def init_app(app: Flask) -> None:
         limiter.init_app(app)
     finally:
         app.config["RATELIMIT_STORAGE_URI"] = configured
+    skip_limiter_hooks_on_reads(app)

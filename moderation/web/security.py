@@ -34,9 +34,11 @@ def add_security_headers(response: Response) -> Response:
     ancestors = g.get("frame_ancestors")
     headers = response.headers
     if not ancestors:
+        # one pass over the headers (each ``in`` or ``[]=`` would be one per name)
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterate as pairs
         for name, value in NEVER_FRAMED:
-            if name not in headers:
-                headers[name] = value
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
     headers.setdefault(
         "Content-Security-Policy", f"{DEFAULT_CSP}; frame-ancestors {' '.join(ancestors)}"
@@ -53,8 +55,12 @@ def refuse_nul_bytes() -> None:
     by accident keeps their comment.)
     """
     message = "The request contains a NUL character, which is never valid here."
-    if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    # the query string as sent: a NUL in any parameter is there as %00 (or raw), so most
+    # requests are cleared without parsing their parameters
+    query = request.query_string
+    if "\x00" in request.path or (
+        (b"%00" in query or b"\x00" in query)
+        and any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True))
     ):
         abort(400, description=message)
     if (

@@ -4,8 +4,14 @@ cookie and cost nothing to sign or verify."""
 
 from __future__ import annotations
 
-from flask import Flask, Request, request
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Request, Response, request
 from flask.sessions import NullSession, SecureCookieSession, SecureCookieSessionInterface
+
+from moderation.extensions import login_manager
 
 #: The part of the service whose pages depend on who is signed in. (The session opens
 #: before the URL is matched, so the path decides, not the blueprint.)
@@ -30,6 +36,24 @@ class DashboardSessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_path(app)
 
 
+def dashboard_only(hook: Callable[..., Any]) -> Callable[[Response], Response]:
+    """An after-request ``hook`` about the session, run for dashboard paths only."""
+
+    @functools.wraps(hook)
+    def on_dashboard(response: Response) -> Response:
+        if not request.path.startswith(SESSION_PREFIX):
+            return response
+        answer: Response = hook(response)
+        return answer
+
+    return on_dashboard
+
+
 def init_app(app: Flask) -> None:
-    """Install the session interface."""
+    """Install the session interface; Flask-Login's remember-cookie refresh (a session
+    matter) runs on the dashboard only."""
     app.session_interface = DashboardSessionInterface()
+    hooks = app.after_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__self__", None) is login_manager:
+            hooks[index] = dashboard_only(hook)

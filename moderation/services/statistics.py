@@ -1,0 +1,225 @@
+"""What the statistics page shows: submissions per day by outcome, how long decisions take,
+how old the queue is, and which rules fire (and how often moderators decided otherwise).
+
+Every read is bounded whatever the number of comments: daily counts come from
+``daily_outcomes`` (kept by each submission), the queue from the counters and the
+(site, status, time) index, decisions from the audit log of the chosen days only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
+
+from moderation.domain.charts import percentile
+from moderation.domain.rules import Outcome
+from moderation.domain.status import CommentStatus
+from moderation.extensions import db
+from moderation.models import AuditEvent, Comment, DailyOutcome
+from moderation.services.queue import status_counts
+
+#: Outcomes in the order charts stack them, with the words the page uses.
+OUTCOME_NAMES = {
+    Outcome.PUBLISH.value: "published",
+    Outcome.HOLD.value: "held",
+    Outcome.SPAM.value: "spam",
+    Outcome.REFUSE.value: "refused",
+}
+#: Who makes a decision a person made (not a rule, not the author).
+HUMAN_ACTORS = ("moderator", "integration", "email_link")
+#: At most this many decisions are read for the median (the most recent ones).
+MAX_DECISIONS = 20_000
+#: The queue's age groups: (words, youngest age in the group).
+AGE_GROUPS = (
+    ("under an hour", timedelta(0)),
+    ("1 to 24 hours", timedelta(hours=1)),
+    ("1 to 7 days", timedelta(days=1)),
+    ("over a week", timedelta(days=7)),
+)
+
+
+def count_submission(site_id: int, outcome: Outcome, rule: str, moment: datetime) -> None:
+    """Count one submission on its day (UTC), in the caller's transaction."""
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DailyOutcome)
+    table = DailyOutcome.__table__.c
+    statement = insert.values(
+        site_id=site_id, day=moment.date(), outcome=outcome.value, rule=rule, count=1
+    ).on_conflict_do_update(
+        index_elements=[table.site_id, table.day, table.outcome, table.rule],
+        set_={"count": table.count + 1},
+    )
+    connection.execute(statement)
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """A rule's decisions in the period and how many of them people reversed."""
+
+    rule: str
+    held: int
+    spam: int
+    refused: int
+    overruled: int
+
+    @property
+    def fired(self) -> int:
+        return self.held + self.spam + self.refused
+
+
+@dataclass(frozen=True)
+class QueueAge:
+    """The pending comments now: how many, the oldest one's age, and how many per age."""
+
+    pending: int
+    oldest: timedelta | None
+    groups: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Everything the page shows for a set of sites and a period of days."""
+
+    days: list[date]
+    per_day: list[dict[str, int]]
+    totals: dict[str, int]
+    decisions: int
+    median_decision: timedelta | None
+    p90_decision: timedelta | None
+    queue: QueueAge
+    rules: list[RuleRow]
+
+
+def _sites(
+    column: InstrumentedAttribute[int] | InstrumentedAttribute[int | None],
+    site_ids: frozenset[int] | None,
+) -> list[ColumnElement[bool]]:
+    """The condition that keeps ``site_ids`` only (none: every site)."""
+    return [] if site_ids is None else [column.in_(sorted(site_ids))]
+
+
+def statistics(site_ids: frozenset[int] | None, days: int, now: datetime) -> Statistics:
+    """The statistics of the sites ``site_ids`` (``None``: every site) over the last
+    ``days`` days, today included."""
+    first = now.date() - timedelta(days=days - 1)
+    per_day, rules = _daily(site_ids, first)
+    calendar = [first + timedelta(days=offset) for offset in range(days)]
+    rows = [per_day.get(day, {}) for day in calendar]
+    totals = {name: sum(row.get(name, 0) for row in rows) for name in OUTCOME_NAMES}
+    durations = _decision_seconds(site_ids, _midnight(first))
+    median, p90 = percentile(durations, 0.5), percentile(durations, 0.9)
+    return Statistics(
+        days=calendar,
+        per_day=rows,
+        totals=totals,
+        decisions=len(durations),
+        median_decision=timedelta(seconds=median) if median is not None else None,
+        p90_decision=timedelta(seconds=p90) if p90 is not None else None,
+        queue=_queue_age(site_ids, now),
+        rules=_with_overruled(rules, site_ids, _midnight(first)),
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _daily(
+    site_ids: frozenset[int] | None, first: date
+) -> tuple[dict[date, dict[str, int]], dict[str, dict[str, int]]]:
+    """Counts per day and outcome, and per rule and outcome, since ``first``."""
+    query = select(
+        DailyOutcome.day, DailyOutcome.outcome, DailyOutcome.rule, DailyOutcome.count
+    ).where(DailyOutcome.day >= first, *_sites(DailyOutcome.site_id, site_ids))
+    per_day: dict[date, dict[str, int]] = {}
+    per_rule: dict[str, dict[str, int]] = {}
+    for day, outcome, rule, count in db.session.execute(query).all():
+        row = per_day.setdefault(day, {})
+        row[outcome] = row.get(outcome, 0) + count
+        if rule and outcome != Outcome.PUBLISH.value:
+            counts = per_rule.setdefault(rule, {})
+            counts[outcome] = counts.get(outcome, 0) + count
+    return per_day, per_rule
+
+
+def _decision_seconds(site_ids: frozenset[int] | None, since: datetime) -> list[float]:
+    """Seconds from submission to the first person's decision on pending comments decided
+    since ``since`` (the most recent :data:`MAX_DECISIONS`)."""
+    query = (
+        select(AuditEvent.created_at, Comment.created_at)
+        .join(Comment, Comment.id == AuditEvent.comment_id)
+        .where(
+            AuditEvent.created_at >= since,
+            AuditEvent.from_status == CommentStatus.PENDING.value,
+            AuditEvent.to_status != CommentStatus.PENDING.value,
+            AuditEvent.actor_type.in_(HUMAN_ACTORS),
+            *_sites(AuditEvent.site_id, site_ids),
+        )
+        .order_by(AuditEvent.created_at.desc())
+        .limit(MAX_DECISIONS)
+    )
+    return [
+        max((decided - submitted).total_seconds(), 0.0)
+        for decided, submitted in db.session.execute(query).all()
+    ]
+
+
+def _queue_age(site_ids: frozenset[int] | None, now: datetime) -> QueueAge:
+    """Pending comments now, grouped by age (counts of index ranges, no scan of others)."""
+    pending = status_counts(site_ids=site_ids)[CommentStatus.PENDING]
+    waiting = [Comment.status == CommentStatus.PENDING, *_sites(Comment.site_id, site_ids)]
+    oldest_at = db.session.execute(select(func.min(Comment.created_at)).where(*waiting)).scalar()
+    groups: list[tuple[str, int]] = []
+    younger = 0
+    for words, age in reversed(AGE_GROUPS):  # oldest group first: counts of "older than"
+        older = db.session.execute(
+            select(func.count()).where(*waiting, Comment.created_at <= now - age)
+        ).scalar_one()
+        groups.append((words, int(older) - younger))
+        younger = int(older)
+    return QueueAge(pending, now - oldest_at if oldest_at else None, list(reversed(groups)))
+
+
+def _with_overruled(
+    per_rule: dict[str, dict[str, int]], site_ids: frozenset[int] | None, since: datetime
+) -> list[RuleRow]:
+    """Rules by how often they fired, with how many of their comments a person then
+    published (the rule held or spammed them) since ``since``."""
+    query = (
+        select(Comment.held_by_rule, func.count())
+        .select_from(AuditEvent)
+        .join(Comment, Comment.id == AuditEvent.comment_id)
+        .where(
+            AuditEvent.created_at >= since,
+            AuditEvent.actor_type.in_(HUMAN_ACTORS),
+            or_(
+                and_(
+                    AuditEvent.from_status.in_(("pending", "spam")),
+                    AuditEvent.to_status == CommentStatus.APPROVED.value,
+                ),
+                and_(
+                    AuditEvent.from_status == CommentStatus.APPROVED.value,
+                    AuditEvent.to_status.in_(("spam", "rejected")),
+                ),
+            ),
+            *_sites(AuditEvent.site_id, site_ids),
+        )
+        .group_by(Comment.held_by_rule)
+    )
+    overruled = {rule: int(count) for rule, count in db.session.execute(query).all()}
+    rows = [
+        RuleRow(
+            rule,
+            counts.get(Outcome.HOLD.value, 0),
+            counts.get(Outcome.SPAM.value, 0),
+            counts.get(Outcome.REFUSE.value, 0),
+            overruled.get(rule, 0),
+        )
+        for rule, counts in per_rule.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.fired, row.rule))[:10]

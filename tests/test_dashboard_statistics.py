@@ -1,0 +1,137 @@
+"""The statistics page: submissions per day by outcome (refusals too), time to decision,
+queue age and the rules that fired, drawn as SVG on the server with the same numbers in
+tables, limited to the moderator's sites."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from moderation.domain.charts import horizontal_bars, nice_ceiling, percentile, stacked_columns
+from moderation.domain.errors import DomainError
+from moderation.extensions import MIGRATIONS_DIRECTORY, db
+from tests.helpers import Actions, approve, seed_comments, sign_in
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    return {"LIMIT_SUBMIT_PER_SITE": "100000/hour", "LIMIT_SUBMIT_PER_ADDRESS": "100000/hour"}
+
+
+@pytest.fixture
+def outcomes(app: Flask, actions: Actions) -> dict[str, int]:
+    """On the blog (open policy), one comment of each outcome; three held on the gazette."""
+    actions.create_site(
+        "blog",
+        policy="open",
+        flood_seconds=0,
+        moderation_words="discount",
+        blocked_words="casino",
+    )
+    actions.create_site("gazette", flood_seconds=0)
+    actions.create_moderator("alice", "admin")
+    actions.create_moderator("bob", sites=["blog"])
+    (published,) = seed_comments(app, 1, text="Lovely post")
+    (held,) = seed_comments(app, 1, thread="post-2", text="A discount for you")
+    (spam,) = seed_comments(app, 1, thread="post-3", text="Best casino")
+    with pytest.raises(DomainError):  # the same words again: refused as a duplicate
+        seed_comments(app, 1, text="Lovely post")
+    seed_comments(app, 3, site="gazette", thread="scoop")
+    approve(app, held)  # a person decides otherwise than the moderation-words rule
+    return {"published": published, "held": held, "spam": spam}
+
+
+def today_row(page: str) -> list[int]:
+    """The per-day table's last row (today): published, held, spam, refused."""
+    table = page.split('id="per-day-table"', 1)[1].split("</table>", 1)[0]
+    last = table.rsplit("<tr>", 1)[1]
+    return [int(cell) for cell in re.findall(r'<td data-label="[^"]+">(\d+)</td>', last)]
+
+
+def test_a_moderator_sees_the_outcomes_of_their_sites_only(
+    app: Flask, client: FlaskClient, outcomes: dict[str, int]
+) -> None:
+    sign_in(client, "bob")
+    page = client.get("/dashboard/statistics")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert today_row(body) == [1, 1, 1, 1]  # the gazette's three held are not counted
+    rules = body.split('id="rules-table"', 1)[1]
+    assert re.search(
+        r"moderation_words</span></th><td[^>]*>1</td><td[^>]*>0</td>"
+        r"<td[^>]*>0</td><td[^>]*>1</td>",
+        rules,
+    )
+    assert re.search(r"blocked_words</span></th><td[^>]*>0</td><td[^>]*>1</td>", rules)
+    assert re.search(r"duplicate</span></th><td[^>]*>0</td><td[^>]*>0</td><td[^>]*>1</td>", rules)
+    # charts: named and described for screen readers, drawn without script or inline style
+    assert body.count('role="img"') == 2  # per day and rules (nothing waits on the blog)
+    assert '<title id="per-day-title">Submissions per day, by outcome</title>' in body
+    assert 'id="per-day-desc">One column for each of the last 30 days' in body
+    assert 'class="series-publish"' in body and 'class="series-refuse"' in body
+    assert 'style="' not in body and "<script>" not in body
+    # a decision was made: its time is a number, not a dash
+    decided = re.search(r"<dt>Median time to decision</dt><dd>([^<]+)</dd>", body)
+    assert decided and decided.group(1) != "—"
+    # another site does not exist for bob; nonsense periods fall back
+    assert client.get("/dashboard/statistics?site=gazette").status_code == 404
+    assert client.get("/dashboard/statistics?site=blog&days=7").status_code == 200
+    assert client.get("/dashboard/statistics?days=many").status_code == 200
+
+
+def test_an_admin_sees_every_site_and_the_queue_age(
+    app: Flask, client: FlaskClient, outcomes: dict[str, int]
+) -> None:
+    sign_in(client, "alice")
+    body = client.get("/dashboard/statistics").get_data(as_text=True)
+    assert today_row(body) == [1, 4, 1, 1]
+    assert "<dt>Waiting now</dt><dd>3</dd>" in body  # the gazette's
+    ages = body.split('id="queue-age-table"', 1)[1].split("</table>", 1)[0]
+    counts = [int(n) for n in re.findall(r'data-label="Comments">(\d+)<', ages)]
+    assert len(counts) == 4 and sum(counts) == 3 and counts[-2:] == [0, 0]  # about an hour old
+    gazette = client.get("/dashboard/statistics?site=gazette").get_data(as_text=True)
+    assert today_row(gazette) == [0, 3, 0, 0]
+
+
+def test_counts_before_the_upgrade_come_from_the_audit_log(
+    app: Flask, outcomes: dict[str, int]
+) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        downgrade(directory=str(MIGRATIONS_DIRECTORY), revision="dash_01")
+        upgrade(directory=str(MIGRATIONS_DIRECTORY))
+        rows = db.session.execute(
+            text("SELECT outcome, rule, sum(count) FROM daily_outcomes GROUP BY outcome, rule")
+        ).all()
+    # stored submissions come back (refusals were never stored: they start again at zero)
+    assert sorted((outcome, rule, int(n)) for outcome, rule, n in rows) == [
+        ("hold", "moderation_words", 1),
+        ("hold", "premoderation", 3),
+        ("publish", "open_policy", 1),
+        ("spam", "blocked_words", 1),
+    ]
+
+
+@pytest.mark.any_database
+def test_chart_geometry_is_proportional() -> None:
+    assert [nice_ceiling(n) for n in (0, 1, 3, 7, 11, 420, 999)] == [1, 1, 5, 10, 20, 500, 1000]
+    chart = stacked_columns(
+        ["a", "b"], ["x", "y"], [{"x": 5, "y": 5}, {"x": 2}], width=200, height=136
+    )
+    plot = chart.plot_bottom - chart.plot_top  # 100 units for 10 (the nice top)
+    heights = [(bar.series, bar.height) for bar in chart.bars]
+    assert heights == [("x", plot / 2), ("y", plot / 2), ("x", plot / 5)]
+    assert chart.bars[1].y == chart.plot_top  # the tallest column reaches the top
+    assert [tick.label for tick in chart.y_ticks] == ["0", "5", "10"]  # no 2.5 or 7.5
+    rows = horizontal_bars([("links", 4), ("words", 1)], width=300, label_width=100)
+    assert rows.bars[0].width == 4 * rows.bars[1].width
+    assert [tick.label for tick in rows.x_ticks] == ["links", "words"]
+    assert percentile([], 0.5) is None
+    assert percentile([3, 1, 2], 0.5) == 2
+    assert percentile([0, 10], 0.9) == 9
