@@ -59,11 +59,20 @@ DEFAULTS: dict[str, Any] = {
     "FORM_TOKEN_MIN_AGE": 1,
     "FORM_TOKEN_MAX_AGE": 7200,
     "SPAM_MIN_FILL_SECONDS": 3,
+    # ALTCHA challenges (sites update --challenge): PBKDF2 iterations per try, the highest
+    # number of tries a browser may need (it needs between half and all of them), and how
+    # long a challenge stays good
+    "CHALLENGE_COST": 5000,
+    "CHALLENGE_COUNTER_MAX": 1000,
+    "CHALLENGE_MAX_AGE": 600,
     "DEFAULT_LANGUAGE": "en",
     # Rate limits (Flask-Limiter notation; several separated by ';')
     "LIMIT_SUBMIT_PER_ADDRESS": "5/minute;30/hour",
     "LIMIT_SUBMIT_PER_EMAIL": "10/hour",
     "LIMIT_SUBMIT_PER_SITE": "600/hour",
+    # on sites that ask suspicious submissions for a proof-of-work challenge: past this
+    # (below the hard limit above) a sender is challenged instead of refused
+    "LIMIT_SUBMIT_SOFT_PER_ADDRESS": "2/minute;10/hour",
     "LIMIT_WEBHOOK_PER_INTEGRATION": "600/minute",
     "LIMIT_WEBHOOK_FAILURES_PER_ADDRESS": "30/minute",
     "LIMIT_LOGIN_FAILURES": "5/minute;20/hour",

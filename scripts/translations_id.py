@@ -159,6 +159,10 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Download or erase your data": "Unduh atau hapus data Anda",
     "The link works once, for %(minutes)d minutes.": "Tautan berlaku sekali, selama %(minutes)d menit.",
     "If you did not ask for this, ignore this email: nothing changes.": "Jika Anda tidak memintanya, abaikan email ini: tidak ada yang berubah.",
+    # proof-of-work challenges (issue 19)
+    "Please let your browser prove it is not a bulk sender: it solves a small puzzle (a few seconds), then post your comment again. What you wrote is kept.": "Biarkan peramban Anda membuktikan bahwa ia bukan pengirim massal: ia memecahkan teka-teki kecil (beberapa detik), lalu kirim komentar Anda lagi. Yang Anda tulis tetap tersimpan.",
+    "The answer to the check was not accepted (it expired, or was for another comment). Please let your browser solve this new one, then post again.": "Jawaban pemeriksaan tidak diterima (kedaluwarsa, atau untuk komentar lain). Biarkan peramban Anda memecahkan yang baru ini, lalu kirim lagi.",
+    "This check runs in your browser and needs JavaScript, which is off for this page. Turn JavaScript on and post again (what you wrote is kept), or come back later: the check is only asked of comments that look unusual.": "Pemeriksaan ini berjalan di peramban Anda dan memerlukan JavaScript, yang mati untuk halaman ini. Nyalakan JavaScript lalu kirim lagi (yang Anda tulis tetap tersimpan), atau kembali nanti: pemeriksaan ini hanya diminta untuk komentar yang tampak tidak biasa.",
 }
 
 

@@ -223,3 +223,100 @@ def test_a_cold_model_abstains_and_says_so(
     assert row["status"] == "approved"
     assert row["rule"] == "open_policy"
     assert "classifier abstains: it has learned from 0 spam and 0 ham" in row["reason"]
+
+
+def write_corpus_export(path: Path, count: int) -> None:
+    """A jsonl export of another instance: ``count`` approved ham and ``count`` spam
+    comments of the corpus (emails included), and one pending and one rejected comment."""
+    from datetime import timedelta
+
+    from moderation.porting import JsonlWriter
+    from moderation.porting.records import (
+        CommentKind,
+        CommentRecord,
+        Status,
+        TextFormat,
+        ThreadRecord,
+    )
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [(row, Status.APPROVED) for row in corpus("ham")[:count]]
+    rows += [(row, Status.SPAM) for row in corpus("spam")[:count]]
+    rows += [(corpus("ham")[count], Status.PENDING), (corpus("spam")[count], Status.REJECTED)]
+    thread = ThreadRecord(key="/old/", title="Old", url="", source_id="1", is_open=True)
+    comments = [
+        CommentRecord(
+            source="jsonl",
+            source_id=str(number),
+            thread=thread,
+            parent_source_id=None,
+            author=row["author"],
+            email=row["email"],
+            website=row["url"] or None,
+            ip=None,
+            user_agent=None,
+            created_at=start + timedelta(minutes=number),
+            text=row["text"],
+            text_format=TextFormat.HTML,
+            source_status=status.value,
+            status=status,
+            kind=CommentKind.COMMENT,
+        )
+        for number, (row, status) in enumerate(rows)
+    ]
+    with (
+        path.open("w", encoding="utf-8") as out,
+        JsonlWriter(out, site="old", include_emails=True) as writer,
+    ):
+        writer.write_thread(thread, comments)
+
+
+def test_imported_statuses_teach_the_classifier(
+    app: Flask, client: FlaskClient, actions: Actions, tmp_path: Path
+) -> None:
+    from moderation.domain.spam import GLOBAL_SCOPE, MESSAGES, site_scope
+    from moderation.extensions import db
+    from moderation.services.spam_store import SqlCountStore
+
+    site = actions.create_site("blog", ["https://blog.example"], flood_seconds=0, policy="open")
+    export = tmp_path / "old.jsonl"
+    write_corpus_export(export, TRAINED)
+    result = app.test_cli_runner().invoke(args=["import", "jsonl", str(export), "--site", "blog"])
+    assert result.exit_code == 0, result.output
+    assert f"Spam classifier learned from: {TRAINED} approved (ham), {TRAINED} spam." in (
+        result.output
+    )
+    with app.app_context():
+        counts = SqlCountStore(db.session).counts([site_scope(site.id), GLOBAL_SCOPE], [MESSAGES])
+    # pending and rejected comments teach nothing
+    assert counts[(site_scope(site.id), MESSAGES)] == counts[(GLOBAL_SCOPE, MESSAGES)]
+    assert (counts[(GLOBAL_SCOPE, MESSAGES)].spam, counts[(GLOBAL_SCOPE, MESSAGES)].ham) == (
+        TRAINED,
+        TRAINED,
+    )
+    # imported again: every comment is present already, nothing is learned twice
+    again = app.test_cli_runner().invoke(args=["import", "jsonl", str(export), "--site", "blog"])
+    assert "Spam classifier" not in again.output
+    # --no-learn imports without teaching (another site, the same file)
+    actions.create_site("news", ["https://blog.example"])
+    quiet = app.test_cli_runner().invoke(
+        args=["import", "jsonl", str(export), "--site", "news", "--no-learn"]
+    )
+    assert quiet.exit_code == 0 and "Spam classifier" not in quiet.output, quiet.output
+    with app.app_context():
+        unchanged = SqlCountStore(db.session).counts([GLOBAL_SCOPE], [MESSAGES])
+    assert unchanged == {(GLOBAL_SCOPE, MESSAGES): counts[(GLOBAL_SCOPE, MESSAGES)]}
+    # what it learned catches spam it has never seen on this open site
+    door = JsonDoor(app, client)
+    spam_ids = [post(door, 3000 + n, row) for n, row in enumerate(corpus("spam")[-HELD_OUT:])]
+    held = [status_of(app, comment_id) for comment_id in spam_ids]
+    assert len([row for row in held if row["status"] != "approved"]) >= HELD_OUT - 2, held
+    # an imported spam comment restored by a moderator takes back exactly what it taught
+    imported_spam = next(row for row in stored_comments(app) if row["status"] == "spam")
+    Moderators(app, client, actions).in_dashboard(imported_spam["id"], "restore")
+    with app.app_context():
+        after = SqlCountStore(db.session).counts([GLOBAL_SCOPE], [MESSAGES])
+    assert (after[(GLOBAL_SCOPE, MESSAGES)].spam, after[(GLOBAL_SCOPE, MESSAGES)].ham) == (
+        TRAINED - 1,
+        TRAINED + 1,
+    )

@@ -14,6 +14,7 @@ from moderation.api.openapi_schemas import (
     LANG,
     NO_NUL,
     ORIGIN,
+    PROBLEM,
     READ_ERRORS,
     READ_SECURITY,
     RETRY_AFTER,
@@ -172,6 +173,12 @@ def document() -> dict[str, Any]:
                         "409": problem("Refused as a duplicate."),
                         "415": problem("Not sent as application/json."),
                         "422": problem("Invalid fields (a message per field in errors)."),
+                        "428": {
+                            "description": "The site asks this (suspicious) submission to solve "
+                            "a proof-of-work challenge first: solve `challenge` (ALTCHA PoW v2) "
+                            "and send the same submission again with the solution in `altcha`.",
+                            "content": {PROBLEM: {"schema": ref("ChallengeProblem")}},
+                        },
                         **COMMON_ERRORS,
                     },
                 },

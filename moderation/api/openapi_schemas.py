@@ -178,6 +178,35 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ChallengeProblem": {
+        "allOf": [
+            ref("Problem"),
+            {
+                "type": "object",
+                "required": ["challenge", "challenge_reasons", "challenge_field"],
+                "properties": {
+                    "challenge": {
+                        "type": "object",
+                        "description": "An ALTCHA PoW v2 challenge (PBKDF2/SHA-256): find the "
+                        "counter whose derived key starts with parameters.keyPrefix.",
+                        "required": ["parameters", "signature"],
+                        "properties": {
+                            "parameters": {"type": "object"},
+                            "signature": {"type": "string"},
+                        },
+                    },
+                    "challenge_reasons": {
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": ["soft_limit", "grey_zone", "first_comment_links"],
+                        },
+                    },
+                    "challenge_field": {"type": "string", "const": "altcha"},
+                },
+            },
+        ],
+    },
     "CommentSubmission": {
         "allOf": [
             ref("CommentFields"),
@@ -185,7 +214,16 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["form_token"],
                 "properties": {
-                    "form_token": {"type": "string", "description": "From the form-token endpoint."}
+                    "form_token": {
+                        "type": "string",
+                        "description": "From the form-token endpoint.",
+                    },
+                    "altcha": {
+                        "type": "string",
+                        "description": "The solution of the ALTCHA challenge a 428 answer "
+                        "carried (base64 JSON of the challenge and its solution), sent with "
+                        "the same fields and form token.",
+                    },
                 },
             },
         ],

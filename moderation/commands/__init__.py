@@ -26,6 +26,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(comments.comments_group)
     app.cli.add_command(blocks.blocks_group)
     app.cli.add_command(rules.rules_group)
+    from moderation.commands import spam
+
+    app.cli.add_command(spam.spam_group)
     from moderation.commands import chat, mail
 
     app.cli.add_command(mail.mail_group)

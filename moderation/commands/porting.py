@@ -54,6 +54,13 @@ COMMAND_LINE = Actor("system", "cli", "command line")
     is_flag=True,
     help="Send outbound events for imported comments (off by default).",
 )
+@click.option(
+    "--learn/--no-learn",
+    default=True,
+    show_default=True,
+    help="Teach the spam classifier the imported statuses (approved: ham, spam: spam); "
+    "--no-learn imports about twice as fast.",
+)
 @with_appcontext
 @one_line_errors
 def import_command(
@@ -64,6 +71,7 @@ def import_command(
     status_map: str,
     thread_key: str,
     emit_events: bool,
+    learn: bool,
 ) -> None:
     """Import comments from a WordPress (WXR), Disqus, Isso, Remark42 or JSONL export.
 
@@ -82,6 +90,7 @@ def import_command(
             options=options,
             dry_run=dry_run,
             emit_events=emit_events,
+            learn=learn,
             actor=COMMAND_LINE,
         )
     if dry_run:

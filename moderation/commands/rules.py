@@ -12,7 +12,7 @@ from moderation.domain.dry_run import Report, Score
 from moderation.domain.rules import Outcome
 from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import Label
-from moderation.services import dry_run
+from moderation.services import dry_run, rule_record
 
 
 @click.group("rules", cls=AppGroup)
@@ -55,6 +55,34 @@ def try_command(
         click.echo(json.dumps(as_dict(report), indent=2))
         return
     click.echo(describe(report, site_slug))
+
+
+@rules_group.command("record")
+@click.option("--site", "site_slug", required=True, help="The site whose rules to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@one_line_errors
+def record_command(site_slug: str, as_json: bool) -> None:
+    """How often each rule decided a comment of the site, and how often moderators
+    overruled it."""
+    found = rule_record.site_record(site_slug)
+    if as_json:
+        rows = [
+            {"rule": row.rule, "does": row.action, "fired": row.fired, "overruled": row.overruled}
+            for row in found
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not found:
+        click.echo(f"No comments on {site_slug!r} yet.")
+        return
+    click.echo(f"{'rule':<18} {'does':<20} {'fired':>7} {'overruled':>14}")
+    for row in found:
+        overruled = (
+            "-"
+            if row.overruled is None or row.overrule_rate is None
+            else f"{row.overruled} ({row.overrule_rate:.0%})"
+        )
+        click.echo(f"{row.rule:<18} {row.action:<20} {row.fired:>7} {overruled:>14}")
 
 
 def _score(score: Score) -> dict[str, float | int | None]:

@@ -16,6 +16,7 @@ from moderation.commands.errors import one_line_errors
 from moderation.config import loose_permissions, private_paths
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
 from moderation.ratelimit import is_process_local
+from moderation.services import spam_upkeep
 from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 
 
@@ -59,6 +60,14 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
         )
     if result.demo_site:
         click.echo(f"Created the demo site: open http://{_display_host(host)}:{port}/demo")
+    spam_key = spam_upkeep.check_key(record_when_new=True)
+    db.session.commit()
+    if not spam_key.matches:
+        click.echo(
+            "Warning: the spam classifier was learned with another SECRET_KEY, so it no longer "
+            "recognises addresses and networks it learned; run 'moderation spam rebuild'.",
+            err=True,
+        )
     # Workers build their own app and connections; none may be inherited from this process.
     db.session.remove()
     db.engine.dispose()

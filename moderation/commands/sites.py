@@ -74,6 +74,12 @@ def list_command() -> None:
     type=int,
     help="Hold the first N comments of an author new to the site (0: off).",
 )
+@click.option(
+    "--challenge/--no-challenge",
+    "challenge_suspicious",
+    default=None,
+    help="Ask suspicious submissions to solve a proof-of-work challenge (ALTCHA) first.",
+)
 @one_line_errors
 def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:
     """Change a site's settings; options not given stay as they are."""

@@ -100,6 +100,7 @@ def edit_site(slug: str) -> ResponseReturnValue:
                         spam_hold_threshold=form.spam_hold_threshold.data,
                         spam_threshold=form.spam_threshold.data,
                         hold_first_comments=form.hold_first_comments.data,
+                        challenge_suspicious=bool(form.challenge_suspicious.data),
                     ),
                 )
             except DomainError as error:

@@ -111,6 +111,9 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
         validators=[NumberRange(0, 100)],
         default=0,
     )
+    challenge_suspicious = BooleanField(
+        "Ask suspicious submissions to solve a proof-of-work challenge (ALTCHA)"
+    )
 
 
 class SiteChoiceField(SelectMultipleField):  # type: ignore[misc]

@@ -12,7 +12,7 @@ from moderation.dashboard.auth import admin_required
 from moderation.dashboard.blueprint import bp, message_page
 from moderation.domain.errors import DomainError
 from moderation.domain.sites import SitePolicy
-from moderation.services import dry_run, sites
+from moderation.services import dry_run, rule_record, sites
 
 
 class RulesTryForm(FlaskForm):  # type: ignore[misc]
@@ -71,5 +71,10 @@ def try_site_rules(slug: str) -> ResponseReturnValue:
     elif request.args:
         status = 400
     return render_template(
-        "dashboard/rules_try.html", site=site, form=form, report=report, error=error_message
+        "dashboard/rules_try.html",
+        site=site,
+        form=form,
+        report=report,
+        error=error_message,
+        record=rule_record.site_record(slug),
     ), status

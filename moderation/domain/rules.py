@@ -124,11 +124,14 @@ def decide(
     rules: SiteRules,
     signals: Signals,
     classify: Callable[[], SpamScore] | None = None,
+    pass_grey_zone: bool = False,
 ) -> Decision:
     """Apply the rules in order; the first that speaks decides.
 
     ``classify`` asks the spam classifier; it is called only when the cheap rules let the
     comment through, and its answer rides on the decision (``Decision.spam``).
+    ``pass_grey_zone``: the sender solved a challenge asked for a grey-zone score, so a
+    classifier *hold* passes on to the policy (a spam verdict still marks spam).
     """
     if signals.honeypot_filled:
         return Decision(Outcome.SPAM, Rule.HONEYPOT, "The hidden honeypot field was filled in.")
@@ -172,7 +175,7 @@ def decide(
     spam = classify() if classify is not None else None
     if spam is not None:
         verdict = verdict_for(spam, rules.spam_thresholds)
-        if verdict is not Verdict.PASS:
+        if verdict is Verdict.SPAM or (verdict is Verdict.HOLD and not pass_grey_zone):
             outcome = Outcome.SPAM if verdict is Verdict.SPAM else Outcome.HOLD
             return Decision(outcome, Rule.CLASSIFIER, spam.reason, spam=spam)
     decision = _new_author(rules, signals) or _policy(rules, signals)

@@ -51,6 +51,8 @@ class Site(Base):
     spam_threshold: Mapped[float] = mapped_column(Float, default=0.80)
     #: Hold the first N comments of an author new to the site (0: off).
     hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
+    #: Ask suspicious submissions (form and JSON API) for an ALTCHA proof-of-work first.
+    challenge_suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")

@@ -40,6 +40,7 @@ from moderation.domain.comments import (
 from moderation.domain.errors import FieldError
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.rendering import render_comment, render_markdown
+from moderation.domain.spam import label_for_status
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db
@@ -57,7 +58,7 @@ from moderation.porting import (
     read,
 )
 from moderation.porting.sources import Source
-from moderation.services import events
+from moderation.services import events, spam
 from moderation.services.events import SYSTEM, Actor
 from moderation.services.sites import site_info
 
@@ -84,6 +85,8 @@ class ImportReport:
     skipped_kinds: Counter[str] = field(default_factory=Counter)
     flagged_emails: int = 0
     dropped_websites: int = 0
+    #: Comments that taught the spam classifier, by label ("ham": approved, "spam").
+    taught: Counter[str] = field(default_factory=Counter)
     error: str | None = None
 
     def lines(self) -> list[str]:
@@ -106,6 +109,11 @@ class ImportReport:
             lines.append(f"Invalid emails kept as found and flagged: {self.flagged_emails:,}.")
         if self.dropped_websites:
             lines.append(f"Websites left out (not http or https): {self.dropped_websites:,}.")
+        if self.taught:
+            lines.append(
+                f"Spam classifier {'would learn' if self.dry_run else 'learned'} from: "
+                f"{self.taught['ham']:,} approved (ham), {self.taught['spam']:,} spam."
+            )
         if tally.noted:
             lines.append(
                 f"Changed on the way (reason shown to moderators): {tally.noted:,} comment(s)."
@@ -125,15 +133,17 @@ def import_comments(
     emit_events: bool = False,
     actor: Actor = SYSTEM,
     batch_size: int = BATCH_SIZE,
+    learn: bool = True,
 ) -> ImportReport:
     """Import ``source`` (a path or a binary file) read as ``fmt`` into ``site_slug``.
 
     A file that turns out unreadable part way keeps what was stored before that point
     (re-running the repaired file completes it) and the report says why it stopped.
-    ``dry_run`` reads and checks everything and writes nothing.
+    ``dry_run`` reads and checks everything and writes nothing. ``learn`` teaches the spam
+    classifier the imported statuses (approved: ham, spam: spam).
     """
     site = site_info(site_slug)
-    importer = _Importer(site.id, site.slug, dry_run, emit_events, batch_size)
+    importer = _Importer(site.id, site.slug, dry_run, emit_events, batch_size, learn)
     report = importer.report
     try:
         importer.run(read(fmt, source, options))
@@ -159,9 +169,16 @@ class _Importer:
     """The state of one import: threads and source ids seen, the batch waiting to be stored."""
 
     def __init__(
-        self, site_id: int, site_slug: str, dry_run: bool, emit_events: bool, batch_size: int
+        self,
+        site_id: int,
+        site_slug: str,
+        dry_run: bool,
+        emit_events: bool,
+        batch_size: int,
+        learn: bool = True,
     ) -> None:
         self.site_id = site_id
+        self.learn = learn
         self.site_slug = site_slug
         self.dry_run = dry_run
         self.emit_events = emit_events
@@ -261,6 +278,7 @@ class _Importer:
         statuses: Counter[CommentStatus] = Counter()
         approved: Counter[int] = Counter()
         new_ids: list[int] = []
+        new_rows: list[tuple[int, dict[str, Any]]] = []
         for level in sorted(by_level):
             rows = [self._values(record) for record in by_level[level]]
             if self.dry_run:
@@ -274,6 +292,7 @@ class _Importer:
                 ids = [stored[row["source_id"]] for row in rows]
             new_ids.extend(ids)
             for record, row, new_id in zip(by_level[level], rows, ids, strict=True):
+                new_rows.append((new_id, row))
                 self.ids[row["source_id"]] = new_id
                 statuses[row["status"]] += 1
                 if row["status"] is CommentStatus.APPROVED:
@@ -282,7 +301,17 @@ class _Importer:
                     self._emit(Comment(id=new_id, **row), record.thread.key)
         self.report.imported += len(records)
         if self.dry_run:
+            if self.learn:
+                self.report.taught.update(
+                    label.value
+                    for _id, row in new_rows
+                    if (label := label_for_status(row["status"].value)) is not None
+                )
             return new_ids
+        if self.learn:
+            # imported statuses are moderators' decisions made elsewhere: the classifier
+            # learns from them as from decisions made here (issue 19)
+            self.report.taught.update(spam.learn_imported(self.site_id, new_rows))
         for status, count in statuses.items():
             events.count_status(self.site_id, status, count)
         for thread_id, count in approved.items():

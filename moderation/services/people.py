@@ -37,7 +37,7 @@ from moderation.models import (
     ThreadSubscription,
 )
 from moderation.ratelimit import gate, private_key
-from moderation.services import events
+from moderation.services import events, spam_upkeep
 from moderation.services.events import Actor
 
 #: The outbound event an erasure sends.
@@ -138,6 +138,10 @@ def erase_person(email: str, mode: ErasureMode | str, actor: Actor) -> Erasure:
         if row.status is CommentStatus.APPROVED:
             approved_threads[row.thread_id] += 1
     ids = [row.id for row in rows]
+    if mode is ErasureMode.DELETE:
+        # what the comments taught goes with them (their rows would go by cascade, the
+        # counts would not)
+        spam_upkeep.forget_person(address, ids, keep_comments=False)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         if mode is ErasureMode.DELETE:
@@ -157,6 +161,9 @@ def erase_person(email: str, mode: ErasureMode | str, actor: Actor) -> Erasure:
                     updated_at=utcnow(),
                 )
             )
+    if mode is ErasureMode.ANONYMISE:
+        # the classifier keeps the words, learned again without the person
+        spam_upkeep.forget_person(address, ids, keep_comments=True)
     if mode is ErasureMode.DELETE:
         for (site_id, status), count in statuses.items():
             events.count_status(site_id, status, -count)

@@ -42,6 +42,7 @@ class SiteInfo:
     spam_hold_threshold: float = 0.40
     spam_threshold: float = 0.80
     hold_first_comments: int = 0
+    challenge_suspicious: bool = False
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -76,6 +77,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         spam_hold_threshold=site.spam_hold_threshold,
         spam_threshold=site.spam_threshold,
         hold_first_comments=site.hold_first_comments,
+        challenge_suspicious=site.challenge_suspicious,
     )
 
 
@@ -140,6 +142,7 @@ class SiteSettings:
     spam_hold_threshold: float | None = None
     spam_threshold: float | None = None
     hold_first_comments: int | None = None
+    challenge_suspicious: bool | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -176,6 +179,8 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         if not 0 <= settings.hold_first_comments <= 100:
             raise InvalidInput(N_("hold_first_comments must be between 0 and 100."))
         site.hold_first_comments = settings.hold_first_comments
+    if settings.challenge_suspicious is not None:
+        site.challenge_suspicious = settings.challenge_suspicious
     if settings.submit_limit is not None:
         site.submit_limit = _clean_limit(settings.submit_limit)
     if settings.moderation_words is not None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import insert
@@ -16,13 +19,16 @@ from sqlalchemy import insert
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.spam import (
     FEATURE_VERSION,
+    Counts,
     FeatureExtractor,
     Label,
     SpamClassifier,
     SpamScore,
     Submission,
     label_for_status,
+    training_deltas,
 )
+from moderation.domain.spam.store import Key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentSpam
@@ -96,7 +102,7 @@ def learn_decision(comment: Comment, status: CommentStatus) -> None:
             comment_id=comment.id,
             score=None,
             clues=[],
-            features="\n".join(sorted(_features_now(comment))),
+            features="\n".join(sorted(features_now(comment))),
             feature_version=FEATURE_VERSION,
             label="",
         )
@@ -110,12 +116,52 @@ def learn_decision(comment: Comment, status: CommentStatus) -> None:
     row.label = wanted.value if wanted else ""
 
 
+def learn_imported(site_id: int, comments: Iterable[tuple[int, Mapping[str, Any]]]) -> Counter[str]:
+    """Teach the classifier the statuses of newly imported comments (``(id, row values)``):
+    approved ones are ham, spam ones spam, others teach nothing. Each learned comment keeps
+    its features, so a later decision takes back exactly what it taught; all of a batch's
+    increments go to the counts in one write, in the caller's transaction (the import's
+    batch: both commit or neither). Returns how many comments taught each label."""
+    rows: list[dict[str, Any]] = []
+    deltas: dict[Key, Counts] = {}
+    taught: Counter[str] = Counter()
+    for comment_id, values in comments:
+        label = label_for_status(CommentStatus(values["status"]).value)
+        if label is None:
+            continue
+        features = features_of(
+            values["text"],
+            values["author"],
+            values["email"],
+            values["url"],
+            values["parent_id"] is not None,
+            values["ip_truncated"],
+        )
+        rows.append(
+            {
+                "comment_id": comment_id,
+                "score": None,
+                "clues": [],
+                "features": "\n".join(sorted(features)),
+                "feature_version": FEATURE_VERSION,
+                "label": label.value,
+            }
+        )
+        for key, delta in training_deltas(site_id, features, label).items():
+            deltas[key] = deltas.get(key, Counts()) + delta
+        taught[label.value] += 1
+    if rows:
+        db.session.connection().execute(insert(CommentSpam), rows)
+        SqlCountStore(db.session).add({key: deltas[key] for key in sorted(deltas)})
+    return taught
+
+
 def view_of(comment_id: int) -> CommentSpam | None:
     """What the classifier said about a comment and what it teaches now (for moderators)."""
     return db.session.get(CommentSpam, comment_id)
 
 
-def _features_now(comment: Comment) -> frozenset[str]:
+def features_now(comment: Comment) -> frozenset[str]:
     """The features of a comment the classifier never saw (older than it, or imported)."""
     return features_of(
         comment.text,

@@ -55,6 +55,11 @@ class SqlCountStore:
         one), one executemany per group, each in the sorted order ``deltas`` has, so two
         writers lock rows in the same order.
         """
+        if len(set(deltas.values())) > 1 and all(
+            delta.spam >= 0 and delta.ham >= 0 for delta in deltas.values()
+        ):
+            self._add_increments(deltas)
+            return
         groups: dict[Counts, list[Key]] = {}
         for key, delta in deltas.items():
             groups.setdefault(delta, []).append(key)
@@ -80,6 +85,26 @@ class SqlCountStore:
                 },
             )
             connection.execute(statement, rows)
+
+    def _add_increments(self, deltas: Mapping[Key, Counts]) -> None:
+        """Many different increments, none negative (a batch of imported comments): one
+        executemany in the sorted order ``deltas`` has, each row adding its own values."""
+        connection = self.session.connection()
+        dialect = connection.dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SpamCount)
+        table = SpamCount.__table__.c
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.scope, table.feature],
+            set_={
+                "spam": table.spam + insert.excluded.spam,
+                "ham": table.ham + insert.excluded.ham,
+            },
+        )
+        rows = [
+            {"scope": scope, "feature": feature, "spam": delta.spam, "ham": delta.ham}
+            for (scope, feature), delta in deltas.items()
+        ]
+        connection.execute(statement, rows)
 
 
 def _clamped(column: ColumnElement[int], delta: int) -> ColumnElement[int]:

@@ -4,7 +4,7 @@ comments through :func:`submit_comment`, with the same limits, rules and outcome
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
+from moderation.domain.challenge import Suspicion, solved_note, suspicions
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
 from moderation.domain.privacy import rate_limit_address, truncate_ip
@@ -28,6 +29,7 @@ from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
 from moderation.services import (
     blocklist,
+    challenges,
     events,
     form_tokens,
     notifications,
@@ -39,6 +41,9 @@ from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
 from moderation.services.threads import ThreadState, thread_state
+
+#: The scope of the soft per-address limit (counted only where challenges are on).
+SOFT_LIMIT_SCOPE = "soft_address"
 
 OUTCOME_STATUS = {
     Outcome.PUBLISH: CommentStatus.APPROVED,
@@ -98,6 +103,11 @@ class SubmissionContext:
     #: in this language.
     notify: bool = False
     language: str = "en"
+    #: The door can show a proof-of-work challenge (the widget form and the JSON API; never
+    #: the webhook, whose integrators are trusted by signature), and the sender's answer
+    #: to one (the ``altcha`` field), if any.
+    can_challenge: bool = False
+    challenge_answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,18 +147,38 @@ def submit_comment(
     if context.limit_namespace:
         address = f"{context.limit_namespace}:{address}"
         email_key = f"{context.limit_namespace}:{email_key}"
-    admission = gate().admit(
-        [
-            ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
-            ("email", config["LIMIT_SUBMIT_PER_EMAIL"], (email_key,)),
-            ("site", site.submit_limit or config["LIMIT_SUBMIT_PER_SITE"], (site.slug,)),
-        ],
-        # a duplicate is refused anyway; anything else starts this person's flood interval
-        [] if is_duplicate else [(site.slug, "address", address), (site.slug, "email", email_key)],
-        site.flood_seconds,
+    challenging = (
+        site.challenge_suspicious and context.can_challenge and context.form_token is not None
     )
-    if admission.breach is not None:
+    bound_to, waived = "", frozenset[Suspicion]()
+    if challenging:
+        assert context.form_token is not None
+        bound_to = challenges.binding(
+            site.slug, context.thread_key, context.form_token.nonce, draft
+        )
+        waived = challenges.waived(context.challenge_answer, bound_to) or frozenset()
+    checks = [
+        ("address", config["LIMIT_SUBMIT_PER_ADDRESS"], (address,)),
+        ("email", config["LIMIT_SUBMIT_PER_EMAIL"], (email_key,)),
+        ("site", site.submit_limit or config["LIMIT_SUBMIT_PER_SITE"], (site.slug,)),
+    ]
+    if challenging and Suspicion.SOFT_LIMIT not in waived:
+        # counted after the hard limits: past it, a sender is asked, not refused
+        checks.append((SOFT_LIMIT_SCOPE, config["LIMIT_SUBMIT_SOFT_PER_ADDRESS"], (address,)))
+    # a duplicate is refused anyway; anything else starts this person's flood interval
+    flood_keys = (
+        [] if is_duplicate else [(site.slug, "address", address), (site.slug, "email", email_key)]
+    )
+    admission = gate().admit(checks, flood_keys, site.flood_seconds)
+    soft_limited = admission.breach is not None and admission.breach.scope == SOFT_LIMIT_SCOPE
+    if admission.breach is not None and not soft_limited:
         raise RateLimited(admission.breach.retry_after)
+    reading = read_html(render_comment(draft.text))
+    has_approved = (
+        _has_approved_comment(site.id, draft.email)
+        if site.policy is SitePolicy.TRUSTED or challenging
+        else False
+    )
     signals = Signals(
         honeypot_filled=context.honeypot_filled,
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
@@ -156,7 +186,7 @@ def submit_comment(
         flood_wait_seconds=admission.flood_wait,
         author_has_approved_comment=(
             site.policy is SitePolicy.TRUSTED
-            and _has_approved_comment(site.id, draft.email)
+            and has_approved
             # anyone can type a trusted author's address: optionally trust only confirmed ones
             and (
                 not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
@@ -167,7 +197,7 @@ def submit_comment(
             site.id,
             draft.email,
             draft.url,
-            read_html(render_comment(draft.text)).links,
+            reading.links,
             context.client_ip,
             context.now,
         ),
@@ -191,7 +221,7 @@ def submit_comment(
         return assessment.result
 
     rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
-    decision = decide(draft, rules, signals, classify)
+    decision = decide(draft, rules, signals, classify, pass_grey_zone=Suspicion.GREY_ZONE in waived)
     if decision.outcome is Outcome.REFUSE:
         # nothing is stored, but the statistics page counts what the rules turned away
         statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
@@ -199,6 +229,23 @@ def submit_comment(
         if decision.retry_after:
             raise Flooded(decision, decision.retry_after)
         raise Refused(decision)
+    if challenging:
+        found = suspicions(
+            decision,
+            soft_limited=soft_limited,
+            first_comment=not has_approved,
+            link_count=reading.link_count,
+        )
+        if found - waived:
+            if not soft_limited:
+                # nothing is stored: this attempt must not start the flood interval
+                gate().forget([], flood_keys, site.flood_seconds)
+            asked = found - waived
+            raise challenges.ChallengeRequired(
+                challenges.issue(bound_to, asked), asked, again=bool(context.challenge_answer)
+            )
+        if found:
+            decision = replace(decision, reason=f"{decision.reason} ({solved_note(found)})")
 
     comment = _store(site, thread, parent, draft, context, decision)
     statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)

@@ -12,7 +12,7 @@ from flask_babel import gettext
 
 from moderation.clock import utcnow
 from moderation.domain.comments import validate_draft
-from moderation.services import form_tokens, submissions
+from moderation.services import challenges, form_tokens, submissions
 from moderation.services.sites import SiteInfo
 from moderation.services.submissions import SubmissionContext, SubmissionResult
 from moderation.web.origins import request_origin, site_allows
@@ -65,6 +65,8 @@ def submit_from_browser(
             thread_url=thread_url,
             notify=wants_notifications(fields.get("notify")),
             language=reader_language().code,
+            can_challenge=True,
+            challenge_answer=str(fields.get(challenges.FIELD) or ""),
         ),
     )
 

@@ -26,6 +26,7 @@ from moderation.domain.errors import (
     InvalidInput,
     NotFound,
 )
+from moderation.services.challenges import ChallengeRequired
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
 from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
@@ -62,6 +63,7 @@ STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Refused: 409,
+    ChallengeRequired: 428,
     Flooded: 429,
     RateLimited: 429,
 }
@@ -104,6 +106,12 @@ class Refusal:
             headers["Retry-After"] = str(retry_after)
         if isinstance(error, Refused):
             extra["rule"] = error.decision.rule.value
+        if isinstance(error, ChallengeRequired):
+            # what a front end needs: the ALTCHA challenge, why it was asked, and the
+            # field to send the solution back in
+            extra["challenge"] = error.challenge
+            extra["challenge_reasons"] = sorted(reason.value for reason in error.reasons)
+            extra["challenge_field"] = "altcha"
         field_errors = (
             {name: localized(e.message, e.params) for name, e in error.field_errors.items()}
             if isinstance(error, InvalidFields)

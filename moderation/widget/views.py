@@ -155,9 +155,11 @@ def render_widget(
     status: int = 200,
     notice: str = "",
     headers: dict[str, str] | None = None,
+    challenge: dict[str, Any] | None = None,
 ) -> Response:
     """The widget page: approved comments (rendered once per thread version), the
-    author's preview, and the form (fresh for every reader: it carries their token)."""
+    author's preview, and the form (fresh for every reader: it carries their token;
+    with ``challenge``, the proof-of-work a suspicious submission was asked for)."""
     config = current_app.config
     plain = (
         form is None
@@ -205,7 +207,7 @@ def render_widget(
         if not form.form_token.data:
             form.form_token.data = token
         preview = load_preview(thread.id if thread else None)
-        body = _page(site, thread_key, thread, page_number, form, notice, preview, post)
+        body = _page(site, thread_key, thread, page_number, form, notice, preview, post, challenge)
     response = Response(body, status=status, mimetype="text/html")
     fresh = plain or not (preview or (form and form.errors) or notice)
     response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
@@ -223,6 +225,7 @@ def _page(
     notice: str = "",
     preview: PublicComment | None = None,
     post: threads.ThreadPost | None = None,
+    challenge: dict[str, Any] | None = None,
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
@@ -245,6 +248,7 @@ def _page(
         parent_origin=host_origin(site),
         closed=closed,
         look=reader_look(),
+        challenge=challenge,
     )
 
 
@@ -431,7 +435,15 @@ def form_again(
     if not keep_token:
         form.form_token.data = ""  # a fresh one is issued with the page
     notice = "" if refusal.field_errors else refusal.detail
-    return render_widget(site, thread_key, form, refusal.status, notice, refusal.headers)
+    return render_widget(
+        site,
+        thread_key,
+        form,
+        refusal.status,
+        notice,
+        refusal.headers,
+        refusal.extra.get("challenge"),
+    )
 
 
 def _keeps_token(error: DomainError) -> bool:
