@@ -163,6 +163,21 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Please let your browser prove it is not a bulk sender: it solves a small puzzle (a few seconds), then post your comment again. What you wrote is kept.": "Biarkan peramban Anda membuktikan bahwa ia bukan pengirim massal: ia memecahkan teka-teki kecil (beberapa detik), lalu kirim komentar Anda lagi. Yang Anda tulis tetap tersimpan.",
     "The answer to the check was not accepted (it expired, or was for another comment). Please let your browser solve this new one, then post again.": "Jawaban pemeriksaan tidak diterima (kedaluwarsa, atau untuk komentar lain). Biarkan peramban Anda memecahkan yang baru ini, lalu kirim lagi.",
     "This check runs in your browser and needs JavaScript, which is off for this page. Turn JavaScript on and post again (what you wrote is kept), or come back later: the check is only asked of comments that look unusual.": "Pemeriksaan ini berjalan di peramban Anda dan memerlukan JavaScript, yang mati untuk halaman ini. Nyalakan JavaScript lalu kirim lagi (yang Anda tulis tetap tersimpan), atau kembali nanti: pemeriksaan ini hanya diminta untuk komentar yang tampak tidak biasa.",
+    # the widget: closing comments, sorting, author edits (issue 14)
+    "close_after_days must be between 0 (never) and %(high)d.": "close_after_days harus antara 0 (tidak pernah) dan %(high)d.",
+    "Order of comments": "Urutan komentar",
+    "Oldest first": "Terlama dulu",
+    "Newest first": "Terbaru dulu",
+    "Unknown order %(order)r: choose one of %(names)s.": "Urutan %(order)r tidak dikenal: pilih salah satu dari %(names)s.",
+    "Edit": "Sunting",
+    "Edit your comment": "Sunting komentar Anda",
+    "You can edit your comment until %(time)s.": "Anda dapat menyunting komentar Anda hingga %(time)s.",
+    "edited": "disunting",
+    "Your edit is checked like a new comment; it may wait for a moderator again.": "Suntingan Anda diperiksa seperti komentar baru; mungkin menunggu moderator lagi.",
+    "Save edit": "Simpan suntingan",
+    "Cancel": "Batal",
+    "Back to the comments": "Kembali ke komentar",
+    "This comment can no longer be edited.": "Komentar ini tidak dapat disunting lagi.",
 }
 
 

@@ -119,9 +119,15 @@ def stored_comments(app: Flask) -> list[dict[str, Any]]:
 
 
 def seed_comments(
-    app: Flask, count: int, site: str = "blog", thread: str = "post-1", **draft: Any
+    app: Flask,
+    count: int,
+    site: str = "blog",
+    thread: str = "post-1",
+    since: datetime | None = None,
+    **draft: Any,
 ) -> list[int]:
-    """Store ``count`` comments through the submission pipeline (no HTTP), return their ids."""
+    """Store ``count`` comments through the submission pipeline (no HTTP), return their ids:
+    a second apart from ``since`` (default: an hour ago)."""
     from datetime import timedelta
 
     from moderation.clock import utcnow
@@ -129,7 +135,7 @@ def seed_comments(
     from moderation.services.submissions import SubmissionContext, submit_comment
 
     ids = []
-    base = utcnow() - timedelta(hours=1)
+    base = since or utcnow() - timedelta(hours=1)
     with app.app_context():
         for number in range(count):
             fields = {

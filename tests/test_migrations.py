@@ -44,6 +44,8 @@ EXPECTED_TABLES |= {
 }
 # the public data-rights page's emailed links (issue 18)
 EXPECTED_TABLES |= {"person_links"}
+# author edits: the text before each edit (issue 14)
+EXPECTED_TABLES |= {"comment_revisions"}
 
 
 # statistics counted per day (issue 17)

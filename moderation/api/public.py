@@ -95,6 +95,8 @@ def list_comments(site_slug: str) -> Response:
     site = load_site(site_slug)
     key = thread_key_argument()
     thread = threads.public_thread_state(site.id, key)
+    # open at this moment: closing by age turns a thread's answers over without a write
+    state = threads.public_state(site, thread, utcnow())
     page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("page", "1")))
     # from public state only: a thread whose comments are all held answers exactly as one
     # that does not exist (the same ETag on the same URL), and no id appears
@@ -103,21 +105,28 @@ def list_comments(site_slug: str) -> Response:
         site.id,
         site.page_size,
         site.max_depth,
-        *threads.public_state(thread),
+        site.sort.value,
+        *state,
         page_number,
     )
     if request.if_none_match.contains_weak(version):
         response = Response(status=304)
     else:
         response = Response(
-            thread_json(site, key, thread, page_number, version), mimetype="application/json"
+            thread_json(site, key, thread, page_number, version, is_open=state[1]),
+            mimetype="application/json",
         )
     response.set_etag(version, weak=True)
     return public_cache(response)
 
 
 def thread_json(
-    site: SiteInfo, key: str, thread: threads.ThreadState | None, page_number: int, version: str
+    site: SiteInfo,
+    key: str,
+    thread: threads.ThreadState | None,
+    page_number: int,
+    version: str,
+    is_open: bool,
 ) -> bytes:
     """The serialised page, from the render cache while the thread is unchanged."""
     cache = caches().rendered
@@ -129,7 +138,7 @@ def thread_json(
     body = {
         "site": site.slug,
         "thread": key,
-        "open": thread.is_open if thread else True,
+        "open": is_open,
         "count": page.total,
         "page": page.page,
         "pages": page.pages,

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from moderation.commands.errors import one_line_errors
-from moderation.domain.sites import SitePolicy
+from moderation.domain.sites import CommentOrder, SitePolicy
 from moderation.services import sites
 
 POLICIES = click.Choice([policy.value for policy in SitePolicy])
@@ -79,6 +79,21 @@ def list_command() -> None:
     "challenge_suspicious",
     default=None,
     help="Ask suspicious submissions to solve a proof-of-work challenge (ALTCHA) first.",
+)
+@click.option(
+    "--close-after-days",
+    type=int,
+    help="Threads take no comments this many days after they began (0: never).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice([order.value for order in CommentOrder]),
+    help="The widget's default order of comments (readers may switch).",
+)
+@click.option(
+    "--edit-minutes",
+    type=int,
+    help="Authors may edit their comment for this many minutes (0: never, the default).",
 )
 @one_line_errors
 def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:

@@ -14,6 +14,7 @@ from moderation.dashboard import (  # noqa: F401 (registers the views)
     queue,
     rules_try,
     statistics,
+    threads,
 )
 from moderation.dashboard.blueprint import bp
 

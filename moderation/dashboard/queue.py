@@ -23,7 +23,17 @@ from moderation.domain.status import (
     past_tense,
 )
 from moderation.models import Comment
-from moderation.services import attention, audit, channels, decisions, queue, sites, spam
+from moderation.services import (
+    attention,
+    audit,
+    channels,
+    closing,
+    decisions,
+    edits,
+    queue,
+    sites,
+    spam,
+)
 from moderation.services.moderators import actor_of
 from moderation.web.errors import domain_problem, problem, wants_json
 
@@ -121,7 +131,16 @@ def _queue_page(bulk_form: BulkForm, status: int = 200) -> ResponseReturnValue:
         first_page=cursor is None,
         attention=attention.needs_attention() if moderator().is_admin else None,
         dead_notifications=channels.dead_notifications() if moderator().is_admin else 0,
+        thread_view=_thread_view(queue_filter),
     ), status
+
+
+def _thread_view(queue_filter: queue.QueueFilter) -> closing.ThreadView | None:
+    """The thread a queue is filtered to (a site and its key), to close or reopen it."""
+    if queue_filter.site_id is None or not queue_filter.thread_key:
+        return None
+    thread = closing.find_thread(queue_filter.site_id, queue_filter.thread_key)
+    return closing.view_of(thread) if thread is not None else None
 
 
 @bp.get("/counts")
@@ -178,6 +197,8 @@ def _comment_page(
         actions=list(ModerationAction),
         next_url=url_for("dashboard.show_comment", comment_id=comment.id),
         spam_view=spam.view_of(comment.id),
+        thread_view=closing.view_of(comment.thread),
+        revisions=edits.revisions_of(comment.id),
     ), status
 
 
@@ -348,6 +369,7 @@ AUDIT_ACTIONS = [
             ("delete", "deleted"),
             ("restore", "restored"),
             ("edit", "text edited"),
+            ("author_edit", "edited by the author"),
             ("reply", "moderator replies"),
             ("purge", "purged"),
             ("undo", "decisions undone"),
@@ -362,6 +384,14 @@ AUDIT_ACTIONS = [
             ("moderator.set_password", "password changed"),
             ("moderator.sites", "sites changed"),
             ("moderator.display_name", "display name changed"),
+        ],
+    ),
+    (
+        "Threads",
+        [
+            ("thread.close", "comments closed"),
+            ("thread.reopen", "comments reopened"),
+            ("thread.upsert", "thread changed by an integration"),
         ],
     ),
     (

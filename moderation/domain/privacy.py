@@ -73,6 +73,8 @@ class PublicComment:
     created_at: datetime
     depth: int
     by_moderator: bool
+    #: its author edited it (readers see "edited")
+    edited: bool = False
 
     def to_json(self) -> dict[str, object]:
         """The JSON shape of the public API."""

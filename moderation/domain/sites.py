@@ -69,6 +69,32 @@ def clean_origins(values: list[str] | tuple[str, ...]) -> list[str]:
     return cleaned
 
 
+class CommentOrder(StrEnum):
+    """The order of a thread's top-level comments (replies stay in the order written)."""
+
+    OLDEST = "oldest"  # oldest first, as WordPress by default
+    NEWEST = "newest"
+
+
+def clean_order(value: str) -> CommentOrder:
+    """An order name, or a message listing the valid ones."""
+    try:
+        return CommentOrder(value.strip().lower())
+    except ValueError:
+        names = ", ".join(order.value for order in CommentOrder)
+        raise InvalidInput(
+            N_("Unknown order %(order)r: choose one of %(names)s."), order=value, names=names
+        ) from None
+
+
+def reader_order(value: str | None) -> CommentOrder | None:
+    """The order a reader asked for (``?sort=``), or ``None`` for anything else."""
+    try:
+        return CommentOrder(value) if value else None
+    except ValueError:
+        return None
+
+
 def clean_policy(value: str) -> SitePolicy:
     """A policy name, or a message listing the valid ones."""
     try:

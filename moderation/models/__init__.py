@@ -7,7 +7,7 @@ importing this package registers every table on the metadata (Alembic relies on 
 
 from moderation.models.audit import AuditEvent
 from moderation.models.base import Base, UTCDateTime, enum_column
-from moderation.models.comments import Comment, Site, StatusCount, Thread
+from moderation.models.comments import Comment, CommentRevision, Site, StatusCount, Thread
 from moderation.models.form_tokens import UsedFormToken
 from moderation.models.integrations import (
     DeliveryAttempt,
@@ -35,6 +35,7 @@ __all__ = [
     "BlockEntry",
     "ChatHook",
     "Comment",
+    "CommentRevision",
     "CommentSpam",
     "DailyOutcome",
     "DashboardSession",

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
-from moderation.domain.sites import SitePolicy
+from moderation.domain.sites import CommentOrder, SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.models.base import Base, UTCDateTime, enum_column
 
@@ -53,6 +53,14 @@ class Site(Base):
     hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
     #: Ask suspicious submissions (form and JSON API) for an ALTCHA proof-of-work first.
     challenge_suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Threads stop taking comments this many days after they began (0: never).
+    close_after_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Authors may edit their comment for this many minutes after posting it (0: never).
+    edit_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The default order of top-level comments in the widget (readers may switch).
+    sort: Mapped[CommentOrder] = mapped_column(
+        enum_column(CommentOrder), default=CommentOrder.OLDEST, server_default="oldest"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site")
@@ -69,10 +77,14 @@ class Thread(Base):
     key: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(300), default="")
     url: Mapped[str] = mapped_column(String(2000), default="")
+    #: False: closed by a moderator or an integration (``thread.upsert``).
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: A moderator reopened it: the site's ``close_after_days`` no longer closes it.
+    keep_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Bumped whenever the public view of the thread changes: the read cache keys on it.
     version: Mapped[int] = mapped_column(Integer, default=0)
     approved_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the thread began: its creation, or its earliest comment when imported ones are older.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(back_populates="threads")
@@ -122,6 +134,8 @@ class Comment(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When its author last edited it (readers see "edited"); ``None``: never.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     ip_truncated: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     held_by_rule: Mapped[str] = mapped_column(String(40), default="")
@@ -139,6 +153,25 @@ class Comment(Base):
     thread: Mapped[Thread] = relationship()
     site: Mapped[Site] = relationship()
     parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+
+
+class CommentRevision(Base):
+    """A comment's text before an edit (its author's or a moderator's): the history
+    moderators see."""
+
+    __tablename__ = "comment_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    #: the text as it was before the edit
+    text: Mapped[str] = mapped_column(Text)
+    #: its status before the edit
+    status: Mapped[str] = mapped_column(String(20))
+    #: who edited: "author", or "moderator:<username>"
+    edited_by: Mapped[str] = mapped_column(String(245))
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StatusCount(Base):

@@ -18,7 +18,14 @@ from moderation.domain.rendering import render_comment
 from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
 from moderation.extensions import db
-from moderation.models import AuditEvent, Comment, DeliveryState, Moderator, OutboxDelivery
+from moderation.models import (
+    AuditEvent,
+    Comment,
+    CommentRevision,
+    DeliveryState,
+    Moderator,
+    OutboxDelivery,
+)
 from moderation.services import events, notifications, spam
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
@@ -259,6 +266,15 @@ def edit_text(
     cleaned = clean_text(text)
     if cleaned == comment.text:
         return comment
+    db.session.add(
+        CommentRevision(
+            comment_id=comment.id,
+            text=comment.text,
+            status=comment.status.value,
+            edited_by=f"{actor.kind}:{actor.name}",
+            edited_at=utcnow(),
+        )
+    )
     comment.text = cleaned
     comment.html = render_comment(cleaned)
     comment.updated_at = utcnow()

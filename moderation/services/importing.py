@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -279,6 +280,7 @@ class _Importer:
         approved: Counter[int] = Counter()
         new_ids: list[int] = []
         new_rows: list[tuple[int, dict[str, Any]]] = []
+        began: dict[int, datetime] = {}
         for level in sorted(by_level):
             rows = [self._values(record) for record in by_level[level]]
             if self.dry_run:
@@ -295,6 +297,8 @@ class _Importer:
                 new_rows.append((new_id, row))
                 self.ids[row["source_id"]] = new_id
                 statuses[row["status"]] += 1
+                thread_id, written = row["thread_id"], row["created_at"]
+                began[thread_id] = min(began.get(thread_id, written), written)
                 if row["status"] is CommentStatus.APPROVED:
                     approved[row["thread_id"]] += 1
                 if self.emit_events and not self.dry_run:
@@ -316,6 +320,13 @@ class _Importer:
             events.count_status(self.site_id, status, count)
         for thread_id, count in approved.items():
             events.touch_thread(thread_id, approved_delta=count)
+        for thread_id, earliest in began.items():
+            # a thread began with its earliest comment: closing by age counts from there
+            db.session.execute(
+                update(Thread)
+                .where(Thread.id == thread_id, Thread.created_at > earliest)
+                .values(created_at=earliest)
+            )
         return new_ids
 
     def _values(self, record: CommentRecord) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from moderation.clock import utcnow
+from moderation.domain.closing import ThreadClosing, thread_closing
 from moderation.domain.errors import N_, InvalidInput, NotFound
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
@@ -153,7 +155,15 @@ def get_thread(integration: Integration, key: str) -> dict[str, Any]:
         "key": thread.key,
         "title": thread.title or None,
         "url": thread.url or None,
-        "open": thread.is_open,
+        # open at this moment: closed by a moderator, an integration, or by age
+        "open": thread_closing(
+            thread.is_open,
+            thread.keep_open,
+            thread.created_at,
+            integration.site.close_after_days,
+            utcnow(),
+        )
+        is ThreadClosing.OPEN,
         "created_at": thread.created_at.isoformat().replace("+00:00", "Z"),
         "counts": counts,
     }

@@ -9,9 +9,13 @@ from limits import parse_many
 from sqlalchemy import select
 
 from moderation.cache import caches
+from moderation.domain.closing import clean_close_after_days
+from moderation.domain.edits import MAX_EDIT_MINUTES
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
+    CommentOrder,
     SitePolicy,
+    clean_order,
     clean_origins,
     clean_policy,
     clean_slug,
@@ -43,6 +47,9 @@ class SiteInfo:
     spam_threshold: float = 0.80
     hold_first_comments: int = 0
     challenge_suspicious: bool = False
+    close_after_days: int = 0
+    sort: CommentOrder = CommentOrder.OLDEST
+    edit_minutes: int = 0
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -78,6 +85,9 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         spam_threshold=site.spam_threshold,
         hold_first_comments=site.hold_first_comments,
         challenge_suspicious=site.challenge_suspicious,
+        close_after_days=site.close_after_days,
+        sort=site.sort,
+        edit_minutes=site.edit_minutes,
     )
 
 
@@ -143,6 +153,9 @@ class SiteSettings:
     spam_threshold: float | None = None
     hold_first_comments: int | None = None
     challenge_suspicious: bool | None = None
+    close_after_days: int | None = None
+    sort: str | None = None
+    edit_minutes: int | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -163,6 +176,7 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         ("flood_seconds", 0, 3600),
         ("max_depth", 1, 10),
         ("page_size", 5, 500),
+        ("edit_minutes", 0, MAX_EDIT_MINUTES),
     ):
         value = getattr(settings, field)
         if value is not None:
@@ -181,6 +195,10 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         site.hold_first_comments = settings.hold_first_comments
     if settings.challenge_suspicious is not None:
         site.challenge_suspicious = settings.challenge_suspicious
+    if settings.close_after_days is not None:
+        site.close_after_days = clean_close_after_days(settings.close_after_days)
+    if settings.sort is not None:
+        site.sort = clean_order(settings.sort)
     if settings.submit_limit is not None:
         site.submit_limit = _clean_limit(settings.submit_limit)
     if settings.moderation_words is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Insert, bindparam, exists, func, insert, or_, select, update
@@ -14,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
 from moderation.domain.challenge import Suspicion, solved_note, suspicions
+from moderation.domain.closing import ThreadClosed
 from moderation.domain.comments import CommentDraft
-from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields, InvalidInput
+from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_comment
@@ -40,7 +42,13 @@ from moderation.services import (
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken, FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
-from moderation.services.threads import ThreadState, thread_state
+from moderation.services.threads import (
+    THREAD_STATE_COLUMNS,
+    ThreadState,
+    is_closed,
+    state_of,
+    thread_state,
+)
 
 #: The scope of the soft per-address limit (counted only where challenges are on).
 SOFT_LIMIT_SCOPE = "soft_address"
@@ -138,8 +146,8 @@ def submit_comment(
     config = current_app.config
     site = site_info(context.site_slug)
     thread, is_duplicate = _thread_and_duplicate(site.id, context.thread_key, draft)
-    if thread is not None and not thread.is_open:
-        raise InvalidInput(N_("Comments are closed on this page."))
+    if is_closed(site, thread, context.now):
+        raise ThreadClosed()
     parent = _check_parent(site, thread, draft.parent_id)
 
     address = rate_limit_address(context.client_ip)
@@ -184,44 +192,19 @@ def submit_comment(
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
-        author_has_approved_comment=(
-            site.policy is SitePolicy.TRUSTED
-            and has_approved
-            # anyone can type a trusted author's address: optionally trust only confirmed ones
-            and (
-                not config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
-                or subscriptions.is_confirmed(site.id, draft.email)
-            )
-        ),
-        blocked_by=blocklist.blocked_by(
-            site.id,
-            draft.email,
-            draft.url,
-            reading.links,
-            context.client_ip,
-            context.now,
-        ),
-        author_comment_count=(
-            _approved_count(site.id, draft.email) if site.hold_first_comments else None
+        **_author_and_content_signals(
+            site, draft, context.client_ip, context.now, reading.links, has_approved
         ),
     )
     assessed: list[spam.Assessment] = []
-
-    def classify() -> SpamScore:
-        assessment = spam.assess(
-            site.id,
-            draft.text,
-            draft.author,
-            draft.email,
-            draft.url,
-            draft.parent_id is not None,
-            context.client_ip,
-        )
-        assessed.append(assessment)
-        return assessment.result
-
     rules = site_rules(site, config["SPAM_MIN_FILL_SECONDS"])
-    decision = decide(draft, rules, signals, classify, pass_grey_zone=Suspicion.GREY_ZONE in waived)
+    decision = decide(
+        draft,
+        rules,
+        signals,
+        _classifier(site, draft, context.client_ip, assessed),
+        pass_grey_zone=Suspicion.GREY_ZONE in waived,
+    )
     if decision.outcome is Outcome.REFUSE:
         # nothing is stored, but the statistics page counts what the rules turned away
         statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
@@ -255,6 +238,77 @@ def submit_comment(
         before_commit(result)
     db.session.commit()
     return result
+
+
+def judge_edit(site: SiteInfo, draft: CommentDraft, client_ip: str, now: datetime) -> Decision:
+    """The rules' decision on an author's edited text: as on a new comment's, without the
+    rules of the door (timing, duplicates, floods: the comment is already there)."""
+    signals = Signals(**_author_and_content_signals(site, draft, client_ip, now))
+    rules = site_rules(site, current_app.config["SPAM_MIN_FILL_SECONDS"])
+    return decide(draft, rules, signals, _classifier(site, draft, client_ip, []))
+
+
+def _author_and_content_signals(
+    site: SiteInfo,
+    draft: CommentDraft,
+    client_ip: str,
+    now: datetime,
+    links: tuple[str, ...] | None = None,
+    has_approved: bool | None = None,
+) -> dict[str, Any]:
+    """What the rules need to know of the author and the text (the door's own signals aside);
+    the text's ``links`` and whether the author ``has_approved`` comments, where the caller
+    already knows them."""
+    if links is None:
+        links = read_html(render_comment(draft.text)).links
+    return {
+        "author_has_approved_comment": (
+            site.policy is SitePolicy.TRUSTED
+            and (
+                _has_approved_comment(site.id, draft.email)
+                if has_approved is None
+                else has_approved
+            )
+            # anyone can type a trusted author's address: optionally trust only confirmed ones
+            and (
+                not current_app.config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
+                or subscriptions.is_confirmed(site.id, draft.email)
+            )
+        ),
+        "blocked_by": blocklist.blocked_by(
+            site.id,
+            draft.email,
+            draft.url,
+            links,
+            client_ip,
+            now,
+        ),
+        "author_comment_count": (
+            _approved_count(site.id, draft.email) if site.hold_first_comments else None
+        ),
+    }
+
+
+def _classifier(
+    site: SiteInfo, draft: CommentDraft, client_ip: str, assessed: list[spam.Assessment]
+) -> Callable[[], SpamScore]:
+    """The classifier rule's question, asked only if the rules get that far (its full
+    assessment is kept in ``assessed``)."""
+
+    def classify() -> SpamScore:
+        assessment = spam.assess(
+            site.id,
+            draft.text,
+            draft.author,
+            draft.email,
+            draft.url,
+            draft.parent_id is not None,
+            client_ip,
+        )
+        assessed.append(assessment)
+        return assessment.result
+
+    return classify
 
 
 def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
@@ -419,10 +473,7 @@ def comment_depth(comment: Comment) -> int:
 # The thread and WordPress's duplicate check (the same person already said exactly this
 # on this thread) in one round trip: this runs for every submission.
 _THREAD_AND_DUPLICATE = select(
-    Thread.id,
-    Thread.version,
-    Thread.is_open,
-    Thread.approved_count,
+    *THREAD_STATE_COLUMNS,
     exists()
     .where(
         Comment.thread_id == Thread.id,
@@ -443,7 +494,7 @@ def _thread_and_duplicate(
     row = db.session.connection().execute(_THREAD_AND_DUPLICATE, params).first()
     if row is None:
         return None, False
-    return ThreadState(row.id, row.version, row.is_open, row.approved_count), bool(row.is_duplicate)
+    return state_of(row), bool(row.is_duplicate)
 
 
 def _approved_count(site_id: int, email: str) -> int:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from moderation.cache import caches
+from moderation.domain.closing import ThreadClosing, thread_closing
 from moderation.domain.privacy import PublicComment, avatar_key
+from moderation.domain.sites import CommentOrder
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, Moderator, Thread
@@ -34,6 +38,10 @@ class ThreadState:
     version: int
     is_open: bool
     approved_count: int
+    #: when it began (closing by age counts from here)
+    created_at: datetime
+    #: a moderator reopened it: closing by age does not apply
+    keep_open: bool = False
 
 
 #: The public state of a thread that has no row yet: no comment was ever published, it is
@@ -42,10 +50,27 @@ class ThreadState:
 NO_PUBLIC_STATE = (0, True)
 
 
-def public_state(thread: ThreadState | None) -> tuple[int, bool]:
-    """What readers can know of ``thread``: its public version and whether it is open
-    (never its id: ids are global, and a held first comment creates the row)."""
-    return (thread.version, thread.is_open) if thread is not None else NO_PUBLIC_STATE
+def closing_of(site: SiteInfo, thread: ThreadState | None, now: datetime) -> ThreadClosing:
+    """Whether ``thread`` takes comments at ``now``, and why not (a thread without a row
+    is open: it begins with its first comment)."""
+    if thread is None:
+        return ThreadClosing.OPEN
+    return thread_closing(
+        thread.is_open, thread.keep_open, thread.created_at, site.close_after_days, now
+    )
+
+
+def is_closed(site: SiteInfo, thread: ThreadState | None, now: datetime) -> bool:
+    """``thread`` takes no comments at ``now``."""
+    return closing_of(site, thread, now) is not ThreadClosing.OPEN
+
+
+def public_state(site: SiteInfo, thread: ThreadState | None, now: datetime) -> tuple[int, bool]:
+    """What readers can know of ``thread``: its public version and whether it is open at
+    ``now`` (never its id: ids are global, and a held first comment creates the row)."""
+    if thread is None:
+        return NO_PUBLIC_STATE
+    return (thread.version, not is_closed(site, thread, now))
 
 
 def last_page_bound(site: SiteInfo, thread: ThreadState | None, page: int) -> int:
@@ -56,7 +81,16 @@ def last_page_bound(site: SiteInfo, thread: ThreadState | None, page: int) -> in
 
 
 # Built once: the hot read paths skip statement construction and the ORM layer.
-_THREAD_STATE = select(Thread.id, Thread.version, Thread.is_open, Thread.approved_count).where(
+#: The columns of a :class:`ThreadState`, in its order.
+THREAD_STATE_COLUMNS = (
+    Thread.id,
+    Thread.version,
+    Thread.is_open,
+    Thread.approved_count,
+    Thread.created_at,
+    Thread.keep_open,
+)
+_THREAD_STATE = select(*THREAD_STATE_COLUMNS).where(
     Thread.site_id == bindparam("site_id"), Thread.key == bindparam("key")
 )
 _APPROVED_COUNTS = select(Thread.key, Thread.approved_count).where(
@@ -67,7 +101,14 @@ _APPROVED_COUNTS = select(Thread.key, Thread.approved_count).where(
 def thread_state(site_id: int, key: str) -> ThreadState | None:
     """The thread's id, version and open state, or ``None`` before its first comment."""
     row = db.session.connection().execute(_THREAD_STATE, {"site_id": site_id, "key": key}).first()
-    return ThreadState(row.id, row.version, row.is_open, row.approved_count) if row else None
+    return state_of(row) if row else None
+
+
+def state_of(row: Any) -> ThreadState:
+    """A :class:`ThreadState` from a row that selected :data:`THREAD_STATE_COLUMNS`."""
+    return ThreadState(
+        row.id, row.version, row.is_open, row.approved_count, row.created_at, row.keep_open
+    )
 
 
 def public_thread_state(site_id: int, key: str) -> ThreadState | None:
@@ -116,9 +157,15 @@ def forget_public_state() -> None:
 
 
 def read_page(
-    site: SiteInfo, thread: ThreadState | None, page: int, avatar_secret: bytes
+    site: SiteInfo,
+    thread: ThreadState | None,
+    page: int,
+    avatar_secret: bytes,
+    order: CommentOrder | None = None,
 ) -> ThreadPage:
-    """Approved comments of ``thread``, threaded, oldest first, ``site.page_size`` top-level per page."""
+    """Approved comments of ``thread``, threaded, ``site.page_size`` top-level per page:
+    top-level comments in ``order`` (default: the site's), replies under each in the
+    order they were written."""
     if thread is None or thread.approved_count == 0:
         return ThreadPage([], 1, 1, 0)
     rows = db.session.execute(
@@ -130,6 +177,7 @@ def read_page(
             Comment.email,
             Comment.html,
             Comment.created_at,
+            Comment.edited_at,
             Moderator.username,
         )
         .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
@@ -143,6 +191,8 @@ def read_page(
         # a reply whose parent is not public is shown at the top level
         children[row.parent_id if row.parent_id in known else None].append(row.id)
     top_level = children[None]
+    if (order or site.sort) is CommentOrder.NEWEST:
+        top_level = top_level[::-1]
     pages = max(1, math.ceil(len(top_level) / site.page_size))
     page = min(max(1, page), pages)
     shown_top = top_level[(page - 1) * site.page_size : page * site.page_size]
@@ -163,6 +213,7 @@ def read_page(
                 created_at=row.created_at,
                 depth=min(depth, site.max_depth),
                 by_moderator=bool(row.username),
+                edited=row.edited_at is not None,
             )
         )
         for child in children.get(comment_id, []):

@@ -3,6 +3,9 @@
 // - remembers name, email and website in this origin's storage when the box is ticked;
 // - shows times in the reader's own time zone;
 // - replies in place: the form moves under the comment answered, "Cancel reply" puts it back;
+// - remembers the order the reader chose for the comments (this origin's storage);
+// - keeps the edit keys of the reader's comments and offers "Edit" on them while the site
+//   allows (the keys are kept like the preview keys below);
 // - keeps the reader's own comments awaiting moderation in view (their preview keys kept in
 //   this origin's storage; without storage, for as long as the reader stays on the page).
 (function () {
@@ -28,6 +31,28 @@
   if (window.ResizeObserver) { new ResizeObserver(reportHeight).observe(document.documentElement); }
   window.addEventListener("load", reportHeight);
   reportHeight();
+
+  // --- the reader's order of comments: the ?sort= links work alone; the choice is kept ---
+  var sortName = "moderation:" + site + ":sort";
+  var sortStore = null;
+  try { sortStore = window.localStorage; sortStore.getItem(sortName); } catch (e) { sortStore = null; }
+  if (sortStore) {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".comments-order a[data-sort]");
+      if (!link) { return; }
+      try { sortStore.setItem(sortName, link.getAttribute("data-sort")); } catch (e) { /* kept for this page only */ }
+    });
+    var chosen = null;
+    try { chosen = sortStore.getItem(sortName); } catch (e) { chosen = null; }
+    var query = new URLSearchParams(location.search);
+    if ((chosen === "oldest" || chosen === "newest") && !query.has("sort") &&
+        chosen !== root.getAttribute("data-sort") && document.querySelector(".comments-order")) {
+      query.set("sort", chosen);
+      query.delete("cpage");
+      location.replace(location.pathname + "?" + query.toString() + location.hash);
+      return;
+    }
+  }
 
   var form = document.getElementById("commentform");
   if (form) {
@@ -60,8 +85,6 @@
         }
       } catch (e) { /* quota or policy: nothing to remember then */ }
     });
-    var invalid = form.querySelector("[aria-invalid=true]");
-    if (invalid) { invalid.focus(); }
   }
 
   // --- replying in place --------------------------------------------------------------
@@ -223,6 +246,49 @@
     }
   }
 
+  // --- the author's edit keys: "Edit" on their own comments while the window lasts -----
+  var editBase = root.getAttribute("data-edit-url");
+  if (editBase) {
+    var editsName = "moderation:" + site + ":edits:" + thread;
+    var readEdits = function () {
+      var held;
+      try { held = keep ? JSON.parse(keep.getItem(editsName) || "[]") : heldInName()[editsName]; } catch (e) { held = []; }
+      return Array.isArray(held) ? held.filter(function (entry) {
+        return entry && typeof entry.key === "string" && typeof entry.id === "string" && Date.parse(entry.until) > Date.now();
+      }) : [];
+    };
+    var writeEdits = function (entries) {
+      entries = entries.slice(-20);
+      try {
+        if (keep) { keep.setItem(editsName, JSON.stringify(entries)); return; }
+        var held = heldInName();
+        held[editsName] = entries;
+        window.name = JSON.stringify(held);
+      } catch (e) { /* nothing to keep then */ }
+    };
+    var entries = readEdits();
+    Array.prototype.forEach.call(document.querySelectorAll(".edit-offer[data-edit-key]"), function (offer) {
+      var id = offer.getAttribute("data-edit-comment");
+      entries = entries.filter(function (entry) { return entry.id !== id; });
+      entries.push({ id: id, key: offer.getAttribute("data-edit-key"), until: offer.getAttribute("data-edit-until") });
+    });
+    writeEdits(entries);
+    entries.forEach(function (entry) {
+      var item = document.getElementById("comment-" + entry.id);
+      var body = item && item.querySelector(".comment-body");
+      if (!body || body.querySelector(".comment-edit-link")) { return; }
+      var holder = document.createElement("div");
+      holder.className = "edit";
+      var link = document.createElement("a");
+      link.className = "comment-edit-link";
+      link.rel = "nofollow";
+      link.href = editBase + "&comment=" + encodeURIComponent(entry.id) + "&key=" + encodeURIComponent(entry.key);
+      link.textContent = root.getAttribute("data-edit-label");
+      holder.appendChild(link);
+      body.appendChild(holder);
+    });
+  }
+
   var locale = root.getAttribute("data-locale") || undefined;
   function formatTimes() {
     if (!window.Intl || !Intl.DateTimeFormat) { return; }
@@ -233,4 +299,42 @@
     });
   }
   formatTimes();
+
+  // --- the result of a post: focus moves to it and screen readers hear it -------------
+  var announcer = document.getElementById("widget-announcer");
+  var announce = function (text) {
+    if (!announcer || !text) { return; }
+    // changed after load, so assistive technology announces it
+    setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 100);
+  };
+  var focusOn = function (node) {
+    if (!node) { return; }
+    if (!node.hasAttribute("tabindex") && !/^(A|INPUT|TEXTAREA|BUTTON|SELECT)$/.test(node.tagName)) {
+      node.setAttribute("tabindex", "-1");
+    }
+    node.focus();
+  };
+  // (last: the previews are in their places by now, and moving a node takes its focus;
+  // after "load": Chrome's scroll to the #comment-N fragment would take it again)
+  var showResult = function () {
+    var invalid = form && form.querySelector("[aria-invalid=true]");
+    var notice = document.getElementById("form-notice");
+    var posted = new URLSearchParams(location.search).get("posted");
+    if (invalid) {
+      // the first field to correct; its message is read with it (aria-describedby)
+      focusOn(invalid);
+      announce(notice ? notice.textContent : "");
+    } else if (notice) {
+      focusOn(notice);
+      announce(notice.textContent);
+    } else if (posted && /^\d+$/.test(posted)) {
+      var result = document.getElementById("comment-" + posted);
+      var waiting = result && result.querySelector(".comment-awaiting-moderation");
+      focusOn(waiting || (result && result.querySelector(".comment-body")));
+      announce(waiting ? waiting.textContent : (result ? root.getAttribute("data-published") : ""));
+    }
+  };
+  if (document.readyState === "complete") { showResult(); } else {
+    window.addEventListener("load", function () { setTimeout(showResult, 0); });
+  }
 })();

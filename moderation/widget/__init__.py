@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from moderation.extensions import csrf
+from moderation.widget import edits  # noqa: F401 (registers the author's edit views)
 from moderation.widget.views import bp
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,10 +33,12 @@ from markupsafe import Markup
 from moderation.cache import caches
 from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
+from moderation.domain.edits import EDITABLE, edit_deadline
 from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import PREVIEW_AVATAR, PublicComment
+from moderation.domain.sites import CommentOrder, reader_order
 from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
 from moderation.domain.themes import Look, read_look
 from moderation.extensions import db
@@ -48,12 +52,14 @@ from moderation.web.limits import limiter
 from moderation.web.origins import normalise, own_origin, site_allows
 from moderation.web.security import set_frame_ancestors
 from moderation.web.templating import reader_language
+from moderation.widget import remember
 from moderation.widget.forms import CommentForm
 
 bp = Blueprint("widget", __name__)
 
 PREVIEW_SALT = "moderation.comment-preview"
 PREVIEW_MAX_AGE = 24 * 3600
+EDIT_SALT = "moderation.comment-edit"
 
 
 def load_site(slug: str) -> SiteInfo:
@@ -79,6 +85,11 @@ def host_origin(site: SiteInfo) -> str:
     return origin if origin is not None and site_allows(site, origin) else ""
 
 
+def reader_sort(site: SiteInfo) -> CommentOrder:
+    """The order the reader chose (``?sort=``), else the site's."""
+    return reader_order(request.args.get("sort")) or site.sort
+
+
 def reader_look() -> Look:
     """The theme and custom properties the embedding page asked for (validated)."""
     return read_look(request.args)
@@ -98,6 +109,8 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
         if title := strip_controls(request.args.get("title", ""), single_line=True)[:300]:
             params["title"] = title
     params.update(reader_look().as_params())
+    if order := reader_order(request.args.get("sort")):
+        params["sort"] = order.value  # the reader's choice follows their links
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
 
@@ -145,7 +158,59 @@ def preview_of(signature: str, thread_id: int | None) -> PublicComment | None:
         created_at=comment.created_at,
         depth=1,
         by_moderator=False,
+        edited=comment.edited_at is not None,
     )
+
+
+@dataclass(frozen=True)
+class EditOffer:
+    """The author's own comment they may still edit, with the key the widget keeps."""
+
+    comment_id: int
+    key: str
+    until: datetime
+    url: str
+
+
+def edit_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EDIT_SALT)
+
+
+def edit_key(comment_id: int) -> str:
+    """The signed key that lets the author edit comment ``comment_id`` from this browser."""
+    return edit_serializer().dumps(comment_id)
+
+
+def edited_comment_id(key: str, edit_minutes: int) -> int | None:
+    """The comment an edit key names, while it can be valid (the comment's own window is
+    checked by the service); ``None`` for a bad or expired key."""
+    if not key or edit_minutes <= 0:
+        return None
+    try:
+        signed_id = edit_serializer().loads(key, max_age=edit_minutes * 60)
+    except BadSignature:
+        return None
+    return signed_id if isinstance(signed_id, int) else None
+
+
+def edit_page_url(site: SiteInfo, thread_key: str, **extra: Any) -> str:
+    """The author's edit page of this thread, with the reader's context kept."""
+    query = urlencode(page_params(site, thread_key, **extra))
+    return f"{url_for('widget.edit_comment', site_slug=site.slug)}?{query}"
+
+
+def edit_offer(site: SiteInfo, thread_key: str, thread_id: int | None) -> EditOffer | None:
+    """``?edit-key=``: the comment just posted, while its author may edit it."""
+    key = request.args.get("edit-key", "")
+    comment_id = edited_comment_id(key, site.edit_minutes)
+    comment = db.session.get(Comment, comment_id) if comment_id else None
+    if comment is None or comment.thread_id != thread_id or comment.site_id != site.id:
+        return None
+    until = edit_deadline(comment.created_at, site.edit_minutes)
+    if until is None or until <= utcnow() or comment.status not in EDITABLE:
+        return None
+    url = edit_page_url(site, thread_key, comment=comment.id, key=key)
+    return EditOffer(comment.id, key, until, url)
 
 
 def render_widget(
@@ -161,10 +226,13 @@ def render_widget(
     author's preview, and the form (fresh for every reader: it carries their token;
     with ``challenge``, the proof-of-work a suspicious submission was asked for)."""
     config = current_app.config
+    # the standalone page's remembered author fills this browser's own form (never cached)
+    author = {} if host_origin(site) else remember.remembered_author(site)
     plain = (
         form is None
+        and not author
         and not notice
-        and not ({"replytocom", "unapproved", "moderation-hash"} & request.args.keys())
+        and not ({"replytocom", "unapproved", "moderation-hash", "edit-key"} & request.args.keys())
     )
     # a reader's plain view may be a moment old; a form answer sees the thread as it is
     lookup = threads.public_thread_state if plain else threads.thread_state
@@ -174,7 +242,9 @@ def render_widget(
     set_frame_ancestors(list(site.origins))
     # on its own (not framed), the page names the post it belongs to and links back
     post = None if host_origin(site) else threads.post_of(thread)
-    token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, utcnow())
+    now = utcnow()
+    closed = threads.is_closed(site, thread, now)
+    token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, now)
     if plain:
         # the common case, a reader opening the page: rendered once per thread version
         # with a placeholder where each reader's own token goes
@@ -188,12 +258,13 @@ def render_widget(
             str(get_locale()),
             tuple(sorted(page_params(site, thread_key).items())),
             post,
+            closed,
         )
         cached = cache.get(key)
         if cached is None:
             empty = CommentForm(formdata=None)
             empty.form_token.data = placeholder
-            page = _page(site, thread_key, thread, page_number, empty, post=post).encode()
+            page = _page(site, thread_key, thread, closed, page_number, empty, post=post).encode()
             # kept as the parts around the placeholder (one part when there is no form)
             cached = cache.put(key, tuple(page.split(placeholder.encode(), 1)))
         # sent as it lies in the cache, the reader's token between (no 200 KB copy per read)
@@ -203,13 +274,16 @@ def render_widget(
         body: list[bytes] | str = parts
         preview = None
     else:
-        form = form or CommentForm(formdata=None)
+        if form is None:
+            form = CommentForm(formdata=None, data=author, remember=bool(author))
         if not form.form_token.data:
             form.form_token.data = token
         preview = load_preview(thread.id if thread else None)
-        body = _page(site, thread_key, thread, page_number, form, notice, preview, post, challenge)
+        body = _page(
+            site, thread_key, thread, closed, page_number, form, notice, preview, post, challenge
+        )
     response = Response(body, status=status, mimetype="text/html")
-    fresh = plain or not (preview or (form and form.errors) or notice)
+    fresh = plain or not (preview or (form and form.errors) or notice or author)
     response.headers["Cache-Control"] = "private, no-cache" if fresh else "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -220,6 +294,7 @@ def _page(
     site: SiteInfo,
     thread_key: str,
     thread: threads.ThreadState | None,
+    closed: bool,
     page_number: int,
     form: CommentForm,
     notice: str = "",
@@ -229,7 +304,6 @@ def _page(
 ) -> str:
     """The page's HTML around the (cached) comment list."""
     reply_to = _reply_target(thread.id if thread else None, form)
-    closed = thread is not None and not thread.is_open
     links = lambda fragment="", **extra: widget_url(site, thread_key, fragment, **extra)  # noqa: E731
     return render_template(
         "widget/page.html",
@@ -249,6 +323,9 @@ def _page(
         closed=closed,
         look=reader_look(),
         challenge=challenge,
+        order=reader_sort(site),
+        edit_offer=edit_offer(site, thread_key, thread.id if thread else None),
+        edit_url=edit_page_url(site, thread_key),
     )
 
 
@@ -265,6 +342,7 @@ def thread_html(
         "widget",
         site.id,
         site.max_depth,
+        reader_sort(site),
         thread.id if thread else 0,
         thread.version if thread else 0,
         page_number,
@@ -276,9 +354,17 @@ def thread_html(
     cached = cache.get(key)
     if cached is not None:
         return cached[0].decode()
-    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
+    order = reader_sort(site)
+    secret = current_app.config["SECRET_KEY"].encode()
+    page = threads.read_page(site, thread, page_number, secret, order)
     html = render_template(
-        "widget/_thread.html", site=site, page=page, closed=closed, widget_url=links
+        "widget/_thread.html",
+        site=site,
+        page=page,
+        closed=closed,
+        widget_url=links,
+        order=order,
+        orders=list(CommentOrder),
     )
     cache.put(key, (html.encode(),))
     return html
@@ -422,7 +508,11 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
             "unapproved": comment.id,
             "moderation-hash": preview_serializer().dumps(comment.id),
         }
-    return redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+    if site.edit_minutes:
+        extra["edit-key"] = edit_key(comment.id)
+    extra["posted"] = comment.id  # the widget moves focus to the result and announces it
+    answer = redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+    return remember.keep_or_forget(site, answer, framed=bool(host_origin(site)))
 
 
 def form_again(

@@ -1,0 +1,166 @@
+"""Author edits: with ``sites update SLUG --edit-minutes N`` the author edits their comment
+for N minutes with the signed edit key the widget keeps; the edit goes through the rules
+again (on a premoderated site a published comment waits for a moderator again), readers
+see "edited", moderators see the text before."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from moderation.domain.edits import status_after_edit
+from moderation.domain.rules import Outcome
+from moderation.domain.status import CommentStatus
+from tests.doors import ORIGIN, FormDoor
+from tests.helpers import Actions, approve, seed_comments, signed_in, stored_comments
+
+EDIT = "/w/blog/edit?thread=post-1"
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    return {
+        "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+        "PUBLIC_READ_STALENESS": 0,
+    }
+
+
+def post_and_keep_key(app: Flask, client: FlaskClient, text: str) -> tuple[int, str]:
+    """Post ``text`` through the form; the comment's id and the edit key the widget got."""
+    answer = FormDoor(app, client).post(comment=text)
+    assert answer.status == 303, answer.text[:500]
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    [comment] = [row for row in stored_comments(app) if row["text"] == text]
+    return comment["id"], query.get("edit-key", [""])[0]
+
+
+def save_edit(client: FlaskClient, comment_id: int, key: str, text: str) -> TestResponse:
+    return client.post(
+        EDIT,
+        data={"comment": text, "comment_id": str(comment_id), "key": key},
+        headers={"Origin": ORIGIN},
+    )
+
+
+def public_page(client: FlaskClient) -> str:
+    return client.get("/w/blog?thread=post-1").get_data(as_text=True)
+
+
+def test_edits_are_off_unless_the_site_allows_them(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    actions.create_site("blog", [ORIGIN], flood_seconds=0)
+    comment_id, key = post_and_keep_key(app, client, "No edits here.")
+    assert key == ""
+    assert "data-edit-url" not in public_page(client)
+    with app.app_context():
+        from moderation.widget.views import edit_key
+
+        forged = edit_key(comment_id)
+    answer = client.get(f"{EDIT}&comment={comment_id}&key={forged}")
+    assert answer.status_code == 403
+    assert "This comment can no longer be edited." in answer.get_data(as_text=True)
+
+
+def test_an_edit_of_a_published_comment_waits_again_on_a_premoderated_site(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    actions.create_site("blog", [ORIGIN], flood_seconds=0, edit_minutes=15)
+    comment_id, key = post_and_keep_key(app, client, "The first words.")
+    assert key
+    approve(app, comment_id)
+    # the page after posting offers the edit; the widget keeps the key
+    offer = client.get(f"/w/blog?thread=post-1&edit-key={key}").get_data(as_text=True)
+    assert "You can edit your comment until" in offer and f'data-edit-key="{key}"' in offer
+    form = client.get(f"{EDIT}&comment={comment_id}&key={key}").get_data(as_text=True)
+    assert "The first words." in form and 'id="editform"' in form
+
+    answer = save_edit(client, comment_id, key, "Better words, second thoughts.")
+    assert answer.status_code == 303
+    location = answer.headers["Location"]
+    assert "unapproved=" in location and "moderation-hash=" in location
+    # out of public view until a moderator approves the new text
+    assert "Better words" not in public_page(client)
+    assert "The first words." not in public_page(client)
+    author_view = client.get(location).get_data(as_text=True)
+    assert "Better words, second thoughts." in author_view
+    assert "Your comment is awaiting moderation." in author_view
+    assert '<span class="comment-edited">edited</span>' in author_view
+    [row] = stored_comments(app)
+    assert row["status"] == "pending" and row["rule"] == "premoderation"
+
+    dashboard = signed_in(app, actions)
+    detail = dashboard.page(f"/dashboard/comments/{comment_id}")
+    assert "Earlier versions" in detail and "The first words." in detail
+    assert "by author (approved)" in detail
+    assert "edited by the author" in dashboard.page("/dashboard/audit?action=author_edit")
+    approve(app, comment_id)
+    page = public_page(client)
+    assert "Better words, second thoughts." in page and "comment-edited" in page
+
+
+def test_on_an_open_site_an_edit_stays_published_unless_a_rule_stops_it(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    actions.create_site(
+        "blog", [ORIGIN], policy="open", flood_seconds=0, edit_minutes=15, blocked_words="casino"
+    )
+    comment_id, key = post_and_keep_key(app, client, "Published at once.")
+    assert save_edit(client, comment_id, key, "Published, then edited.").status_code == 303
+    assert "Published, then edited." in public_page(client)
+    assert save_edit(client, comment_id, key, "Visit my casino now.").status_code == 303
+    assert "casino" not in public_page(client)
+    assert stored_comments(app)[0]["status"] == "spam"
+
+
+def test_edits_end_with_the_window_and_need_the_comments_own_key(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    actions.create_site("blog", [ORIGIN], policy="open", flood_seconds=0, edit_minutes=15)
+    comment_id, key = post_and_keep_key(app, client, "Mine to edit.")
+    other_id, _ = post_and_keep_key(app, client, "Somebody else's.")
+    # another comment with this key, or an empty text: refused, nothing changes
+    answer = save_edit(client, other_id, key, "Hijacked.")
+    assert answer.status_code == 403
+    answer = save_edit(client, comment_id, key, "   ")
+    assert answer.status_code == 422 and "Please type your comment." in answer.get_data(
+        as_text=True
+    )
+    # a comment written 20 minutes ago is past its 15 minutes
+    [old] = seed_comments(app, 1, since=datetime.now(UTC) - timedelta(minutes=20))
+    with app.app_context():
+        from moderation.widget.views import edit_key
+
+        old_key = edit_key(old)
+    answer = save_edit(client, old, old_key, "Too late.")
+    assert answer.status_code == 403
+    texts = {row["text"] for row in stored_comments(app)}
+    assert {"Mine to edit.", "Somebody else's."} <= texts and "Too late." not in texts
+    assert not re.search("Hijacked", public_page(client))
+
+
+@pytest.mark.any_database
+@pytest.mark.parametrize(
+    ("before", "outcome", "after"),
+    [
+        (CommentStatus.APPROVED, Outcome.PUBLISH, CommentStatus.APPROVED),
+        (CommentStatus.APPROVED, Outcome.HOLD, CommentStatus.PENDING),
+        (CommentStatus.APPROVED, Outcome.SPAM, CommentStatus.SPAM),
+        (CommentStatus.PENDING, Outcome.PUBLISH, CommentStatus.PENDING),  # never promoted
+        (CommentStatus.PENDING, Outcome.SPAM, CommentStatus.SPAM),
+        (CommentStatus.REJECTED, Outcome.PUBLISH, CommentStatus.REJECTED),
+        (CommentStatus.SPAM, Outcome.PUBLISH, CommentStatus.SPAM),
+    ],
+)
+def test_where_an_edited_comment_stands(
+    before: CommentStatus, outcome: Outcome, after: CommentStatus
+) -> None:
+    assert status_after_edit(before, outcome) is after
