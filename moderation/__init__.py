@@ -6,7 +6,6 @@ server and ``moderation serve`` runs it under gunicorn.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.config import instance_path_from_environment, load_config
+from moderation.logs import configure_logging
 from moderation.web.bodylimit import ChunkedBodyLimit
 from moderation.web.requests import ServiceRequest
 
@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     )
     load_config(app, config)
     app.request_class = ServiceRequest
-    logging.getLogger("moderation").setLevel(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"] > 0:
@@ -58,11 +58,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         widget,
     )
     from moderation.extensions import init_extensions
+    from moderation.metrics import views as metrics_views
 
     init_extensions(app)
     cache.init_app(app)
     ratelimit.init_app(app)
     web.init_app(app)
+    metrics_views.init_app(app)
     widget.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)

@@ -17,13 +17,21 @@ from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
 
+from moderation.metrics import count_render_cache_lookup
+
 V = TypeVar("V")
 
 
 class BoundedCache(Generic[V]):
     """A least-recently-used cache bounded by the total size of its values."""
 
-    def __init__(self, max_bytes: int, size_of: Callable[[V], int] = len) -> None:  # type: ignore[assignment]
+    def __init__(
+        self,
+        max_bytes: int,
+        size_of: Callable[[V], int] = len,  # type: ignore[assignment]
+        on_lookup: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._on_lookup = on_lookup
         self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._sizes: dict[Hashable, int] = {}
         self._total = 0
@@ -37,7 +45,9 @@ class BoundedCache(Generic[V]):
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
-            return value
+        if self._on_lookup is not None:
+            self._on_lookup(value is not None)
+        return value
 
     def put(self, key: Hashable, value: V) -> V:
         """Keep ``value`` unless it alone is larger than the whole cache."""
@@ -133,7 +143,9 @@ def init_app(app: Flask) -> None:
             seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
         ),
         rendered=BoundedCache(
-            int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda parts: sum(map(len, parts))
+            int(app.config["RENDER_CACHE_BYTES"]),
+            size_of=lambda parts: sum(map(len, parts)),
+            on_lookup=count_render_cache_lookup,
         ),
         token_placeholder=f"form-token-{secrets.token_hex(16)}",
     )

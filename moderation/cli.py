@@ -14,8 +14,9 @@ from flask.cli import FlaskGroup, ScriptInfo
 
 #: Commands Flask and its extensions add that an operator of this service never needs.
 HIDDEN_COMMANDS = frozenset({"run", "shell", "routes", "limiter"})
-#: Commands that work on an empty database (they create or migrate it).
-BUILDS_THE_DATABASE = frozenset({"serve", "db"})
+#: Commands that work on an empty database (they create or migrate it, or say what is wrong
+#: with it).
+BUILDS_THE_DATABASE = frozenset({"serve", "db", "doctor"})
 
 
 class ModerationGroup(FlaskGroup):

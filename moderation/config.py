@@ -118,8 +118,17 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_ADDRESS_DAYS": 90,
     # emails of rejected and spam comments cleared after this many days in that state (0: kept)
     "RETENTION_REJECTED_EMAIL_DAYS": 30,
+    # Operations
+    # GET /metrics: a bearer token Prometheus sends, and/or addresses or networks allowed
+    # without it (neither set: /metrics does not exist)
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOWED_ADDRESSES": "",
+    # /readyz fails when a delivery has been due this long (no worker is sending)
+    "READY_OUTBOX_STUCK_SECONDS": 900,
     # Logging
     "LOG_LEVEL": "INFO",
+    # plain (key=value text) or json: one line per request and per background job
+    "LOG_FORMAT": "plain",
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret

@@ -150,11 +150,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "or only SQLite files of its own), so a PostgreSQL run leaves it out. Unmarked tests "
         "are taken to use the database and run on both.",
     )
+    config.addinivalue_line(
+        "markers",
+        "database_incidental: the test keeps its setup in the database, but what it checks "
+        "(headers, markup, parsing, schemas, refusals before any query) is the same on every "
+        "database, so a PostgreSQL run leaves it out.",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On a PostgreSQL run, leave out the tests marked ``any_database`` (they ran on the
-    SQLite pass already); set ``MODERATION_TEST_EVERYTHING=1`` to run them anyway. A test
+    """On a PostgreSQL run, leave out the tests marked ``any_database`` or
+    ``database_incidental`` (they ran on the SQLite pass already); set ``MODERATION_TEST_EVERYTHING=1`` to run them anyway. A test
     marked so that asks for the database is a mistake in the mark and fails collection."""
     for item in items:
         if item.get_closest_marker("any_database") and DATABASE_FIXTURES & set(
@@ -164,11 +170,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     start_slow_files_first(items)
     if not uses_server_database() or os.environ.get("MODERATION_TEST_EVERYTHING"):
         return
-    kept = [item for item in items if not item.get_closest_marker("any_database")]
-    left_out = [item for item in items if item.get_closest_marker("any_database")]
+    kept = [item for item in items if not sqlite_is_enough(item)]
+    left_out = [item for item in items if sqlite_is_enough(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def sqlite_is_enough(item: pytest.Item) -> bool:
+    """Whether the PostgreSQL pass may leave ``item`` out (it ran on the SQLite pass)."""
+    return any(item.get_closest_marker(name) for name in ("any_database", "database_incidental"))
 
 
 def start_slow_files_first(items: list[pytest.Item]) -> None:

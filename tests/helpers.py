@@ -411,3 +411,19 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     return csrf_token(client, "/dashboard/")
+
+
+def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus scrape, by name and sorted labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def metric_value(found: dict[Any, float], name: str, **labels: str) -> float:
+    """One sample of :func:`metric_samples` (0 when absent)."""
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)

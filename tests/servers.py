@@ -203,3 +203,68 @@ def leave_server_database_empty(instance_path: str) -> None:
     truncate_all(app)
     with app.app_context():
         db.engine.dispose()
+
+
+class Browser:
+    """A client of a real server with a cookie jar of its own that does not follow redirects:
+    ``request`` returns status, headers and body text whatever the status."""
+
+    def __init__(self, base_url: str) -> None:
+        import http.cookiejar
+
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kwargs: object) -> None:
+                return None
+
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect()
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, dict[str, str], str]:
+        request = urllib.request.Request(
+            self.base_url + path, data=body, method=method, headers=headers or {}
+        )
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode(errors="replace")
+
+    def form(
+        self, path: str, fields: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        """POST ``fields`` urlencoded, as a browser submits a form."""
+        import urllib.parse
+
+        return self.request(
+            "POST",
+            path,
+            urllib.parse.urlencode(fields).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        )
+
+    def json(
+        self, method: str, path: str, payload: object, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        """Send ``payload`` as JSON."""
+        import json
+
+        return self.request(
+            method,
+            path,
+            json.dumps(payload).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def cookie_values(self) -> list[str]:
+        return [cookie.value or "" for cookie in self.cookies]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.servers import ServerProcess, fresh_server_env, http_json, run_cli, start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
 
 @pytest.fixture(scope="module")

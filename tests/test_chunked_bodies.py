@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 
 from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
 LIMIT = 64 * 1024  # a small MAX_CONTENT_LENGTH keeps the bodies small
 

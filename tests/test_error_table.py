@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 
 from moderation.domain.errors import FieldError, InvalidFields, InvalidInput, NotFound
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.submissions import RateLimited
 from moderation.web.errors import Refusal, localized, status_of
+
+pytestmark = pytest.mark.database_incidental
 
 
 class ClosedPage(InvalidInput):

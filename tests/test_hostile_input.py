@@ -401,6 +401,7 @@ def test_webhook_answers_any_signed_event_readably(
 # --- 2. the XSS corpus on every page (the same pages in Chromium: test_hostile_browser) ---
 
 
+@pytest.mark.database_incidental
 def test_xss_corpus_is_inert_on_every_page(
     app: Flask, client: FlaskClient, site: str, moderator: Moderator
 ) -> None:

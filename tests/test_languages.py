@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 
 from tests.helpers import Actions
 
+pytestmark = pytest.mark.database_incidental
+
 PAGE = "/w/blog?thread=post-1"
 
 #: Per language: the html tag, WordPress's "Leave a Reply" and its email notice.

@@ -50,6 +50,8 @@ from tests.helpers import Actions, Dashboard, Integrator, aged_token, make_integ
 from tests.servers import fresh_server_env, http_json, start_server
 from tests.webhook_receiver import Receiver
 
+pytestmark = pytest.mark.database_incidental
+
 RUN = uuid.uuid4().hex[:10]
 ORIGIN = "https://blog.example"
 SITE = "blog"

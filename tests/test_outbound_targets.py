@@ -19,6 +19,8 @@ from sqlalchemy import select, update
 from tests.helpers import PASSWORD, Actions, seed_comments
 from tests.webhook_receiver import Receiver
 
+pytestmark = pytest.mark.database_incidental
+
 FAST = {"backoff_base": 0.01, "timeout": 2.0, "lease_seconds": 30.0}
 
 

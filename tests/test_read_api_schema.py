@@ -25,7 +25,7 @@ from standardwebhooks import Webhook
 
 from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
 
 @dataclass

@@ -42,6 +42,8 @@ from tests.helpers import (
     signed_in,
 )
 
+pytestmark = pytest.mark.database_incidental
+
 SITE_ORIGINS = ("https://blog.example", "https://www.blog.example:8443")
 ORIGIN = SITE_ORIGINS[0]
 EVIL = "https://evil.example"

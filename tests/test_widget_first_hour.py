@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers import PASSWORD, Actions, aged_token, comment_fields, stored_comments
+
+pytestmark = pytest.mark.database_incidental
 
 ORIGIN = "https://blog.example"
 

@@ -19,6 +19,9 @@ def init_app(app: Flask) -> None:
     )
 
     app.cli.add_command(serve.serve_command)
+    from moderation.commands import doctor
+
+    app.cli.add_command(doctor.doctor_command)
     app.cli.add_command(sites.sites_group)
     app.cli.add_command(moderators.moderators_group)
     app.cli.add_command(integrations.integrations_group)

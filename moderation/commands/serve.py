@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from moderation.commands.errors import one_line_errors
 from moderation.config import loose_permissions, private_paths
 from moderation.extensions import MIGRATIONS_DIRECTORY, db
+from moderation.metrics import multiprocess
 from moderation.ratelimit import is_process_local
 from moderation.services import spam_upkeep
 from moderation.services.bootstrap import bootstrap, origins_for_listen_address
@@ -77,6 +78,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
 
     from moderation.commands.server import GunicornServer
 
+    metrics_directory = multiprocess.prepare_directory()  # before any process counts
     worker = start_delivery_worker() if deliver else None
     try:
         GunicornServer(
@@ -91,6 +93,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
                 "errorlog": "-",
                 "loglevel": "info",
                 "control_socket_disable": True,
+                "child_exit": multiprocess.worker_exited,
             }
         ).run()
     finally:
@@ -100,6 +103,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+        multiprocess.remove_directory(metrics_directory)
 
 
 def server_processes(requested: int | None, storage: str) -> int:

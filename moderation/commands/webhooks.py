@@ -19,6 +19,8 @@ from moderation.clock import utcnow
 from moderation.commands.errors import one_line_errors
 from moderation.commands.retention import run_retention
 from moderation.extensions import db
+from moderation.logs import job, log_event
+from moderation.metrics import count_storage_error
 from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import digests, form_tokens, webhooks
 from moderation.services.decisions import purge_deleted
@@ -84,20 +86,21 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
             break
         try:
             if time.monotonic() - last_digests > DIGEST_CHECK_SECONDS:
-                digests.send_digests(utcnow())
                 last_digests = time.monotonic()
-            sent = webhooks.deliver_due(settings)
+                with job(log, "digests") as fields:
+                    fields["queued"] = digests.send_digests(utcnow())
+            sent = webhooks.deliver_due(settings)  # a line per attempt
             if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
-                form_tokens.purge_expired(utcnow())
-                days = float(current_app.config["PURGE_DELETED_AFTER_DAYS"])
-                purge_deleted(timedelta(days=days), SYSTEM)
-                run_retention()
                 last_housekeeping = time.monotonic()
+                with job(log, "housekeeping") as fields:
+                    fields["form_tokens_purged"] = form_tokens.purge_expired(utcnow())
+                    days = float(current_app.config["PURGE_DELETED_AFTER_DAYS"])
+                    fields["comments_purged"] = purge_deleted(timedelta(days=days), SYSTEM)
+                    fields["retention"] = list(run_retention())
         except SQLAlchemyError as error:
             db.session.rollback()
-            log.warning(
-                "database unavailable for webhook delivery (%s); retrying", type(error).__name__
-            )
+            count_storage_error("database", type(error).__name__)
+            log_event(log, "database_unavailable", logging.WARNING, error_type=type(error).__name__)
             sent = 0
             time.sleep(min(5.0, interval * 5))
         if not sent:

@@ -27,6 +27,7 @@ from limits.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
+from moderation.metrics import count_rate_limit_refusal, count_storage_error
 from moderation.ratelimit.admission import Admission, Breach, Check, Key, parse_limits
 from moderation.ratelimit.redis_script import RedisAdmission
 from moderation.ratelimit.sqlite_storage import SQLiteCounters
@@ -65,9 +66,13 @@ class RateGate:
         ``flood_keys``: in one round trip on Redis, through ``limits`` otherwise."""
         if self._redis is not None and not self.degraded:
             try:
-                return self._redis.admit(checks, flood_keys, flood_seconds)
+                admission = self._redis.admit(checks, flood_keys, flood_seconds)
             except Exception as error:  # Redis away: the memory fallback below
                 self._storage_failed(error)
+            else:
+                if admission.breach is not None:
+                    count_rate_limit_refusal(admission.breach.scope)
+                return admission
         if isinstance(self._primary, SQLiteCounters) and not self.degraded:
             try:
                 with self._primary.transaction():
@@ -87,6 +92,9 @@ class RateGate:
 
     def _storage_failed(self, error: Exception) -> None:
         """Count in memory for a few seconds; warn once per outage, not once per request."""
+        count_storage_error(
+            "redis" if self._redis is not None else "rate-limit-storage", error.__class__.__name__
+        )
         with self._lock:
             if time.monotonic() >= self._dead_until:
                 log.warning(
@@ -105,6 +113,13 @@ class RateGate:
                 self._storage_failed(error)
         return operation(*_strategies(self._fallback))
 
+    def storage_reachable(self) -> bool:
+        """Whether the configured storage answers now (a ping on Redis)."""
+        try:
+            return bool(self._primary.check())
+        except Exception:
+            return False
+
     @property
     def degraded(self) -> bool:
         """Whether limits are currently counted in memory because the storage failed."""
@@ -122,7 +137,7 @@ class RateGate:
                         )
             return None
 
-        return self._run(operation)
+        return _counted(self._run(operation))
 
     def take(self, checks: Sequence[Check]) -> tuple[Breach | None, Taken]:
         """Count one attempt against every limit of ``checks`` *before* the work it guards:
@@ -144,7 +159,7 @@ class RateGate:
                     taken.append((scope, item, key))
             return None
 
-        return self._run(operation), taken
+        return _counted(self._run(operation)), taken
 
     def give_back(self, taken: Taken) -> None:
         """Refund an attempt counted by :meth:`take` (it turned out not to count: the
@@ -198,6 +213,13 @@ class RateGate:
         """Whole seconds until ``key`` may pass ``item`` again (at least 1)."""
         stats = strategy.get_window_stats(item, self._prefix, scope, *key)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def _counted(breach: Breach | None) -> Breach | None:
+    """``breach``, counted in the metrics when there is one."""
+    if breach is not None:
+        count_rate_limit_refusal(breach.scope)
+    return breach
 
 
 def _refund(sliding: RateLimiter, prefix: str, taken: Taken) -> None:

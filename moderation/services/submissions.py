@@ -27,6 +27,7 @@ from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db
+from moderation.metrics import count_submission
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
 from moderation.services import (
@@ -133,6 +134,15 @@ class SubmissionResult:
         return self.comment.status.value
 
 
+#: How an outcome is counted in the metrics.
+OUTCOME_NAMES = {
+    Outcome.PUBLISH: "published",
+    Outcome.HOLD: "held",
+    Outcome.SPAM: "spam",
+    Outcome.REFUSE: "refused",
+}
+
+
 def submit_comment(
     draft: CommentDraft,
     context: SubmissionContext,
@@ -142,7 +152,31 @@ def submit_comment(
 
     ``before_commit`` runs inside the transaction that stores the comment (the inbound
     webhook records its idempotency receipt there, so both happen or neither does).
+    Every outcome is counted by door and rule (:mod:`moderation.metrics`).
     """
+    try:
+        result = _submit(draft, context, before_commit)
+    except Refused as refusal:
+        count_submission(context.source, "refused", refusal.decision.rule.value)
+        raise
+    except RateLimited:
+        count_submission(context.source, "refused", "rate_limit")
+        raise
+    except DomainError:
+        count_submission(context.source, "refused", "invalid")
+        raise
+    count_submission(
+        context.source, OUTCOME_NAMES[result.decision.outcome], result.decision.rule.value
+    )
+    return result
+
+
+def _submit(
+    draft: CommentDraft,
+    context: SubmissionContext,
+    before_commit: Callable[[SubmissionResult], None] | None,
+) -> SubmissionResult:
+    """:func:`submit_comment` without the counting."""
     config = current_app.config
     site = site_info(context.site_slug)
     thread, is_duplicate = _thread_and_duplicate(site.id, context.thread_key, draft)

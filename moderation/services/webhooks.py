@@ -21,6 +21,8 @@ from sqlalchemy import and_, or_, select, update
 from moderation.clock import utcnow
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
+from moderation.logs import log_event
+from moderation.metrics import count_delivery_attempt
 from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
 from moderation.services import outbound
 from moderation.services.channels import notification_sender
@@ -208,19 +210,38 @@ def _record(delivery_id: int, result: AttemptResult, settings: DeliverySettings)
         delivery.last_error = (result.error or f"HTTP {result.status_code}")[:1000]
         if delivery.attempts >= settings.max_attempts:
             delivery.state = DeliveryState.DEAD
-            log.warning(
-                "%s %s to %s is dead after %d attempts: %s",
-                delivery.channel,
-                delivery.message_id,
-                delivery.integration.target_url if delivery.integration else delivery.event_type,
-                delivery.attempts,
-                delivery.last_error,
-            )
         else:
             delivery.next_attempt_at = now + timedelta(
                 seconds=backoff_seconds(delivery.attempts, settings)
             )
+    _log_attempt(delivery, result)
     db.session.commit()
+
+
+def _log_attempt(delivery: OutboxDelivery, result: AttemptResult) -> None:
+    """One line per attempt: which delivery, how it went; never a target URL (it may hold
+    a token) nor an address (an SMTP error may quote the recipient)."""
+    outcome = (
+        "delivered"
+        if result.delivered
+        else ("dead" if delivery.state is DeliveryState.DEAD else "retry")
+    )
+    count_delivery_attempt(delivery.channel, outcome)
+    log_event(
+        log,
+        "delivery",
+        logging.WARNING if outcome == "dead" else logging.INFO,
+        job_id=delivery.message_id,
+        delivery=delivery.id,
+        channel=delivery.channel,
+        event_type=delivery.event_type,
+        integration=delivery.integration.public_id if delivery.integration else None,
+        outcome=outcome,
+        attempt=delivery.attempts,
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        error=hide_emails(result.error)[:200] or None,
+    )
 
 
 def deliver_due(

@@ -26,11 +26,14 @@ from moderation.domain.errors import (
     InvalidInput,
     NotFound,
 )
+from moderation.logs import log_event
+from moderation.metrics import count_rate_limit_refusal, count_storage_error
 from moderation.services.challenges import ChallengeRequired
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
 from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
 from moderation.web.limits import route_limit_retry_after
+from moderation.web.requestlog import request_id, route
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +220,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     detail = error.description or error.name
     headers = {}
     if isinstance(error, RateLimitExceeded):
+        count_rate_limit_refusal(f"route {route()}")
         refusal = route_limit_refusal()
         detail, headers = refusal.detail, refusal.headers
     return error_answer(status, detail, error.name, headers)
@@ -224,8 +228,15 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_database_unavailable(error: DBAPIError) -> Response:
     """The database went away: ask clients to retry shortly instead of failing hard."""
+    count_storage_error("database", error.__class__.__name__)
     if isinstance(error, OperationalError) or error.connection_invalidated:
-        log.warning("database unavailable: %s", error.__class__.__name__)
+        log_event(
+            log,
+            "database_unavailable",
+            logging.WARNING,
+            request_id=request_id(),
+            error_type=error.__class__.__name__,
+        )
         detail = gettext("The service is briefly unavailable. Please try again in a few seconds.")
         return error_answer(503, detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
     return handle_unexpected(error)
@@ -233,7 +244,16 @@ def handle_database_unavailable(error: DBAPIError) -> Response:
 
 def handle_unexpected(error: Exception) -> Response:
     """A bug: log it with its traceback, answer without one."""
-    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    log_event(
+        log,
+        "unhandled_error",
+        logging.ERROR,
+        exc_info=error,
+        request_id=request_id(),
+        method=request.method,
+        route=route(),
+        error_type=error.__class__.__name__,
+    )
     detail = gettext("Something went wrong on our side; it has been logged.")
     return error_answer(500, detail)
 

@@ -1,0 +1,79 @@
+"""One log line and one metrics observation per request, with the request id that is also sent back (``X-Request-ID``)
+and printed on error pages.
+
+The line names the route (``/w/<site>``), never the raw path or query string, which may
+carry a token (``/notify/<token>``) or a search for an address; no client address, cookie
+or header value is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from moderation.logs import log_event
+from moderation.metrics import observe_request
+
+log = logging.getLogger("moderation.requests")
+
+HEADER = "X-Request-ID"
+#: An id a proxy in front may hand us (nginx's ``$request_id`` is 32 hex digits); anything
+#: else is replaced, so a client cannot write arbitrary text into the logs.
+_WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def request_id() -> str:
+    """This request's id: the proxy's when well formed, else a new one (made on first use,
+    so an error page rendered before any hook ran has one too)."""
+    found = g.get("request_id")
+    if found is None:
+        offered = request.headers.get(HEADER, "")
+        found = offered if _WELL_FORMED.fullmatch(offered) else uuid.uuid4().hex
+        g.request_id = found
+    return str(found)
+
+
+def route() -> str:
+    """The URL rule that matched (``/w/<site>``), or ``-`` when none did."""
+    return request.url_rule.rule if request.url_rule is not None else "-"
+
+
+def start_request() -> None:
+    """Note the time; make the id."""
+    g.request_started = time.perf_counter()
+    request_id()
+
+
+def finish_request(response: Response) -> Response:
+    """Return the id to the client and write the request's line."""
+    response.headers[HEADER] = request_id()
+    started = g.get("request_started")
+    seconds = time.perf_counter() - started if started else None
+    duration_ms = round(seconds * 1000, 1) if seconds is not None else None
+    if seconds is not None:
+        observe_request(route(), request.method, response.status_code, seconds)
+    log_event(
+        log,
+        "request",
+        request_id=request_id(),
+        pid=os.getpid(),
+        method=request.method,
+        route=route(),
+        status=response.status_code,
+        duration_ms=duration_ms,
+        bytes=response.calculate_content_length(),
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Run first among the before-request hooks (a limit or a session check may answer
+    early) and stamp every response."""
+    app.before_request_funcs.setdefault(None, []).insert(0, start_request)
+    app.after_request(finish_request)
+    app.jinja_env.globals["request_id"] = request_id

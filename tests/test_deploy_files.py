@@ -1,0 +1,53 @@
+"""The systemd units in docs/deploy pass ``systemd-analyze verify`` (with the service's
+command where the units expect it), and name only commands the CLI has."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.any_database
+
+DEPLOY = Path(__file__).resolve().parent.parent / "docs" / "deploy"
+UNITS = ["moderation.service", "moderation-deliver.service"]
+INSTALLED = "/opt/moderation/bin/moderation"
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
+def test_units_verify(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("moderation")
+    assert command.exists()
+    for name in UNITS:
+        text = (DEPLOY / name).read_text()
+        assert INSTALLED in text
+        (tmp_path / name).write_text(text.replace(INSTALLED, str(command)))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *(str(tmp_path / name) for name in UNITS)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
+
+
+def test_units_run_commands_the_cli_has(tmp_path: Path) -> None:
+    for name in UNITS:
+        exec_start = next(
+            line
+            for line in (DEPLOY / name).read_text().splitlines()
+            if line.startswith("ExecStart=")
+        )
+        args = exec_start.removeprefix(f"ExecStart={INSTALLED} ").split()
+        words = [arg for arg in args if not arg.startswith("-")][:2]
+        words = words[:1] if words[0] == "serve" else words
+        result = subprocess.run(
+            [sys.executable, "-m", "moderation", *words, "--help"],
+            cwd=tmp_path,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        for option in (arg for arg in args if arg.startswith("--")):
+            assert option in result.stdout, (name, option)
