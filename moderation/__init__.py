@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         cache,
         commands,
         dashboard,
+        feeds,
         notify,
         privacy,
         ratelimit,
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     web.init_app(app)
     metrics_views.init_app(app)
     widget.init_app(app)
+    feeds.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)
     notify.init_app(app)

@@ -178,6 +178,12 @@ INDONESIAN: dict[str, str | tuple[str, ...]] = {
     "Cancel": "Batal",
     "Back to the comments": "Kembali ke komentar",
     "This comment can no longer be edited.": "Komentar ini tidak dapat disunting lagi.",
+    # feeds, the fragment and the Markdown preview (issue 21)
+    "Comments feed": "Umpan komentar",
+    "Comments on %(name)s": "Komentar di %(name)s",
+    "%(author)s on %(title)s": "%(author)s di %(title)s",
+    "Preview": "Pratinjau",
+    "You can use Markdown.": "Anda dapat menggunakan Markdown.",
 }
 
 

@@ -190,3 +190,84 @@ def widget_frame(page: Page, ready: str = "#commentform") -> Frame:
     assert frame is not None
     frame.wait_for_selector(ready, timeout=TIMEOUT_MS)
     return frame
+
+
+#: A site served by nginx with server-side includes on, the comments fragment fetched from
+#: the service through an internal location: the README's configuration, ports filled in.
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/tmp;
+    proxy_temp_path {root}/tmp;
+    fastcgi_temp_path {root}/tmp;
+    uwsgi_temp_path {root}/tmp;
+    scgi_temp_path {root}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/pages;
+        ssi on;
+        location /_comments/ {{
+            internal;
+            proxy_pass {service}/w/;
+            proxy_set_header Accept-Encoding "";
+        }}
+    }}
+}}
+"""
+
+
+@dataclass
+class NginxSite:
+    """nginx on ``http://127.0.0.1:PORT`` serving ``pages/`` with SSI (see :data:`NGINX_CONF`)."""
+
+    process: subprocess.Popen[bytes]
+    root: Path
+    port: int
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def add(self, name: str, body: str) -> str:
+        (self.root / "pages" / name).write_text(body)
+        return f"{self.origin}/{name}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def start_nginx(root: Path, service: str) -> NginxSite:
+    """Start nginx in ``root`` with :data:`NGINX_CONF`, its includes answered by ``service``."""
+    import time
+    import urllib.request
+
+    from tests.servers import free_port
+
+    port = free_port()
+    (root / "pages").mkdir(parents=True)
+    (root / "tmp").mkdir()
+    (root / "pages" / "ping.html").write_text("ok")
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(root=root, port=port, service=service))
+    process = subprocess.Popen(
+        ["/usr/sbin/nginx", "-p", str(root), "-c", str(conf), "-e", str(root / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    site = NginxSite(process, root, port)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{site.origin}/ping.html", timeout=1):
+                return site
+        except OSError:
+            time.sleep(0.05)
+    site.stop()
+    raise RuntimeError((root / "error.log").read_text(errors="replace"))

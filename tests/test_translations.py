@@ -62,19 +62,19 @@ def test_extract_adds_new_messages_to_each_catalog_on_its_own(
     shutil.copytree(translations.TRANSLATIONS, tmp_path, dirs_exist_ok=True)
     monkeypatch.setattr(translations, "TRANSLATIONS", tmp_path)
     grown = copy.deepcopy(template)
-    grown.add("Preview")
+    grown.add("Show the draft")
     grown.add(("%(num)d new reply", "%(num)d new replies"))
     table: dict[str, str | tuple[str, ...]] = {
-        "Preview": "Pratinjau",
+        "Show the draft": "Tampilkan draf",
         "%(num)d new reply": ("%(num)d balasan baru",),
     }
     translations.update_catalogs(grown, table)
     indonesian = read_catalog("id")
-    assert indonesian.get("Preview").string == "Pratinjau"  # type: ignore[union-attr]
+    assert indonesian.get("Show the draft").string == "Tampilkan draf"  # type: ignore[union-attr]
     assert missing(grown, indonesian) == []
     for locale in set(LOCALES.values()) - {"id"}:
         catalog = read_catalog(locale)
-        assert missing(grown, catalog) == ["%(num)d new reply", "Preview"], locale
+        assert missing(grown, catalog) == ["%(num)d new reply", "Show the draft"], locale
         assert catalog.get("Leave a Reply").string  # type: ignore[union-attr]
 
 

@@ -26,6 +26,7 @@ from moderation.web.door import submit_from_browser
 from moderation.web.errors import domain_problem, problem
 from moderation.web.limits import limiter
 from moderation.web.origins import request_origin, site_allows
+from moderation.web.public_reads import conditional, public_cache
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -81,14 +82,6 @@ def json_fields() -> dict[str, object]:
     return parse_json_object(request.get_data(cache=False))
 
 
-def public_cache(response: Response) -> Response:
-    """Short shared caching for public reads; revalidation is cheap thanks to the ETag."""
-    response.headers["Cache-Control"] = (
-        f"public, max-age={int(current_app.config['PUBLIC_CACHE_SECONDS'])}"
-    )
-    return response
-
-
 @bp.get("/sites/<site_slug>/comments", provide_automatic_options=False)
 def list_comments(site_slug: str) -> Response:
     """Approved comments of a thread, public fields only, with an ETag."""
@@ -109,15 +102,11 @@ def list_comments(site_slug: str) -> Response:
         *state,
         page_number,
     )
-    if request.if_none_match.contains_weak(version):
-        response = Response(status=304)
-    else:
-        response = Response(
-            thread_json(site, key, thread, page_number, version, is_open=state[1]),
-            mimetype="application/json",
-        )
-    response.set_etag(version, weak=True)
-    return public_cache(response)
+    return conditional(
+        version,
+        lambda: thread_json(site, key, thread, page_number, version, is_open=state[1]),
+        "application/json",
+    )
 
 
 def thread_json(

@@ -6,10 +6,11 @@ import click
 from flask.cli import AppGroup
 
 from moderation.commands.errors import one_line_errors
-from moderation.domain.sites import CommentOrder, SitePolicy
+from moderation.domain.sites import CommentFormat, CommentOrder, SitePolicy
 from moderation.services import sites
 
 POLICIES = click.Choice([policy.value for policy in SitePolicy])
+FORMATS = click.Choice([choice.value for choice in CommentFormat])
 
 
 @click.group("sites", cls=AppGroup)
@@ -52,6 +53,13 @@ def list_command() -> None:
 @click.option("--name")
 @click.option("--origin", "origins", multiple=True, help="Replaces the allowed origins.")
 @click.option("--policy", type=POLICIES)
+@click.option(
+    "--format",
+    "comment_format",
+    type=FORMATS,
+    help="How comments are written: wordpress (text and WordPress's tags, the default) or "
+    "markdown (CommonMark). Comments already published keep their HTML.",
+)
 @click.option("--max-links", type=int, help="More links than this hold a comment (default 2).")
 @click.option(
     "--flood-seconds", type=int, help="Minimum seconds between two comments of one person."

@@ -79,6 +79,7 @@ def edit_site(slug: str) -> ResponseReturnValue:
     if request.method == "GET":
         form.origins.data = "\n".join(site.origins)
         form.policy.data = site.policy.value
+        form.comment_format.data = site.comment_format.value
         form.submit_limit.data = site.submit_limit or ""
     status = 200
     if request.method == "POST":
@@ -90,6 +91,7 @@ def edit_site(slug: str) -> ResponseReturnValue:
                         name=form.name.data,
                         origins=_origins(form.origins.data or ""),
                         policy=form.policy.data,
+                        comment_format=form.comment_format.data or None,
                         max_links=form.max_links.data,
                         flood_seconds=form.flood_seconds.data,
                         max_depth=form.max_depth.data,

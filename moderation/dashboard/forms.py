@@ -26,7 +26,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from moderation.domain.sites import SitePolicy
+from moderation.domain.sites import CommentFormat, SitePolicy
 from moderation.domain.status import ModerationAction
 from moderation.models import ModeratorRole
 from moderation.services.events import EVENT_TYPES
@@ -84,6 +84,12 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired("Name at least one origin, e.g. https://blog.example.com.")],
     )
     policy = SelectField("Policy", choices=[SelectChoice(policy.value) for policy in SitePolicy])
+    #: absent from a post (an older form): the format stays as it is
+    comment_format = SelectField(
+        "Comment format",
+        choices=[SelectChoice(choice.value) for choice in CommentFormat],
+        validate_choice=False,
+    )
     max_links = IntegerField(
         "Links before a comment is held", validators=[NumberRange(0, 100)], default=2
     )

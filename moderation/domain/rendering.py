@@ -1,13 +1,20 @@
-"""Comment text to safe HTML: escaped, WordPress's inline tags kept, bare URLs linked."""
+"""Comment text to safe HTML: WordPress's way (escaped, its inline tags kept, blank lines
+making paragraphs) or CommonMark's, both through the same sanitiser; bare URLs linked."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from moderation.domain.reading import read_html
+from moderation.domain.sites import CommentFormat
 
 #: The tags WordPress lets commenters use, and their attributes.
 ALLOWED_TAGS = {
@@ -41,11 +48,16 @@ _TAG = re.compile(r"(<[^>]*>)")
 _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
 
 
-def sanitize(text: str) -> str:
+#: What CommonMark adds that a comment may keep: code blocks and lists (no headings, no
+#: images: a comment is not a page, and an image is a tracker).
+MARKDOWN_TAGS = ALLOWED_TAGS | {"pre", "ul", "ol", "li"}
+
+
+def sanitize(text: str, tags: set[str] = ALLOWED_TAGS) -> str:
     """Keep the allowed tags, escape everything else, force safe link attributes."""
     return nh3.clean(
         text,
-        tags=ALLOWED_TAGS,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
@@ -87,16 +99,39 @@ def render_comment(text: str) -> str:
     return paragraphs(link_bare_urls(sanitize(text)))
 
 
-def count_links(text: str) -> int:
+def count_links(text: str, comment_format: CommentFormat = CommentFormat.WORDPRESS) -> int:
     """Links a reader of the comment meets: every link of its rendered HTML (however the
     anchor was spelled), plus every address shown as text that is not linked."""
-    return read_html(render_comment(text)).link_count
+    return read_html(render_text(text, comment_format)).link_count
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 
 
+def _image_as_link(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """An image becomes a link to it with its description: no picture loads in a comment
+    (a tracker), and the words the commenter wrote stay."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    return f'<a href="{escapeHtml(src)}">{escapeHtml(alt or src)}</a>'
+
+
+_MARKDOWN.add_render_rule("image", _image_as_link)
+
+
 def render_markdown(text: str) -> str:
-    """The stored HTML of a Markdown text (comments imported from Isso or Commento): raw
-    HTML in it is escaped, and the result goes through the same sanitiser as any comment."""
-    return link_bare_urls(sanitize(_MARKDOWN.render(text))).strip()
+    """The stored HTML of a Markdown text (a Markdown site's comments, comments imported
+    from Isso or Commento): raw HTML in it is escaped, and the result goes through the same
+    sanitiser as any comment."""
+    return link_bare_urls(sanitize(_MARKDOWN.render(text), MARKDOWN_TAGS)).strip()
+
+
+def render_text(text: str, comment_format: CommentFormat) -> str:
+    """The HTML readers get of ``text`` written for a site of ``comment_format``: what is
+    stored, previewed, and what the link and word rules judge."""
+    if comment_format is CommentFormat.MARKDOWN:
+        return render_markdown(text)
+    return render_comment(text)

@@ -14,8 +14,8 @@ from enum import StrEnum
 from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_
 from moderation.domain.reading import Reading, comparable, read_html, readings_of_link
-from moderation.domain.rendering import render_comment
-from moderation.domain.sites import SitePolicy
+from moderation.domain.rendering import render_text
+from moderation.domain.sites import CommentFormat, SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds, Verdict, verdict_for
 
 
@@ -67,6 +67,8 @@ class SiteRules:
     min_fill_seconds: float = 3.0
     spam_thresholds: Thresholds = field(default_factory=Thresholds)
     hold_first_comments: int = 0
+    #: How the site renders comments: the rules judge what readers will see.
+    comment_format: CommentFormat = CommentFormat.WORDPRESS
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def decide(
     if signals.blocked_by:
         return Decision(Outcome.SPAM, Rule.BLOCK_LIST, signals.blocked_by)
     # the rules judge what readers will see: the comment as it will be rendered
-    reading = read_html(render_comment(draft.text))
+    reading = read_html(render_text(draft.text, rules.comment_format))
     searchable = searchable_text(draft, reading)
     blocked = find_word(searchable, rules.blocked_words)
     if blocked:

@@ -19,6 +19,24 @@ class SitePolicy(StrEnum):
     OPEN = "open"  # published unless a rule holds it
 
 
+class CommentFormat(StrEnum):
+    """How a site reads what commenters type."""
+
+    WORDPRESS = "wordpress"  # text with WordPress's inline tags; blank lines make paragraphs
+    MARKDOWN = "markdown"  # CommonMark (raw HTML shown as typed)
+
+
+def clean_comment_format(value: str) -> CommentFormat:
+    """A format name, or a message listing the valid ones."""
+    try:
+        return CommentFormat(value.strip().lower())
+    except ValueError:
+        names = ", ".join(choice.value for choice in CommentFormat)
+        raise InvalidInput(
+            N_("Unknown format %(format)r: choose one of %(names)s."), format=value, names=names
+        ) from None
+
+
 def clean_slug(value: str) -> str:
     """A site slug: lowercase letters, digits and inner dashes, 1-64 characters."""
     slug = value.strip()

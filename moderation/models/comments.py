@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
-from moderation.domain.sites import CommentOrder, SitePolicy
+from moderation.domain.sites import CommentFormat, CommentOrder, SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.models.base import Base, UTCDateTime, enum_column
 
@@ -51,6 +51,10 @@ class Site(Base):
     spam_threshold: Mapped[float] = mapped_column(Float, default=0.80)
     #: Hold the first N comments of an author new to the site (0: off).
     hold_first_comments: Mapped[int] = mapped_column(Integer, default=0)
+    #: How comments are written: WordPress's text and tags, or Markdown (CommonMark).
+    comment_format: Mapped[CommentFormat] = mapped_column(
+        enum_column(CommentFormat), default=CommentFormat.WORDPRESS, server_default="wordpress"
+    )
     #: Ask suspicious submissions (form and JSON API) for an ALTCHA proof-of-work first.
     challenge_suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Threads stop taking comments this many days after they began (0: never).

@@ -14,7 +14,7 @@ from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft, clean_text
 from moderation.domain.errors import N_, Conflict, DomainError, NotFound
 from moderation.domain.numbers import parse_id
-from moderation.domain.rendering import render_comment
+from moderation.domain.rendering import render_text
 from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
 from moderation.extensions import db
@@ -276,7 +276,7 @@ def edit_text(
         )
     )
     comment.text = cleaned
-    comment.html = render_comment(cleaned)
+    comment.html = render_text(cleaned, comment.site.comment_format)
     comment.updated_at = utcnow()
     events.audit(
         actor,
@@ -312,7 +312,7 @@ def reply_as_moderator(
         email=draft.email,
         url="",
         text=draft.text,
-        html=render_comment(draft.text),
+        html=render_text(draft.text, parent.site.comment_format),
         status=CommentStatus.APPROVED,
         created_at=now,
         updated_at=now,

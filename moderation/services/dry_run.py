@@ -24,7 +24,7 @@ from moderation.domain.comments import CommentDraft
 from moderation.domain.dry_run import Replayed, Report
 from moderation.domain.errors import N_, InvalidInput
 from moderation.domain.reading import read_html
-from moderation.domain.rendering import render_comment
+from moderation.domain.rendering import render_text
 from moderation.domain.rules import Signals, SiteRules, decide
 from moderation.domain.sites import clean_policy, parse_word_list
 from moderation.domain.spam import Counts, Label, SpamClassifier, SpamScore, Thresholds
@@ -97,7 +97,7 @@ def try_rules(site_slug: str, proposal: Proposal, last: int = 200) -> Report:
         actual = Label(learned.label)
         features = learned.features.split("\n") if learned.features else []
         classify = _once(site, store, features, actual)
-        links = read_html(render_comment(comment.text)).links
+        links = read_html(render_text(comment.text, site.comment_format)).links
         signals = _signals(site, comment)
         before = replace(signals, blocked_by=_blocked(blocks_now, comment, links))
         after = replace(signals, blocked_by=_blocked(blocks_then, comment, links))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from moderation.domain.comments import CommentDraft, clean_text
 from moderation.domain.edits import EditRefused, check_editable, status_after_edit
 from moderation.domain.errors import N_
-from moderation.domain.rendering import render_comment
+from moderation.domain.rendering import render_text
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentRevision
@@ -83,7 +83,7 @@ def edit_by_author(
         )
     )
     comment.text = cleaned
-    comment.html = render_comment(cleaned)
+    comment.html = render_text(cleaned, site.comment_format)
     comment.edited_at = comment.updated_at = now
     comment.status = after
     if after is not before or before is not CommentStatus.APPROVED:

@@ -13,8 +13,10 @@ from moderation.domain.closing import clean_close_after_days
 from moderation.domain.edits import MAX_EDIT_MINUTES
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
+    CommentFormat,
     CommentOrder,
     SitePolicy,
+    clean_comment_format,
     clean_order,
     clean_origins,
     clean_policy,
@@ -50,6 +52,7 @@ class SiteInfo:
     close_after_days: int = 0
     sort: CommentOrder = CommentOrder.OLDEST
     edit_minutes: int = 0
+    comment_format: CommentFormat = CommentFormat.WORDPRESS
 
 
 def site_info(slug: str) -> SiteInfo:
@@ -88,6 +91,7 @@ def _load_site_info(slug: str) -> SiteInfo | None:
         close_after_days=site.close_after_days,
         sort=site.sort,
         edit_minutes=site.edit_minutes,
+        comment_format=site.comment_format,
     )
 
 
@@ -156,6 +160,7 @@ class SiteSettings:
     close_after_days: int | None = None
     sort: str | None = None
     edit_minutes: int | None = None
+    comment_format: str | None = None
 
 
 def update_site(slug: str, settings: SiteSettings) -> Site:
@@ -171,6 +176,9 @@ def update_site(slug: str, settings: SiteSettings) -> Site:
         site.origins = clean_origins(settings.origins)
     if settings.policy is not None:
         site.policy = clean_policy(settings.policy)
+    if settings.comment_format is not None:
+        # comments already stored keep the HTML they were published with
+        site.comment_format = clean_comment_format(settings.comment_format)
     for field, low, high in (
         ("max_links", 0, 100),
         ("flood_seconds", 0, 3600),

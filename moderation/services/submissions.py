@@ -20,7 +20,7 @@ from moderation.domain.comments import CommentDraft
 from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.reading import read_html
-from moderation.domain.rendering import render_comment
+from moderation.domain.rendering import render_text
 from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds
@@ -215,7 +215,7 @@ def _submit(
     soft_limited = admission.breach is not None and admission.breach.scope == SOFT_LIMIT_SCOPE
     if admission.breach is not None and not soft_limited:
         raise RateLimited(admission.breach.retry_after)
-    reading = read_html(render_comment(draft.text))
+    reading = read_html(render_text(draft.text, site.comment_format))
     has_approved = (
         _has_approved_comment(site.id, draft.email)
         if site.policy is SitePolicy.TRUSTED or challenging
@@ -294,7 +294,7 @@ def _author_and_content_signals(
     the text's ``links`` and whether the author ``has_approved`` comments, where the caller
     already knows them."""
     if links is None:
-        links = read_html(render_comment(draft.text)).links
+        links = read_html(render_text(draft.text, site.comment_format)).links
     return {
         "author_has_approved_comment": (
             site.policy is SitePolicy.TRUSTED
@@ -356,6 +356,7 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
         min_fill_seconds=float(min_fill_seconds),
         spam_thresholds=Thresholds(site.spam_hold_threshold, site.spam_threshold),
         hold_first_comments=site.hold_first_comments,
+        comment_format=site.comment_format,
     )
 
 
@@ -383,7 +384,7 @@ def _store(
         "url": draft.url,
         "website_key": website_key(draft.url),
         "text": draft.text,
-        "html": render_comment(draft.text),
+        "html": render_text(draft.text, site.comment_format),
         "status": status,
         "created_at": context.now,
         "updated_at": context.now,

@@ -143,6 +143,16 @@ def post_of(thread: ThreadState | None) -> ThreadPost | None:
     return post
 
 
+def public_post_of(thread: ThreadState | None) -> ThreadPost | None:
+    """:func:`post_of` for public reads, remembered for a moment between requests."""
+    if thread is None:
+        return None
+    post: ThreadPost | None = caches().public_state.get(
+        ("post", thread.id), lambda: post_of(thread)
+    )
+    return post
+
+
 def public_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:
     """:func:`approved_counts` for public reads, remembered for a moment between requests."""
     counts: dict[str, int] = caches().public_state.get(

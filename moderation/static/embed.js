@@ -63,6 +63,34 @@
     return theme;
   }
 
+  // A fragment already in the page (GET /w/SITE/fragment, included by the site's server or
+  // build: its root is the container, data-moderation-fragment holds its version) stays the
+  // comment list; only a copy older than the service's own is brought up to date.
+  function refreshFragment(container, site, thread, languages) {
+    if (!window.fetch || !window.DOMParser) { return; }
+    var query = new URLSearchParams({ thread: thread });
+    languages.forEach(function (lang) { query.append("lang", lang); });
+    var page = container.getAttribute("data-page");
+    if (page && page !== "1") { query.set("page", page); }
+    fetch(serviceOrigin + "/w/" + encodeURIComponent(site) + "/fragment?" + query.toString(), { credentials: "omit" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-moderation-fragment]");
+        var version = fresh && fresh.getAttribute("data-moderation-fragment");
+        if (!version || version === container.getAttribute("data-moderation-fragment")) { return; }
+        var frame = container.querySelector("iframe");
+        Array.prototype.slice.call(container.childNodes).forEach(function (node) {
+          if (node !== frame) { container.removeChild(node); }
+        });
+        Array.prototype.forEach.call(fresh.childNodes, function (node) {
+          container.insertBefore(document.importNode(node, true), frame);
+        });
+        container.setAttribute("data-moderation-fragment", version);
+      })
+      .catch(function () { /* the included copy stays */ });
+  }
+
   // The reader's language as the page states it: the embed's data-lang, then the page's
   // own <html lang> (whole tags: "pt-BR", "zh-Hans"). The service takes the first it has,
   // then the browser's Accept-Language, then English.
@@ -82,7 +110,9 @@
     var thread = container.getAttribute("data-thread") || location.pathname;
     if (!site) { return; }
     container.setAttribute("data-moderation-mounted", "1");
+    var fragment = container.hasAttribute("data-moderation-fragment");
     var params = new URLSearchParams({ thread: thread, origin: location.origin });
+    if (fragment) { params.set("fragment", "1"); }
     languagesOf(container).forEach(function (lang) { params.append("lang", lang); });
     params.set("url", location.href.split("#")[0]);
     if (document.title) { params.set("title", document.title.slice(0, 300)); }
@@ -96,7 +126,7 @@
     // the same colour scheme on both sides of the frame keeps it transparent in Chromium
     frame.style.colorScheme = theme === "auto" ? "light dark" : theme;
     frame.setAttribute("scrolling", "no");
-    container.textContent = "";
+    if (!fragment) { container.textContent = ""; }
     container.appendChild(frame);
 
     var answered = false;
@@ -125,6 +155,22 @@
       }, 1500);
     });
 
+    if (fragment) {
+      refreshFragment(container, site, thread, params.getAll("lang"));
+      // "Reply" in the fragment writes the reply in the frame's form (once it answers)
+      container.addEventListener("click", function (event) {
+        var link = event.target.closest && event.target.closest(".comment-reply-link[data-comment-id]");
+        if (!link || !answered || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) { return; }
+        event.preventDefault();
+        frame.contentWindow.postMessage({
+          type: "moderation:reply",
+          id: link.getAttribute("data-comment-id"),
+          label: link.getAttribute("aria-label") || ""
+        }, serviceOrigin);
+        frame.scrollIntoView({ block: "start" });
+      });
+    }
+
     window.addEventListener("message", function (event) {
       if (event.origin !== serviceOrigin || event.source !== frame.contentWindow) { return; }
       answered = true;
@@ -132,6 +178,12 @@
       if (!data || data.type !== "moderation:height" || typeof data.height !== "number") { return; }
       frame.style.height = Math.max(100, Math.min(data.height, 1000000)) + "px";
       frame.style.minHeight = "0";
+      // a comment published at once: the fragment does not hold it yet
+      if (fragment && data.hash && /^#comment-\d+$/.test(data.hash) &&
+          !document.getElementById(data.hash.slice(1)) && !frame.dataset.refreshed) {
+        frame.dataset.refreshed = "1";
+        refreshFragment(container, site, thread, params.getAll("lang"));
+      }
       if (data.hash && /^#(comment-\d+|respond)$/.test(data.hash) && !frame.dataset.scrolled) {
         frame.dataset.scrolled = "1";
         frame.scrollIntoView({ block: "start" });

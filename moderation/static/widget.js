@@ -87,6 +87,35 @@
     });
   }
 
+  // --- preview: the comment as it will be published (the site's format, the same sanitiser)
+  var previewButton = document.getElementById("preview-button");
+  var previewBox = document.getElementById("comment-preview-box");
+  if (form && previewButton && previewBox && window.fetch) {
+    previewButton.hidden = false;
+    var previewContent = previewBox.querySelector(".comment-content");
+    previewButton.addEventListener("click", function () {
+      fetch(previewButton.getAttribute("data-preview-url"), {
+        method: "POST",
+        body: new URLSearchParams({ comment: form.elements.comment.value }),
+        credentials: "omit",
+        headers: { Accept: "application/json" }
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          previewBox.hidden = false;
+          var failed = !answer || typeof answer.html !== "string";
+          previewBox.classList.toggle("is-error", failed);
+          if (failed) {
+            previewContent.textContent = (answer && ((answer.errors && answer.errors.comment) || answer.detail)) || "";
+          } else {
+            // the service's own sanitised rendering, as the published comment will carry it
+            previewContent.innerHTML = answer.html;
+          }
+        })
+        .catch(function () { /* no preview then; posting still works */ });
+    });
+  }
+
   // --- replying in place --------------------------------------------------------------
   var respond = document.getElementById("respond");
   if (respond && form) {
@@ -96,10 +125,7 @@
     var parentField = form.elements.comment_parent;
     var titleText = document.getElementById("reply-title-text");
 
-    var moveUnder = function (commentId, label) {
-      var item = document.getElementById("comment-" + commentId);
-      if (!item || item.classList.contains("comment-preview")) { return false; }
-      item.appendChild(respond);
+    var replyTo = function (commentId, label) {
       parentField.value = String(commentId);
       if (label) { titleText.textContent = label; }
       if (!document.getElementById("cancel-comment-reply-link")) {
@@ -113,8 +139,24 @@
         titleText.parentNode.appendChild(document.createTextNode(" "));
         titleText.parentNode.appendChild(small);
       }
+    };
+    var moveUnder = function (commentId, label) {
+      var item = document.getElementById("comment-" + commentId);
+      if (!item || item.classList.contains("comment-preview")) { return false; }
+      item.appendChild(respond);
+      replyTo(commentId, label);
       return true;
     };
+    // beside a fragment the comments are on the host page: its "Reply" links say which
+    if (root.getAttribute("data-beside-fragment") && parentOrigin) {
+      window.addEventListener("message", function (event) {
+        var data = event.data;
+        if (event.origin !== parentOrigin || event.source !== window.parent || !data ||
+            data.type !== "moderation:reply" || !/^\d{1,18}$/.test(String(data.id))) { return; }
+        replyTo(String(data.id), typeof data.label === "string" ? data.label.slice(0, 300) : "");
+        form.elements.comment.focus({ preventScroll: true });
+      });
+    }
     var putBack = function () {
       var answered = document.getElementById("comment-" + parentField.value);
       home.parentNode.insertBefore(respond, home);

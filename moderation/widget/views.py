@@ -108,11 +108,19 @@ def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]
         params["url"] = url
         if title := strip_controls(request.args.get("title", ""), single_line=True)[:300]:
             params["title"] = title
+    if beside_fragment():
+        params["fragment"] = "1"
     params.update(reader_look().as_params())
     if order := reader_order(request.args.get("sort")):
         params["sort"] = order.value  # the reader's choice follows their links
     params.update({name: value for name, value in extra.items() if value not in (None, "")})
     return params
+
+
+def beside_fragment() -> bool:
+    """``?fragment=1``: the host page shows the published comments already (an included
+    fragment that ``embed.js`` enhanced), so the frame leaves its own list out."""
+    return request.args.get("fragment") == "1"
 
 
 def widget_url(site: SiteInfo, thread_key: str, fragment: str = "", **extra: Any) -> str:
@@ -309,7 +317,10 @@ def _page(
         "widget/page.html",
         site=site,
         thread_key=thread_key,
-        thread_html=Markup(thread_html(site, thread_key, thread, page_number, closed, links)),  # noqa: S704
+        thread_html=""
+        if beside_fragment()
+        else Markup(thread_html(site, thread_key, thread, page_number, closed, links)),  # noqa: S704
+        beside_fragment=beside_fragment(),
         form=form,
         reply_to=reply_to,
         previews=[preview] if preview else [],

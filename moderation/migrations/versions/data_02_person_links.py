@@ -1,7 +1,7 @@
 """the public data-rights page's emailed links (download or erase one's data, once)
 
 Revision ID: data_02
-Revises: widget_04
+Revises: reach_01
 Create Date: 2026-11-29
 
 ``person_links``: one row per request made on ``/privacy``; the link's secret is stored
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'data_02'
-down_revision = 'widget_04'
+down_revision = 'reach_01'
 branch_labels = None
 depends_on = None
 
