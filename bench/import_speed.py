@@ -1,9 +1,16 @@
 """How fast ``moderation import`` stores comments, and how much memory it takes.
 
+    python bench/import_speed.py --comments 10000 --runs 3 \\
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_import
     python bench/gen_import_files.py 100000 --out /tmp/import-files --formats wxr,jsonl
     python bench/import_speed.py /tmp/import-files/comments.wxr
-    python bench/import_speed.py /tmp/import-files/comments.wxr \\
+    python bench/import_speed.py /tmp/import-files/comments.wxr --sqlite \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_import
+
+``--comments N`` writes a WXR of N comments first (``gen_import_files.py``, into a
+temporary folder, removed afterwards); a FILE instead imports that file. With
+``--postgres`` the runs go to PostgreSQL, and also to SQLite when ``--sqlite`` is given
+or no FILE is (``--comments`` measures both).
 
 Each run is a fresh process: a new migrated database (a temporary SQLite file, or the
 PostgreSQL database named, emptied first), one site, then the import service on the whole
@@ -17,10 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
 
 FORMATS = {".wxr": "wxr", ".jsonl": "jsonl", ".xml": "disqus", ".gz": "remark42", ".db": "isso"}
 
@@ -78,31 +89,61 @@ def measure(fmt: str, path: Path, url: str) -> dict[str, float]:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path, help="a file gen_import_files.py wrote")
-    parser.add_argument("--format", default=None, help="the file's format (default: by suffix)")
-    parser.add_argument("--postgres", default="", help="a PostgreSQL URL (emptied!) to use")
-    parser.add_argument("--runs", type=int, default=1)
-    args = parser.parse_args()
-    fmt = args.format or FORMATS[args.file.suffix]
-    engine = "PostgreSQL" if args.postgres else "SQLite"
-    runs = [measure(fmt, args.file, args.postgres) for _ in range(args.runs)]
+def generate(comments: int) -> Path:
+    """A WXR of ``comments`` comments in a new temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="import-speed-"))
+    script = str(BENCH / "gen_import_files.py")
+    subprocess.run(
+        [sys.executable, script, str(comments), "--out", str(folder), "--formats", "wxr"],
+        check=True,
+        capture_output=True,
+    )
+    return folder / "comments.wxr"
+
+
+def report(engine: str, fmt: str, runs: list[dict[str, float]]) -> str:
+    """One table row: the median of the runs and their spread (min to max)."""
     wall = [r["imported"] / r["wall"] for r in runs]
     cpu = [r["imported"] / r["cpu"] for r in runs]
     rss = [r["peak_rss"] / 2**20 for r in runs]
-    print(
-        "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) | peak RSS |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|")
-    print(
+    row = (
         f"| {engine} | {fmt} | {runs[0]['imported']:,.0f} | {len(runs)} | "
         f"{statistics.median(wall):,.0f} ({min(wall):,.0f}–{max(wall):,.0f}) | "
         f"{statistics.median(cpu):,.0f} ({min(cpu):,.0f}–{max(cpu):,.0f}) | "
         f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) |"
     )
     if runs[0].get("error"):
-        print(f"stopped: {runs[0]['error']}")
+        row += f"\nstopped: {runs[0]['error']}"
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", type=Path, nargs="?", help="a file gen_import_files.py wrote")
+    parser.add_argument("--comments", type=int, default=0, help="generate a WXR of N comments")
+    parser.add_argument("--format", default=None, help="the file's format (default: by suffix)")
+    parser.add_argument("--postgres", default="", help="a PostgreSQL URL (emptied!) to use")
+    parser.add_argument("--sqlite", action="store_true", help="SQLite too, with --postgres")
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    if (args.file is None) == (not args.comments):
+        parser.error("give a FILE or --comments N")
+    path = args.file or generate(args.comments)
+    fmt = args.format or FORMATS[path.suffix]
+    targets = [("PostgreSQL", args.postgres)] if args.postgres else []
+    if not args.postgres or args.sqlite or args.file is None:
+        targets.insert(0, ("SQLite", ""))
+    print(
+        "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) | peak RSS |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    try:
+        for engine, url in targets:
+            runs = [measure(fmt, path, url) for _ in range(args.runs)]
+            print(report(engine, fmt, runs), flush=True)
+    finally:
+        if args.file is None:
+            shutil.rmtree(path.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

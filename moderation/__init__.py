@@ -46,7 +46,18 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from moderation import api, cache, commands, dashboard, feeds, notify, ratelimit, web, widget
+    from moderation import (
+        api,
+        cache,
+        commands,
+        dashboard,
+        feeds,
+        notify,
+        privacy,
+        ratelimit,
+        web,
+        widget,
+    )
     from moderation.extensions import init_extensions
     from moderation.metrics import views as metrics_views
 
@@ -60,5 +71,6 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     api.init_app(app)
     dashboard.init_app(app)
     notify.init_app(app)
+    privacy.init_app(app)
     commands.init_app(app)
     return app

@@ -106,6 +106,12 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_LIMIT_PER_RECIPIENT": 10,
     "NOTIFY_LIMIT_PER_SITE": 500,
     "TRUSTED_REQUIRES_CONFIRMED_EMAIL": False,
+    # The public data-rights page (/privacy): how long its emailed link works, how often
+    # one client address and one email address may ask, and what erasing from it does
+    "PERSON_LINK_MINUTES": 60,
+    "LIMIT_PRIVACY_PER_ADDRESS": "5/hour",
+    "LIMIT_PRIVACY_PER_EMAIL": "3/hour",
+    "PERSON_ERASURE_MODE": "anonymise",
     # Retention
     "PURGE_DELETED_AFTER_DAYS": 30,
     # truncated IP addresses and user agents cleared after this many days (0: kept)
@@ -167,6 +173,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         str(app.config["RATELIMIT_STORAGE_URI"]), app.instance_path
     )
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
+    if app.config["PERSON_ERASURE_MODE"] not in ("anonymise", "delete"):
+        raise RuntimeError(
+            f"PERSON_ERASURE_MODE is {app.config['PERSON_ERASURE_MODE']!r}: "
+            "use 'anonymise' or 'delete'."
+        )
     # Flask-Babel and Flask-WTF read these names.
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)

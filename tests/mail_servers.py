@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from flask import Flask
 
 from tests.servers import free_port
 
@@ -138,3 +139,18 @@ class ChatReceiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def deliver(app: Flask, **settings: Any) -> int:
+    """Run the delivery worker until nothing is due."""
+    from moderation.services import webhooks
+
+    options = {"backoff_base": 0.0, "timeout": 5.0, "allow_private_targets": True, **settings}
+    total = 0
+    with app.app_context():
+        for _ in range(30):
+            sent = webhooks.deliver_due(webhooks.DeliverySettings(**options))
+            total += sent
+            if not sent:
+                break
+    return total

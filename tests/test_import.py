@@ -440,3 +440,47 @@ def test_a_terminal_shows_a_progress_bar_and_a_pipe_does_not(
     assert b"Importing wordpress-1.2.xml" in shown and b"100%" in shown
     assert b"Importing" not in finished.stdout
     assert b"Comments imported:" in finished.stdout
+
+
+def test_imported_comments_are_found_by_the_queue_search_and_later_ones_too(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    """The import fills the search index per batch (SQLite: not through the per-row
+    trigger); the trigger is back afterwards for comments posted later."""
+    from moderation.services.queue import QueueFilter, count_matching
+    from tests.helpers import seed_comments
+
+    assert run_import(runner, "wxr", WXR).exit_code == 0
+    seed_comments(app, 1, text="A later comment about a siphon brewer")
+    with app.app_context():
+        every = QueueFilter(status=None, search="ristretto")
+        assert count_matching(every) == sum(
+            "ristretto" in c.text.lower() for c in comments_by_source_id(app).values()
+        )
+        assert count_matching(every) >= 1
+        assert count_matching(QueueFilter(status=None, search="Zoë Ångs")) >= 1
+        assert count_matching(QueueFilter(status=None, search="siphon brewer")) == 1
+
+
+@pytest.mark.any_database
+@pytest.mark.parametrize(
+    "address",
+    [
+        "203.0.113.9",
+        "2001:db8:85a3::8a2e:370:7334",
+        "2001:0:5::9",
+        "0:0:1::",
+        "::1",
+        "::",
+        "::ffff:0102:0304",
+        "::ffff:1.2.3.4",
+        "fe80::1%eth0",
+        " 2001:DB8:AbC:1:2:3:4:5 ",
+        "not an address",
+    ],
+)
+def test_the_import_truncates_addresses_as_new_comments_are(address: str) -> None:
+    from moderation.domain.privacy import truncate_ip
+    from moderation.services.importing import _truncate
+
+    assert _truncate(address) == truncate_ip(address)

@@ -42,6 +42,8 @@ EXPECTED_TABLES |= {
     "thread_subscriptions",
     "chat_hooks",
 }
+# the public data-rights page's emailed links (issue 18)
+EXPECTED_TABLES |= {"person_links"}
 # author edits: the text before each edit (issue 14)
 EXPECTED_TABLES |= {"comment_revisions"}
 

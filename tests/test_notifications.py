@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from tests.doors import FormDoor, JsonDoor
 from tests.helpers import PASSWORD, Actions, aged_token, approve, comment_fields
-from tests.mail_servers import ChatReceiver, Received, SmtpSink
+from tests.mail_servers import ChatReceiver, Received, SmtpSink, deliver
 
 PUBLIC = "https://comments.example"
 SENDER = "comments@comments.example"
@@ -59,21 +59,6 @@ def set_email(app: Flask, username: str, address: str) -> None:
 
     with app.app_context():
         notify_settings.set_email(notify_settings.find_moderator(username), address, SYSTEM)
-
-
-def deliver(app: Flask, **settings: Any) -> int:
-    """Run the delivery worker until nothing is due."""
-    from moderation.services import webhooks
-
-    options = {"backoff_base": 0.0, "timeout": 5.0, "allow_private_targets": True, **settings}
-    total = 0
-    with app.app_context():
-        for _ in range(30):
-            sent = webhooks.deliver_due(webhooks.DeliverySettings(**options))
-            total += sent
-            if not sent:
-                break
-    return total
 
 
 def post(app: Flask, client: FlaskClient, thread: str = "post-1", **fields: Any) -> int:

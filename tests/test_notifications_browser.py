@@ -239,3 +239,36 @@ def test_the_whole_loop_in_a_browser(
     expect(page.locator("table.list").last).to_contain_text("HTTP 500")
     expect(page.locator("table.list").last).to_contain_text("dead")
     assert bad.requests == 6  # three messages, two attempts each
+
+
+CAROL = "carol@example.org"
+
+
+def test_a_person_erases_their_data_from_the_emailed_link(
+    server: ServerProcess, smtp: SmtpSink, page: Page
+) -> None:
+    post_comment(server, "Carol's words", "Carol C", CAROL)
+    page.goto(f"{server.url}/privacy")
+    page.get_by_label("Your email address").fill(CAROL)
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("heading")).to_have_text("Check your inbox")
+    assert CAROL not in page.content()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(
+        "/privacy/link/" in url for m in smtp.to(CAROL) for url in m.links()
+    ):
+        time.sleep(0.1)
+    url = next(u for m in smtp.to(CAROL) for u in m.links() if "/privacy/link/" in u)
+    page.goto(url)
+    expect(page.locator("main")).to_contain_text("We store 1 comment written with your address.")
+    page.get_by_role("link", name="Erase my data").click()
+    page.get_by_role("button", name="Erase my data").click()
+    expect(page.locator("main")).to_contain_text("tick the box")
+    page.get_by_label("Yes, erase my data").check()
+    page.get_by_role("button", name="Erase my data").click()
+    expect(page.get_by_role("heading")).to_have_text("Your data is erased")
+    expect(page.locator("main")).to_contain_text("1 comment anonymised.")
+    exported = run_cli(server.env, "people", "export", CAROL).stdout
+    assert '"comments": []' in exported
+    page.goto(url)  # the link died with the erasure
+    expect(page.get_by_role("heading")).to_have_text("This link is not valid")

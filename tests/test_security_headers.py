@@ -557,6 +557,40 @@ CASES = [
             ("notify moderator-off, forged", get("/notify/moderator-off/x")),
         ]
     ),
+    # --- the data-rights page: a CSRF session of its own (Path=/privacy), never cached -------
+    Case(
+        "privacy page",
+        get("/privacy"),
+        200,
+        DASHBOARD,
+        HTML,
+        NO_STORE,
+        headers={"Set-Cookie": r"moderation_session=[^;]+;.*HttpOnly; Path=/privacy; SameSite=Lax"},
+    ),
+    Case("privacy page, sent", get("/privacy/sent"), 200, DASHBOARD, HTML, NO_STORE),
+    Case(
+        "privacy page POST without CSRF token, 400",
+        lambda env: env.client.post("/privacy", data={"email": "ann@example.com"}),
+        400,
+        DASHBOARD,
+        HTML,
+        NO_STORE,
+    ),
+    *(
+        Case(name, send, 404, DASHBOARD, HTML, NO_STORE, headers={"Referrer-Policy": "no-referrer"})
+        for name, send in [
+            ("privacy link, forged", get("/privacy/link/x")),
+            ("privacy link erase, forged", get("/privacy/link/x/erase")),
+        ]
+    ),
+    Case(
+        "privacy link download POST without CSRF token, 400",
+        lambda env: env.client.post("/privacy/link/x/download"),
+        400,
+        DASHBOARD,
+        HTML,
+        NO_STORE,
+    ),
     # --- public answers to a signed-in moderator's browser ---------------------------------
     Case("widget page, moderator's browser", as_moderator(WIDGET), 200, WIDGET_PAGE, HTML),
     Case(
@@ -798,6 +832,11 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/notify/confirm/<signed>": "notify confirm",
         "/notify/unsubscribe/<signed>": "notify unsubscribe",
         "/notify/moderator-off/<signed>": "notify moderator-off",
+        "/privacy": "privacy page",
+        "/privacy/sent": "privacy page, sent",
+        "/privacy/link/<token>": "privacy link",
+        "/privacy/link/<token>/erase": "privacy link erase",
+        "/privacy/link/<token>/download": "privacy link download",
     }
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/dashboard"):

@@ -24,6 +24,7 @@ from moderation.models.notifications import (
     NotifyAddress,
     ThreadSubscription,
 )
+from moderation.models.person_links import PersonLink
 from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 from moderation.models.statistics import DailyOutcome
@@ -48,6 +49,7 @@ __all__ = [
     "ModeratorSiteNotify",
     "NotifyAddress",
     "OutboxDelivery",
+    "PersonLink",
     "Site",
     "SpamCount",
     "StatusCount",

@@ -108,6 +108,25 @@ def queue_email(
     return True
 
 
+def queue_personal_email(to: str, subject: str, template: str, context: dict[str, Any]) -> bool:
+    """Render and queue an email a person asked for themselves (not about a site: no
+    unsubscribe), unless the hourly limit per recipient is reached."""
+    refusal = _over_limit(None, to)
+    if refusal:
+        audit(SYSTEM, "notify.refused", reason=refusal)
+        log.warning("personal email not queued: %s", refusal)
+        return False
+    payload = {
+        "to": to,
+        "subject": subject,
+        "text": render_template(f"{template}.txt", **context),
+        "html": render_template(f"{template}.html", **context),
+        "headers": {"Auto-Submitted": "auto-generated"},
+    }
+    _insert("email", "mail." + template.rsplit("/", 1)[-1], payload, None, recipient=to)
+    return True
+
+
 def queue_chat(hook: ChatHook, text: str) -> None:
     """Queue one Slack-compatible message (``{"text": ...}``) for a chat hook."""
     _insert("chat", "chat.held", {"text": text}, hook.site_id, chat_hook_id=hook.id)
@@ -117,7 +136,7 @@ def _insert(
     channel: str,
     event_type: str,
     payload: dict[str, Any],
-    site_id: int,
+    site_id: int | None,
     recipient: str = "",
     chat_hook_id: int | None = None,
 ) -> None:
@@ -142,7 +161,7 @@ def _insert(
     )
 
 
-def _over_limit(site_id: int, to: str) -> str:
+def _over_limit(site_id: int | None, to: str) -> str:
     """Why one more email would exceed an hourly limit, or ``""``."""
     since = utcnow() - timedelta(hours=1)
     config = current_app.config
@@ -156,6 +175,10 @@ def _over_limit(site_id: int, to: str) -> str:
     ):
         return f"hourly limit of {per_recipient} emails per recipient reached"
     per_site = int(config["NOTIFY_LIMIT_PER_SITE"])
-    if db.session.execute(recent.where(OutboxDelivery.site_id == site_id)).scalar_one() >= per_site:
+    if (
+        site_id is not None
+        and db.session.execute(recent.where(OutboxDelivery.site_id == site_id)).scalar_one()
+        >= per_site
+    ):
         return f"hourly limit of {per_site} emails per site reached"
     return ""

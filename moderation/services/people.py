@@ -31,6 +31,7 @@ from moderation.models import (
     DeliveryAttempt,
     NotifyAddress,
     OutboxDelivery,
+    PersonLink,
     Site,
     Thread,
     ThreadSubscription,
@@ -219,9 +220,11 @@ def _forget_rate_limits(address: str) -> None:
 
 
 def _forget_notifications(address: str) -> None:
-    """Drop the person's notification addresses (their thread subscriptions go with them)
-    and every email addressed to them, queued or sent, with its delivery attempts."""
+    """Drop the person's notification addresses (their thread subscriptions go with them),
+    every email addressed to them, queued or sent, with its delivery attempts, and the
+    links the public data page sent them."""
     lowered = address.lower()
+    db.session.execute(delete(PersonLink).where(func.lower(PersonLink.email) == lowered))
     addresses = select(NotifyAddress.id).where(func.lower(NotifyAddress.email) == lowered)
     db.session.execute(
         delete(ThreadSubscription).where(ThreadSubscription.address_id.in_(addresses))
