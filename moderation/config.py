@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_SUBMIT_PER_ADDRESS": "5/minute;30/hour",
     "LIMIT_SUBMIT_PER_EMAIL": "10/hour",
     "LIMIT_SUBMIT_PER_SITE": "600/hour",
+    # every POST to a public write route (submit, edit, preview), per client address,
+    # counted before the request is read: a ceiling on what one address can make us parse
+    "LIMIT_PUBLIC_POSTS_PER_ADDRESS": "60/minute",
     # on sites that ask suspicious submissions for a proof-of-work challenge: past this
     # (below the hard limit above) a sender is challenged instead of refused
     "LIMIT_SUBMIT_SOFT_PER_ADDRESS": "2/minute;10/hour",

@@ -24,7 +24,7 @@ from moderation.services import form_tokens, threads
 from moderation.services.sites import SiteInfo, site_info
 from moderation.web.door import submit_from_browser
 from moderation.web.errors import domain_problem, problem
-from moderation.web.limits import limiter
+from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.origins import request_origin, site_allows
 from moderation.web.public_reads import conditional, public_cache
 
@@ -189,7 +189,7 @@ def preflight(site_slug: str) -> Response:
 
 
 @bp.post("/sites/<site_slug>/comments", provide_automatic_options=False)
-@limiter.limit(lambda: "60/minute")
+@limiter.limit(public_posts_limit)
 def submit_comment(site_slug: str) -> tuple[Response, int]:
     """A JSON submission; 202 with the pending status (201 when published at once)."""
     site = load_site(site_slug)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
 from moderation.domain.privacy import rate_limit_address
@@ -23,6 +23,12 @@ def client_key() -> str:
 
 
 limiter = Limiter(key_func=client_key, key_prefix="moderation")
+
+
+def public_posts_limit() -> str:
+    """The ceiling on POSTs to a public write route per client address (the setting
+    ``LIMIT_PUBLIC_POSTS_PER_ADDRESS``), counted before the body is read."""
+    return str(current_app.config["LIMIT_PUBLIC_POSTS_PER_ADDRESS"])
 
 
 #: Methods no route limit applies to.

@@ -20,7 +20,7 @@ from moderation.services import edits, threads
 from moderation.services.sites import SiteInfo
 from moderation.web.door import refuse_foreign_origin
 from moderation.web.errors import Refusal
-from moderation.web.limits import limiter
+from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.security import set_frame_ancestors
 from moderation.widget.views import (
     bp,
@@ -86,7 +86,7 @@ def edit_comment(site_slug: str) -> Response:
 
 
 @bp.post("/w/<site_slug>/edit")
-@limiter.limit(lambda: "60/minute")
+@limiter.limit(public_posts_limit)
 def save_edit(site_slug: str) -> ResponseReturnValue:
     """Save the author's edit: back to the comment, shown as awaiting moderation when the
     edit went back to the queue."""

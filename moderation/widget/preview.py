@@ -11,14 +11,14 @@ from moderation.domain.errors import FieldError, InvalidFields
 from moderation.domain.rendering import render_text
 from moderation.web.door import refuse_foreign_origin
 from moderation.web.errors import Refusal, problem_response
-from moderation.web.limits import limiter
+from moderation.web.limits import limiter, public_posts_limit
 from moderation.widget.views import load_site, thread_key_from_request
 
 bp = Blueprint("preview", __name__)
 
 
 @bp.post("/w/<site_slug>/preview")
-@limiter.limit(lambda: "60/minute")
+@limiter.limit(public_posts_limit)
 def preview_comment(site_slug: str) -> Response:
     """``{"html": ...}``: the form's ``comment`` as readers would see it once published."""
     site = load_site(site_slug)

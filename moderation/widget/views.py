@@ -48,7 +48,7 @@ from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
 from moderation.web.door import submit_from_browser
 from moderation.web.errors import Refusal, route_limit_refusal
-from moderation.web.limits import limiter
+from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.origins import normalise, own_origin, site_allows
 from moderation.web.security import set_frame_ancestors
 from moderation.web.templating import reader_language
@@ -495,7 +495,7 @@ def pending_previews(site_slug: str) -> Response:
 
 
 @bp.post("/w/<site_slug>")
-@limiter.limit(lambda: "60/minute")
+@limiter.limit(public_posts_limit)
 def post_comment(site_slug: str) -> ResponseReturnValue:
     """The form post: 303 back to the page with the author's preview, or the form again."""
     site = load_site(site_slug)
