@@ -492,7 +492,9 @@ def test_redirects_are_not_followed(app: Flask, actions: Actions, receiver: Rece
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
     try:
         subscribe(app, receiver, actions, url=f"http://127.0.0.1:{server.server_address[1]}/h")
         seed_comments(app, 1)
