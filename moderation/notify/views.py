@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import force_locale, gettext
 
 from moderation.domain.languages import locale_of
 from moderation.models import Site, ThreadSubscription
 from moderation.services import notify_links
 from moderation.services.notify_links import DecisionLink
+from moderation.web.security import keep_private
 
 bp = Blueprint("notify", __name__, url_prefix="/notify")
+bp.after_request(keep_private)  # the URL holds a credential, the answer is personal
 
 #: Past tense of each decision, for the pages that report it.
 DONE = {"approve": "approved", "reject": "rejected", "spam": "marked as spam"}
@@ -39,15 +41,6 @@ REFUSALS = {
         "The account it was sent to is deactivated. Nothing changed.",
     ),
 }
-
-
-@bp.after_request
-def private_page(response: Response) -> Response:
-    """The URL holds a credential: keep it out of caches, Referer headers and indexes."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def page(status: int = 200, **context: Any) -> tuple[str, int]:

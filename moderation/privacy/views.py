@@ -24,17 +24,10 @@ from moderation.ratelimit import private_key
 from moderation.services import person_links
 from moderation.services.person_links import MailUnavailable, OpenedLink
 from moderation.web.limits import limiter
+from moderation.web.security import keep_private
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
-
-
-@bp.after_request
-def private_page(response: Response) -> Response:
-    """Links hold a credential and answers personal data: no caches, Referer or indexes."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+bp.after_request(keep_private)  # the URL holds a credential, the answer is personal
 
 
 def _email_key() -> str:

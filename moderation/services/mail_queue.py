@@ -93,18 +93,11 @@ def queue_email(
         audit(SYSTEM, "notify.refused", comment_id, site_id, reason=refusal)
         log.warning("notification not queued for site %s: %s", site_id, refusal)
         return False
-    payload = {
-        "to": to,
-        "subject": subject,
-        "text": render_template(f"{template}.txt", **context),
-        "html": render_template(f"{template}.html", **context),
-        "headers": {
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    _insert("email", "mail." + template.rsplit("/", 1)[-1], payload, site_id, recipient=to)
+    _queue_email(to, subject, template, context, site_id, headers)
     return True
 
 
@@ -116,15 +109,27 @@ def queue_personal_email(to: str, subject: str, template: str, context: dict[str
         audit(SYSTEM, "notify.refused", reason=refusal)
         log.warning("personal email not queued: %s", refusal)
         return False
+    _queue_email(to, subject, template, context, None, {})
+    return True
+
+
+def _queue_email(
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    site_id: int | None,
+    headers: dict[str, str],
+) -> None:
+    """Render ``template`` (.txt and .html) and put the email in the outbox."""
     payload = {
         "to": to,
         "subject": subject,
         "text": render_template(f"{template}.txt", **context),
         "html": render_template(f"{template}.html", **context),
-        "headers": {"Auto-Submitted": "auto-generated"},
+        "headers": {**headers, "Auto-Submitted": "auto-generated"},
     }
-    _insert("email", "mail." + template.rsplit("/", 1)[-1], payload, None, recipient=to)
-    return True
+    _insert("email", "mail." + template.rsplit("/", 1)[-1], payload, site_id, recipient=to)
 
 
 def queue_chat(hook: ChatHook, text: str) -> None:

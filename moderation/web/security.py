@@ -48,6 +48,15 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def keep_private(response: Response) -> Response:
+    """For pages whose URL holds a credential or whose answer is personal: no caches, no
+    Referer header carrying the URL away, no search index (an ``after_request`` hook)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 def refuse_nul_bytes() -> None:
     """No path or query parameter may hold a NUL character, nor a dashboard form field.
 
