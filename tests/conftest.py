@@ -28,6 +28,7 @@ from tests.databases import (  # noqa: F401 - re-exported for tests written agai
     uses_server_database,
 )
 from tests.helpers import Actions
+from tests.mail_servers import SmtpSink
 from tests.webhook_receiver import Receiver
 
 
@@ -141,6 +142,14 @@ def receiver() -> Iterator[Receiver]:
     started = Receiver(secret="").start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ dead state, chat hooks, and a leak scan of every message sent."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,13 +23,6 @@ SENDER = "comments@comments.example"
 MODERATOR_EMAIL = "mo@moderators.example"
 ANN = "ann@example.com"
 BOB = "bob@example.org"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

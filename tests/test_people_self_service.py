@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,13 +24,6 @@ from tests.mail_servers import ADDRESS, SmtpSink, deliver
 PUBLIC = "https://comments.example"
 ANN = "ann@example.com"
 NOBODY = "nobody@example.org"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
