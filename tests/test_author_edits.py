@@ -19,9 +19,17 @@ from moderation.domain.edits import status_after_edit
 from moderation.domain.rules import Outcome
 from moderation.domain.status import CommentStatus
 from tests.doors import ORIGIN, FormDoor
-from tests.helpers import Actions, approve, seed_comments, signed_in, stored_comments
+from tests.helpers import (
+    Actions,
+    approve,
+    create_integration,
+    seed_comments,
+    signed_in,
+    stored_comments,
+)
 
 EDIT = "/w/blog/edit?thread=post-1"
+DELETE = "/w/blog/delete?thread=post-1"
 
 
 @pytest.fixture
@@ -46,6 +54,16 @@ def save_edit(client: FlaskClient, comment_id: int, key: str, text: str) -> Test
     return client.post(
         EDIT,
         data={"comment": text, "comment_id": str(comment_id), "key": key},
+        headers={"Origin": ORIGIN},
+    )
+
+
+def delete_own(
+    client: FlaskClient, comment_id: int, key: str, confirm: str = "yes"
+) -> TestResponse:
+    return client.post(
+        DELETE,
+        data={"comment_id": str(comment_id), "key": key, "confirm": confirm},
         headers={"Origin": ORIGIN},
     )
 
@@ -145,6 +163,73 @@ def test_edits_end_with_the_window_and_need_the_comments_own_key(
     texts = {row["text"] for row in stored_comments(app)}
     assert {"Mine to edit.", "Somebody else's."} <= texts and "Too late." not in texts
     assert not re.search("Hijacked", public_page(client))
+
+
+def test_the_author_deletes_their_comment_within_the_window(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    actions.create_site("blog", [ORIGIN], policy="open", flood_seconds=0, edit_minutes=15)
+    create_integration(app, url="http://127.0.0.1:9/hook", events=("comment.deleted",))
+    comment_id, key = post_and_keep_key(app, client, "Said too much.")
+    kept_id, _ = post_and_keep_key(app, client, "This one stays.")
+    counts = "/api/v1/sites/blog/counts?thread=post-1"
+    assert client.get(counts, headers={"Origin": ORIGIN}).get_json()["counts"]["post-1"] == 2
+    # the widget offers it where it offers the edit; the edit page asks to confirm
+    offer = client.get(f"/w/blog?thread=post-1&edit-key={key}").get_data(as_text=True)
+    assert 'class="comment-delete-link"' in offer and 'data-delete-label="Delete"' in offer
+    form = client.get(f"{EDIT}&comment={comment_id}&key={key}").get_data(as_text=True)
+    assert 'id="deleteform"' in form and 'name="confirm"' in form
+    unconfirmed = delete_own(client, comment_id, key, confirm="")
+    assert unconfirmed.status_code == 422 and "Tick the box" in unconfirmed.get_data(as_text=True)
+    assert "Said too much." in public_page(client)
+
+    answer = delete_own(client, comment_id, key)
+    assert answer.status_code == 303
+    assert "Said too much." not in public_page(client)
+    assert "This one stays." in public_page(client)
+    listed = client.get("/api/v1/sites/blog/comments?thread=post-1", headers={"Origin": ORIGIN})
+    assert [row["id"] for row in listed.get_json()["comments"]] == [kept_id]
+    assert client.get(counts, headers={"Origin": ORIGIN}).get_json()["counts"]["post-1"] == 1
+    statuses = {row["id"]: row["status"] for row in stored_comments(app)}
+    assert statuses == {comment_id: "deleted", kept_id: "approved"}
+    # audited as the visitor's, announced as a moderator's delete would be
+    from sqlalchemy import select
+
+    from moderation.extensions import db
+    from moderation.models import AuditEvent, OutboxDelivery
+
+    with app.app_context():
+        [audit] = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "delete")
+        ).scalars()
+        assert (audit.actor_type, audit.comment_id) == ("visitor", comment_id)
+        [event] = db.session.execute(
+            select(OutboxDelivery).where(OutboxDelivery.event_type == "comment.deleted")
+        ).scalars()
+        data = event.payload["data"]
+        assert (data["id"], data["status"]) == (comment_id, "deleted")
+        assert data["decision"]["actor"]["kind"] == "visitor"
+    # once deleted, the key opens nothing
+    assert delete_own(client, comment_id, key).status_code == 403
+
+
+def test_deletes_end_with_the_window_and_need_the_comments_own_key(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    actions.create_site("blog", [ORIGIN], policy="open", flood_seconds=0, edit_minutes=15)
+    comment_id, key = post_and_keep_key(app, client, "Mine.")
+    other_id, _ = post_and_keep_key(app, client, "Somebody else's, kept.")
+    answer = delete_own(client, other_id, key)
+    assert answer.status_code == 403
+    assert "This comment can no longer be edited." in answer.get_data(as_text=True)
+    assert delete_own(client, comment_id, "forged" + key).status_code == 403
+    [old] = seed_comments(app, 1, since=datetime.now(UTC) - timedelta(minutes=20))
+    with app.app_context():
+        from moderation.widget.views import edit_key
+
+        old_key = edit_key(old)
+    assert delete_own(client, old, old_key).status_code == 403
+    assert {row["status"] for row in stored_comments(app)} == {"approved"}
 
 
 @pytest.mark.any_database

@@ -13,10 +13,10 @@ from moderation.domain.comments import CommentDraft, clean_text
 from moderation.domain.edits import EditRefused, check_editable, status_after_edit
 from moderation.domain.errors import N_
 from moderation.domain.rendering import render_text
-from moderation.domain.status import CommentStatus
+from moderation.domain.status import CommentStatus, ModerationAction
 from moderation.extensions import db
 from moderation.models import Comment, CommentRevision
-from moderation.services import events
+from moderation.services import decisions, events
 from moderation.services.events import VISITOR
 from moderation.services.sites import SiteInfo
 from moderation.services.submissions import judge_edit
@@ -114,3 +114,9 @@ def edit_by_author(
         events.touch_thread(comment.thread_id, approved_delta=-1 if after is not before else 0)
     db.session.commit()
     return EditResult(comment, before, changed=True)
+
+
+def delete_by_author(comment: Comment) -> None:
+    """Delete ``comment`` (checked with :func:`editable_comment`) for its author, as a
+    moderator's delete would (audit, ``comment.deleted`` event, counts); commits."""
+    decisions.moderate(comment.id, ModerationAction.DELETE, VISITOR, reason="deleted by the author")

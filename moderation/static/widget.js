@@ -327,6 +327,13 @@
       link.href = editBase + "&comment=" + encodeURIComponent(entry.id) + "&key=" + encodeURIComponent(entry.key);
       link.textContent = root.getAttribute("data-edit-label");
       holder.appendChild(link);
+      var remove = document.createElement("a");
+      remove.className = "comment-delete-link";
+      remove.rel = "nofollow";
+      remove.href = link.href + "#delete";
+      remove.textContent = root.getAttribute("data-delete-label");
+      holder.appendChild(document.createTextNode(" "));
+      holder.appendChild(remove);
       body.appendChild(holder);
     });
   }

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from moderation.clock import utcnow
 from moderation.domain.edits import EditRefused
@@ -24,6 +25,7 @@ from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.security import set_frame_ancestors
 from moderation.widget.views import (
     bp,
+    delete_page_url,
     edit_page_url,
     edited_comment_id,
     host_origin,
@@ -63,6 +65,7 @@ def _edit_page(
         text=text,
         error=error,
         action=edit_page_url(site, thread_key),
+        delete_action=delete_page_url(site, thread_key),
         back=widget_url(site, thread_key, f"comment-{comment.id}" if comment else ""),
         parent_origin=host_origin(site),
         look=reader_look(),
@@ -109,3 +112,23 @@ def save_edit(site_slug: str) -> ResponseReturnValue:
         extra["unapproved"] = comment.id
         extra["moderation-hash"] = preview_serializer().dumps(comment.id)
     return redirect(widget_url(site, thread_key, f"comment-{comment.id}", **extra), code=303)
+
+
+@bp.post("/w/<site_slug>/delete")
+@limiter.limit(public_posts_limit)
+def delete_own_comment(site_slug: str) -> ResponseReturnValue:
+    """Delete the author's comment within the edit window, once they ticked the
+    confirmation; back to the comments."""
+    site = load_site(site_slug)
+    thread_key = thread_key_from_request()
+    refuse_foreign_origin(site)
+    key = request.form.get("key", "")
+    try:
+        comment = _comment_to_edit(site, thread_key, key, request.form.get("comment_id", ""))
+    except DomainError as error:
+        return _edit_page(site, thread_key, None, "", "", Refusal.of(error).detail, 403)
+    if request.form.get("confirm") != "yes":
+        unconfirmed = gettext("Tick the box to confirm that you want to delete your comment.")
+        return _edit_page(site, thread_key, comment, key, comment.text, unconfirmed, 422)
+    edits.delete_by_author(comment)
+    return redirect(widget_url(site, thread_key, "comments"), code=303)

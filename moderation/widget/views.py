@@ -207,6 +207,12 @@ def edit_page_url(site: SiteInfo, thread_key: str, **extra: Any) -> str:
     return f"{url_for('widget.edit_comment', site_slug=site.slug)}?{query}"
 
 
+def delete_page_url(site: SiteInfo, thread_key: str) -> str:
+    """Where the author's delete of a comment of this thread is posted."""
+    query = urlencode(page_params(site, thread_key))
+    return f"{url_for('widget.delete_own_comment', site_slug=site.slug)}?{query}"
+
+
 def edit_offer(site: SiteInfo, thread_key: str, thread_id: int | None) -> EditOffer | None:
     """``?edit-key=``: the comment just posted, while its author may edit it."""
     key = request.args.get("edit-key", "")
