@@ -72,10 +72,11 @@ def public_page(client: FlaskClient) -> str:
     return client.get("/w/blog?thread=post-1").get_data(as_text=True)
 
 
-def test_edits_are_off_unless_the_site_allows_them(
+def test_new_sites_give_15_minutes_and_a_site_can_turn_edits_off(
     app: Flask, client: FlaskClient, actions: Actions
 ) -> None:
-    actions.create_site("blog", [ORIGIN], flood_seconds=0)
+    assert actions.create_site("nosy", [ORIGIN]).edit_minutes == 15
+    actions.create_site("blog", [ORIGIN], flood_seconds=0, edit_minutes=0)
     comment_id, key = post_and_keep_key(app, client, "No edits here.")
     assert key == ""
     assert "data-edit-url" not in public_page(client)

@@ -101,7 +101,7 @@ def list_command() -> None:
 @click.option(
     "--edit-minutes",
     type=int,
-    help="Authors may edit their comment for this many minutes (0: never, the default).",
+    help="Authors may edit or delete their comment for this many minutes (0: never; new sites: 15).",
 )
 @one_line_errors
 def update_command(slug: str, origins: tuple[str, ...], **options: object) -> None:

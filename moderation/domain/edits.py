@@ -19,6 +19,9 @@ from moderation.domain.status import CommentStatus
 #: The longest edit window a site can give (a day).
 MAX_EDIT_MINUTES = 1440
 
+#: The window a new site gives its authors (WordPress's plugins' usual quarter hour).
+DEFAULT_EDIT_MINUTES = 15
+
 #: What an author may still edit (what they were told is published or awaiting moderation).
 EDITABLE = frozenset(
     {CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.SPAM, CommentStatus.REJECTED}

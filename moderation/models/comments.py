@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
+from moderation.domain.edits import DEFAULT_EDIT_MINUTES
 from moderation.domain.sites import CommentFormat, CommentOrder, SitePolicy
 from moderation.domain.status import CommentStatus
 from moderation.models.base import Base, UTCDateTime, enum_column
@@ -59,8 +60,12 @@ class Site(Base):
     challenge_suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Threads stop taking comments this many days after they began (0: never).
     close_after_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: Authors may edit their comment for this many minutes after posting it (0: never).
-    edit_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Authors may edit or delete their comment for this many minutes after posting it
+    #: (0: never). New sites get 15; the column's server default stays 0 so rows written
+    #: before the window existed keep edits off.
+    edit_minutes: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_EDIT_MINUTES, server_default="0"
+    )
     #: The default order of top-level comments in the widget (readers may switch).
     sort: Mapped[CommentOrder] = mapped_column(
         enum_column(CommentOrder), default=CommentOrder.OLDEST, server_default="oldest"

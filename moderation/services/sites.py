@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.cache import caches
 from moderation.domain.closing import clean_close_after_days
-from moderation.domain.edits import MAX_EDIT_MINUTES
+from moderation.domain.edits import DEFAULT_EDIT_MINUTES, MAX_EDIT_MINUTES
 from moderation.domain.errors import N_, Conflict, InvalidInput, NotFound
 from moderation.domain.sites import (
     CommentFormat,
@@ -51,7 +51,7 @@ class SiteInfo:
     challenge_suspicious: bool = False
     close_after_days: int = 0
     sort: CommentOrder = CommentOrder.OLDEST
-    edit_minutes: int = 0
+    edit_minutes: int = DEFAULT_EDIT_MINUTES
     comment_format: CommentFormat = CommentFormat.WORDPRESS
 
 
