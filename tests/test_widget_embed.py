@@ -695,6 +695,11 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
         page.goto(url)
         frame = widget_frame(page)
         assert frame.evaluate("() => document.documentElement.dataset.theme") == scheme
+        # the frame grows to its content: nothing of the form is cut off at the bottom
+        inner = frame.evaluate("() => document.documentElement.scrollHeight")
+        page.wait_for_function(
+            "inner => document.querySelector('#comments iframe').clientHeight >= inner", arg=inner
+        )
         for selector in (".comment-content p", ".comment-notes", "label[for=comment]", "#submit"):
             text, background = frame.locator(selector).first.evaluate(
                 """node => {
@@ -710,9 +715,12 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
         directory = os.environ.get("SCREENSHOT_DIR")
         if directory:
             Path(directory).mkdir(parents=True, exist_ok=True)
-            page.screenshot(
-                path=str(Path(directory) / f"widget-{scheme}-{width}.png"), full_page=True
-            )
+            # the viewport as tall as the page: Chromium's full-page capture may leave the
+            # bottom of a cross-site frame unpainted
+            tall = page.evaluate("() => document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": width, "height": tall})
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(Path(directory) / f"widget-{scheme}-{width}.png"))
 
 
 # --- accessibility ---------------------------------------------------------------------
