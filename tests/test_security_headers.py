@@ -484,6 +484,18 @@ CASES = [
         HTML,
         NO_STORE,
     ),
+    Case(
+        "widget author delete, no key: 403",
+        lambda env: env.client.post(
+            f"/w/blog/delete?thread={THREAD}",
+            data={"comment_id": "1", "key": "", "confirm": "yes"},
+            headers={"Origin": ORIGIN},
+        ),
+        403,
+        WIDGET_PAGE,
+        HTML,
+        NO_STORE,
+    ),
     # it names the origin the browser asked for: no shared cache may keep it for others
     Case("demo page", get("/demo"), 200, PUBLIC, HTML, NO_STORE),
     Case("demo page, forged Host", get("/demo", Host="evil.example"), 200, PUBLIC, HTML, NO_STORE),
@@ -820,6 +832,7 @@ def test_matrix_covers_every_public_route(app: Flask) -> None:
         "/readyz": "readyz",
         "/metrics": "metrics",
         "/w/<site_slug>/edit": "widget author edit",
+        "/w/<site_slug>/delete": "widget author delete",
         "/api/openapi.json": "OpenAPI",
         "/api/v1/sites/<site_slug>/comments": "API comments",
         "/api/v1/sites/<site_slug>/counts": "API counts",
