@@ -3,6 +3,7 @@ command where the units expect it), and name only commands the CLI has."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -51,3 +52,43 @@ def test_units_run_commands_the_cli_has(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         for option in (arg for arg in args if arg.startswith("--")):
             assert option in result.stdout, (name, option)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (keyword, arguments), continuation lines joined."""
+    text = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_the_container_recipe_runs_as_a_user_and_copies_what_the_wheel_needs(
+    tmp_path: Path,
+) -> None:
+    """No Docker engine runs here: check what can be checked without one. The image runs
+    as a non-root user, copies every file the package build reads, keeps the instance on a
+    volume, checks /healthz, and its command is one the CLI accepts."""
+    instructions = dockerfile_instructions()
+    users = [argument for keyword, argument in instructions if keyword == "USER"]
+    assert users and users[-1] not in ("root", "0"), users
+    root = DEPLOY.parent.parent
+    for keyword, argument in instructions:
+        if keyword == "COPY" and not argument.startswith("--from"):
+            *sources, _target = argument.split()
+            for source in sources:
+                assert (root / source).exists(), f"COPY {source}: not in the repository"
+    assert any(keyword == "VOLUME" and "instance" in arg for keyword, arg in instructions)
+    assert any(keyword == "HEALTHCHECK" and "/healthz" in arg for keyword, arg in instructions)
+    command = json.loads(next(argument for keyword, argument in instructions if keyword == "CMD"))
+    assert command[:2] == ["moderation", "serve"], command
+    result = subprocess.run(
+        [sys.executable, "-m", "moderation", "serve", "--help"],
+        cwd=tmp_path,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for option in (arg for arg in command[2:] if arg.startswith("--")):
+        assert option in result.stdout, f"{option} is not an option of moderation serve"

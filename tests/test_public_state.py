@@ -128,7 +128,7 @@ def public_answers(client: FlaskClient, thread: str, site: str = "blog") -> dict
             sorted(
                 (name, value)
                 for name, value in page.headers.items()
-                if name not in ("Content-Length",)
+                if name not in ("Content-Length", "X-Request-ID")  # the id is per request
             ),
             FORM_TOKEN.sub(r"\1\2", page.get_data(as_text=True)),
         ),
