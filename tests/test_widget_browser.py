@@ -565,7 +565,9 @@ def test_widget_remembers_the_author_in_its_own_storage(
     expect(widget.locator("#url")).to_have_value("https://cy.example")
     expect(widget.locator("#wp-comment-cookies-consent")).to_be_checked()
     expect(widget.locator("#comment")).to_have_value("")
-    assert frame.evaluate("() => Object.keys(localStorage)") == [key]
+    # the author's name, and (new sites give 15 minutes) the edit key of their comment
+    stored = sorted(frame.evaluate("() => Object.keys(localStorage)"))
+    assert stored == sorted([key, f"moderation:{site}:edits:{thread}"])
     # the host page cannot read what the widget remembered
     host_view = page.evaluate("(key) => [localStorage.length, localStorage.getItem(key)]", key)
     assert host_view == [0, None]
