@@ -140,6 +140,53 @@ def test_keyboard_only_posting_moves_focus_to_the_result_and_announces_it(
     expect(frame.locator("#widget-announcer")).to_have_text("Your comment is awaiting moderation.")
 
 
+def test_keyboard_only_replying_moves_the_form_under_the_comment_and_back(
+    service: str, host: Any, service_app: Flask, new_page: Any
+) -> None:
+    parent = published(service_app, "keyboard-reply", "Answer me by keyboard.", author="Pat")
+    page, _url = open_thread(new_page, host, service, "keyboard-reply")
+    frame = widget_frame(page)
+    loaded = time.monotonic()
+    form_is_under_parent = f"() => !!document.querySelector('#comment-{parent} #respond')"
+    reply = frame.locator(f"#comment-{parent} .comment-reply-link").first
+    reply.focus()
+    page.keyboard.press("Enter")
+    expect(frame.locator("#comment")).to_be_focused()
+    assert frame.evaluate(form_is_under_parent)
+    # "Cancel reply" by keyboard: the form goes home, focus returns to the Reply link
+    frame.locator("#cancel-comment-reply-link").focus()
+    page.keyboard.press("Enter")
+    expect(reply).to_be_focused()
+    assert not frame.evaluate(form_is_under_parent)
+    # Enter on Reply again, then the whole reply by keyboard
+    page.keyboard.press("Enter")
+    expect(frame.locator("#comment")).to_be_focused()
+    page.keyboard.type("A reply typed with the keyboard only.")
+    walked = []
+    for value in ("Kim Keys", "kim-reply@example.org"):
+        page.keyboard.press("Tab")
+        walked.append(frame.evaluate("() => document.activeElement.id"))
+        page.keyboard.type(value)
+    while walked[-1] != "submit" and len(walked) < 10:
+        page.keyboard.press("Tab")
+        walked.append(frame.evaluate("() => document.activeElement.id"))
+    assert walked[:2] == ["author", "email"] and walked[-1] == "submit", walked
+    time.sleep(max(0.0, loaded + 1.2 - time.monotonic()))
+    before = frame.url
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 15
+    while frame.url == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    frame = widget_frame(page, ready=".comment-awaiting-moderation")
+    # the pending reply shows right under the comment it answers, and has the focus
+    preview = frame.locator(f'li.comment-preview[data-parent="{parent}"]')
+    waiting = preview.locator(".comment-awaiting-moderation")
+    expect(waiting).to_be_visible()
+    expect(waiting).to_be_focused()
+    above = preview.evaluate("item => item.previousElementSibling.id")
+    assert above == f"comment-{parent}", above
+
+
 # --- the dashboard, page by page, through axe ------------------------------------------
 
 
