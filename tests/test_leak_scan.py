@@ -585,6 +585,8 @@ def test_public_surfaces_never_show_an_address(
         response.get_data(as_text=True)
         for url, response in [*pages.items(), *again.items()]
         if not any(url.startswith(preview) for preview in previews)
+        # an author's edit page (reached with the key the preview carries) shows their own text
+        and "/edit?" not in url
     )
     assert "a moderator answers" in public
     for posted in world.posted:
