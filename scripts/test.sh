@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them: lint, types, then the whole suite on
-# SQLite and again on PostgreSQL (there only the tests that use a database: those marked
-# any_database, and the browser tests, ran on the SQLite pass). Both passes run in PYTEST_WORKERS processes
-# (pytest-xdist, a test file per worker at a time; each worker has a PostgreSQL database of
-# its own, <db>_gw0...). Extra arguments go to pytest (both runs): -n 0 runs serially.
+# SQLite and again on PostgreSQL (there only the tests where the database matters: those
+# marked any_database or database_incidental, and the browser tests, ran on the SQLite
+# pass). Both passes run in PYTEST_WORKERS processes (default: cores + 1; pytest-xdist, a
+# test file per worker at a time; each worker has a PostgreSQL database of its own,
+# <db>_gw0...). Extra arguments go to pytest (both runs): -n 0 runs serially.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PG_URL=${MODERATION_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
-PARALLEL=(-n "${PYTEST_WORKERS:-auto}" --dist loadfile)
+# One worker more than the cores: many tests wait on a server process, Chromium or a
+# socket, and the extra worker fills that time.
+WORKERS=${PYTEST_WORKERS:-$(($(nproc) + 1))}
+PARALLEL=(-n "$WORKERS" --dist loadfile)
 
 # Debian's Chromium for the browser tests (never a browser download).
 if ! command -v chromium >/dev/null 2>&1; then
