@@ -481,6 +481,6 @@ def test_imported_comments_are_found_by_the_queue_search_and_later_ones_too(
 )
 def test_the_import_truncates_addresses_as_new_comments_are(address: str) -> None:
     from moderation.domain.privacy import truncate_ip
-    from moderation.services.importing import _truncate
+    from moderation.services.import_fields import truncated_address as _truncate
 
     assert _truncate(address) == truncate_ip(address)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import html
 import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -39,7 +37,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from moderation import create_app
-from tests.browsing import CHROMIUM, STOCK_STORAGE_ARGS
+from tests.browsing import CHROMIUM, STOCK_STORAGE_ARGS, cli
 from tests.databases import (
     SERVER_DATABASE_URL,
     reset_server_database,
@@ -222,21 +220,6 @@ def stranger(service: str) -> Iterator[HostSite]:
         yield site
     finally:
         stop_host(site)
-
-
-def cli(workdir: Path, env: dict[str, str], *args: str) -> str:
-    """``python -m moderation ARGS`` as the operator runs it, on the server's database."""
-    result = subprocess.run(
-        [sys.executable, "-m", "moderation", *args],
-        cwd=workdir,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")

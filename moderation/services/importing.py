@@ -14,18 +14,13 @@ not valid). Pingbacks and trackbacks are not comments: they are skipped and coun
 from __future__ import annotations
 
 import hashlib
-import re
-import socket
-import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
@@ -33,14 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from moderation.clock import utcnow
 from moderation.domain.comments import (
     MAX_AUTHOR,
-    MAX_EMAIL,
-    clean_email,
-    clean_url,
     strip_controls,
 )
-from moderation.domain.errors import FieldError
-from moderation.domain.privacy import truncate_ip
-from moderation.domain.rendering import render_comment, render_markdown
+from moderation.domain.rendering import render_markdown
 from moderation.domain.spam import label_for_status
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
@@ -61,6 +51,12 @@ from moderation.porting import (
 from moderation.porting.sources import Source
 from moderation.services import events, spam
 from moderation.services.events import SYSTEM, Actor
+from moderation.services.import_fields import (
+    imported_email,
+    imported_html,
+    imported_website,
+    truncated_address,
+)
 from moderation.services.sites import site_info
 
 #: Comments stored per transaction: large enough for speed, small enough that an
@@ -331,9 +327,9 @@ class _Importer:
 
     def _values(self, record: CommentRecord) -> dict[str, Any]:
         """The row of one comment: cleaned, truncated, sanitised."""
-        email, flagged = _email(record.email)
+        email, flagged = imported_email(record.email)
         self.report.flagged_emails += flagged
-        website = _website(record.website)
+        website = imported_website(record.website)
         if record.website and not website:
             self.report.dropped_websites += 1
         text = strip_controls(record.text)
@@ -353,13 +349,13 @@ class _Importer:
             "url": website,
             "website_key": website_key(website),
             "text": text,
-            "html": html if html is not None else _render(text),
+            "html": html if html is not None else imported_html(text),
             "status": CommentStatus(record.status.value),
             "created_at": record.created_at,
             # the import is the last change here: deleted comments get their grace period
             # before purging, rejected ones theirs before retention clears their email
             "updated_at": self.now,
-            "ip_truncated": _truncate(record.ip or ""),
+            "ip_truncated": truncated_address(record.ip or ""),
             "user_agent": strip_controls(record.user_agent or "", single_line=True)[:500],
             "held_by_rule": (record.held_by_rule or IMPORTED_RULE)[:40],
             "held_reason": reason[:500],
@@ -513,86 +509,3 @@ def _stored_id(source_id: str) -> str:
     if len(source_id) <= 255:
         return source_id
     return "sha256:" + hashlib.sha256(source_id.encode()).hexdigest()
-
-
-#: A plain ASCII address (most of them): email-validator's verdict and normal form are
-#: known without asking it, which costs a millisecond an address on a busy machine.
-_PLAIN_EMAIL = re.compile(
-    r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"[A-Za-z]{2,63})$"
-)
-_IPV4 = re.compile(
-    r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\."
-    r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
-)
-
-
-def _email(raw: str | None) -> tuple[str, bool]:
-    """The email normalised, or as found (cleaned, cut to fit) and flagged when invalid."""
-    if not raw:
-        return "", False
-    plain = _PLAIN_EMAIL.match(raw)
-    if plain is not None and len(raw) <= MAX_EMAIL:
-        domain = plain.group(1)
-        tld = domain.rsplit(".", 1)[-1].lower()
-        if tld not in SPECIAL_USE_DOMAIN_NAMES and "--" not in domain:
-            local = raw[: len(raw) - len(domain) - 1]
-            return f"{local}@{domain.lower()}", False
-    return _checked_email(raw)
-
-
-@lru_cache(maxsize=16_384)
-def _checked_email(raw: str) -> tuple[str, bool]:
-    """What email-validator makes of an address that is not plain."""
-    try:
-        return clean_email(raw), False
-    except FieldError:
-        return strip_controls(raw, single_line=True)[:MAX_EMAIL], True
-
-
-@lru_cache(maxsize=65_536)
-def _website(raw: str | None) -> str:
-    """The website when it is an http(s) address that fits, else nothing."""
-    if not raw:
-        return ""
-    try:
-        return clean_url(raw)
-    except FieldError:
-        return ""
-
-
-@lru_cache(maxsize=65_536)
-def _truncate(ip: str) -> str:
-    """The truncated address, as :func:`truncate_ip` gives it (addresses repeat:
-    remembered; plain IPv4 and IPv6 done by hand, without ``ipaddress``'s objects)."""
-    plain = _IPV4.match(ip)
-    if plain is not None:
-        return f"{plain.group(1)}.{plain.group(2)}.{plain.group(3)}.0/24"
-    if ":" in ip and "%" not in ip and "." not in ip:
-        try:
-            packed = socket.inet_pton(socket.AF_INET6, ip.strip())
-        except (OSError, ValueError):
-            return truncate_ip(ip)
-        if packed.startswith(_IPV4_MAPPED):
-            return truncate_ip(ip)
-        # the /48 keeps three groups; the zeros after them are the longest run: "::"
-        groups = list(struct.unpack(">3H", packed[:6]))
-        while groups and groups[-1] == 0:
-            groups.pop()
-        return ":".join(f"{group:x}" for group in groups) + "::/48"
-    return truncate_ip(ip)
-
-
-_IPV4_MAPPED = bytes(10) + b"\xff\xff"
-#: Texts up to this long have their rendering remembered (imports repeat "Thanks!" often).
-_CACHED_TEXT = 1024
-
-
-def _render(text: str) -> str:
-    """The stored HTML of an HTML comment, as :func:`render_comment` gives it."""
-    return _render_short(text) if len(text) <= _CACHED_TEXT else render_comment(text)
-
-
-@lru_cache(maxsize=4096)
-def _render_short(text: str) -> str:
-    return render_comment(text)
