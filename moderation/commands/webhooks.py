@@ -80,7 +80,9 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("webhook delivery worker started (pid %d)", os.getpid())
-    last_housekeeping = last_digests = 0.0
+    # -inf, not 0: time.monotonic() counts from boot, so on a machine up for less than
+    # HOUSEKEEPING_SECONDS a zero start would put the first housekeeping off until then
+    last_housekeeping = last_digests = float("-inf")
     while not stopping:
         if parent_pid is not None and os.getppid() != parent_pid:
             break
