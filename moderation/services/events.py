@@ -21,6 +21,7 @@ from moderation.models import (
     StatusCount,
     Thread,
 )
+from moderation.services import statistics
 from moderation.services.threads import forget_public_state
 
 #: Outbound event per status a comment enters.
@@ -220,10 +221,13 @@ def _outbox_row(
 
 
 def count_status(site_id: int, status: CommentStatus, delta: int) -> None:
-    """Keep the per-site status counters right (an atomic increment in the database)."""
+    """Keep the per-site status counters right (an atomic increment in the database), and
+    the day's queue depth with the pending one."""
     db.session.connection().execute(
         _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
     )
+    if status == CommentStatus.PENDING and delta:
+        statistics.record_queue_depth(site_id, utcnow().date())
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:

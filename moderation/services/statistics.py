@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Date, and_, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -19,7 +20,7 @@ from moderation.domain.charts import percentile
 from moderation.domain.rules import Outcome
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import AuditEvent, Comment, DailyOutcome
+from moderation.models import AuditEvent, Comment, DailyOutcome, DailyQueueDepth, StatusCount
 from moderation.services.queue import status_counts
 
 #: Outcomes in the order charts stack them, with the words the page uses.
@@ -42,19 +43,40 @@ AGE_GROUPS = (
 )
 
 
+def _upsert(model: type[DailyOutcome] | type[DailyQueueDepth]) -> Any:
+    """``INSERT ... ON CONFLICT`` for the session's database."""
+    dialect = db.session.connection().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
 def count_submission(site_id: int, outcome: Outcome, rule: str, moment: datetime) -> None:
     """Count one submission on its day (UTC), in the caller's transaction."""
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DailyOutcome)
     table = DailyOutcome.__table__.c
-    statement = insert.values(
-        site_id=site_id, day=moment.date(), outcome=outcome.value, rule=rule, count=1
-    ).on_conflict_do_update(
-        index_elements=[table.site_id, table.day, table.outcome, table.rule],
-        set_={"count": table.count + 1},
+    statement = (
+        _upsert(DailyOutcome)
+        .values(site_id=site_id, day=moment.date(), outcome=outcome.value, rule=rule, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.site_id, table.day, table.outcome, table.rule],
+            set_={"count": table.count + 1},
+        )
     )
-    connection.execute(statement)
+    db.session.connection().execute(statement)
+
+
+def record_queue_depth(site_id: int, day: date) -> None:
+    """Keep the site's pending count (its counter, already changed) as the queue's depth at
+    the end of ``day``: the day's last change wins. In the caller's transaction."""
+    table = DailyQueueDepth.__table__.c
+    insert = _upsert(DailyQueueDepth)
+    statement = insert.from_select(
+        ["site_id", "day", "pending"],
+        select(StatusCount.site_id, literal(day, Date), StatusCount.count).where(
+            StatusCount.site_id == site_id, StatusCount.status == CommentStatus.PENDING
+        ),
+    ).on_conflict_do_update(
+        index_elements=[table.site_id, table.day], set_={"pending": insert.excluded.pending}
+    )
+    db.session.connection().execute(statement)
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,8 @@ class Statistics:
     median_decision: timedelta | None
     p90_decision: timedelta | None
     queue: QueueAge
+    #: Pending comments at the end of each day of ``days`` (today: now).
+    depth: list[int]
     rules: list[RuleRow]
 
 
@@ -121,6 +145,7 @@ def statistics(site_ids: frozenset[int] | None, days: int, now: datetime) -> Sta
         median_decision=timedelta(seconds=median) if median is not None else None,
         p90_decision=timedelta(seconds=p90) if p90 is not None else None,
         queue=_queue_age(site_ids, now),
+        depth=queue_depth(site_ids, calendar),
         rules=_with_overruled(rules, site_ids, _midnight(first)),
     )
 
@@ -145,6 +170,41 @@ def _daily(
             counts = per_rule.setdefault(rule, {})
             counts[outcome] = counts.get(outcome, 0) + count
     return per_day, per_rule
+
+
+def queue_depth(site_ids: frozenset[int] | None, calendar: list[date]) -> list[int]:
+    """Pending comments at the end of each day of ``calendar`` (consecutive days), summed
+    over the sites: each site's rows in the period, and its last row before for the days
+    until its first change (a site without rows had nothing waiting)."""
+    first = calendar[0]
+    scope = _sites(DailyQueueDepth.site_id, site_ids)
+    latest_before = (
+        select(DailyQueueDepth.site_id, func.max(DailyQueueDepth.day).label("day"))
+        .where(DailyQueueDepth.day < first, *scope)
+        .group_by(DailyQueueDepth.site_id)
+        .subquery()
+    )
+    carried = select(DailyQueueDepth.site_id, DailyQueueDepth.pending).join(
+        latest_before,
+        and_(
+            DailyQueueDepth.site_id == latest_before.c.site_id,
+            DailyQueueDepth.day == latest_before.c.day,
+        ),
+    )
+    level: dict[int, int] = {
+        site_id: int(pending) for site_id, pending in db.session.execute(carried).all()
+    }
+    changes: dict[date, dict[int, int]] = {}
+    rows = select(DailyQueueDepth.site_id, DailyQueueDepth.day, DailyQueueDepth.pending).where(
+        DailyQueueDepth.day >= first, *scope
+    )
+    for site_id, day, pending in db.session.execute(rows).all():
+        changes.setdefault(day, {})[site_id] = int(pending)
+    depth = []
+    for day in calendar:
+        level.update(changes.get(day, {}))
+        depth.append(sum(level.values()))
+    return depth
 
 
 def _decision_seconds(site_ids: frozenset[int] | None, since: datetime) -> list[float]:
