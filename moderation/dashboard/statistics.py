@@ -42,7 +42,7 @@ def show_statistics() -> ResponseReturnValue:
         [{"pending": pending} for pending in numbers.depth],
         label_every=max(days // 6, 1),
     )
-    rules = horizontal_bars([(row.rule, row.fired) for row in numbers.rules], series="rule")
+    rules = horizontal_bars([(row.rule, row.stopped) for row in numbers.rules], series="rule")
     ages = horizontal_bars(numbers.queue.groups, series="age")
     return render_template(
         "dashboard/statistics.html",
