@@ -31,7 +31,15 @@ from moderation.domain.rendering import render_comment
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db
-from moderation.models import Comment, DailyOutcome, Moderator, Site, StatusCount, Thread
+from moderation.models import (
+    Comment,
+    DailyOutcome,
+    DailyQueueDepth,
+    Moderator,
+    Site,
+    StatusCount,
+    Thread,
+)
 from moderation.services import form_tokens, moderators, sites
 
 SITE = "bench"
@@ -236,8 +244,8 @@ def website(number: int) -> str:
 
 
 def count_days(site: Site, start: datetime, n: int) -> None:
-    """The statistics page's daily counts for the loaded comments (one a second from
-    ``start``), as the submissions would have kept them."""
+    """The statistics page's daily counts and queue depths for the loaded comments (one a
+    second from ``start``), as the submissions would have kept them."""
     per_day: dict[tuple[Any, str, str], int] = {}
     for number in range(n):
         moment = start + timedelta(seconds=number)
@@ -252,6 +260,17 @@ def count_days(site: Site, start: datetime, n: int) -> None:
             for (day, outcome, rule), count in per_day.items()
         ],
     )
+    # the queue's depth at the end of each day: every fourth comment still waits
+    waiting: dict[Any, int] = {}
+    for number in range(0, n, 4):
+        day = (start + timedelta(seconds=number)).date()
+        waiting[day] = waiting.get(day, 0) + 1
+    depth = 0
+    rows = []
+    for day in sorted(waiting):
+        depth += waiting[day]
+        rows.append({"site_id": site.id, "day": day, "pending": depth})
+    db.session.execute(insert(DailyQueueDepth), rows)
 
 
 def count_rows(thread_key: str) -> None:
