@@ -17,7 +17,7 @@ from moderation.domain.numbers import parse_id
 from moderation.domain.rendering import render_text
 from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import (
     AuditEvent,
     Comment,
@@ -45,7 +45,7 @@ class ModerationResult:
 
 def get_comment(comment_id: int, site_ids: AbstractSet[int] | None = None) -> Comment:
     """The comment, or :class:`NotFound`; ``site_ids`` limits which sites may be seen."""
-    comment = db.session.get(Comment, comment_id) if parse_id(comment_id) is not None else None
+    comment = get_by_id(Comment, comment_id)
     if comment is None or (site_ids is not None and comment.site_id not in site_ids):
         raise NotFound(N_("Comment %(id)s does not exist."), id=comment_id)
     return comment
