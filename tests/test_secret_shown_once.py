@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from tests.helpers import Actions, Dashboard, Integrator, audit_rows, signed_in
-from tests.servers import (
-    ServerProcess,
-    fresh_server_env,
-    leave_server_database_empty,
-    run_cli,
-    start_server,
-)
+from tests.browsing import sign_in_to_dashboard
+from tests.helpers import PASSWORD, Actions, Dashboard, Integrator, audit_rows, signed_in
+from tests.servers import served_in_thread
 
 SECRET = re.compile(r'<code class="secret">([^<]+)</code>')
 
@@ -150,61 +143,35 @@ def test_an_admin_resetting_their_own_password_sees_it_on_the_answer(
 
 # --- in a real browser -----------------------------------------------------------------
 
-PASSWORD = "a long passphrase 123"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    env = fresh_server_env(tmp_path)
-    process = start_server(tmp_path, env)
-    try:
-        run_cli(
-            env, "sites", "create", "blog", "--name", "Blog", "--origin", "https://blog.example"
-        )
-        run_cli(
-            env, "moderators", "create", "root", "--role", "admin", "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )  # fmt: skip
-        yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
 
 @pytest.mark.browser
 def test_reloading_the_secret_page_in_chromium_posts_nothing_again(
-    server: ServerProcess, page: Page
+    app: Flask, actions: Actions, browser: Browser
 ) -> None:
+    actions.create_site("blog", ["https://blog.example"], flood_seconds=0)
+    actions.create_moderator("root", "admin")
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     posts: list[str] = []
     page.on(
         "request", lambda request: posts.append(request.url) if request.method == "POST" else None
     )
-    page.goto(f"{server.url}/dashboard/sign-in")
-    page.fill("#username", "root")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.url}/dashboard/")
+    with served_in_thread(app) as service:
+        sign_in_to_dashboard(page, service, "root", PASSWORD)
+        page.goto(f"{service}/dashboard/integrations")
+        page.fill("#name", "crm")
+        page.get_by_role("button", name="Create").click()
+        expect(page).to_have_url(f"{service}/dashboard/integrations")
+        expect(page.locator("code.secret")).to_contain_text("whsec_")
+        count = len(posts)
 
-    page.goto(f"{server.url}/dashboard/integrations")
-    page.fill("#name", "crm")
-    page.get_by_role("button", name="Create").click()
-    expect(page).to_have_url(f"{server.url}/dashboard/integrations")
-    expect(page.locator("code.secret")).to_contain_text("whsec_")
-    count = len(posts)
-
-    page.reload()
-    expect(page.locator("table.list")).to_contain_text("crm")
-    expect(page.locator("code.secret")).to_have_count(0)
-    assert len(posts) == count  # the reload was a GET
-    assert page.locator("table.list tbody tr").count() == 1
-    assert dialogs == []
+        page.reload()
+        expect(page.locator("table.list")).to_contain_text("crm")
+        expect(page.locator("code.secret")).to_have_count(0)
+        assert len(posts) == count  # the reload was a GET
+        assert page.locator("table.list tbody tr").count() == 1
+        assert dialogs == []
+    context.close()

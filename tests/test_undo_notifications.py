@@ -15,22 +15,15 @@ from sqlalchemy import update
 
 from tests.doors import FormDoor
 from tests.helpers import Actions, Dashboard, make_integration, signed_in
-from tests.mail_servers import SmtpSink, deliver
+from tests.mail_servers import TEST_PUBLIC_URL, SmtpSink, deliver, mail_config
 from tests.webhook_receiver import Receiver
 
-PUBLIC = "https://comments.example"
 ANN = "ann@example.com"
 
 
 @pytest.fixture
 def config_overrides(smtp: SmtpSink) -> dict[str, Any]:
-    return {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp.port,
-        "MAIL_DEFAULT_SENDER": "comments@comments.example",
-        "PUBLIC_URL": PUBLIC,
-        "WEBHOOK_ALLOW_PRIVATE_TARGETS": True,
-    }
+    return mail_config(smtp, WEBHOOK_ALLOW_PRIVATE_TARGETS=True)
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def confirmed_comment(app: Flask, client: FlaskClient, smtp: SmtpSink) -> int:
     deliver(app)
     (confirmation,) = smtp.to(ANN)
     confirm = next(link for link in confirmation.links() if "/notify/confirm/" in link)
-    assert client.post(confirm.removeprefix(PUBLIC)).status_code == 200
+    assert client.post(confirm.removeprefix(TEST_PUBLIC_URL)).status_code == 200
     return comment_id
 
 
