@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from limits import parse_many
 from sqlalchemy import select
@@ -55,14 +55,6 @@ class SiteInfo:
     comment_format: CommentFormat = CommentFormat.WORDPRESS
 
 
-#: The settings :class:`SiteInfo` takes from the site's row as they are.
-_COPIED_SETTINGS = tuple(
-    item.name
-    for item in fields(SiteInfo)
-    if item.name not in {"origins", "moderation_words", "blocked_words"}
-)
-
-
 def site_info(slug: str) -> SiteInfo:
     """The site's public settings, remembered for a few seconds per process.
 
@@ -79,13 +71,27 @@ def _load_site_info(slug: str) -> SiteInfo | None:
     site = db.session.execute(select(Site).where(Site.slug == slug)).scalar_one_or_none()
     if site is None:
         return None
-    # every setting is copied by name; the lists become tuples (the info is hashable: it
-    # keys cached renderings)
     return SiteInfo(
-        **{name: getattr(site, name) for name in _COPIED_SETTINGS},
+        id=site.id,
+        slug=site.slug,
+        name=site.name,
         origins=tuple(site.origins),
+        policy=site.policy,
+        max_depth=site.max_depth,
+        page_size=site.page_size,
+        max_links=site.max_links,
+        flood_seconds=site.flood_seconds,
+        submit_limit=site.submit_limit,
         moderation_words=tuple(parse_word_list(site.moderation_words)),
         blocked_words=tuple(parse_word_list(site.blocked_words)),
+        spam_hold_threshold=site.spam_hold_threshold,
+        spam_threshold=site.spam_threshold,
+        hold_first_comments=site.hold_first_comments,
+        challenge_suspicious=site.challenge_suspicious,
+        close_after_days=site.close_after_days,
+        sort=site.sort,
+        edit_minutes=site.edit_minutes,
+        comment_format=site.comment_format,
     )
 
 
