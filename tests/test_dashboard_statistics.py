@@ -181,7 +181,7 @@ def test_queue_depth_before_the_upgrade_comes_from_the_audit_log(
             moved, {"moment": today - timedelta(days=5), "slug": "", "held": outcomes["held"]}
         )
         db.session.commit()
-        downgrade(directory=str(MIGRATIONS_DIRECTORY), revision="data_02")
+        downgrade(directory=str(MIGRATIONS_DIRECTORY), revision="bugs_01")
         upgrade(directory=str(MIGRATIONS_DIRECTORY))
         rows = db.session.execute(
             text(

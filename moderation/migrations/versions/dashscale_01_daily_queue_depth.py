@@ -1,7 +1,7 @@
 """the queue's depth at the end of each day (the statistics page's "queue depth over time")
 
 Revision ID: dashscale_01
-Revises: data_02
+Revises: bugs_01
 Create Date: 2026-11-29
 
 Adds ``daily_queue_depth``, written with every change of a site's pending count. The days
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'dashscale_01'
-down_revision = 'data_02'
+down_revision = 'bugs_01'
 branch_labels = None
 depends_on = None
 
