@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -33,15 +35,22 @@ SUPPORTED_LANGUAGES = LANGUAGE_CODES
 MIGRATIONS_DIRECTORY = Path(__file__).parent / "migrations"
 
 
-def select_locale() -> str:
+@lru_cache(maxsize=64)
+def babel_locale(identifier: str) -> Locale:
+    """Babel's locale for ``identifier``, parsed once (Flask-Babel parses what the selector
+    returns on every request, unless it is a ``Locale`` already)."""
+    return Locale.parse(identifier)
+
+
+def select_locale() -> Locale:
     """The reader's language (Flask-Babel's locale: its catalog, dates and plural rules):
     each ``?lang=`` in turn (embed.js sends the embed's ``data-lang``, then the host page's
     ``<html lang>``), then the browser's Accept-Language, then English. The dashboard stays
     English."""
     if request.blueprint == "dashboard":
-        return "en"
+        return babel_locale("en")
     accepted = [value for value, quality in request.accept_languages if quality > 0]
-    return choose_language(request.args.getlist("lang"), accepted).locale
+    return babel_locale(choose_language(request.args.getlist("lang"), accepted).locale)
 
 
 def init_extensions(app: Flask) -> None:
