@@ -1,22 +1,32 @@
 #!/usr/bin/env python3
 """Public reads of ``moderation serve`` under different process/thread flags, beside the
-Flask ceiling (a fixed body of the same size, ../shared/bench/ref_flask.sh), in one run.
+Flask ceiling (a fixed body of the same size, ../shared/bench/ref_flask.sh), in one run:
+the quiet-machine check of issue 20's read goals.
 
-    .venv/bin/python bench/reads.py [--configs 2x1,2x4,...] [--reps 3] [--duration 8]
+    .venv/bin/python bench/reads.py [--configs default,1x2,...] [--one-process 1x2]
+                                    [--reps 3] [--duration 8] [--ceiling-flags 2x2]
                                     [--workloads list200,list200-page,count5] [--no-ceiling]
-                                    [--ceiling-flags 2x4]
 
 A config ``WxT`` is ``moderation serve --workers W --threads T`` (``default``: no flags,
-whatever the command chooses). The ceiling ``ref`` is the shared minimal Flask app under
-the shared gunicorn settings (sync workers, one per core, ``--preload``) serving
-pre-serialised bodies of exactly the sizes our answers have. Each rep starts every server
-afresh (configs interleaved, so drift hits all alike); every workload gets a 2 s warm-up,
-then ``wrk -t1 -c16`` for ``--duration`` seconds. The report gives, per config and
-workload, the median req/s of the reps with their min-max, the median p99, and each
-median as a share of the best config and of the ceiling.
+whatever the command chooses: one process per core, 2 threads each). The ceiling ``ref``
+is the shared minimal Flask app under the shared gunicorn settings (sync workers, one per
+core, ``--preload``) serving pre-serialised bodies of exactly the sizes our answers have;
+``ref-WxT`` the same app under the gthread flags of ``--ceiling-flags``. Each rep starts
+every server afresh (configs interleaved, so drift hits all alike); every workload gets a
+2 s warm-up, then ``wrk -t1 -c16`` for ``--duration`` seconds, while the CPU time of the
+server's processes (master and workers, from /proc) is read before and after. The report
+gives, per config and workload, the median req/s of the reps with their min-max, the
+median p99, each median as a share of the best config and of the ceiling, and the
+server's CPU per request with its share of the ceiling's (on a loaded machine the CPU
+share still means something when req/s do not). Then the goals: ``default`` against
+``--one-process`` (2 cores >= 1.7x one process), against the best config (within 10 %),
+and against the ceiling (>= 0.80).
 
-SQLite, the shared seed data set (bench/seed_ours.py), loopback only. Results:
-``$BENCH_WORK/reads-<tag>/`` (``results.json``, ``summary.md``).
+The defaults run all of it (about 25 minutes; ``--reps 1 --duration 2`` checks the
+set-up in a few). SQLite, the shared seed data set (bench/seed_ours.py), loopback only.
+Needs ``wrk`` and the ceiling's virtualenv (``FLASK_VENV``, made by ``ref_flask.sh
+setup``); ``BENCH_SHARED`` names the shared harness when this checkout is not beside it.
+Results: ``$BENCH_WORK/reads-<tag>/`` (``results.json``, ``summary.md``).
 """
 
 from __future__ import annotations
@@ -138,6 +148,11 @@ class Ours:
     def url(self, workload: str) -> str:
         return f"http://127.0.0.1:{PORT}{WORKLOADS[workload]}"
 
+    def root_pid(self) -> int:
+        """The server's first process (its workers are below it)."""
+        assert self.process is not None
+        return self.process.pid
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -217,6 +232,12 @@ class Ceiling:
     def url(self, workload: str) -> str:
         return f"http://127.0.0.1:{REF_PORT}/fixed/{self.sizes[workload]}"
 
+    def root_pid(self) -> int:
+        """The gunicorn master (its workers are below it)."""
+        if self.process is not None:
+            return self.process.pid
+        return int((WORK / "ref-fixed.pid").read_text())
+
     def stop(self) -> None:
         if self.process is not None:
             if self.process.poll() is None:
@@ -234,6 +255,33 @@ class Ceiling:
             timeout=60,
             capture_output=True,
         )
+
+
+def tree_cpu_seconds(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by ``root`` and every process below it, by
+    pid, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    tree, found = {root}, True
+    while found:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        found = bool(below)
+        tree |= below
+    return {pid: used[pid] for pid in tree if pid in used}
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes alive at both moments used in between."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 def wrk(url: str, seconds: int) -> dict[str, Any]:
@@ -274,20 +322,31 @@ def body_sizes() -> dict[str, int]:
         server.stop()
 
 
-def report(rows: list[dict[str, Any]], workloads: list[str]) -> str:
+def report(rows: list[dict[str, Any]], workloads: list[str], default: str, one_process: str) -> str:
+    """The table (medians of the reps), then each goal of issue 20 as measured."""
     by: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         by.setdefault((row["config"], row["workload"]), []).append(row)
     configs = list(dict.fromkeys(row["config"] for row in rows))
     medians = {key: statistics.median(r["rps"] for r in runs) for key, runs in by.items()}
+    cpu = {
+        key: statistics.median(r["server_cpu_us"] for r in runs)
+        for key, runs in by.items()
+        if all("server_cpu_us" in r for r in runs)
+    }
     lines = [
-        "| config | workload | req/s median | min-max | p99 ms median | of best ours | of ceiling | non-2xx |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| config | workload | req/s median | min-max | p99 ms median | of best ours "
+        "| of ceiling | server CPU µs/req (min-max) | of ceiling by CPU | non-2xx |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    best: dict[str, tuple[str, float]] = {}
     for workload in workloads:
         ours = [c for c in configs if not c.startswith("ref") and (c, workload) in medians]
-        best = max((medians[(c, workload)] for c in ours), default=0.0)
+        best[workload] = max(
+            ((c, medians[(c, workload)]) for c in ours), key=lambda pair: pair[1], default=("", 0)
+        )
         ceiling = medians.get(("ref", workload))
+        ceiling_cpu = cpu.get(("ref", workload))
         same_flags = {
             c[len("ref-") :]: medians[(c, workload)]
             for c in configs
@@ -297,20 +356,46 @@ def report(rows: list[dict[str, Any]], workloads: list[str]) -> str:
             runs = by.get((config, workload))
             if not runs:
                 continue
+            median = medians[(config, workload)]
             rps = [r["rps"] for r in runs]
             p99 = statistics.median(r["latency_us"]["p99"] for r in runs) / 1000
             non2xx = sum(r["requests"] - r["status"]["2xx"] for r in runs)
             mine = not config.startswith("ref")
-            share = f"{medians[(config, workload)] / best:.2f}" if mine and best else ""
-            of_ceiling = f"{medians[(config, workload)] / ceiling:.2f}" if ceiling else ""
+            share = f"{median / best[workload][1]:.2f}" if mine and best[workload][1] else ""
+            of_ceiling = f"{median / ceiling:.2f}" if ceiling else ""
             if config in same_flags:
-                of_ceiling += (
-                    f" ({medians[(config, workload)] / same_flags[config]:.2f} of ref-{config})"
-                )
+                of_ceiling += f" ({median / same_flags[config]:.2f} of ref-{config})"
+            used = cpu.get((config, workload))
+            cpu_text = cpu_share = ""
+            if used is not None:
+                spread = [r["server_cpu_us"] for r in runs]
+                cpu_text = f"{used:.0f} ({min(spread):.0f}-{max(spread):.0f})"
+                cpu_share = f"{ceiling_cpu / used:.2f}" if ceiling_cpu and used else ""
             lines.append(
-                f"| {config} | {workload} | {medians[(config, workload)]:.0f} | "
-                f"{min(rps):.0f}-{max(rps):.0f} | {p99:.1f} | {share} | {of_ceiling} | {non2xx} |"
+                f"| {config} | {workload} | {median:.0f} | {min(rps):.0f}-{max(rps):.0f} | "
+                f"{p99:.1f} | {share} | {of_ceiling} | {cpu_text} | {cpu_share} | {non2xx} |"
             )
+    lines += ["", f"Goals (issue 20), from the medians above; `{default}` is the default flags:"]
+    for workload in workloads:
+        mine = medians.get((default, workload))
+        if mine is None:
+            continue
+        goals = []
+        single = medians.get((one_process, workload))
+        if single:
+            goals.append(f"{default}/{one_process} {mine / single:.2f}x (goal >= 1.7)")
+        if best[workload][1]:
+            goals.append(
+                f"default/best ({best[workload][0]}) {mine / best[workload][1]:.2f} (goal >= 0.90)"
+            )
+        ceiling = medians.get(("ref", workload))
+        if ceiling:
+            goals.append(f"of ceiling {mine / ceiling:.2f} (goal >= 0.80)")
+        if cpu.get(("ref", workload)) and cpu.get((default, workload)):
+            goals.append(
+                f"of ceiling by server CPU {cpu[('ref', workload)] / cpu[(default, workload)]:.2f}"
+            )
+        lines.append(f"- {workload}: " + "; ".join(goals))
     return "\n".join(lines)
 
 
@@ -318,14 +403,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--configs", default="default,1x8,2x1,2x2,2x4,2x8,4x1,4x2")
+    parser.add_argument("--configs", default="default,1x2,1x4,2x1,2x4,2x8,4x2")
+    parser.add_argument(
+        "--one-process",
+        default="1x2",
+        help="the config the default's scaling is compared with (2 cores >= 1.7x one process)",
+    )
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--no-ceiling", action="store_true")
     parser.add_argument(
         "--ceiling-flags",
-        default="",
+        default="2x2",
         help="also the ceiling under these WxT flags (gthread, as moderation serve runs it)",
     )
     parser.add_argument("--no-seed", action="store_true", help="reuse the last run's database")
@@ -351,18 +441,22 @@ def main() -> int:
             try:
                 for workload in workloads:
                     wrk(server.url(workload), 2)  # warm-up
+                    before = tree_cpu_seconds(server.root_pid())
                     result = wrk(server.url(workload), args.duration)
+                    used = cpu_between(before, tree_cpu_seconds(server.root_pid()))
+                    result["server_cpu_us"] = used / max(result["requests"], 1) * 1e6
                     rows.append(
                         {"config": server.config, "workload": workload, "rep": rep, **result}
                     )
                     log(
                         f"rep {rep} {server.config} {workload}: {result['rps']:.0f} req/s, "
                         f"p99 {result['latency_us']['p99'] / 1000:.1f} ms, "
-                        f"non-2xx {result['requests'] - result['status']['2xx']}"
+                        f"non-2xx {result['requests'] - result['status']['2xx']}, "
+                        f"server CPU {result['server_cpu_us']:.0f} µs/request"
                     )
             finally:
                 server.stop()
-    summary = report(rows, workloads)
+    summary = report(rows, workloads, "default", args.one_process)
     (out / "results.json").write_text(
         json.dumps({"sizes": sizes, "args": vars(args), "rows": rows}, indent=1)
     )

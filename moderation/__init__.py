@@ -15,8 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.config import instance_path_from_environment, load_config
 from moderation.logs import configure_logging
+from moderation.web.application import ServiceFlask
 from moderation.web.bodylimit import ChunkedBodyLimit
-from moderation.web.requests import ServiceRequest
 
 __all__ = ["create_app"]
 
@@ -31,14 +31,13 @@ def templates_folder() -> str:
 
 def create_app(config: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; ``config`` overrides every other layer (tests use it)."""
-    app = Flask(
+    app = ServiceFlask(
         __name__,
         instance_path=instance_path or instance_path_from_environment(),
         instance_relative_config=True,
         template_folder=templates_folder(),
     )
     load_config(app, config)
-    app.request_class = ServiceRequest
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]

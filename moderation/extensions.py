@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from babel import Locale
 from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -15,6 +17,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from moderation.config import create_private_file, sqlite_file
 from moderation.domain.languages import LANGUAGE_CODES, choose_language
@@ -45,15 +49,41 @@ SUPPORTED_LANGUAGES = LANGUAGE_CODES
 MIGRATIONS_DIRECTORY = Path(__file__).parent / "migrations"
 
 
-def select_locale() -> str:
+@lru_cache(maxsize=64)
+def babel_locale(identifier: str) -> Locale:
+    """Babel's locale for ``identifier``, parsed once (Flask-Babel parses what the selector
+    returns on every request, unless it is a ``Locale`` already)."""
+    return Locale.parse(identifier)
+
+
+def select_locale() -> Locale:
     """The reader's language (Flask-Babel's locale: its catalog, dates and plural rules):
     each ``?lang=`` in turn (embed.js sends the embed's ``data-lang``, then the host page's
     ``<html lang>``), then the browser's Accept-Language, then English. The dashboard stays
     English."""
     if request.blueprint == "dashboard":
-        return "en"
-    accepted = [value for value, quality in request.accept_languages if quality > 0]
-    return choose_language(request.args.getlist("lang"), accepted).locale
+        return babel_locale("en")
+    asked = tuple(request.args.getlist("lang"))
+    accept_language = request.headers.get("Accept-Language", "")
+    if len(accept_language) + sum(map(len, asked)) > _MOST_REMEMBERED_CHARACTERS:
+        return _reader_locale.__wrapped__(asked, accept_language)
+    return _reader_locale(asked, accept_language)
+
+
+#: Longer requests for a language are answered without being remembered.
+_MOST_REMEMBERED_CHARACTERS = 200
+
+
+@lru_cache(maxsize=512)
+def _reader_locale(asked: tuple[str, ...], accept_language: str) -> Locale:
+    """:func:`select_locale`'s answer for these ``?lang=`` values and this Accept-Language
+    header (the same few come again and again: remembered, not parsed per request)."""
+    accepted = [
+        value
+        for value, quality in parse_accept_header(accept_language, LanguageAccept)
+        if quality > 0
+    ]
+    return babel_locale(choose_language(asked, accepted).locale)
 
 
 def init_extensions(app: Flask) -> None:

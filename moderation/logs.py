@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 #: The attribute a record's fields travel in (``extra={FIELDS: {...}}``).
@@ -64,8 +66,13 @@ def job(logger: logging.Logger, name: str) -> Iterator[dict[str, Any]]:
 
 
 def _timestamp(record: logging.LogRecord) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
+    return f"{_second(int(record.created))}.{int(record.msecs):03d}Z"
+
+
+@lru_cache(maxsize=4)
+def _second(seconds: int) -> str:
+    """The UTC time of a whole second (a busy server writes many lines in each)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 class JsonFormatter(logging.Formatter):
@@ -98,10 +105,14 @@ class PlainFormatter(logging.Formatter):
         return line
 
 
+#: A plain value holding one of these is written quoted.
+_NEEDS_QUOTES = re.compile(r'[ "=\n\t]')
+
+
 def _plain(value: Any) -> str:
     """A field's value, quoted when it holds spaces or quotes."""
     text = "-" if value is None else str(value)
-    if not text or any(character in text for character in ' "=\n\t'):
+    if not text or _NEEDS_QUOTES.search(text):
         return json.dumps(text, ensure_ascii=False)
     return text
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.test import TestResponse
 
+from moderation.clock import utcnow
+from moderation.services import form_tokens
 from tests.helpers import Actions, aged_token, approve, comment_fields, stored_comments
 
 ORIGIN = "http://127.0.0.1:5000"
@@ -223,6 +227,20 @@ def test_a_token_posts_only_once(client: FlaskClient, app: Flask, site: str) -> 
     assert response.status_code == 403
     assert "This form was already used to post a comment." in response.get_data(as_text=True)
     assert [c["text"] for c in stored_comments(app)] == ["first"]
+
+
+def test_a_form_token_is_what_itsdangerous_signs() -> None:
+    """Tokens are signed directly (every page view issues one), in itsdangerous's format:
+    tokens from before a deploy still post after it, and the other way round."""
+    secret, thread = "a-secret-key-of-the-service-32ch", 'post-1 "ü" /x'
+    # issued a moment ago: the issue time is rounded to the millisecond, maybe upwards
+    token = form_tokens.issue(secret, "blog", thread, utcnow() - timedelta(seconds=5))
+    payload = URLSafeSerializer(secret, salt=form_tokens.SALT).loads(token)
+    assert (payload["s"], payload["t"]) == ("blog", thread)
+    with pytest.raises(BadSignature):
+        URLSafeSerializer("another-secret-key-of-32-chars!!", salt=form_tokens.SALT).loads(token)
+    old = URLSafeSerializer(secret, salt=form_tokens.SALT).dumps({**payload, "t": "post-2"})
+    assert form_tokens.check(secret, old, "blog", "post-2", utcnow(), 0, 60).nonce == payload["n"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 
 def truncate_ip(address: str) -> str:
@@ -52,10 +53,12 @@ def avatar_key(secret: bytes, site_id: int, identity: str) -> str:
 PREVIEW_AVATAR = "0" * 32
 
 
+@lru_cache(maxsize=4096, typed=True)  # typed: 1 and True write differently
 def public_version(secret: bytes, *public_state: object) -> str:
     """An opaque version of a public answer (its ETag): a keyed hash of the public state
     that shapes the answer. It changes when that state changes and tells nothing else: no
-    internal id, no count, nothing to compare across sites."""
+    internal id, no count, nothing to compare across sites. (Remembered: every read of an
+    unchanged thread asks for the same one.)"""
     message = "\x1f".join(map(str, public_state)).encode()
     return hmac.new(secret, b"public-version:" + message, hashlib.sha256).hexdigest()[:32]
 

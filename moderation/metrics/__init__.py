@@ -13,17 +13,31 @@ limits and rules are names from the code.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 #: Which label a submission limit of the gate is counted under (the gate's scopes
 #: ``address``, ``email`` and ``site`` are the submission limits).
 _LIMIT_NAMES = {"address": "submit-address", "email": "submit-email", "site": "submit-site"}
 
 
-def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    """One answered request."""
+@lru_cache(maxsize=1024)
+def _request_series(route: str, method: str, status: int) -> tuple[Any, Any]:
+    """The request counter's and the duration histogram's series for these labels (the
+    same objects ``labels()`` returns each time, found once: every request counts)."""
     from moderation.metrics import instruments
 
-    instruments.REQUESTS.labels(route, method, str(status)).inc()
-    instruments.REQUEST_SECONDS.labels(route, method).observe(seconds)
+    return (
+        instruments.REQUESTS.labels(route, method, str(status)),
+        instruments.REQUEST_SECONDS.labels(route, method),
+    )
+
+
+def observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    """One answered request."""
+    counter, histogram = _request_series(route, method, status)
+    counter.inc()
+    histogram.observe(seconds)
 
 
 def count_submission(door: str, outcome: str, rule: str) -> None:
@@ -47,11 +61,16 @@ def count_delivery_attempt(channel: str, outcome: str) -> None:
     instruments.DELIVERY_ATTEMPTS.labels(channel, outcome).inc()
 
 
-def count_render_cache_lookup(hit: bool) -> None:
-    """A rendered public page was looked up in this process's cache."""
+@lru_cache(maxsize=2)
+def _render_cache_series(hit: bool) -> Any:
     from moderation.metrics import instruments
 
-    instruments.RENDER_CACHE.labels("hit" if hit else "miss").inc()
+    return instruments.RENDER_CACHE.labels("hit" if hit else "miss")
+
+
+def count_render_cache_lookup(hit: bool) -> None:
+    """A rendered public page was looked up in this process's cache."""
+    _render_cache_series(hit).inc()
 
 
 def count_storage_error(storage: str, kind: str) -> None:

@@ -1,8 +1,10 @@
-"""The request class: parameters whose ``get`` of a missing name costs no exception.
+"""The request class: parameters and cookies whose ``get`` of a missing name costs no
+exception.
 
 Werkzeug's ``MultiDict.get`` looks a name up through ``__getitem__``, which raises (and
 builds) a ``BadRequestKeyError`` for every parameter a request does not carry; a widget
-read asks for a dozen optional ones (theme, custom properties, origin, page, language).
+read asks for a dozen optional ones (theme, custom properties, origin, page, language),
+and for the remembered-author cookie most readers do not have.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Parameters(ImmutableMultiDict[str, str]):
 
 
 class ServiceRequest(Request):
-    """Flask's request with :class:`Parameters`."""
+    """Flask's request with :class:`Parameters` (query, form and cookies)."""
 
     parameter_storage_class = Parameters
+    dict_storage_class = Parameters

@@ -240,8 +240,9 @@ def render_widget(
     author's preview, and the form (fresh for every reader: it carries their token;
     with ``challenge``, the proof-of-work a suspicious submission was asked for)."""
     config = current_app.config
+    framed = bool(host_origin(site))
     # the standalone page's remembered author fills this browser's own form (never cached)
-    author = {} if host_origin(site) else remember.remembered_author(site)
+    author = {} if framed else remember.remembered_author(site)
     plain = (
         form is None
         and not author
@@ -255,7 +256,7 @@ def render_widget(
     page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("cpage", "1")))
     set_frame_ancestors(list(site.origins))
     # on its own (not framed), the page names the post it belongs to and links back
-    post = None if host_origin(site) else threads.post_of(thread)
+    post = None if framed else threads.post_of(thread)
     now = utcnow()
     closed = threads.is_closed(site, thread, now)
     token = form_tokens.issue(config["SECRET_KEY"], site.slug, thread_key, now)
