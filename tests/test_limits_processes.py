@@ -22,7 +22,7 @@ from tests.servers import (
     free_port,
     fresh_server_env,
     http_json,
-    run_cli,
+    service_app,
     start_server,
 )
 
@@ -77,8 +77,8 @@ def limited_env(tmp_path: Path, storage: str) -> dict[str, str]:
 def start_pair(tmp_path: Path, env: dict[str, str]) -> list[ServerProcess]:
     first = start_server(tmp_path, env)
     try:
-        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
-        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
+        with service_app(env) as app:
+            Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
         return [first, start_server(tmp_path, env)]
     except BaseException:
         first.stop()

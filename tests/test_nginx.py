@@ -26,12 +26,13 @@ import pytest
 import moderation
 from moderation.clock import utcnow
 from moderation.services import form_tokens
+from tests.helpers import Actions
 from tests.servers import (
     ServerProcess,
     free_port,
     fresh_server_env,
     leave_server_database_empty,
-    run_cli,
+    service_app,
     start_server,
 )
 
@@ -151,8 +152,8 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     try:
-        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
-        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")  # the limits decide
+        with service_app(env) as app:
+            Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)  # the limits decide
         proxy = start_nginx(prefix, server)
         try:
             yield proxy
