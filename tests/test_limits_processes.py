@@ -27,7 +27,9 @@ from tests.servers import (
 )
 
 ORIGIN = "https://blog.example"
-pytestmark = pytest.mark.slow
+#: Limits and flood intervals live in the rate-limit storage (the counters' SQLite file, Redis,
+#: process memory), never in the database: the PostgreSQL pass leaves the module out.
+pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
 
 def form_token(server: ServerProcess, site: str = "blog") -> str:

@@ -39,6 +39,9 @@ from tests.servers import (
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = [
     pytest.mark.slow,
+    # addresses, limits (in the counters' file), static files, body sizes, request ids: the
+    # same on every database
+    pytest.mark.database_incidental,
     pytest.mark.skipif(not os.access(NGINX, os.X_OK), reason="Debian's nginx is not installed"),
 ]
 
