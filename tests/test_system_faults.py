@@ -182,14 +182,34 @@ def test_postgresql_restarted_mid_load(
                 door_statuses.append(statuses)
                 door_problems.extend(problems)
 
+        back: list[float] = []
+
+        def stop_postgres() -> None:
+            run.seconds += HOLD  # the load goes on until the restart is over
+            postgres.stop("fast")
+
+        def start_postgres() -> None:
+            postgres.start()
+            back.append(run.now())
+
+        def settle() -> None:
+            # before the restart, a stretch in which every answer must be a success, however
+            # long the start took (pg_ctl waits until the server accepts connections)
+            time.sleep(max(0.0, back[-1] + RECOVERY_GRACE + 1.5 - run.now()))
+
+        def restart_postgres() -> None:
+            postgres.restart()
+            run.seconds = max(run.seconds - HOLD, run.now() + RECOVERY_GRACE + 1.5)
+
         actions = []
         outages = []  # (the mark when it went away, the mark when it was back)
         for cycle, (stop_at, restart_at) in enumerate(windows):
-            actions.append((stop_at, f"stop{cycle}", lambda: postgres.stop("fast")))
+            actions.append((stop_at, f"stop{cycle}", stop_postgres))
             actions.append((stop_at + 1.0, f"doors{cycle}", ask_every_door))
             actions.append((stop_at + downtime - 0.7, f"doors-later{cycle}", ask_every_door))
-            actions.append((stop_at + downtime, f"start{cycle}", postgres.start))
-            actions.append((restart_at, f"restart{cycle}", postgres.restart))
+            actions.append((stop_at + downtime, f"start{cycle}", start_postgres))
+            actions.append((restart_at - 0.01, f"settle{cycle}", settle))
+            actions.append((restart_at, f"restart{cycle}", restart_postgres))
             outages += [(f"stop{cycle}:start", f"start{cycle}")]
             outages += [(f"restart{cycle}:start", f"restart{cycle}")]
         marks = run_with_schedule(run, actions)
@@ -264,7 +284,7 @@ def test_redis_stopped_mid_load(
     door_problems: list[str] = []
 
     def stop_redis_and_probe(cycle: int) -> None:
-        run.seconds += 60  # the load goes on until Redis is back (start_redis ends it)
+        run.seconds += HOLD  # the load goes on until Redis is back (start_redis ends it)
         redis_server.stop()
         statuses = []
         for number in range(7):
@@ -287,13 +307,12 @@ def test_redis_stopped_mid_load(
         redis_server.start()
         # a process that found Redis away tries it again RECHECK_SECONDS later: the load
         # goes on past that, so the counts are seen going back to Redis
-        run.seconds = max(planned, run.now() + RateGate.RECHECK_SECONDS + 2)
+        run.seconds = max(run.seconds - HOLD, run.now() + RateGate.RECHECK_SECONDS + 2)
 
     with servers:
         servers.start(2)
-        planned = scale.fault_seconds
-        run = LoadRun(servers.urls, scale.clients, planned)
-        windows = fault_windows(planned, scale.fault_cycles, 0.2, 0.5)
+        run = LoadRun(servers.urls, scale.clients, scale.fault_seconds)
+        windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.2, 0.5)
         actions = []
         for cycle, (stop_at, start_at) in enumerate(windows):
             actions.append((stop_at, f"redis-stop{cycle}", lambda c=cycle: stop_redis_and_probe(c)))
@@ -339,6 +358,10 @@ def test_redis_stopped_mid_load(
         assert "rate-limit storage unreachable" in logs
         # and went back to Redis once it returned
         assert keys_after_return > 0
+
+
+#: How long a fault may hold a run open past its planned end (its action ends the hold).
+HOLD = 60.0
 
 
 def wait_until(condition: Callable[[], object], failure: str, timeout: float = 30) -> None:
@@ -393,7 +416,7 @@ def test_webhook_receiver_down_for_a_while(
             windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.2, 0.55)
 
             def receiver_down() -> None:
-                run.seconds += 60  # the load goes on until the receiver is back
+                run.seconds += HOLD  # the load goes on until the receiver is back
                 wait_until(lambda: receiver.accepted, "no delivery reached the receiver")
                 receiver.stop()
 
@@ -401,9 +424,8 @@ def test_webhook_receiver_down_for_a_while(
                 # back once a delivery found it down (at once, on any but a busy machine)
                 wait_until(lambda: outbox_states(database_url)[2], "no attempt found it down")
                 receiver.start()
-                run.seconds = max(planned, run.now() + 1)
+                run.seconds = max(run.seconds - HOLD, run.now() + 1)
 
-            planned = run.seconds
             actions = []
             for cycle, (down_at, up_at) in enumerate(windows):
                 actions.append((down_at, f"receiver-down{cycle}", receiver_down))
