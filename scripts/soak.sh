@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Soak: the system suite (tests/test_system_load.py, tests/test_system_faults.py) run with
-# bigger numbers. The same code as in CI: 32 clients against two processes on PostgreSQL
-# and Redis and against embedded SQLite, then kill -9, PostgreSQL restarts, Redis stops and
-# a webhook receiver outage, each repeated several times during a longer run. Every run
+# Soak: the system suite's long variants (tests/test_system_load.py and
+# tests/test_system_faults.py, the tests marked `soak`, which every other run leaves out).
+# The same scenarios and checks as the short variants every test run has: 32 clients
+# against two processes on PostgreSQL and Redis and against embedded SQLite, then kill -9,
+# PostgreSQL restarts, Redis stops and a webhook receiver outage, each repeated several
+# times during a longer run. Every run
 # prints its counts (sent, acked, stored, lost, duplicated, misattributed, 5xx, ...) in the
 # "system suite counts" section at the end.
 #
@@ -11,10 +13,10 @@
 #   scripts/soak.sh -k postgresql         # extra arguments go to pytest
 #
 # Settings (environment):
-#   SOAK_SECONDS        each load run, seconds                (default 300; CI uses 10)
+#   SOAK_SECONDS        each load run, seconds                (default 300; the test run uses 5)
 #   SOAK_CLIENTS        concurrent clients                    (default 32)
-#   SOAK_FAULT_SECONDS  each fault run, seconds               (default 240; CI uses 16)
-#   SOAK_FAULT_CYCLES   times each fault strikes in its run   (default 8; CI uses 1)
+#   SOAK_FAULT_SECONDS  each fault run, seconds               (default 240; the test run uses 6)
+#   SOAK_FAULT_CYCLES   times each fault strikes in its run   (default 8; the test run uses 1)
 #   VENV                the virtualenv with the test extras   (default .venv)
 #
 # PostgreSQL and Redis are private instances started and removed by the tests themselves
@@ -34,5 +36,5 @@ export SOAK_FAULT_CYCLES=${SOAK_FAULT_CYCLES:-8}
 echo "soak: ${SOAK_CLIENTS} clients, load ${SOAK_SECONDS}s per run," \
   "faults ${SOAK_FAULT_CYCLES}x in ${SOAK_FAULT_SECONDS}s per run"
 # The suite uses databases of its own; a MODERATION_DATABASE_URL would only make it skip.
-exec env -u MODERATION_DATABASE_URL "$VENV/bin/pytest" -p no:cacheprovider -m slow \
+exec env -u MODERATION_DATABASE_URL "$VENV/bin/pytest" -p no:cacheprovider -m soak \
   tests/test_system_load.py tests/test_system_faults.py "$@"

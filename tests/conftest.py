@@ -202,6 +202,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ):
             raise pytest.UsageError(f"{item.nodeid} is marked any_database but uses the database")
     start_slow_files_first(items)
+    leave_out_soak_unless_asked(config, items)
     if not uses_server_database() or os.environ.get("MODERATION_TEST_EVERYTHING"):
         return
     kept = [item for item in items if not sqlite_is_enough(item)]
@@ -209,6 +210,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def leave_out_soak_unless_asked(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``soak`` (minutes each) run only when ``-m`` names the mark
+    (``scripts/soak.sh``: ``-m soak``); a ``-m`` in addopts would be replaced by any other."""
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    soaks = [item for item in items if item.get_closest_marker("soak")]
+    if soaks:
+        config.hook.pytest_deselected(items=soaks)
+        items[:] = [item for item in items if not item.get_closest_marker("soak")]
 
 
 def sqlite_is_enough(item: pytest.Item) -> bool:

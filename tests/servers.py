@@ -15,7 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 from flask import Flask
 from werkzeug.serving import make_server
@@ -58,6 +61,14 @@ class ServerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, timeout: float = 30) -> None:
+        """Wait until the server (or its delivery worker) has printed ``text``."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {text!r} in {timeout:g} s:\n{self.output()[-3000:]}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if gunicorn does not stop in time."""
@@ -176,6 +187,36 @@ def run_cli(
     if result.returncode != 0:
         raise RuntimeError(f"moderation {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+@contextmanager
+def service_app(env: dict[str, str]) -> Iterator[Flask]:
+    """The application that ``moderation serve`` started with ``env`` runs, built in this
+    process on the same database and instance, to set up sites, accounts and integrations
+    through the services: a ``moderation`` CLI process costs about two seconds (interpreter,
+    imports, create_app), this a fraction of one."""
+    from moderation import create_app
+    from moderation.extensions import db
+
+    # the server reads its settings from MODERATION_* variables (only those: another, such
+    # as PROMETHEUS_MULTIPROC_DIR, would make this process count in the server's metrics)
+    settings = {name: value for name, value in env.items() if name.startswith("MODERATION_")}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        app = create_app()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def http_json(

@@ -9,7 +9,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.servers import ServerProcess, fresh_server_env, http_json, run_cli, start_server
+from tests.helpers import Actions, create_integration
+from tests.servers import ServerProcess, fresh_server_env, http_json, service_app, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
@@ -26,10 +27,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     )
     server = start_server(workdir, env, args=["--no-deliver"])
     try:
-        run_cli(
-            env, "sites", "create", "blog", "--name", "Blog", "--origin", "https://blog.example"
-        )
-        run_cli(env, "integrations", "create", "CMS", "--site", "blog")
+        with service_app(env) as app:
+            Actions(app).create_site("blog", ["https://blog.example"])
+            create_integration(app, "blog")
         yield server
     finally:
         server.stop()

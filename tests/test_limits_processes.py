@@ -22,12 +22,14 @@ from tests.servers import (
     free_port,
     fresh_server_env,
     http_json,
-    run_cli,
+    service_app,
     start_server,
 )
 
 ORIGIN = "https://blog.example"
-pytestmark = pytest.mark.slow
+#: Limits and flood intervals live in the rate-limit storage (the counters' SQLite file, Redis,
+#: process memory), never in the database: the PostgreSQL pass leaves the module out.
+pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
 
 def form_token(server: ServerProcess, site: str = "blog") -> str:
@@ -77,8 +79,8 @@ def limited_env(tmp_path: Path, storage: str) -> dict[str, str]:
 def start_pair(tmp_path: Path, env: dict[str, str]) -> list[ServerProcess]:
     first = start_server(tmp_path, env)
     try:
-        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
-        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
+        with service_app(env) as app:
+            Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
         return [first, start_server(tmp_path, env)]
     except BaseException:
         first.stop()

@@ -19,13 +19,13 @@ import pytest
 
 from moderation.clock import utcnow
 from moderation.services import form_tokens
-from tests.helpers import metric_samples, metric_value, signed_headers
+from tests.helpers import Actions, create_integration, metric_samples, metric_value, signed_headers
 from tests.servers import (
     Browser,
     ServerProcess,
     fresh_server_env,
     leave_server_database_empty,
-    run_cli,
+    service_app,
     start_server,
 )
 from tests.webhook_receiver import Receiver
@@ -252,15 +252,14 @@ def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
     try:
         for value in (SECRET_KEY, METRICS_TOKEN, PASSWORD):
             driven.keep(f"setting {value[:8]}", value)
-        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
-        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")  # the limits decide
-        run_cli(env, "moderators", "create", "alice", "--role", "admin", "--password-stdin",
-                stdin=PASSWORD + "\n")  # fmt: skip
-        created = run_cli(env, "integrations", "create", "CMS", "--site", "blog", "--url",
-                          receiver.url, "--events", "comment.created").stdout  # fmt: skip
-        integration = re.search(r"id: (\S+)", created).group(1)  # type: ignore[union-attr]
-        secret = driven.keep("integration secret", re.search(r"secret: (\S+)", created).group(1))  # type: ignore[union-attr]
-        receiver.secret = secret
+        with service_app(env) as app:  # through the services, on the server's database
+            actions = Actions(app)
+            actions.create_site("blog", [ORIGIN], flood_seconds=0)  # the limits decide
+            actions.create_moderator("alice", "admin", PASSWORD)
+            integration, secret = create_integration(
+                app, "blog", receiver.url, ("comment.created",)
+            )
+        receiver.secret = driven.keep("integration secret", secret)
 
         browser = Browser(server.url)
         submit_through_every_door(driven, browser, integration, secret)

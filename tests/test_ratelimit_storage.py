@@ -25,6 +25,24 @@ from moderation.ratelimit import (
 pytestmark = pytest.mark.any_database
 
 
+class Clock:
+    """``time.time()`` for the storages and the limits library, moved on at will: a window
+    passes in no time instead of being waited for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
 def test_memory_uris_get_the_quiet_storage() -> None:
     assert isinstance(storage_from_string("moderation-memory://"), MemoryCounters)
     assert is_process_local("memory://")
@@ -32,11 +50,11 @@ def test_memory_uris_get_the_quiet_storage() -> None:
     assert not is_process_local("redis://127.0.0.1:6379/0")
 
 
-def test_limits_stay_exact() -> None:
+def test_limits_stay_exact(clock: Clock) -> None:
     limiter = SlidingWindowCounterRateLimiter(MemoryCounters())
     item = parse("3/second")
     assert [limiter.hit(item, "client") for _ in range(4)] == [True, True, True, False]
-    time.sleep(2.1)
+    clock.sleep(2.1)
     assert limiter.hit(item, "client")
 
 
@@ -61,12 +79,12 @@ def test_hits_spaced_in_time_do_not_start_a_thread_each() -> None:
     assert len(started) <= 2
 
 
-def test_the_moving_window_is_exact() -> None:
+def test_the_moving_window_is_exact(clock: Clock) -> None:
     limiter = MovingWindowRateLimiter(MemoryCounters())
     item = parse("1/2second")
     assert [limiter.hit(item, "flood") for _ in range(2)] == [True, False]
     assert 0 < limiter.get_window_stats(item, "flood").reset_time - time.time() <= 2
-    time.sleep(2.1)
+    clock.sleep(2.1)
     assert limiter.hit(item, "flood")
 
 
@@ -92,7 +110,7 @@ def test_sqlite_uris_get_the_shared_file(counters_file: str, tmp_path: Path) -> 
 
 
 def test_sqlite_limits_are_exact_and_shared_by_every_storage_on_the_file(
-    counters_file: str,
+    counters_file: str, clock: Clock
 ) -> None:
     """Two storages on one file stand for two processes: they count together."""
     first, second = (SlidingWindowCounterRateLimiter(SQLiteCounters(counters_file)) for _ in "ab")
@@ -101,7 +119,7 @@ def test_sqlite_limits_are_exact_and_shared_by_every_storage_on_the_file(
     assert hits == [True, True, True, False]
     assert first.get_window_stats(item, "client").remaining == 0
     assert second.hit(item, "another client")
-    time.sleep(2.1)
+    clock.sleep(2.1)
     assert first.hit(item, "client")
 
 

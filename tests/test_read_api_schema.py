@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import ignored_auth
 from standardwebhooks import Webhook
 
-from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
+from tests.helpers import Actions, create_integration
+from tests.servers import ServerProcess, fresh_server_env, service_app, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
@@ -58,14 +59,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     )
     server = start_server(workdir, env, args=["--no-deliver"])
     try:
-        run_cli(
-            env, "sites", "create", "blog", "--name", "Blog", "--origin", "https://blog.example"
-        )
-        created = run_cli(
-            env, "integrations", "create", "Reader", "--site", "blog", "--allow-email"
-        ).stdout
-        integration = re.search(r"id: (\S+)", created).group(1)  # type: ignore[union-attr]
-        secret = re.search(r"secret: (\S+)", created).group(1)  # type: ignore[union-attr]
+        with service_app(env) as app:
+            Actions(app).create_site("blog", ["https://blog.example"])
+            integration, secret = create_integration(app, "blog", allow_email=True, name="Reader")
         for number in range(5):
             body = json.dumps(
                 {

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.servers import ServerProcess, fresh_server_env, http_json, run_cli, start_server
+from moderation.services import sites
+from tests.helpers import Actions, create_integration
+from tests.servers import ServerProcess, fresh_server_env, http_json, service_app, start_server
 
 ORIGIN = "https://blog.example"
 CORPUS = Path(__file__).parent / "corpus" / "spam"
@@ -76,11 +78,9 @@ def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
     first = start_server(tmp_path, env)
     servers = [first]
     try:
-        run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", ORIGIN)
-        run_cli(env, "sites", "update", "blog", "--flood-seconds", "0")
-        created = run_cli(env, "integrations", "create", "CMS", "--site", "blog").stdout
-        fields = dict(line.split(": ", 1) for line in created.splitlines() if ": " in line)
-        hook = Hook(fields["id"], fields["secret"])
+        with service_app(env) as app:
+            Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
+            hook = Hook(*create_integration(app, "blog"))
         servers.append(start_server(tmp_path, env))
         spam, ham = corpus("spam"), corpus("ham")
         # 25 spam and 25 ham, each submitted to one process and decided on the other
@@ -95,7 +95,8 @@ def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
                     "comment.moderate",
                     {"comment": answer["id"], "action": action},
                 )
-        run_cli(env, "sites", "update", "blog", "--policy", "open")
+        with service_app(env) as app, app.app_context():
+            sites.update_site("blog", sites.SiteSettings(policy="open"))
         # changed by another process: each server re-reads a site's settings after at most
         # five seconds (moderation/cache.py, site_info)
         time.sleep(5.5)

@@ -9,21 +9,25 @@ on the standard ports). Longer, repeated faults: ``scripts/soak.sh``.
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.servers import http_json, run_cli
+from moderation.ratelimit import RateGate
+from tests.helpers import create_integration
+from tests.servers import http_json, service_app
 from tests.system_harness import (
     ONCE_PER_CI,
-    SCALE,
+    SCALES,
     TRACEBACK,
     LoadRun,
     PrivatePostgres,
     PrivateRedis,
+    Scale,
     ServerSet,
     assert_nothing_lost,
     explain,
@@ -48,10 +52,20 @@ pytestmark = [pytest.mark.slow, ONCE_PER_CI]
 RECOVERY_GRACE = 2.5
 
 
-@pytest.fixture
-def postgres() -> Iterator[PrivatePostgres]:
+@pytest.fixture(scope="module")
+def postgres_cluster() -> Iterator[PrivatePostgres]:
+    """One private cluster for the module (initdb and a start cost seconds); each test
+    has a database of its own in it."""
     with private_postgres() as cluster:
         yield cluster
+
+
+@pytest.fixture
+def postgres(postgres_cluster: PrivatePostgres) -> PrivatePostgres:
+    """The module's cluster, running (a test that stopped it and failed may have left it so)."""
+    if not postgres_cluster.running():
+        postgres_cluster.start()
+    return postgres_cluster
 
 
 @pytest.fixture
@@ -64,7 +78,7 @@ def scaled_out(
     tmp_path: Path, postgres: PrivatePostgres, redis_server: PrivateRedis, **settings: str
 ) -> tuple[ServerSet, str]:
     """Two server processes on the private PostgreSQL and Redis (not started yet)."""
-    database_url = postgres.create_database("faults")
+    database_url = postgres.create_database(f"faults_{uuid.uuid4().hex[:8]}")
     env = server_env(tmp_path / "instance", database_url, redis_server.url, **settings)
     return ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8"]), database_url
 
@@ -73,17 +87,19 @@ def all_healthy(servers: ServerSet) -> list[int]:
     return [http_json("GET", f"{url}/healthz", timeout=10)[0] for url in servers.urls]
 
 
+@pytest.mark.parametrize("scale", SCALES)
 def test_kill_9_of_a_server_process_mid_load(
     tmp_path: Path,
     request: pytest.FixtureRequest,
     postgres: PrivatePostgres,
     redis_server: PrivateRedis,
+    scale: Scale,
 ) -> None:
     servers, database_url = scaled_out(tmp_path, postgres, redis_server)
     with servers:
         servers.start(2)
-        run = LoadRun(servers.urls, SCALE.clients, SCALE.fault_seconds)
-        windows = fault_windows(SCALE.fault_seconds, SCALE.fault_cycles, 0.3, 0.6)
+        run = LoadRun(servers.urls, scale.clients, scale.fault_seconds)
+        windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.3, 0.6)
         actions = []
         for cycle, (kill_at, restart_at) in enumerate(windows):
             victim = cycle % 2
@@ -116,7 +132,7 @@ def test_kill_9_of_a_server_process_mid_load(
         ]
         report(
             request.config,
-            f"fault kill -9 ({len(windows)}x), 2 processes, {SCALE.clients} clients",
+            f"fault kill -9 ({len(windows)}x), 2 processes, {scale.clients} clients",
             counts,
             acked_before_kill=acked_before,
             acked_after_kill=acked_after,
@@ -136,22 +152,27 @@ def test_kill_9_of_a_server_process_mid_load(
         assert all_healthy(servers) == [200, 200]
 
 
+@pytest.mark.parametrize("scale", SCALES)
 def test_postgresql_restarted_mid_load(
     tmp_path: Path,
     request: pytest.FixtureRequest,
     postgres: PrivatePostgres,
     redis_server: PrivateRedis,
+    scale: Scale,
 ) -> None:
     """Twice per cycle: stopped for several seconds then started (longer than any
     per-process cache of settings lives), and restarted at once (``pg_ctl restart -m
     fast``: every pooled connection dies while the server is already back)."""
     servers, database_url = scaled_out(tmp_path, postgres, redis_server)
     downtime = 6.0
-    seconds = SCALE.fault_seconds * 1.25
+    # a cycle holds the stop, the restart, and after each the grace and then a stretch
+    # in which every answer must be a success: 17 s at the least
+    period = max(scale.fault_seconds * 1.25 / scale.fault_cycles, 17.0)
+    seconds = period * scale.fault_cycles
     with servers:
         servers.start(2)
-        run = LoadRun(servers.urls, SCALE.clients, seconds)
-        windows = fault_windows(seconds, SCALE.fault_cycles, 0.15, 0.7)
+        run = LoadRun(servers.urls, scale.clients, seconds)
+        windows = fault_windows(seconds, scale.fault_cycles, 0.06, 0.68)
         door_statuses: list[dict[str, int | None]] = []
         door_problems: list[str] = []
 
@@ -161,14 +182,34 @@ def test_postgresql_restarted_mid_load(
                 door_statuses.append(statuses)
                 door_problems.extend(problems)
 
+        back: list[float] = []
+
+        def stop_postgres() -> None:
+            run.seconds += HOLD  # the load goes on until the restart is over
+            postgres.stop("fast")
+
+        def start_postgres() -> None:
+            postgres.start()
+            back.append(run.now())
+
+        def settle() -> None:
+            # before the restart, a stretch in which every answer must be a success, however
+            # long the start took (pg_ctl waits until the server accepts connections)
+            time.sleep(max(0.0, back[-1] + RECOVERY_GRACE + 1.5 - run.now()))
+
+        def restart_postgres() -> None:
+            postgres.restart()
+            run.seconds = max(run.seconds - HOLD, run.now() + RECOVERY_GRACE + 1.5)
+
         actions = []
         outages = []  # (the mark when it went away, the mark when it was back)
         for cycle, (stop_at, restart_at) in enumerate(windows):
-            actions.append((stop_at, f"stop{cycle}", lambda: postgres.stop("fast")))
+            actions.append((stop_at, f"stop{cycle}", stop_postgres))
             actions.append((stop_at + 1.0, f"doors{cycle}", ask_every_door))
             actions.append((stop_at + downtime - 0.7, f"doors-later{cycle}", ask_every_door))
-            actions.append((stop_at + downtime, f"start{cycle}", postgres.start))
-            actions.append((restart_at, f"restart{cycle}", postgres.restart))
+            actions.append((stop_at + downtime, f"start{cycle}", start_postgres))
+            actions.append((restart_at - 0.01, f"settle{cycle}", settle))
+            actions.append((restart_at, f"restart{cycle}", restart_postgres))
             outages += [(f"stop{cycle}:start", f"start{cycle}")]
             outages += [(f"restart{cycle}:start", f"restart{cycle}")]
         marks = run_with_schedule(run, actions)
@@ -205,7 +246,7 @@ def test_postgresql_restarted_mid_load(
         report(
             request.config,
             f"fault PostgreSQL stop {downtime:g}s + start, and restart -m fast "
-            f"({len(windows)}x each), 2 processes, {SCALE.clients} clients",
+            f"({len(windows)}x each), 2 processes, {scale.clients} clients",
             counts,
             recovery_seconds_per_server=recovery_seconds,
             doors_while_down=door_statuses[0],
@@ -226,11 +267,13 @@ def test_postgresql_restarted_mid_load(
         assert all_healthy(servers) == [200, 200]
 
 
+@pytest.mark.parametrize("scale", SCALES)
 def test_redis_stopped_mid_load(
     tmp_path: Path,
     request: pytest.FixtureRequest,
     postgres: PrivatePostgres,
     redis_server: PrivateRedis,
+    scale: Scale,
 ) -> None:
     # 5 comments a minute per email: the load never reaches it (one email per comment), a
     # probe sending 7 from one email does, in process memory while Redis is away
@@ -241,6 +284,7 @@ def test_redis_stopped_mid_load(
     door_problems: list[str] = []
 
     def stop_redis_and_probe(cycle: int) -> None:
+        run.seconds += HOLD  # the load goes on until Redis is back (start_redis ends it)
         redis_server.stop()
         statuses = []
         for number in range(7):
@@ -259,14 +303,20 @@ def test_redis_stopped_mid_load(
             door_problems.extend(problems)
             door_problems.extend(f"{door}: {n}" for door, n in answers.items() if n and n >= 500)
 
+    def start_redis() -> None:
+        redis_server.start()
+        # a process that found Redis away tries it again RECHECK_SECONDS later: the load
+        # goes on past that, so the counts are seen going back to Redis
+        run.seconds = max(run.seconds - HOLD, run.now() + RateGate.RECHECK_SECONDS + 2)
+
     with servers:
         servers.start(2)
-        run = LoadRun(servers.urls, SCALE.clients, SCALE.fault_seconds)
-        windows = fault_windows(SCALE.fault_seconds, SCALE.fault_cycles, 0.2, 0.5)
+        run = LoadRun(servers.urls, scale.clients, scale.fault_seconds)
+        windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.2, 0.5)
         actions = []
         for cycle, (stop_at, start_at) in enumerate(windows):
             actions.append((stop_at, f"redis-stop{cycle}", lambda c=cycle: stop_redis_and_probe(c)))
-            actions.append((start_at, f"redis-start{cycle}", redis_server.start))
+            actions.append((start_at, f"redis-start{cycle}", start_redis))
         marks = run_with_schedule(run, actions)
         counts = verify(run, database_url)
         logs = servers.logs()
@@ -285,7 +335,7 @@ def test_redis_stopped_mid_load(
         ]
         report(
             request.config,
-            f"fault Redis stopped ({len(windows)}x), 2 processes, {SCALE.clients} clients",
+            f"fault Redis stopped ({len(windows)}x), 2 processes, {scale.clients} clients",
             counts,
             acked_per_server_while_redis_down=acked_while_down,
             probe_statuses=[[status for status, _ in probe] for probe in probes],
@@ -310,6 +360,17 @@ def test_redis_stopped_mid_load(
         assert keys_after_return > 0
 
 
+#: How long a fault may hold a run open past its planned end (its action ends the hold).
+HOLD = 60.0
+
+
+def wait_until(condition: Callable[[], object], failure: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
+
+
 def outbox_states(database_url: str) -> tuple[Counter[str], set[str], int]:
     """States of the outbox, its message ids, and attempts that reached nobody."""
     engine = create_engine(database_url)
@@ -324,7 +385,10 @@ def outbox_states(database_url: str) -> tuple[Counter[str], set[str], int]:
     return Counter(str(row[0]) for row in rows), {str(row[1]) for row in rows}, int(unreached)
 
 
-def test_webhook_receiver_down_for_a_while(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("scale", SCALES)
+def test_webhook_receiver_down_for_a_while(
+    tmp_path: Path, request: pytest.FixtureRequest, scale: Scale
+) -> None:
     instance = tmp_path / "instance"
     database_url = sqlite_url(instance)
     env = server_env(
@@ -336,30 +400,40 @@ def test_webhook_receiver_down_for_a_while(tmp_path: Path, request: pytest.Fixtu
         WEBHOOK_MAX_ATTEMPTS="30",
     )
     receiver = Receiver(secret="").start()
-    clients = SCALE.clients
+    clients = scale.clients
     try:
         # the embedded default: one process, its own delivery worker beside it
         with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8"]) as servers:
             servers.start(1)
-            created = run_cli(
-                env, "integrations", "create", "R", "--site", "blog",
-                "--events", "comment.created", "--url", receiver.url,
-            )  # fmt: skip
-            receiver.secret = next(
-                line.split(": ", 1)[1]
-                for line in created.stdout.splitlines()
-                if line.startswith("secret: ")
-            )
-            run = LoadRun(servers.urls, clients, SCALE.fault_seconds)
-            windows = fault_windows(SCALE.fault_seconds, SCALE.fault_cycles, 0.2, 0.55)
+            with service_app(env) as app:
+                _, receiver.secret = create_integration(
+                    app, "blog", receiver.url, ("comment.created",), name="R"
+                )
+            # the worker starts beside the server, and may still be starting: the receiver
+            # goes down while deliveries flow, not before the first one is tried
+            servers.processes[0].wait_for_output("webhook delivery worker started")
+            run = LoadRun(servers.urls, clients, scale.fault_seconds)
+            windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.2, 0.55)
+
+            def receiver_down() -> None:
+                run.seconds += HOLD  # the load goes on until the receiver is back
+                wait_until(lambda: receiver.accepted, "no delivery reached the receiver")
+                receiver.stop()
+
+            def receiver_up() -> None:
+                # back once a delivery found it down (at once, on any but a busy machine)
+                wait_until(lambda: outbox_states(database_url)[2], "no attempt found it down")
+                receiver.start()
+                run.seconds = max(run.seconds - HOLD, run.now() + 1)
+
             actions = []
             for cycle, (down_at, up_at) in enumerate(windows):
-                actions.append((down_at, f"receiver-down{cycle}", receiver.stop))
-                actions.append((up_at, f"receiver-up{cycle}", receiver.start))
+                actions.append((down_at, f"receiver-down{cycle}", receiver_down))
+                actions.append((up_at, f"receiver-up{cycle}", receiver_up))
             run_with_schedule(run, actions)
 
             # every event arrives once the receiver is back (bounded wait)
-            deadline = time.monotonic() + max(60.0, SCALE.fault_seconds * 2)
+            deadline = time.monotonic() + max(60.0, scale.fault_seconds * 2)
             states, message_ids, unreached = outbox_states(database_url)
             while states.get("pending", 0) and time.monotonic() < deadline:
                 time.sleep(0.25)

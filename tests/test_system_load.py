@@ -4,7 +4,7 @@ embedded default, SQLite with one threaded process. Afterwards the database is h
 every answer: each acknowledged comment stored exactly once, nothing stored that was not
 sent, every answer describing its own request's comment, no 5xx, no "database is locked".
 
-Longer and bigger: ``scripts/soak.sh`` (SOAK_SECONDS, SOAK_CLIENTS).
+Longer and bigger: the ``soak`` variants, ``scripts/soak.sh`` (SOAK_SECONDS, SOAK_CLIENTS).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from sqlalchemy import create_engine, text
 
 from tests.system_harness import (
     ONCE_PER_CI,
-    SCALE,
+    SCALES,
     Attempt,
     LoadRun,
     PrivatePostgres,
     PrivateRedis,
+    Scale,
     ServerSet,
     assert_clean,
     client_network,
@@ -49,26 +50,28 @@ def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 @pytest.mark.slow
 @ONCE_PER_CI
+@pytest.mark.parametrize("scale", SCALES)
 def test_load_two_processes_on_postgresql_and_redis(
     tmp_path: Path,
     request: pytest.FixtureRequest,
     postgres: PrivatePostgres,
     redis_server: PrivateRedis,
+    scale: Scale,
 ) -> None:
     database_url = postgres.create_database("load")
     env = server_env(tmp_path / "instance", database_url, redis_server.url)
     with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8"]) as servers:
         servers.start(2)
-        run = LoadRun(servers.urls, SCALE.clients, SCALE.load_seconds).run()
+        run = LoadRun(servers.urls, scale.clients, scale.load_seconds).run()
         counts = verify(run, database_url)
         logs = servers.logs()
         per_server = [sum(a.ok for a in run.posts() if a.server == n) for n in range(2)]
         report(
             request.config,
-            f"load PostgreSQL+Redis, 2 processes, {SCALE.clients} clients, {SCALE.load_seconds:g}s",
+            f"load PostgreSQL+Redis, 2 processes, {scale.clients} clients, {scale.load_seconds:g}s",
             counts,
             acked_per_server=per_server,
-            per_second=round(counts.acked / SCALE.load_seconds, 1),
+            per_second=round(counts.acked / scale.load_seconds, 1),
             **log_findings(logs),
         )
         assert_clean(counts, logs)
@@ -77,22 +80,23 @@ def test_load_two_processes_on_postgresql_and_redis(
 
 @pytest.mark.slow
 @ONCE_PER_CI
+@pytest.mark.parametrize("scale", SCALES)
 def test_load_embedded_sqlite_one_threaded_process(
-    tmp_path: Path, request: pytest.FixtureRequest
+    tmp_path: Path, request: pytest.FixtureRequest, scale: Scale
 ) -> None:
     instance = tmp_path / "instance"
     # "" is the embedded default: SQLite in the instance folder, limits in memory
     env = server_env(instance, "", "memory://")
     with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "16"]) as servers:
         servers.start(1)
-        run = LoadRun(servers.urls, SCALE.clients, SCALE.load_seconds).run()
+        run = LoadRun(servers.urls, scale.clients, scale.load_seconds).run()
         counts = verify(run, sqlite_url(instance))
         logs = servers.logs()
         report(
             request.config,
-            f"load SQLite, 1 process x 16 threads, {SCALE.clients} clients, {SCALE.load_seconds:g}s",
+            f"load SQLite, 1 process x 16 threads, {scale.clients} clients, {scale.load_seconds:g}s",
             counts,
-            per_second=round(counts.acked / SCALE.load_seconds, 1),
+            per_second=round(counts.acked / scale.load_seconds, 1),
             **log_findings(logs),
         )
         assert_clean(counts, logs)
