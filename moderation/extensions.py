@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -26,6 +28,7 @@ from moderation.domain.numbers import parse_id
 from moderation.models.base import Base
 
 Row = TypeVar("Row")
+log = logging.getLogger(__name__)
 
 #: Objects keep their values after a commit: services commit last, and the views that
 #: render their results should not pay a reload query for every attribute.
@@ -89,6 +92,8 @@ def _reader_locale(asked: tuple[str, ...], accept_language: str) -> Locale:
 def init_extensions(app: Flask) -> None:
     """Bind every extension to ``app``."""
     db.init_app(app)
+    # registered after Flask-SQLAlchemy's, so it runs first (teardowns run in reverse)
+    app.teardown_appcontext(_end_session_quietly)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY))
     csrf.init_app(app)
     _check_csrf_on_writes_only(app)
@@ -98,6 +103,18 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     with app.app_context():
         _tune_sqlite(db.engine)
+
+
+def _end_session_quietly(_error: BaseException | None) -> None:
+    """End the request's database session. When the connection died during the request
+    (the database restarted), the rollback that ends the session raises; the answer is
+    already made and must not become a 500: the dead connection is thrown away and the
+    next request gets a fresh one from the pool."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError as error:
+        log.warning("database connection lost at the end of a request: %s", type(error).__name__)
+        db.session.registry.clear()
 
 
 def _check_csrf_on_writes_only(app: Flask) -> None:
