@@ -1,6 +1,10 @@
 """A real cross-site embed for browser tests: host pages on ``http://127.0.0.1:A`` (a tiny
 ``http.server`` serving whatever HTML a test registers) embedding the widget of a real
-``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright."""
+``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright.
+
+tests/conftest.py loads this module as a plugin: its fixtures (one served widget, its host
+site and fresh browser pages per module) reach every test module, which may override any of
+them (``serve_settings`` above all) by defining a fixture of the same name."""
 
 from __future__ import annotations
 
@@ -9,15 +13,20 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Frame, Page
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
 from sqlalchemy import create_engine, make_url, text
+
+from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -271,3 +280,182 @@ def start_nginx(root: Path, service: str) -> NginxSite:
             time.sleep(0.05)
     site.stop()
     raise RuntimeError((root / "error.log").read_text(errors="replace"))
+
+
+# --- what a reader does in the widget --------------------------------------------------
+
+
+def post_through_the_form(
+    frame: Frame, text: str, author: str = "Ann Reader", email: str = "ann.reader@example.org"
+) -> None:
+    """Write and post a comment in the widget as a reader does; back once the page that
+    answered has loaded in the frame and shows the comment awaiting moderation."""
+    frame.get_by_role("textbox", name="Comment", exact=True).fill(text)
+    frame.get_by_role("textbox", name="Name", exact=True).fill(author)
+    frame.get_by_role("textbox", name="Email", exact=True).fill(email)
+    with frame.expect_navigation():
+        frame.get_by_role("button", name="Post Comment").click()
+    frame.wait_for_selector(".comment-awaiting-moderation")
+
+
+@contextmanager
+def answered_in(frame: Frame) -> Iterator[None]:
+    """Around what posts the frame's form (a click, a key): back once the frame has loaded
+    the page that answered. (The frame's ``url`` only changes while Playwright is called:
+    polling it between sleeps sees the old one until a timeout.)"""
+    with frame.expect_navigation():
+        yield
+
+
+def published(app: Flask, site: str, thread: str, text: str, **draft: str) -> int:
+    """One approved comment with ``text`` on ``site``'s ``thread``."""
+    from tests.helpers import approve, seed_comments
+
+    (comment_id,) = seed_comments(app, 1, site=site, thread=thread, text=text, **draft)
+    approve(app, comment_id)
+    return comment_id
+
+
+#: The WCAG 2.1 A and AA rules axe-core checks.
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(frame: Frame) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations in ``frame``: rule, impact and the first node."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(frame, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    return [
+        f"{item['id']} ({item['impact']}): {item['nodes'][0]['target']}"
+        for item in results.response["violations"]
+    ]
+
+
+# --- fixtures: one served widget per module --------------------------------------------
+
+#: The settings of a module's server unless it overrides ``serve_settings``: forms may be
+#: posted at once (the spam timing has tests of its own), posts from 127.0.0.1 are not
+#: limited, and what the test process decides shows at the next request.
+QUICK_SETTINGS = {
+    "FORM_TOKEN_MIN_AGE": "0",
+    "SPAM_MIN_FILL_SECONDS": "0",
+    "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+    "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+    "PUBLIC_READ_STALENESS": "0",
+}
+
+
+def module_name(request: pytest.FixtureRequest) -> str:
+    return str(request.module.__name__).rsplit(".", 1)[-1].removeprefix("test_")
+
+
+@pytest.fixture(scope="module")
+def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's server folder (its instance folder below)."""
+    return tmp_path_factory.mktemp(module_name(request))
+
+
+@pytest.fixture(scope="module")
+def served_database(request: pytest.FixtureRequest, workdir: Path) -> Iterator[str]:
+    """The module's server database (see :func:`private_database`)."""
+    yield from private_database(workdir, SERVER_DATABASE_URL, module_name(request))
+
+
+@pytest.fixture(scope="module")
+def serve_settings() -> dict[str, str]:
+    """``MODERATION_*`` settings of the module's server (names without the prefix)."""
+    return dict(QUICK_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def serve_env(
+    workdir: Path, served_database: str, serve_settings: dict[str, str]
+) -> dict[str, str]:
+    """The server's environment; its public address is ``MODERATION_PUBLIC_URL``."""
+    from tests.servers import free_port
+
+    return {
+        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
+        "MODERATION_DATABASE_URL": served_database,
+        "MODERATION_PUBLIC_URL": f"http://localhost:{free_port()}",
+        **{f"MODERATION_{name}": value for name, value in serve_settings.items()},
+    }
+
+
+@pytest.fixture(scope="module")
+def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
+    """``moderation serve`` as a real process, as the browser reaches it: ``localhost``,
+    another site than the hosts' ``127.0.0.1``."""
+    from tests.servers import start_server
+
+    public = serve_env["MODERATION_PUBLIC_URL"]
+    server = start_server(workdir, serve_env, port=int(public.rsplit(":", 1)[1]))
+    try:
+        yield public
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def service_app(workdir: Path, served_database: str, service: str) -> Iterator[Flask]:
+    """The application in this process on the server's database and instance folder (the
+    same secret key): the test's moderator, and its setup, through the service layer."""
+    from moderation import create_app
+    from moderation.extensions import db
+
+    app = create_app(
+        {
+            "DATABASE_URL": served_database,
+            # seeded comments come from few addresses: room for all of them
+            "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+            "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
+        },
+        instance_path=str(workdir / "instance"),
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[HostSite]:
+    """The blog that embeds the widget (a module registers its origin)."""
+    site = start_host()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture(scope="module")
+def stranger() -> Iterator[HostSite]:
+    """Another origin, never registered, copying the blog's snippet."""
+    site = start_host()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Chromium as Playwright sets it up: cross-site frames get no storage at all."""
+    yield from page_maker(browser)
+
+
+@pytest.fixture(scope="module")
+def stock_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def stock_page(stock_browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh context of :func:`stock_browser` (a new visitor)."""
+    yield from page_maker(stock_browser)

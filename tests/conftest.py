@@ -31,6 +31,9 @@ from tests.helpers import Actions
 from tests.mail_servers import SmtpSink
 from tests.webhook_receiver import Receiver
 
+#: The browser tests' shared fixtures (a served widget, its host site, pages).
+pytest_plugins = ["tests.browsing"]
+
 
 def share_url_builders_between_apps() -> None:
     """Every test makes an app, and Werkzeug compiles two Python functions per URL rule for
