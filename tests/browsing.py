@@ -331,6 +331,47 @@ def axe_violations(frame: Frame) -> list[str]:
     ]
 
 
+# --- a server's setup and traffic from the test process -------------------------------
+
+
+@contextmanager
+def app_of(env: dict[str, str]) -> Iterator[Flask]:
+    """The application in this process as a server started with ``env`` has it: the same
+    database and instance folder (so the same secret key). A module's setup goes through its
+    service layer: each command-line start costs seconds on a loaded machine, and the
+    commands have tests of their own (tests/test_cli.py)."""
+    from moderation import create_app
+    from moderation.extensions import db
+
+    config = {"RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH}
+    if env.get("MODERATION_DATABASE_URL"):
+        config["DATABASE_URL"] = env["MODERATION_DATABASE_URL"]
+    app = create_app(config, instance_path=env["MODERATION_INSTANCE_PATH"])
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def post_through_the_api(
+    server_url: str, site: str, origin: str, thread: str, fields: dict[str, object]
+) -> dict[str, Any]:
+    """A comment sent through the public JSON API as a custom front end on ``origin`` sends
+    it (a form token first); the service's answer."""
+    from tests.servers import http_json
+
+    headers = {"Origin": origin}
+    base = f"{server_url}/api/v1/sites/{site}"
+    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
+    assert status == 200, token
+    body = {**fields, "form_token": token["form_token"]}  # type: ignore[index]
+    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
+    assert status == 202 and isinstance(answer, dict), answer
+    return answer
+
+
 # --- fixtures: one served widget per module --------------------------------------------
 
 #: The settings of a module's server unless it overrides ``serve_settings``: forms may be

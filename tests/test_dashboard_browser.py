@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.browsing import app_of, post_through_the_api
+from tests.helpers import Actions
 from tests.servers import (
     ServerProcess,
     fresh_server_env,
-    http_json,
     leave_server_database_empty,
-    run_cli,
     start_server,
 )
 
@@ -65,18 +65,9 @@ def server(workdir: Path, serve_env: dict[str, str]) -> Iterator[ServerProcess]:
     """``moderation serve`` as a real process, with the blog and a moderator account."""
     process = start_server(workdir, serve_env)
     try:
-        run_cli(serve_env, "sites", "create", SITE, "--name", "Blog", "--origin", ORIGIN)
-        run_cli(serve_env, "sites", "update", SITE, "--flood-seconds", "0")
-        run_cli(
-            serve_env,
-            "moderators",
-            "create",
-            USERNAME,
-            "--role",
-            "moderator",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )
+        with app_of(serve_env) as app:
+            Actions(app).create_site(SITE, [ORIGIN], flood_seconds=0)
+            Actions(app).create_moderator(USERNAME, "moderator", PASSWORD)
         yield process
     finally:
         process.stop()
@@ -92,24 +83,18 @@ def post_comment(
     parent: int | None = None,
 ) -> int:
     """A comment sent through the public JSON API, as a custom front end does: its id."""
-    headers = {"Origin": ORIGIN}
-    base = f"{server.url}/api/v1/sites/{SITE}"
-    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
-    assert status == 200, token
-    body: dict[str, str] = {
+    fields = {
         "comment": text,
         "author": author,
         "email": f"{author.split()[0].lower()}@example.org",
-        "form_token": token["form_token"],  # type: ignore[index]
     }
     if url:
-        body["url"] = url
+        fields["url"] = url
     if parent is not None:
-        body["comment_parent"] = str(parent)
-    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
-    assert status == 202, answer
-    assert answer["status"] == "pending", answer  # type: ignore[index]
-    return int(answer["id"])  # type: ignore[index]
+        fields["comment_parent"] = str(parent)
+    answer = post_through_the_api(server.url, SITE, ORIGIN, thread, dict(fields))
+    assert answer["status"] == "pending", answer
+    return int(answer["id"])
 
 
 # --- the browser -----------------------------------------------------------------------

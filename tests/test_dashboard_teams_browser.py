@@ -21,12 +21,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from moderation import create_app
+from tests.browsing import app_of, post_through_the_api
+from tests.helpers import Actions
 from tests.servers import (
     ServerProcess,
     fresh_server_env,
-    http_json,
     leave_server_database_empty,
-    run_cli,
     start_server,
 )
 
@@ -53,19 +53,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     )
     process = start_server(workdir, env)
     try:
-        for slug, origin in SITES.items():
-            run_cli(env, "sites", "create", slug, "--name", slug.title(), "--origin", origin)
-            run_cli(env, "sites", "update", slug, "--flood-seconds", "0")
-        for username, extra in (("ad", ["--role", "admin"]), ("mo", ["--site", "blog"])):
-            run_cli(
-                env,
-                "moderators",
-                "create",
-                username,
-                *extra,
-                "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )
+        with app_of(env) as app:
+            actions = Actions(app)
+            for slug, origin in SITES.items():
+                actions.create_site(slug, [origin], flood_seconds=0)
+            actions.create_moderator("ad", "admin", PASSWORD)
+            actions.create_moderator("mo", "moderator", PASSWORD, sites=["blog"])
         yield process
     finally:
         process.stop()
@@ -74,19 +67,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 def post_comment(server: ServerProcess, site: str, thread: str, text: str, author: str) -> int:
     """A comment through the public JSON API: its id."""
-    headers = {"Origin": SITES[site]}
-    base = f"{server.url}/api/v1/sites/{site}"
-    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
-    assert status == 200, token
-    body = {
-        "comment": text,
-        "author": author,
-        "email": f"{author.split()[0].lower()}@example.org",
-        "form_token": token["form_token"],  # type: ignore[index]
-    }
-    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
-    assert status == 202, answer
-    return int(answer["id"])  # type: ignore[index]
+    email = f"{author.split()[0].lower()}@example.org"
+    fields: dict[str, object] = {"comment": text, "author": author, "email": email}
+    return int(post_through_the_api(server.url, site, SITES[site], thread, fields)["id"])
 
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["390px", "1280px"])
