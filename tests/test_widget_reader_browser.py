@@ -7,7 +7,6 @@ One server, one host site and one browser for the module (tests/browsing.py's fi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from tests.browsing import (
     axe_violations,
     embed_snippet,
     post_page,
-    start_host,
     widget_frame,
 )
 from tests.helpers import PASSWORD, Actions
@@ -31,15 +29,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SITE = "reads"
 
 
-@pytest.fixture(scope="module")
-def host(service_app: Flask) -> Iterator[HostSite]:
-    """The blog, registered as the site's one origin."""
-    site = start_host()
-    Actions(service_app).create_site(SITE, [site.origin], flood_seconds=0)
-    try:
-        yield site
-    finally:
-        site.stop()
+@pytest.fixture(scope="module", autouse=True)
+def registered(service_app: Flask, host: HostSite) -> None:
+    """The site, embedded from the blog (every test here, run alone too, has it)."""
+    Actions(service_app).create_site(SITE, [host.origin], flood_seconds=0)
 
 
 def published(app: Flask, thread: str, text: str, **draft: str) -> int:
