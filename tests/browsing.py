@@ -307,7 +307,7 @@ def answered_in(frame: Frame) -> Iterator[None]:
         yield
 
 
-def published(app: Flask, site: str, thread: str, text: str, **draft: str) -> int:
+def published(app: Flask, site: str, thread: str, text: str, **draft: Any) -> int:
     """One approved comment with ``text`` on ``site``'s ``thread``."""
     from tests.helpers import approve, seed_comments
 
@@ -463,24 +463,25 @@ def service_app(workdir: Path, served_database: str, service: str) -> Iterator[F
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[HostSite]:
-    """The blog that embeds the widget (a module registers its origin)."""
+def hosting() -> Iterator[HostSite]:
+    """A host site for as long as the fixture that yields from this lasts."""
     site = start_host()
     try:
         yield site
     finally:
         site.stop()
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[HostSite]:
+    """The blog that embeds the widget (a module registers its origin)."""
+    yield from hosting()
 
 
 @pytest.fixture(scope="module")
 def stranger() -> Iterator[HostSite]:
     """Another origin, never registered, copying the blog's snippet."""
-    site = start_host()
-    try:
-        yield site
-    finally:
-        site.stop()
+    yield from hosting()
 
 
 @pytest.fixture
@@ -489,14 +490,19 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     yield from page_maker(browser)
 
 
-@pytest.fixture(scope="module")
-def stock_browser(playwright: Playwright) -> Iterator[Browser]:
-    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
+def launched(playwright: Playwright, args: list[str]) -> Iterator[Browser]:
+    """Debian's Chromium (never a downloaded browser) with ``args``, closed afterwards."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
     try:
         yield chromium
     finally:
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def stock_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
+    yield from launched(playwright, STOCK_STORAGE_ARGS)
 
 
 @pytest.fixture

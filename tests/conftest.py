@@ -171,13 +171,9 @@ def playwright() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def browser(playwright: Any) -> Iterator[Any]:
     """Debian's Chromium (never a downloaded browser), one per test module."""
-    from tests.browsing import CHROMIUM, CHROMIUM_ARGS
+    from tests.browsing import CHROMIUM_ARGS, launched
 
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+    yield from launched(playwright, CHROMIUM_ARGS)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -26,7 +26,7 @@ from tests.browsing import (
     start_host,
     widget_frame,
 )
-from tests.helpers import Actions, approve, seed_comments
+from tests.helpers import Actions, approve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,7 +73,7 @@ def tap(frame: Frame, name: str) -> None:
     frame.get_by_role("link", name=name).evaluate("link => link.click()")
 
 
-def published(app: Flask, thread: str, text: str, **draft: str) -> int:
+def published(app: Flask, thread: str, text: str, **draft: Any) -> int:
     """One approved comment with ``text`` on ``thread`` of this module's site."""
     return browsing.published(app, SITE, thread, text, **draft)
 
@@ -501,17 +501,14 @@ def test_arabic_widget_lays_out_right_to_left(
     With ``SCREENSHOT_DIR`` set, the 390 px picture of it."""
     thread = "arabic"
     parent = published(service_app, thread, "مقال رائع، شكرًا جزيلًا!", author="سارة")
-    (reply,) = seed_comments(
+    reply = published(
         service_app,
-        1,
-        site=SITE,
-        thread=thread,
-        text="Thanks from Sam.",
+        thread,
+        "Thanks from Sam.",
         author="Sam",
         email="sam@example.org",
         parent_id=parent,
     )
-    approve(service_app, reply)
     url = host.add(
         "/arabic",
         post_page(
@@ -580,17 +577,14 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
             author="Ann Reader",
             url="https://ann.example",
         )
-        (reply,) = seed_comments(
+        published(
             service_app,
-            1,
-            site=SITE,
-            thread=thread,
-            text="Thank you! More on that next week.",
+            thread,
+            "Thank you! More on that next week.",
             author="The Author",
             email="author@example.org",
             parent_id=first,
         )
-        approve(service_app, reply)
     for scheme, head in (
         ("light", "<style>body { background: #ffffff; color: #1e1e1e; }</style>"),
         ("dark", "<style>body { background: #16181d; color: #e8e8e8; }</style>"),
