@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from tests.browsing import (
     embed_snippet,
     post_page,
     post_through_the_form,
-    start_host,
     widget_frame,
 )
 from tests.helpers import Actions, approve
@@ -44,16 +42,14 @@ CONTRAST = """([fg, bg]) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def host(service_app: Flask) -> Iterator[HostSite]:
-    """The blog, registered as the site's one origin (the server and the other fixtures are
-    tests/browsing.py's)."""
-    site = start_host()
-    Actions(service_app).create_site(SITE, [site.origin], flood_seconds=0)
-    try:
-        yield site
-    finally:
-        site.stop()
+# The server, its application in this process, the host sites and the pages are
+# tests/browsing.py's fixtures.
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered(service_app: Flask, host: HostSite) -> None:
+    """The site, embedded from the blog (its one origin)."""
+    Actions(service_app).create_site(SITE, [host.origin], flood_seconds=0)
 
 
 #: True once the page has scrolled and stayed put for three animation frames.
