@@ -346,7 +346,13 @@ def app_of(env: dict[str, str]) -> Iterator[Flask]:
     from moderation import create_app
     from moderation.extensions import db
 
-    config = {"RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH}
+    config = {
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # comments seeded through the pipeline come from few addresses: room for all
+        "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
+    }
     if env.get("MODERATION_DATABASE_URL"):
         config["DATABASE_URL"] = env["MODERATION_DATABASE_URL"]
     app = create_app(config, instance_path=env["MODERATION_INSTANCE_PATH"])
@@ -441,26 +447,11 @@ def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def service_app(workdir: Path, served_database: str, service: str) -> Iterator[Flask]:
-    """The application in this process on the server's database and instance folder (the
-    same secret key): the test's moderator, and its setup, through the service layer."""
-    from moderation import create_app
-    from moderation.extensions import db
-
-    app = create_app(
-        {
-            "DATABASE_URL": served_database,
-            # seeded comments come from few addresses: room for all of them
-            "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
-            "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
-        },
-        instance_path=str(workdir / "instance"),
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def service_app(serve_env: dict[str, str], service: str) -> Iterator[Flask]:
+    """The application in this process beside the module's server (see :func:`app_of`): the
+    test's moderator, and its setup, through the service layer."""
+    with app_of(serve_env) as app:
+        yield app
 
 
 def hosting() -> Iterator[HostSite]:
