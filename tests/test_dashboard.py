@@ -240,6 +240,25 @@ def test_unknown_comment_is_404(admin: Dashboard, site: str) -> None:
     assert admin.moderate(999, "approve").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/sites/nowhere",
+        "/dashboard/sites/nowhere/try",
+        "/dashboard/integrations/nothing",
+        "/dashboard/integrations/nothing/edit",
+        "/dashboard/moderators/999/sites",
+    ],
+)
+def test_unknown_site_integration_or_account_is_a_not_found_page(
+    admin: Dashboard, path: str
+) -> None:
+    response = admin.client.get(path)
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_keyboard_actions_answer_json(admin: Dashboard, app: Flask, site: str) -> None:
     [comment_id] = seed_comments(app, 1)
     response = admin.client.post(

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from moderation.domain.errors import DomainError
 from moderation.domain.status import available_actions
 from moderation.models import Moderator
 from moderation.services.moderators import visible_site_ids
 from moderation.web.errors import error_answer, localized, problem, wants_json
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
+
+T = TypeVar("T")
 
 #: Pages a signed-out visitor may open.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.sign_in", "dashboard.static"})
@@ -66,6 +81,15 @@ def message_page(
     return render_template(
         "dashboard/message.html", title=title, message=message, back=back
     ), status
+
+
+def found_or_404(lookup: Callable[[], T]) -> T:
+    """What ``lookup()`` finds; a domain error (an unknown site, account or integration)
+    ends the request with the "Not found" page."""
+    try:
+        return lookup()
+    except DomainError as error:
+        abort(make_response(message_page("Not found", str(error), 404)))
 
 
 def stale_confirmation() -> ResponseReturnValue:

@@ -10,7 +10,13 @@ from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required, fresh_sign_in_required
-from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
+from moderation.dashboard.blueprint import (
+    bp,
+    found_or_404,
+    message_page,
+    moderator,
+    stale_confirmation,
+)
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm, IntegrationSettingsForm
 from moderation.domain.errors import DomainError, NotFound
 from moderation.services import integrations, sites, webhooks
@@ -128,10 +134,7 @@ def _set_enabled(public_id: str, enabled: bool) -> ResponseReturnValue:
 @admin_required
 def show_deliveries(public_id: str) -> ResponseReturnValue:
     """The delivery log: every outbound event and its attempts."""
-    try:
-        integration = integrations.get_integration(public_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    integration = found_or_404(lambda: integrations.get_integration(public_id))
     deliveries = webhooks.deliveries_of(integration.id)
     attempts = webhooks.attempts_of([delivery.id for delivery in deliveries])
     return render_template(
@@ -167,10 +170,7 @@ def redeliver(public_id: str, delivery_id: int) -> ResponseReturnValue:
 def _edit_page(
     public_id: str, form: IntegrationSettingsForm, status: int = 200
 ) -> ResponseReturnValue:
-    try:
-        integration = integrations.get_integration(public_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    integration = found_or_404(lambda: integrations.get_integration(public_id))
     return render_template(
         "dashboard/integration_edit.html", integration=integration, form=form
     ), status
@@ -180,10 +180,7 @@ def _edit_page(
 @admin_required
 def edit_integration(public_id: str) -> ResponseReturnValue:
     """The integration's URL, events, scopes and email permission, to change."""
-    try:
-        integration = integrations.get_integration(public_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    integration = found_or_404(lambda: integrations.get_integration(public_id))
     form = IntegrationSettingsForm(
         formdata=None,
         target_url=integration.target_url,

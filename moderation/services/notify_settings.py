@@ -15,16 +15,6 @@ from moderation.services.events import Actor, audit
 from moderation.services.mail_queue import NOTIFY_MODES
 
 
-def find_moderator(username: str) -> Moderator:
-    """The moderator with this username, or :class:`NotFound`."""
-    moderator = db.session.execute(
-        select(Moderator).where(Moderator.username == username.strip())
-    ).scalar_one_or_none()
-    if moderator is None:
-        raise NotFound(N_("Unknown moderator %(name)r."), name=username)
-    return moderator
-
-
 def _site(slug: str) -> Site:
     site = db.session.execute(select(Site).where(Site.slug == slug)).scalar_one_or_none()
     if site is None:

@@ -266,7 +266,7 @@ def _submit(
 
     comment = _store(site, thread, parent, draft, context, decision)
     statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
-    spam.record(comment.id, assessed[0] if assessed else None)
+    spam.record_assessment(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
         before_commit(result)
