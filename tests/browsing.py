@@ -27,6 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
 from sqlalchemy import create_engine, make_url, text
 
 from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
+from tests.servers import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -364,6 +365,27 @@ def app_of(env: dict[str, str]) -> Iterator[Flask]:
             db.engine.dispose()
 
 
+@contextmanager
+def served(
+    workdir: Path, setup: Callable[[Flask], object], port: int | None = None, **settings: str
+) -> Iterator[ServerProcess]:
+    """``moderation serve`` in ``workdir`` with ``settings`` (``MODERATION_*`` without the
+    prefix, see :func:`tests.servers.fresh_server_env`), set up by ``setup(app)`` through the
+    application in this process (:func:`app_of`); stopped afterwards, and on a PostgreSQL
+    run its database left empty for the next module."""
+    from tests.servers import fresh_server_env, leave_server_database_empty, start_server
+
+    env = fresh_server_env(workdir, **settings)
+    process = start_server(workdir, env, port=port)
+    try:
+        with app_of(env) as app:
+            setup(app)
+        yield process
+    finally:
+        process.stop()
+        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
+
+
 def post_through_the_api(
     server_url: str, site: str, origin: str, thread: str, fields: dict[str, object]
 ) -> dict[str, Any]:
@@ -383,9 +405,10 @@ def post_through_the_api(
 
 # --- fixtures: one served widget per module --------------------------------------------
 
-#: The settings of a module's server unless it overrides ``serve_settings``: forms may be
-#: posted at once (the spam timing has tests of its own), posts from 127.0.0.1 are not
-#: limited, and what the test process decides shows at the next request.
+#: The settings of a module's server (``serve_settings`` unless a module overrides it, and
+#: what modules hand to :func:`served`): forms may be posted at once (the spam timing has
+#: tests of its own), posts from 127.0.0.1 are not limited, and what the test process
+#: decides shows at the next request.
 QUICK_SETTINGS = {
     "FORM_TOKEN_MIN_AGE": "0",
     "SPAM_MIN_FILL_SECONDS": "0",

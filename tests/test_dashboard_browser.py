@@ -17,16 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browsing import app_of, post_through_the_api
+from tests.browsing import QUICK_SETTINGS, post_through_the_api, served
 from tests.helpers import Actions
-from tests.servers import (
-    ServerProcess,
-    fresh_server_env,
-    leave_server_database_empty,
-    start_server,
-)
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,35 +39,21 @@ PASSWORD = "a long passphrase 123"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dashboard-browser")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """``moderation serve`` as a real process, with the blog and a moderator account; form
+    tokens usable at once and room for many posts, so seeding through the JSON API is
+    quick. The session cookie keeps its default (Secure)."""
 
+    def setup(app: Flask) -> None:
+        Actions(app).create_site(SITE, [ORIGIN], flood_seconds=0)
+        Actions(app).create_moderator(USERNAME, "moderator", PASSWORD)
 
-@pytest.fixture(scope="module")
-def serve_env(workdir: Path) -> dict[str, str]:
-    """A private instance folder; form tokens usable at once and room for many posts, so
-    seeding through the JSON API is quick. The session cookie keeps its default (Secure)."""
-    return fresh_server_env(
-        workdir,
-        FORM_TOKEN_MIN_AGE="0",
-        SPAM_MIN_FILL_SECONDS="0",
-        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
-        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
-    )
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path, serve_env: dict[str, str]) -> Iterator[ServerProcess]:
-    """``moderation serve`` as a real process, with the blog and a moderator account."""
-    process = start_server(workdir, serve_env)
-    try:
-        with app_of(serve_env) as app:
-            Actions(app).create_site(SITE, [ORIGIN], flood_seconds=0)
-            Actions(app).create_moderator(USERNAME, "moderator", PASSWORD)
+    with served(
+        tmp_path_factory.mktemp("dashboard-browser"),
+        setup,
+        **QUICK_SETTINGS,
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(serve_env["MODERATION_INSTANCE_PATH"])
 
 
 def post_comment(

@@ -18,17 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from moderation import create_app
-from tests.browsing import app_of, post_through_the_api
+from tests.browsing import QUICK_SETTINGS, post_through_the_api, served
 from tests.helpers import Actions
-from tests.servers import (
-    ServerProcess,
-    fresh_server_env,
-    leave_server_database_empty,
-    start_server,
-)
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,27 +38,21 @@ PASSWORD = "a long passphrase 123"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """``moderation serve``: a blog and a gazette, an admin, and a moderator of the blog."""
-    workdir = tmp_path_factory.mktemp("teams-browser")
-    env = fresh_server_env(
-        workdir,
-        FORM_TOKEN_MIN_AGE="0",
-        SPAM_MIN_FILL_SECONDS="0",
-        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
-        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
+
+    def setup(app: Flask) -> None:
+        actions = Actions(app)
+        for slug, origin in SITES.items():
+            actions.create_site(slug, [origin], flood_seconds=0)
+        actions.create_moderator("ad", "admin", PASSWORD)
+        actions.create_moderator("mo", "moderator", PASSWORD, sites=["blog"])
+
+    with served(
+        tmp_path_factory.mktemp("teams-browser"),
+        setup,
+        **QUICK_SETTINGS,
         QUEUE_POLL_SECONDS="1",  # the open queue's poll, quick enough to watch
-    )
-    process = start_server(workdir, env)
-    try:
-        with app_of(env) as app:
-            actions = Actions(app)
-            for slug, origin in SITES.items():
-                actions.create_site(slug, [origin], flood_seconds=0)
-            actions.create_moderator("ad", "admin", PASSWORD)
-            actions.create_moderator("mo", "moderator", PASSWORD, sites=["blog"])
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 def post_comment(server: ServerProcess, site: str, thread: str, text: str, author: str) -> int:

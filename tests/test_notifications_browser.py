@@ -15,20 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browsing import app_of, post_through_the_api
+from tests.browsing import QUICK_SETTINGS, app_of, post_through_the_api, served
 from tests.helpers import Actions
 from tests.mail_servers import ChatReceiver, Received, SmtpSink
-from tests.servers import (
-    ServerProcess,
-    free_port,
-    fresh_server_env,
-    http_json,
-    leave_server_database_empty,
-    run_cli,
-    start_server,
-)
+from tests.servers import ServerProcess, free_port, http_json, run_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,14 +53,25 @@ def server(
     smtp: SmtpSink,
     chat: tuple[ChatReceiver, ChatReceiver],
 ) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("notifications-browser")
     port = free_port()
-    env = fresh_server_env(
-        workdir,
-        FORM_TOKEN_MIN_AGE="0",
-        SPAM_MIN_FILL_SECONDS="0",
-        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
-        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
+
+    def setup(app: Flask) -> None:
+        from moderation.services import moderators, notify_settings
+        from moderation.services.events import SYSTEM
+
+        Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
+        with app.app_context():
+            mo = moderators.create_moderator("mo", "another long passphrase 456", "moderator")
+            notify_settings.set_email(mo, MODERATOR, SYSTEM)
+            moderators.create_moderator("boss", ADMIN_PASSWORD, "admin")
+            for receiver in chat:
+                notify_settings.add_chat_hook("blog", receiver.url, True, SYSTEM)
+
+    with served(
+        tmp_path_factory.mktemp("notifications-browser"),
+        setup,
+        port=port,
+        **QUICK_SETTINGS,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp.port),
         MAIL_DEFAULT_SENDER="comments@comments.example",
@@ -75,23 +79,8 @@ def server(
         WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
         WEBHOOK_BACKOFF_BASE="0.1",
         WEBHOOK_MAX_ATTEMPTS="2",
-    )
-    process = start_server(workdir, env, port=port)
-    try:
-        with app_of(env) as app, app.app_context():
-            from moderation.services import moderators, notify_settings
-            from moderation.services.events import SYSTEM
-
-            Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
-            mo = moderators.create_moderator("mo", "another long passphrase 456", "moderator")
-            notify_settings.set_email(mo, MODERATOR, SYSTEM)
-            moderators.create_moderator("boss", ADMIN_PASSWORD, "admin")
-            for receiver in chat:
-                notify_settings.add_chat_hook("blog", receiver.url, True, SYSTEM)
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 @pytest.fixture

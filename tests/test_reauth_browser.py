@@ -9,16 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browsing import app_of
+from tests.browsing import served
 from tests.helpers import Actions
-from tests.servers import (
-    ServerProcess,
-    fresh_server_env,
-    leave_server_database_empty,
-    start_server,
-)
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,16 +25,13 @@ FRESH_SECONDS = 3
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """``moderation serve`` where a sign-in stays fresh for a few seconds only."""
-    env = fresh_server_env(tmp_path, SESSION_FRESH_LIFETIME=str(FRESH_SECONDS))
-    process = start_server(tmp_path, env)
-    try:
-        with app_of(env) as app:
-            Actions(app).create_site("blog", ["https://blog.example"])
-            Actions(app).create_moderator("root", "admin", PASSWORD)
+
+    def setup(app: Flask) -> None:
+        Actions(app).create_site("blog", ["https://blog.example"])
+        Actions(app).create_moderator("root", "admin", PASSWORD)
+
+    with served(tmp_path, setup, SESSION_FRESH_LIFETIME=str(FRESH_SECONDS)) as process:
         yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 @pytest.fixture
