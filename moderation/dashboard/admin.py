@@ -14,6 +14,8 @@ from moderation.dashboard.blueprint import (
     found_or_404,
     message_page,
     moderator,
+    show_once,
+    shown_once,
     stale_confirmation,
 )
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, ModeratorSitesForm, SiteForm
@@ -221,7 +223,7 @@ def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
 @admin_required
 @fresh_sign_in_required("dashboard.list_moderators")
 def reset_moderator_password(account_id: int) -> ResponseReturnValue:
-    """A new random password, shown once."""
+    """A new random password, shown once on the page this redirects to."""
     if not ConfirmForm().validate():
         return stale_confirmation()
     try:
@@ -229,7 +231,25 @@ def reset_moderator_password(account_id: int) -> ResponseReturnValue:
         account = moderators.get_moderator(account_id)
     except DomainError as error:
         return message_page("Not found", str(error), 404)
-    return render_template("dashboard/password.html", account=account, password=password)
+    shown = {"username": account.username, "password": password}
+    return show_once(
+        "password",
+        shown,
+        "dashboard.show_new_password",
+        lambda: render_template("dashboard/password.html", **shown),
+    )
+
+
+@bp.get("/moderators/new-password")
+@admin_required
+def show_new_password() -> ResponseReturnValue:
+    """The password just reset, this once; a reload finds it gone (and resets nothing)."""
+    shown = shown_once("password")
+    if not shown:
+        return redirect(url_for("dashboard.list_moderators"), code=303)
+    return render_template(
+        "dashboard/password.html", username=shown["username"], password=shown["password"]
+    )
 
 
 @bp.post("/moderators/<int:account_id>/sign-out")

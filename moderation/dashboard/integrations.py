@@ -15,6 +15,8 @@ from moderation.dashboard.blueprint import (
     found_or_404,
     message_page,
     moderator,
+    show_once,
+    shown_once,
     stale_confirmation,
 )
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm, IntegrationSettingsForm
@@ -24,10 +26,9 @@ from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
 
 
-def _form(blank: bool = False) -> IntegrationForm:
-    """The creation form; ``blank`` after a creation, so the page does not offer the values
-    just saved again (a second click would make a duplicate)."""
-    form = IntegrationForm(formdata=None) if blank else IntegrationForm()
+def _form() -> IntegrationForm:
+    """The creation form (blank after a creation: the redirect's page is a GET)."""
+    form = IntegrationForm()
     form.site.choices = [SelectChoice(site.slug, site.name) for site in sites.list_sites()]
     return form
 
@@ -49,15 +50,28 @@ def _page(
 @bp.get("/integrations")
 @admin_required
 def list_integrations() -> ResponseReturnValue:
-    """Every integration, with a form to add one."""
-    return _page(_form())
+    """Every integration, with a form to add one; after a creation or a rotation, the new
+    secret, this once (a reload shows it no more; every dashboard page is ``no-store``)."""
+    shown = shown_once("integration")
+    return _page(_form(), secret=shown.get("secret", ""), created=shown.get("created", ""))
+
+
+def _show_secret_once(public_id: str, secret: str) -> ResponseReturnValue:
+    """To the integrations page, which shows the secret once (Post/Redirect/Get)."""
+    shown = {"created": public_id, "secret": secret}
+    return show_once(
+        "integration",
+        shown,
+        "dashboard.list_integrations",
+        lambda: _page(_form(), secret=secret, created=public_id),
+    )
 
 
 @bp.post("/integrations")
 @admin_required
 @fresh_sign_in_required("dashboard.list_integrations")
 def create_integration() -> ResponseReturnValue:
-    """Create an integration; its secret is shown on this answer only."""
+    """Create an integration; its secret is shown once, on the page this redirects to."""
     form = _form()
     if form.validate():
         try:
@@ -76,7 +90,7 @@ def create_integration() -> ResponseReturnValue:
         except DomainError as error:
             form.target_url.errors.append(str(error))
         else:
-            return _page(_form(blank=True), 201, secret=secret, created=integration.public_id)
+            return _show_secret_once(integration.public_id, secret)
     return _page(form, 400)
 
 
@@ -96,7 +110,7 @@ def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
         secret = integrations.rotate_secret(public_id, grace, actor_of(moderator()))
     except DomainError as error:
         return message_page("Not found", str(error), 404)
-    return _page(_form(blank=True), secret=secret, created=public_id)
+    return _show_secret_once(public_id, secret)
 
 
 @bp.post("/integrations/<public_id>/disable")

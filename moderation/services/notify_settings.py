@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from moderation.domain.comments import clean_email
 from moderation.domain.errors import N_, InvalidInput, NotFound
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import ChatHook, Moderator, ModeratorSiteNotify, Site
 from moderation.services import outbound
 from moderation.services.events import Actor, audit
@@ -101,7 +101,7 @@ def add_chat_hook(site_slug: str, url: str, allow_private: bool, actor: Actor) -
 
 def remove_chat_hook(hook_id: int, actor: Actor) -> None:
     """Stop posting to a chat hook (its queued messages go with it)."""
-    hook = db.session.get(ChatHook, hook_id)
+    hook = get_by_id(ChatHook, hook_id)
     if hook is None:
         raise NotFound(N_("Unknown chat hook %(id)s."), id=hook_id)
     audit(actor, "chat.remove", site_id=hook.site_id, reason=f"chat hook {hook.id}")
