@@ -26,6 +26,7 @@ from tests.browsing import (
     FRAME,
     TIMEOUT_MS,
     HostSite,
+    answered_in,
     embed_snippet,
     post_page,
     widget_frame,
@@ -193,7 +194,8 @@ def test_embedded_widget_across_sites(
     # Playwright's Chromium gives cross-site frames no storage: nothing could be
     # remembered, so the widget does not offer to (see the storage test below)
     expect(widget.locator(".comment-form-cookies-consent")).to_be_hidden()
-    widget.get_by_role("button", name="Post Comment").click()
+    with answered_in(frame):
+        widget.get_by_role("button", name="Post Comment").click()
     expect(widget.locator("#email-error")).to_have_text(EMAIL_ERROR)
     expect(widget.locator("#email")).to_have_attribute("aria-invalid", "true")
     expect(widget.locator("#email")).to_have_attribute(
@@ -208,7 +210,8 @@ def test_embedded_widget_across_sites(
     # ... fixed and posted: the author alone sees the pending preview
     widget.get_by_role("textbox", name="Email", exact=True).fill(email)
     wait_for_fill_time(loaded)
-    widget.get_by_role("button", name="Post Comment").click()
+    with answered_in(frame):
+        widget.get_by_role("button", name="Post Comment").click()
     preview = widget.locator(".comment-preview")
     expect(preview.locator(".comment-awaiting-moderation")).to_have_text(AWAITING)
     expect(preview.locator(".comment-content")).to_have_text(text)
