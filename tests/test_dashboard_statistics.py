@@ -5,6 +5,7 @@ tables, limited to the moderator's sites."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -70,7 +71,7 @@ def test_a_moderator_sees_the_outcomes_of_their_sites_only(
     assert re.search(r"blocked_words</span></th><td[^>]*>0</td><td[^>]*>1</td>", rules)
     assert re.search(r"duplicate</span></th><td[^>]*>0</td><td[^>]*>0</td><td[^>]*>1</td>", rules)
     # charts: named and described for screen readers, drawn without script or inline style
-    assert body.count('role="img"') == 2  # per day and rules (nothing waits on the blog)
+    assert body.count('role="img"') == 3  # per day, depth and rules (nothing waits on the blog)
     assert '<title id="per-day-title">Submissions per day, by outcome</title>' in body
     assert 'id="per-day-desc">One column for each of the last 30 days' in body
     assert 'class="series-publish"' in body and 'class="series-refuse"' in body
@@ -115,6 +116,85 @@ def test_counts_before_the_upgrade_come_from_the_audit_log(
         ("hold", "premoderation", 3),
         ("publish", "open_policy", 1),
         ("spam", "blocked_words", 1),
+    ]
+
+
+def depth_column(page: str) -> list[int]:
+    """The queue-depth table's numbers, oldest day first."""
+    table = page.split('id="queue-depth-table"', 1)[1].split("</table>", 1)[0]
+    return [int(cell) for cell in re.findall(r'<td data-label="Waiting">(\d+)</td>', table)]
+
+
+def store_depth(app: Flask, rows: list[tuple[str, int, int]]) -> None:
+    """Depth rows of earlier days: (site slug, days ago, pending)."""
+    today = datetime.now(UTC).date()
+    with app.app_context():
+        for slug, ago, pending in rows:
+            db.session.execute(
+                text(
+                    "INSERT INTO daily_queue_depth (site_id, day, pending) "
+                    "SELECT id, :day, :pending FROM sites WHERE slug = :slug"
+                ),
+                {"day": today - timedelta(days=ago), "pending": pending, "slug": slug},
+            )
+        db.session.commit()
+
+
+def test_queue_depth_over_time_is_what_waited_at_the_end_of_each_day(
+    app: Flask, client: FlaskClient, outcomes: dict[str, int]
+) -> None:
+    # today, kept as it happens: the gazette's three wait; the blog's one held was approved
+    # earlier days: the gazette 7 from 40 days ago (before the period: carried in), 5 from
+    # 10 days ago; the blog 2 from 3 days ago
+    store_depth(app, [("gazette", 40, 7), ("gazette", 10, 5), ("blog", 3, 2)])
+    sign_in(client, "alice")
+    body = client.get("/dashboard/statistics").get_data(as_text=True)
+    assert depth_column(body) == [7] * 19 + [5] * 7 + [7] * 3 + [3]
+    assert '<title id="queue-depth-title">Comments waiting at the end of each day</title>' in body
+    assert body.count('class="series-pending"') == 30  # a column every day, none empty
+    week = client.get("/dashboard/statistics?days=7&site=gazette").get_data(as_text=True)
+    assert depth_column(week) == [5, 5, 5, 5, 5, 5, 3]
+    client.post("/dashboard/sign-out")
+    sign_in(client, "bob")  # the blog only
+    mine = client.get("/dashboard/statistics").get_data(as_text=True)
+    assert depth_column(mine) == [0] * 26 + [2] * 3 + [0]
+    assert 'id="queue-depth-desc">One column for each of the last 30 days' in mine
+
+
+def test_queue_depth_before_the_upgrade_comes_from_the_audit_log(
+    app: Flask, outcomes: dict[str, int]
+) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    moved = text(
+        "UPDATE audit_events SET created_at = :moment WHERE action = 'submitted' AND "
+        "(site_id = (SELECT id FROM sites WHERE slug = :slug) OR comment_id = :held)"
+    )
+    today = datetime.now(UTC)
+    with app.app_context():
+        # the gazette's three came two days ago; the blog's held one five days ago (and was
+        # approved today)
+        db.session.execute(
+            moved, {"moment": today - timedelta(days=2), "slug": "gazette", "held": 0}
+        )
+        db.session.execute(
+            moved, {"moment": today - timedelta(days=5), "slug": "", "held": outcomes["held"]}
+        )
+        db.session.commit()
+        downgrade(directory=str(MIGRATIONS_DIRECTORY), revision="bugs_01")
+        upgrade(directory=str(MIGRATIONS_DIRECTORY))
+        rows = db.session.execute(
+            text(
+                "SELECT s.slug, d.day, d.pending FROM daily_queue_depth d "
+                "JOIN sites s ON s.id = d.site_id ORDER BY s.slug, d.day"
+            )
+        ).all()
+    day = today.date()
+    assert [(slug, str(when), pending) for slug, when, pending in rows] == [
+        ("blog", str(day - timedelta(days=5)), 1),
+        ("blog", str(day), 0),
+        ("gazette", str(day - timedelta(days=2)), 3),
+        ("gazette", str(day), 3),
     ]
 
 

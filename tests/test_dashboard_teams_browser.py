@@ -316,14 +316,21 @@ def test_statistics_draw_their_charts_without_script_and_fit_the_screen(
     page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Statistics").click()
     expect(page.get_by_role("heading", name=re.compile("^Statistics"))).to_be_visible()
     charts = page.get_by_role("img")
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)
     expect(page.get_by_role("img", name="Submissions per day, by outcome")).to_be_visible()
+    expect(page.get_by_role("img", name="Comments waiting at the end of each day")).to_be_visible()
     expect(page.get_by_role("img", name="Waiting comments by age")).to_be_visible()
     per_day = page.locator("svg#per-day rect")
     assert per_day.count() > 21, per_day.count()  # several outcomes a day, for three weeks
     # the numbers as a table, for anyone who would rather read
     page.get_by_text("The same numbers as a table").first.click()
     expect(page.locator("#per-day-table tbody tr")).to_have_count(30)
+    # the queue grew over three weeks of held comments (most of them are decided today)
+    page.get_by_text("The same numbers as a table").nth(1).click()
+    depth = [int(n) for n in page.locator("#queue-depth-table td").all_inner_texts()]
+    assert len(depth) == 30 and depth[:8] == [0] * 8, depth
+    assert depth[-2] == max(depth[:-1]) > depth[8] > 0, depth
+    assert page.locator("svg#queue-depth rect").count() == sum(1 for n in depth if n)
     assert_fits(page, "statistics")
     assert not [text for text in refused if "Content Security Policy" in text], refused
     screenshots = os.environ.get("SCREENSHOT_DIR")

@@ -50,6 +50,8 @@ EXPECTED_TABLES |= {"comment_revisions"}
 
 # statistics counted per day (issue 17)
 EXPECTED_TABLES |= {"daily_outcomes"}
+# the queue's depth at the end of each day (issue 17)
+EXPECTED_TABLES |= {"daily_queue_depth"}
 
 
 @pytest.fixture

@@ -206,3 +206,51 @@ def test_the_dashboard_keeps_filters_in_the_url(
     assert "Link to this filter" in html
     assert 'name="from" value="2000-01-01"' in html
     assert 'name="email" value="bob@mail.example"' in html
+
+
+def every_page(app: Flask, queue_filter: queue.QueueFilter, size: int = 3) -> list[list[int]]:
+    """The ids of every page of a filter, following the cursors."""
+    pages: list[list[int]] = []
+    with app.app_context():
+        cursor = None
+        while True:
+            page = queue.queue_page(queue_filter, cursor, size=size)
+            pages.append([comment.id for comment in page.comments])
+            if page.next_cursor is None:
+                return pages
+            cursor = page.next_cursor
+
+
+def test_newest_first_searches_page_the_same_from_the_newest_comments(
+    app: Flask, actions: Actions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite looks for a search's page among the newest comments first (windows of 1,000
+    and 40,000 by default; 2 and 5 here): the pages are those of the one query over every
+    match, even when ids do not follow time (an imported old comment, a late id)."""
+    actions.create_site("blog", flood_seconds=0)
+    texts = ["python tips", "rust notes", "more python", "python again", "go", "python!"] * 3
+    ids = [
+        seed_comments(app, 1, thread=f"t{n % 4}", text=f"{body} {n}", email=f"p{n}@example.org")[0]
+        for n, body in enumerate(texts)
+    ]
+    with app.app_context():  # the newest ids came first: one is the oldest, one a day old
+        moved = text("UPDATE comments SET created_at = :moment WHERE id = :id")
+        db.session.execute(moved, {"moment": datetime.now(UTC) - timedelta(days=9), "id": ids[-1]})
+        db.session.execute(moved, {"moment": datetime.now(UTC) - timedelta(days=1), "id": ids[-3]})
+        moderate(ids[2], ModerationAction.APPROVE, SYSTEM)
+        db.session.commit()
+    filters = [
+        queue.QueueFilter(status=None, search="python"),
+        queue.QueueFilter(search="python"),
+        queue.QueueFilter(status=None, search="python again"),
+        queue.QueueFilter(status=None, search="nothing like it"),
+        queue.QueueFilter(status=CommentStatus.APPROVED, search="python"),
+    ]
+    monkeypatch.setattr(queue, "WINDOWS", ())  # the one query over every match
+    expected = [every_page(app, one) for one in filters]
+    monkeypatch.setattr(queue, "WINDOWS", (2, 5))
+    assert [every_page(app, one) for one in filters] == expected
+    assert sum(len(page) for page in expected[0]) == 12 and len(expected[0]) == 4
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # a window answered the first page
+            assert queue._recent_matches_first(filters[0], None, 1) is not None

@@ -89,18 +89,27 @@ def test_an_unknown_site_is_a_one_line_error(runner: FlaskCliRunner) -> None:
 
 @pytest.mark.any_database
 def test_published_comments_are_overruled_when_marked_spam_or_rejected() -> None:
+    approved, spam, rejected, deleted, pending = (
+        CommentStatus.APPROVED,
+        CommentStatus.SPAM,
+        CommentStatus.REJECTED,
+        CommentStatus.DELETED,
+        CommentStatus.PENDING,
+    )
     found = records(
+        [("open_policy", "publish", 8), ("classifier", "hold", 2), ("classifier", "spam", 1)],
         [
-            ("open_policy", CommentStatus.APPROVED, 5),
-            ("open_policy", CommentStatus.SPAM, 1),
-            ("open_policy", CommentStatus.REJECTED, 1),
-            ("open_policy", CommentStatus.DELETED, 1),
-            ("classifier", CommentStatus.PENDING, 2),
-            ("classifier", CommentStatus.APPROVED, 1),
-        ]
+            ("open_policy", approved, spam, 1),
+            ("open_policy", approved, rejected, 1),
+            ("open_policy", approved, deleted, 1),  # deleting is no judgment on the rule
+            ("classifier", pending, rejected, 1),  # agreed
+            ("classifier", spam, approved, 1),  # restored: overruled
+            ("premoderation", pending, approved, 4),  # the policy judges nothing
+        ],
     )
     assert [(r.rule, r.fired, r.overruled) for r in found] == [
         ("open_policy", 8, 2),
         ("classifier", 3, 1),
     ]
     assert found[0].overrule_rate == 0.25
+    assert (found[1].held, found[1].spam, found[1].stopped) == (2, 1, 3)

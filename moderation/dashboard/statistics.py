@@ -36,7 +36,13 @@ def show_statistics() -> ResponseReturnValue:
         numbers.per_day,
         label_every=max(days // 6, 1),
     )
-    rules = horizontal_bars([(row.rule, row.fired) for row in numbers.rules], series="rule")
+    depth = stacked_columns(
+        [f"{day:%b %d}" for day in numbers.days],
+        ["pending"],
+        [{"pending": pending} for pending in numbers.depth],
+        label_every=max(days // 6, 1),
+    )
+    rules = horizontal_bars([(row.rule, row.stopped) for row in numbers.rules], series="rule")
     ages = horizontal_bars(numbers.queue.groups, series="age")
     return render_template(
         "dashboard/statistics.html",
@@ -50,6 +56,12 @@ def show_statistics() -> ResponseReturnValue:
                 for key, words in statistics.OUTCOME_NAMES.items()
             )
             + ". The table below gives every day's numbers."
+        ),
+        depth_chart=depth,
+        depth_description=(
+            f"One column for each of the last {days} days: the comments waiting at the end of "
+            f"the day (today: now), from {numbers.depth[0]:,} to {numbers.depth[-1]:,}, at "
+            f"most {max(numbers.depth):,}. The table below gives every day's number."
         ),
         rules_chart=rules,
         ages_chart=ages,

@@ -1,11 +1,13 @@
-"""Each rule's record: how often it decided a comment's fate, and how often moderators
-overruled it (issue 19). Pure: it reads counts of (rule, current status) pairs.
+"""Each rule's record: how often it decided a submission's fate, and how often people
+overruled it (issues 17 and 19). Pure: it reads counts of (rule, outcome) from the daily
+counts and of (rule, from status, to status) from people's decisions.
 
-A rule *judges* a comment when it marks it spam, holds it as suspicious, or publishes it.
-Moderators *overrule* it when they end up deciding the other way: a comment a rule marked
-spam or held is approved; a comment a rule published is marked spam or rejected. Rules that
-only apply the site's policy (every comment waits, a first comment waits) judge nothing,
-so they have no overrule count. A held comment still pending has not been overruled (yet).
+A rule *judges* a comment when it marks it spam, holds it as suspicious, refuses it, or
+publishes it. People *overrule* it when they decide the other way: a comment a rule marked
+spam or held is approved (or restored); a comment a rule published is marked spam or
+rejected. Rules that only apply the site's policy (every comment waits, a first comment
+waits) judge nothing, so they have no overrule count. A held comment still pending has not
+been overruled (yet).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from moderation.domain.rules import Rule
+from moderation.domain.rules import Outcome, Rule
 from moderation.domain.status import CommentStatus
+
+#: Who makes a decision a person made (audit actor kinds; not a rule, not the author).
+PEOPLE = ("moderator", "integration", "email_link")
 
 #: Rules that publish a comment; overruled when moderators mark it spam or reject it.
 PUBLISHING = frozenset({Rule.OPEN_POLICY.value, Rule.TRUSTED_AUTHOR.value})
@@ -35,6 +40,8 @@ ACTIONS = {
     Rule.BLOCKED_WORDS.value: "spam",
     Rule.TOO_MANY_LINKS.value: "held",
     Rule.MODERATION_WORDS.value: "held",
+    Rule.DUPLICATE.value: "refused",
+    Rule.FLOOD.value: "refused",
     Rule.CLASSIFIER.value: "spam or held",
     Rule.NEW_AUTHOR.value: "held",
     Rule.PREMODERATION.value: "held (policy)",
@@ -48,47 +55,74 @@ ACTIONS = {
 
 @dataclass(frozen=True)
 class RuleRecord:
-    """One rule's record on a site."""
+    """One rule's record: what it decided, and how often people decided otherwise."""
 
     rule: str
     action: str
-    fired: int
+    held: int
+    spam: int
+    refused: int
+    published: int
     overruled: int | None  # None: the rule judges nothing
 
     @property
+    def fired(self) -> int:
+        """Every submission the rule decided."""
+        return self.held + self.spam + self.refused + self.published
+
+    @property
+    def stopped(self) -> int:
+        """The submissions it held, marked spam or refused (kept from the page)."""
+        return self.held + self.spam + self.refused
+
+    @property
     def overrule_rate(self) -> float | None:
-        """The share of the comments it decided that moderators overruled."""
+        """The share of the comments it decided that people overruled."""
         if self.overruled is None or not self.fired:
             return None
         return self.overruled / self.fired
 
 
-def overrules(rule: str, status: CommentStatus) -> bool:
-    """Whether a comment ``rule`` decided, now in ``status``, shows moderators disagreed."""
+def overrules(rule: str, before: CommentStatus, after: CommentStatus) -> bool:
+    """Whether a person's decision from ``before`` to ``after`` on a comment ``rule``
+    decided goes the other way."""
     if rule in NOT_JUDGING:
         return False
     if rule in PUBLISHING:
-        return status in (CommentStatus.SPAM, CommentStatus.REJECTED)
-    return status is CommentStatus.APPROVED
+        return before is CommentStatus.APPROVED and after in (
+            CommentStatus.SPAM,
+            CommentStatus.REJECTED,
+        )
+    return after is CommentStatus.APPROVED and before is not CommentStatus.APPROVED
 
 
-def records(counts: Iterable[tuple[str, CommentStatus, int]]) -> list[RuleRecord]:
-    """The records from ``(rule, current status, comments)`` counts, most fired first."""
-    fired: dict[str, int] = {}
+def records(
+    outcomes: Iterable[tuple[str, str, int]],
+    decisions: Iterable[tuple[str, CommentStatus, CommentStatus, int]],
+) -> list[RuleRecord]:
+    """The records from ``(rule, outcome, submissions)`` counts and ``(rule, from, to,
+    decisions)`` counts of people's decisions, most fired first."""
+    fired: dict[str, dict[str, int]] = {}
+    for rule, outcome, count in outcomes:
+        if rule:
+            counts = fired.setdefault(rule, {})
+            counts[outcome] = counts.get(outcome, 0) + count
     overruled: dict[str, int] = {}
-    for rule, status, count in counts:
-        fired[rule] = fired.get(rule, 0) + count
-        if overrules(rule, status):
+    for rule, before, after, count in decisions:
+        if overrules(rule, before, after):
             overruled[rule] = overruled.get(rule, 0) + count
     return sorted(
         (
             RuleRecord(
                 rule=rule,
                 action=ACTIONS.get(rule, "decided"),
-                fired=total,
+                held=counts.get(Outcome.HOLD.value, 0),
+                spam=counts.get(Outcome.SPAM.value, 0),
+                refused=counts.get(Outcome.REFUSE.value, 0),
+                published=counts.get(Outcome.PUBLISH.value, 0),
                 overruled=None if rule in NOT_JUDGING else overruled.get(rule, 0),
             )
-            for rule, total in fired.items()
+            for rule, counts in fired.items()
         ),
         key=lambda record: (-record.fired, record.rule),
     )

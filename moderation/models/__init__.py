@@ -27,7 +27,7 @@ from moderation.models.notifications import (
 from moderation.models.person_links import PersonLink
 from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
-from moderation.models.statistics import DailyOutcome
+from moderation.models.statistics import DailyOutcome, DailyQueueDepth
 
 __all__ = [
     "AuditEvent",
@@ -38,6 +38,7 @@ __all__ = [
     "CommentRevision",
     "CommentSpam",
     "DailyOutcome",
+    "DailyQueueDepth",
     "DashboardSession",
     "DeliveryAttempt",
     "DeliveryState",

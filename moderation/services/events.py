@@ -21,6 +21,7 @@ from moderation.models import (
     StatusCount,
     Thread,
 )
+from moderation.services import statistics
 from moderation.services.threads import forget_public_state
 
 #: Outbound event per status a comment enters.
@@ -219,11 +220,16 @@ def _outbox_row(
     }
 
 
-def count_status(site_id: int, status: CommentStatus, delta: int) -> None:
-    """Keep the per-site status counters right (an atomic increment in the database)."""
+def count_status(
+    site_id: int, status: CommentStatus, delta: int, moment: datetime | None = None
+) -> None:
+    """Keep the per-site status counters right (an atomic increment in the database), and
+    the queue's depth on the day of ``moment`` (default: now) with the pending one."""
     db.session.connection().execute(
         _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
     )
+    if status == CommentStatus.PENDING and delta:
+        statistics.record_queue_depth(site_id, (moment or utcnow()).date())
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:

@@ -3,24 +3,28 @@ how old the queue is, and which rules fire (and how often moderators decided oth
 
 Every read is bounded whatever the number of comments: daily counts come from
 ``daily_outcomes`` (kept by each submission), the queue from the counters and the
-(site, status, time) index, decisions from the audit log of the chosen days only.
+(site, status, time) index, the queue's depth from ``daily_queue_depth``, decisions from
+the audit log of the chosen days only, the rules from :mod:`moderation.services.rule_record`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Date, and_, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
 from moderation.domain.charts import percentile
+from moderation.domain.rule_record import PEOPLE, RuleRecord
 from moderation.domain.rules import Outcome
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import AuditEvent, Comment, DailyOutcome
+from moderation.models import AuditEvent, Comment, DailyOutcome, DailyQueueDepth, StatusCount
 from moderation.services.queue import status_counts
+from moderation.services.rule_record import rule_records
 
 #: Outcomes in the order charts stack them, with the words the page uses.
 OUTCOME_NAMES = {
@@ -29,8 +33,8 @@ OUTCOME_NAMES = {
     Outcome.SPAM.value: "spam",
     Outcome.REFUSE.value: "refused",
 }
-#: Who makes a decision a person made (not a rule, not the author).
-HUMAN_ACTORS = ("moderator", "integration", "email_link")
+#: At most this many rules are shown.
+MAX_RULES = 10
 #: At most this many decisions are read for the median (the most recent ones).
 MAX_DECISIONS = 20_000
 #: The queue's age groups: (words, youngest age in the group).
@@ -42,34 +46,40 @@ AGE_GROUPS = (
 )
 
 
+def _upsert(model: type[DailyOutcome] | type[DailyQueueDepth]) -> Any:
+    """``INSERT ... ON CONFLICT`` for the session's database."""
+    dialect = db.session.connection().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
 def count_submission(site_id: int, outcome: Outcome, rule: str, moment: datetime) -> None:
     """Count one submission on its day (UTC), in the caller's transaction."""
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DailyOutcome)
     table = DailyOutcome.__table__.c
-    statement = insert.values(
-        site_id=site_id, day=moment.date(), outcome=outcome.value, rule=rule, count=1
-    ).on_conflict_do_update(
-        index_elements=[table.site_id, table.day, table.outcome, table.rule],
-        set_={"count": table.count + 1},
+    statement = (
+        _upsert(DailyOutcome)
+        .values(site_id=site_id, day=moment.date(), outcome=outcome.value, rule=rule, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.site_id, table.day, table.outcome, table.rule],
+            set_={"count": table.count + 1},
+        )
     )
-    connection.execute(statement)
+    db.session.connection().execute(statement)
 
 
-@dataclass(frozen=True)
-class RuleRow:
-    """A rule's decisions in the period and how many of them people reversed."""
-
-    rule: str
-    held: int
-    spam: int
-    refused: int
-    overruled: int
-
-    @property
-    def fired(self) -> int:
-        return self.held + self.spam + self.refused
+def record_queue_depth(site_id: int, day: date) -> None:
+    """Keep the site's pending count (its counter, already changed) as the queue's depth at
+    the end of ``day``: the day's last change wins. In the caller's transaction."""
+    table = DailyQueueDepth.__table__.c
+    insert = _upsert(DailyQueueDepth)
+    statement = insert.from_select(
+        ["site_id", "day", "pending"],
+        select(StatusCount.site_id, literal(day, Date), StatusCount.count).where(
+            StatusCount.site_id == site_id, StatusCount.status == CommentStatus.PENDING
+        ),
+    ).on_conflict_do_update(
+        index_elements=[table.site_id, table.day], set_={"pending": insert.excluded.pending}
+    )
+    db.session.connection().execute(statement)
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,11 @@ class Statistics:
     median_decision: timedelta | None
     p90_decision: timedelta | None
     queue: QueueAge
-    rules: list[RuleRow]
+    #: Pending comments at the end of each day of ``days`` (today: now).
+    depth: list[int]
+    #: The rules that held, marked spam or refused the most, with how often people
+    #: decided otherwise.
+    rules: list[RuleRecord]
 
 
 def _sites(
@@ -107,7 +121,7 @@ def statistics(site_ids: frozenset[int] | None, days: int, now: datetime) -> Sta
     """The statistics of the sites ``site_ids`` (``None``: every site) over the last
     ``days`` days, today included."""
     first = now.date() - timedelta(days=days - 1)
-    per_day, rules = _daily(site_ids, first)
+    per_day = _daily(site_ids, first)
     calendar = [first + timedelta(days=offset) for offset in range(days)]
     rows = [per_day.get(day, {}) for day in calendar]
     totals = {name: sum(row.get(name, 0) for row in rows) for name in OUTCOME_NAMES}
@@ -121,7 +135,8 @@ def statistics(site_ids: frozenset[int] | None, days: int, now: datetime) -> Sta
         median_decision=timedelta(seconds=median) if median is not None else None,
         p90_decision=timedelta(seconds=p90) if p90 is not None else None,
         queue=_queue_age(site_ids, now),
-        rules=_with_overruled(rules, site_ids, _midnight(first)),
+        depth=queue_depth(site_ids, calendar),
+        rules=[record for record in rule_records(site_ids, first) if record.stopped][:MAX_RULES],
     )
 
 
@@ -129,22 +144,52 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _daily(
-    site_ids: frozenset[int] | None, first: date
-) -> tuple[dict[date, dict[str, int]], dict[str, dict[str, int]]]:
-    """Counts per day and outcome, and per rule and outcome, since ``first``."""
-    query = select(
-        DailyOutcome.day, DailyOutcome.outcome, DailyOutcome.rule, DailyOutcome.count
-    ).where(DailyOutcome.day >= first, *_sites(DailyOutcome.site_id, site_ids))
+def _daily(site_ids: frozenset[int] | None, first: date) -> dict[date, dict[str, int]]:
+    """Counts per day and outcome since ``first``."""
+    query = (
+        select(DailyOutcome.day, DailyOutcome.outcome, func.sum(DailyOutcome.count))
+        .where(DailyOutcome.day >= first, *_sites(DailyOutcome.site_id, site_ids))
+        .group_by(DailyOutcome.day, DailyOutcome.outcome)
+    )
     per_day: dict[date, dict[str, int]] = {}
-    per_rule: dict[str, dict[str, int]] = {}
-    for day, outcome, rule, count in db.session.execute(query).all():
-        row = per_day.setdefault(day, {})
-        row[outcome] = row.get(outcome, 0) + count
-        if rule and outcome != Outcome.PUBLISH.value:
-            counts = per_rule.setdefault(rule, {})
-            counts[outcome] = counts.get(outcome, 0) + count
-    return per_day, per_rule
+    for day, outcome, count in db.session.execute(query).all():
+        per_day.setdefault(day, {})[outcome] = int(count)
+    return per_day
+
+
+def queue_depth(site_ids: frozenset[int] | None, calendar: list[date]) -> list[int]:
+    """Pending comments at the end of each day of ``calendar`` (consecutive days), summed
+    over the sites: each site's rows in the period, and its last row before for the days
+    until its first change (a site without rows had nothing waiting)."""
+    first = calendar[0]
+    scope = _sites(DailyQueueDepth.site_id, site_ids)
+    latest_before = (
+        select(DailyQueueDepth.site_id, func.max(DailyQueueDepth.day).label("day"))
+        .where(DailyQueueDepth.day < first, *scope)
+        .group_by(DailyQueueDepth.site_id)
+        .subquery()
+    )
+    carried = select(DailyQueueDepth.site_id, DailyQueueDepth.pending).join(
+        latest_before,
+        and_(
+            DailyQueueDepth.site_id == latest_before.c.site_id,
+            DailyQueueDepth.day == latest_before.c.day,
+        ),
+    )
+    level: dict[int, int] = {
+        site_id: int(pending) for site_id, pending in db.session.execute(carried).all()
+    }
+    changes: dict[date, dict[int, int]] = {}
+    rows = select(DailyQueueDepth.site_id, DailyQueueDepth.day, DailyQueueDepth.pending).where(
+        DailyQueueDepth.day >= first, *scope
+    )
+    for site_id, day, pending in db.session.execute(rows).all():
+        changes.setdefault(day, {})[site_id] = int(pending)
+    depth = []
+    for day in calendar:
+        level.update(changes.get(day, {}))
+        depth.append(sum(level.values()))
+    return depth
 
 
 def _decision_seconds(site_ids: frozenset[int] | None, since: datetime) -> list[float]:
@@ -157,7 +202,7 @@ def _decision_seconds(site_ids: frozenset[int] | None, since: datetime) -> list[
             AuditEvent.created_at >= since,
             AuditEvent.from_status == CommentStatus.PENDING.value,
             AuditEvent.to_status != CommentStatus.PENDING.value,
-            AuditEvent.actor_type.in_(HUMAN_ACTORS),
+            AuditEvent.actor_type.in_(PEOPLE),
             *_sites(AuditEvent.site_id, site_ids),
         )
         .order_by(AuditEvent.created_at.desc())
@@ -183,43 +228,3 @@ def _queue_age(site_ids: frozenset[int] | None, now: datetime) -> QueueAge:
         groups.append((words, int(older) - younger))
         younger = int(older)
     return QueueAge(pending, now - oldest_at if oldest_at else None, list(reversed(groups)))
-
-
-def _with_overruled(
-    per_rule: dict[str, dict[str, int]], site_ids: frozenset[int] | None, since: datetime
-) -> list[RuleRow]:
-    """Rules by how often they fired, with how many of their comments a person then
-    published (the rule held or spammed them) since ``since``."""
-    query = (
-        select(Comment.held_by_rule, func.count())
-        .select_from(AuditEvent)
-        .join(Comment, Comment.id == AuditEvent.comment_id)
-        .where(
-            AuditEvent.created_at >= since,
-            AuditEvent.actor_type.in_(HUMAN_ACTORS),
-            or_(
-                and_(
-                    AuditEvent.from_status.in_(("pending", "spam")),
-                    AuditEvent.to_status == CommentStatus.APPROVED.value,
-                ),
-                and_(
-                    AuditEvent.from_status == CommentStatus.APPROVED.value,
-                    AuditEvent.to_status.in_(("spam", "rejected")),
-                ),
-            ),
-            *_sites(AuditEvent.site_id, site_ids),
-        )
-        .group_by(Comment.held_by_rule)
-    )
-    overruled = {rule: int(count) for rule, count in db.session.execute(query).all()}
-    rows = [
-        RuleRow(
-            rule,
-            counts.get(Outcome.HOLD.value, 0),
-            counts.get(Outcome.SPAM.value, 0),
-            counts.get(Outcome.REFUSE.value, 0),
-            overruled.get(rule, 0),
-        )
-        for rule, counts in per_rule.items()
-    ]
-    return sorted(rows, key=lambda row: (-row.fired, row.rule))[:10]

@@ -413,7 +413,7 @@ def _store(
         to_status=status.value,
         reason=f"{decision.rule.value}: {decision.reason}",
     )
-    events.count_status(site.id, status, +1)
+    events.count_status(site.id, status, +1, context.now)
     submitted = events.EventDecision(context.actor, decision.rule.value, decision.reason)
     events.emit("comment.created", comment, site.slug, context.thread_key, submitted)
     if status is CommentStatus.APPROVED:
