@@ -1,6 +1,10 @@
 """A real cross-site embed for browser tests: host pages on ``http://127.0.0.1:A`` (a tiny
 ``http.server`` serving whatever HTML a test registers) embedding the widget of a real
-``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright."""
+``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright.
+
+tests/conftest.py loads this module as a plugin: its fixtures (one served widget, its host
+site and fresh browser pages per module) reach every test module, which may override any of
+them (``serve_settings`` above all) by defining a fixture of the same name."""
 
 from __future__ import annotations
 
@@ -9,15 +13,21 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Frame, Page
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
 from sqlalchemy import create_engine, make_url, text
+
+from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
+from tests.servers import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -280,3 +290,245 @@ def start_nginx(root: Path, service: str) -> NginxSite:
             time.sleep(0.05)
     site.stop()
     raise RuntimeError((root / "error.log").read_text(errors="replace"))
+
+
+# --- what a reader does in the widget --------------------------------------------------
+
+
+def post_through_the_form(
+    frame: Frame, text: str, author: str = "Ann Reader", email: str = "ann.reader@example.org"
+) -> None:
+    """Write and post a comment in the widget as a reader does; back once the page that
+    answered has loaded in the frame and shows the comment awaiting moderation."""
+    frame.get_by_role("textbox", name="Comment", exact=True).fill(text)
+    frame.get_by_role("textbox", name="Name", exact=True).fill(author)
+    frame.get_by_role("textbox", name="Email", exact=True).fill(email)
+    with frame.expect_navigation():
+        frame.get_by_role("button", name="Post Comment").click()
+    frame.wait_for_selector(".comment-awaiting-moderation")
+
+
+@contextmanager
+def answered_in(frame: Frame) -> Iterator[None]:
+    """Around what posts the frame's form (a click, a key): back once the frame has loaded
+    the page that answered. (The frame's ``url`` only changes while Playwright is called:
+    polling it between sleeps sees the old one until a timeout.)"""
+    with frame.expect_navigation():
+        yield
+
+
+def published(app: Flask, site: str, thread: str, text: str, **draft: Any) -> int:
+    """One approved comment with ``text`` on ``site``'s ``thread``."""
+    from tests.helpers import approve, seed_comments
+
+    (comment_id,) = seed_comments(app, 1, site=site, thread=thread, text=text, **draft)
+    approve(app, comment_id)
+    return comment_id
+
+
+#: The WCAG 2.1 A and AA rules axe-core checks.
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(frame: Frame) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations in ``frame``: rule, impact and the first node."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    # every rule of those tags runs; only violations come back in full (the passes' nodes
+    # are most of axe's answer on a long page, and nothing reads them)
+    options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+    results = Axe().run(frame, options=options)
+    return [
+        f"{item['id']} ({item['impact']}): {item['nodes'][0]['target']}"
+        for item in results.response["violations"]
+    ]
+
+
+# --- a server's setup and traffic from the test process -------------------------------
+
+
+@contextmanager
+def app_of(env: dict[str, str]) -> Iterator[Flask]:
+    """The application in this process as a server started with ``env`` has it: the same
+    database and instance folder (so the same secret key). A module's setup goes through its
+    service layer: each command-line start costs seconds on a loaded machine, and the
+    commands have tests of their own (tests/test_cli.py)."""
+    from moderation import create_app
+    from moderation.extensions import db
+
+    config = {
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # comments seeded through the pipeline come from few addresses: room for all
+        "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
+    }
+    if env.get("MODERATION_DATABASE_URL"):
+        config["DATABASE_URL"] = env["MODERATION_DATABASE_URL"]
+    app = create_app(config, instance_path=env["MODERATION_INSTANCE_PATH"])
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def served(
+    workdir: Path, setup: Callable[[Flask], object], port: int | None = None, **settings: str
+) -> Iterator[ServerProcess]:
+    """``moderation serve`` in ``workdir`` with ``settings`` (``MODERATION_*`` without the
+    prefix, see :func:`tests.servers.fresh_server_env`), set up by ``setup(app)`` through the
+    application in this process (:func:`app_of`); stopped afterwards, and on a PostgreSQL
+    run its database left empty for the next module."""
+    from tests.servers import fresh_server_env, leave_server_database_empty, start_server
+
+    env = fresh_server_env(workdir, **settings)
+    process = start_server(workdir, env, port=port)
+    try:
+        with app_of(env) as app:
+            setup(app)
+        yield process
+    finally:
+        process.stop()
+        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
+
+
+def post_through_the_api(
+    server_url: str, site: str, origin: str, thread: str, fields: dict[str, object]
+) -> dict[str, Any]:
+    """A comment sent through the public JSON API as a custom front end on ``origin`` sends
+    it (a form token first); the service's answer."""
+    from tests.servers import http_json
+
+    headers = {"Origin": origin}
+    base = f"{server_url}/api/v1/sites/{site}"
+    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
+    assert status == 200, token
+    body = {**fields, "form_token": token["form_token"]}  # type: ignore[index]
+    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
+    assert status == 202 and isinstance(answer, dict), answer
+    return answer
+
+
+# --- fixtures: one served widget per module --------------------------------------------
+
+#: The settings of a module's server (``serve_settings`` unless a module overrides it, and
+#: what modules hand to :func:`served`): forms may be posted at once (the spam timing has
+#: tests of its own), posts from 127.0.0.1 are not limited, and what the test process
+#: decides shows at the next request.
+QUICK_SETTINGS = {
+    "FORM_TOKEN_MIN_AGE": "0",
+    "SPAM_MIN_FILL_SECONDS": "0",
+    "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+    "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+    "PUBLIC_READ_STALENESS": "0",
+}
+
+
+def module_name(request: pytest.FixtureRequest) -> str:
+    return str(request.module.__name__).rsplit(".", 1)[-1].removeprefix("test_")
+
+
+@pytest.fixture(scope="module")
+def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's server folder (its instance folder below)."""
+    return tmp_path_factory.mktemp(module_name(request))
+
+
+@pytest.fixture(scope="module")
+def served_database(request: pytest.FixtureRequest, workdir: Path) -> Iterator[str]:
+    """The module's server database (see :func:`private_database`)."""
+    yield from private_database(workdir, SERVER_DATABASE_URL, module_name(request))
+
+
+@pytest.fixture(scope="module")
+def serve_settings() -> dict[str, str]:
+    """``MODERATION_*`` settings of the module's server (names without the prefix)."""
+    return dict(QUICK_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def serve_env(
+    workdir: Path, served_database: str, serve_settings: dict[str, str]
+) -> dict[str, str]:
+    """The server's environment; its public address is ``MODERATION_PUBLIC_URL``."""
+    from tests.servers import free_port
+
+    return {
+        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
+        "MODERATION_DATABASE_URL": served_database,
+        "MODERATION_PUBLIC_URL": f"http://localhost:{free_port()}",
+        **{f"MODERATION_{name}": value for name, value in serve_settings.items()},
+    }
+
+
+@pytest.fixture(scope="module")
+def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
+    """``moderation serve`` as a real process, as the browser reaches it: ``localhost``,
+    another site than the hosts' ``127.0.0.1``."""
+    from tests.servers import start_server
+
+    public = serve_env["MODERATION_PUBLIC_URL"]
+    server = start_server(workdir, serve_env, port=int(public.rsplit(":", 1)[1]))
+    try:
+        yield public
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def service_app(serve_env: dict[str, str], service: str) -> Iterator[Flask]:
+    """The application in this process beside the module's server (see :func:`app_of`): the
+    test's moderator, and its setup, through the service layer."""
+    with app_of(serve_env) as app:
+        yield app
+
+
+def hosting() -> Iterator[HostSite]:
+    """A host site for as long as the fixture that yields from this lasts."""
+    site = start_host()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[HostSite]:
+    """The blog that embeds the widget (a module registers its origin)."""
+    yield from hosting()
+
+
+@pytest.fixture(scope="module")
+def stranger() -> Iterator[HostSite]:
+    """Another origin, never registered, copying the blog's snippet."""
+    yield from hosting()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Chromium as Playwright sets it up: cross-site frames get no storage at all."""
+    yield from page_maker(browser)
+
+
+def launched(playwright: Playwright, args: list[str]) -> Iterator[Browser]:
+    """Debian's Chromium (never a downloaded browser) with ``args``, closed afterwards."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def stock_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
+    yield from launched(playwright, STOCK_STORAGE_ARGS)
+
+
+@pytest.fixture
+def stock_page(stock_browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh context of :func:`stock_browser` (a new visitor)."""
+    yield from page_maker(stock_browser)

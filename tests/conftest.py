@@ -31,6 +31,9 @@ from tests.helpers import Actions
 from tests.mail_servers import SmtpSink
 from tests.webhook_receiver import Receiver
 
+#: The browser tests' shared fixtures (a served widget, its host site, pages).
+pytest_plugins = ["tests.browsing"]
+
 
 def share_url_builders_between_apps() -> None:
     """Every test makes an app, and Werkzeug compiles two Python functions per URL rule for
@@ -168,13 +171,9 @@ def playwright() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def browser(playwright: Any) -> Iterator[Any]:
     """Debian's Chromium (never a downloaded browser), one per test module."""
-    from tests.browsing import CHROMIUM, CHROMIUM_ARGS
+    from tests.browsing import CHROMIUM_ARGS, launched
 
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+    yield from launched(playwright, CHROMIUM_ARGS)
 
 
 def pytest_configure(config: pytest.Config) -> None:

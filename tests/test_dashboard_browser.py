@@ -17,16 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.servers import (
-    ServerProcess,
-    fresh_server_env,
-    http_json,
-    leave_server_database_empty,
-    run_cli,
-    start_server,
-)
+from tests.browsing import QUICK_SETTINGS, post_through_the_api, served
+from tests.helpers import Actions
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,44 +39,21 @@ PASSWORD = "a long passphrase 123"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dashboard-browser")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """``moderation serve`` as a real process, with the blog and a moderator account; form
+    tokens usable at once and room for many posts, so seeding through the JSON API is
+    quick. The session cookie keeps its default (Secure)."""
 
+    def setup(app: Flask) -> None:
+        Actions(app).create_site(SITE, [ORIGIN], flood_seconds=0)
+        Actions(app).create_moderator(USERNAME, "moderator", PASSWORD)
 
-@pytest.fixture(scope="module")
-def serve_env(workdir: Path) -> dict[str, str]:
-    """A private instance folder; form tokens usable at once and room for many posts, so
-    seeding through the JSON API is quick. The session cookie keeps its default (Secure)."""
-    return fresh_server_env(
-        workdir,
-        FORM_TOKEN_MIN_AGE="0",
-        SPAM_MIN_FILL_SECONDS="0",
-        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
-        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
-    )
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path, serve_env: dict[str, str]) -> Iterator[ServerProcess]:
-    """``moderation serve`` as a real process, with the blog and a moderator account."""
-    process = start_server(workdir, serve_env)
-    try:
-        run_cli(serve_env, "sites", "create", SITE, "--name", "Blog", "--origin", ORIGIN)
-        run_cli(serve_env, "sites", "update", SITE, "--flood-seconds", "0")
-        run_cli(
-            serve_env,
-            "moderators",
-            "create",
-            USERNAME,
-            "--role",
-            "moderator",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )
+    with served(
+        tmp_path_factory.mktemp("dashboard-browser"),
+        setup,
+        **QUICK_SETTINGS,
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(serve_env["MODERATION_INSTANCE_PATH"])
 
 
 def post_comment(
@@ -92,24 +65,18 @@ def post_comment(
     parent: int | None = None,
 ) -> int:
     """A comment sent through the public JSON API, as a custom front end does: its id."""
-    headers = {"Origin": ORIGIN}
-    base = f"{server.url}/api/v1/sites/{SITE}"
-    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
-    assert status == 200, token
-    body: dict[str, str] = {
+    fields = {
         "comment": text,
         "author": author,
         "email": f"{author.split()[0].lower()}@example.org",
-        "form_token": token["form_token"],  # type: ignore[index]
     }
     if url:
-        body["url"] = url
+        fields["url"] = url
     if parent is not None:
-        body["comment_parent"] = str(parent)
-    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
-    assert status == 202, answer
-    assert answer["status"] == "pending", answer  # type: ignore[index]
-    return int(answer["id"])  # type: ignore[index]
+        fields["comment_parent"] = str(parent)
+    answer = post_through_the_api(server.url, SITE, ORIGIN, thread, dict(fields))
+    assert answer["status"] == "pending", answer
+    return int(answer["id"])
 
 
 # --- the browser -----------------------------------------------------------------------

@@ -18,17 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from moderation import create_app
-from tests.servers import (
-    ServerProcess,
-    fresh_server_env,
-    http_json,
-    leave_server_database_empty,
-    run_cli,
-    start_server,
-)
+from tests.browsing import QUICK_SETTINGS, post_through_the_api, served
+from tests.helpers import Actions
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,51 +38,28 @@ PASSWORD = "a long passphrase 123"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """``moderation serve``: a blog and a gazette, an admin, and a moderator of the blog."""
-    workdir = tmp_path_factory.mktemp("teams-browser")
-    env = fresh_server_env(
-        workdir,
-        FORM_TOKEN_MIN_AGE="0",
-        SPAM_MIN_FILL_SECONDS="0",
-        LIMIT_SUBMIT_PER_ADDRESS="1000/minute",
-        LIMIT_SUBMIT_PER_EMAIL="1000/minute",
-        QUEUE_POLL_SECONDS="1",  # the open queue's poll, quick enough to watch
-    )
-    process = start_server(workdir, env)
-    try:
+
+    def setup(app: Flask) -> None:
+        actions = Actions(app)
         for slug, origin in SITES.items():
-            run_cli(env, "sites", "create", slug, "--name", slug.title(), "--origin", origin)
-            run_cli(env, "sites", "update", slug, "--flood-seconds", "0")
-        for username, extra in (("ad", ["--role", "admin"]), ("mo", ["--site", "blog"])):
-            run_cli(
-                env,
-                "moderators",
-                "create",
-                username,
-                *extra,
-                "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )
+            actions.create_site(slug, [origin], flood_seconds=0)
+        actions.create_moderator("ad", "admin", PASSWORD)
+        actions.create_moderator("mo", "moderator", PASSWORD, sites=["blog"])
+
+    with served(
+        tmp_path_factory.mktemp("teams-browser"),
+        setup,
+        **QUICK_SETTINGS,
+        QUEUE_POLL_SECONDS="1",  # the open queue's poll, quick enough to watch
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        leave_server_database_empty(env["MODERATION_INSTANCE_PATH"])
 
 
 def post_comment(server: ServerProcess, site: str, thread: str, text: str, author: str) -> int:
     """A comment through the public JSON API: its id."""
-    headers = {"Origin": SITES[site]}
-    base = f"{server.url}/api/v1/sites/{site}"
-    status, _, token = http_json("GET", f"{base}/form-token?thread={thread}", headers=headers)
-    assert status == 200, token
-    body = {
-        "comment": text,
-        "author": author,
-        "email": f"{author.split()[0].lower()}@example.org",
-        "form_token": token["form_token"],  # type: ignore[index]
-    }
-    status, _, answer = http_json("POST", f"{base}/comments?thread={thread}", body, headers)
-    assert status == 202, answer
-    return int(answer["id"])  # type: ignore[index]
+    email = f"{author.split()[0].lower()}@example.org"
+    fields: dict[str, object] = {"comment": text, "author": author, "email": email}
+    return int(post_through_the_api(server.url, site, SITES[site], thread, fields)["id"])
 
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["390px", "1280px"])

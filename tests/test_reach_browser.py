@@ -14,100 +14,35 @@ from typing import Any
 import feedparser
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from moderation import create_app
 from tests.browsing import (
     HostSite,
     NginxSite,
     embed_snippet,
-    page_maker,
     post_page,
-    private_database,
-    start_host,
     start_nginx,
     widget_frame,
 )
-from tests.conftest import SERVER_DATABASE_URL
 from tests.helpers import Actions, approve, seed_comments
-from tests.servers import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SITE = "reach"
 NOTES = "notes"  # a Markdown site that publishes at once
 
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("reach")
+# The service, its application in this process, the plain host site and the pages are
+# tests/browsing.py's fixtures.
 
 
 @pytest.fixture(scope="module")
-def database_url(workdir: Path) -> Iterator[str]:
-    yield from private_database(workdir, SERVER_DATABASE_URL, "reach")
-
-
-@pytest.fixture(scope="module")
-def service(workdir: Path, database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """The service as browsers reach it (``localhost``: another site than the hosts)."""
-    from tests.servers import free_port
-
-    port = free_port()
-    env = {
-        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
-        "MODERATION_DATABASE_URL": database_url,
-        "MODERATION_PUBLIC_URL": f"http://localhost:{port}",
-        # comments are approved from this test process: the server looks every time
-        "MODERATION_PUBLIC_READ_STALENESS": "0",
-        "MODERATION_FORM_TOKEN_MIN_AGE": "0",
-        "MODERATION_SPAM_MIN_FILL_SECONDS": "0",
-    }
-    server = start_server(workdir, env, port=port)
-    try:
-        yield f"http://localhost:{port}", env
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[HostSite]:
-    site = start_host()
-    try:
-        yield site
-    finally:
-        site.stop()
-
-
-@pytest.fixture(scope="module")
-def nginx(workdir: Path, service: tuple[str, dict[str, str]]) -> Iterator[NginxSite]:
-    port = service[0].rsplit(":", 1)[1]
+def nginx(workdir: Path, service: str) -> Iterator[NginxSite]:
+    port = service.rsplit(":", 1)[1]
     site = start_nginx(workdir / "nginx", f"http://127.0.0.1:{port}")
     try:
         yield site
     finally:
         site.stop()
-
-
-@pytest.fixture(scope="module")
-def service_app(
-    workdir: Path, database_url: str, service: tuple[str, dict[str, str]]
-) -> Iterator[Flask]:
-    """The application in this process on the server's database (same secret key)."""
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
-            "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        },
-        instance_path=str(workdir / "instance"),
-    )
-    yield app
-    from moderation.extensions import db
-
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -148,17 +83,12 @@ def published(service_app: Flask, sites: None) -> list[int]:
     return [ann, ben]
 
 
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Any]:
-    yield from page_maker(browser)
-
-
 @pytest.fixture(scope="module")
-def ssi_post(nginx: NginxSite, service: tuple[str, dict[str, str]], published: list[int]) -> str:
+def ssi_post(nginx: NginxSite, service: str, published: list[int]) -> str:
     """A post on the nginx site: the README's include line and the embed.js line."""
     embed = (
         f'<!--# include virtual="/_comments/{SITE}/fragment?thread=post-1" -->\n'
-        f'<script src="{service[0]}/embed.js" async></script>'
+        f'<script src="{service}/embed.js" async></script>'
     )
     return nginx.add("post-1.html", post_page("Hello, world", embed))
 
@@ -211,11 +141,11 @@ def test_a_reader_keeps_the_included_comments_and_gets_the_form_beside_them(
 def test_a_built_copy_is_brought_up_to_date_for_readers(
     new_page: Any,
     host: HostSite,
-    service: tuple[str, dict[str, str]],
+    service: str,
     service_app: Flask,
     sites: None,
 ) -> None:
-    base = service[0]
+    base = service
     (first,) = seed_comments(service_app, 1, site=SITE, thread="built", text="In the build")
     approve(service_app, first)
     with urllib.request.urlopen(f"{base}/w/{SITE}/fragment?thread=built") as answer:
@@ -244,9 +174,9 @@ def test_a_built_copy_is_brought_up_to_date_for_readers(
 
 
 def test_crawlers_and_readers_find_the_feeds(
-    new_page: Any, host: HostSite, service: tuple[str, dict[str, str]], published: list[int]
+    new_page: Any, host: HostSite, service: str, published: list[int]
 ) -> None:
-    base = service[0]
+    base = service
     crawler = new_page(java_script_enabled=False)
     crawler.goto(f"{base}/w/{SITE}?thread=post-1")
     feeds = crawler.locator('link[rel="alternate"][type="application/atom+xml"]')
@@ -273,10 +203,10 @@ def test_crawlers_and_readers_find_the_feeds(
 
 
 def test_the_markdown_preview_is_what_gets_published(
-    new_page: Any, host: HostSite, service: tuple[str, dict[str, str]], sites: None
+    new_page: Any, host: HostSite, service: str, sites: None
 ) -> None:
     page = new_page()
-    page.goto(host.add("/notes.html", post_page("Notes", embed_snippet(service[0], NOTES, "n-1"))))
+    page.goto(host.add("/notes.html", post_page("Notes", embed_snippet(service, NOTES, "n-1"))))
     frame = widget_frame(page)
     expect(frame.get_by_text("You can use Markdown.")).to_be_visible()
     frame.fill("#comment", "Some **bold** words and [a link](https://x.example)\n\n- one\n- two")

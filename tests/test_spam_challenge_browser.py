@@ -6,60 +6,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from moderation import create_app
-from moderation.extensions import db
 from moderation.services import sites
-from tests.browsing import TIMEOUT_MS, private_database
-from tests.conftest import SERVER_DATABASE_URL
-from tests.servers import start_server
+from tests.browsing import TIMEOUT_MS
 
 pytestmark = [pytest.mark.browser]
 
 SITE = "puzzle"
 
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("challenge-browser")
+# The server (``service``) and its application in this process are tests/browsing.py's.
 
 
 @pytest.fixture(scope="module")
-def serve_env(workdir: Path) -> Iterator[dict[str, str]]:
-    for url in private_database(workdir, SERVER_DATABASE_URL, "challenge"):
-        yield {
-            "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
-            "MODERATION_DATABASE_URL": url,
-            "MODERATION_SPAM_MIN_FILL_SECONDS": "1",
-        }
+def serve_settings() -> dict[str, str]:
+    """The spam rules' timing, a second for a form (the challenge is asked for a link)."""
+    return {"SPAM_MIN_FILL_SECONDS": "1"}
 
 
-@pytest.fixture(scope="module")
-def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
-    server = start_server(workdir, serve_env)
-    try:
-        # the site, set up in this process on the server's database (a CLI call costs seconds)
-        app = create_app(
-            {
-                "DATABASE_URL": serve_env["MODERATION_DATABASE_URL"],
-                "RATELIMIT_STORAGE_URI": "memory://",
-            },
-            instance_path=serve_env["MODERATION_INSTANCE_PATH"],
-        )
-        with app.app_context():
-            sites.create_site(SITE, "Puzzle", ["https://blog.example"])
-            sites.update_site(SITE, sites.SiteSettings(challenge_suspicious=True, flood_seconds=0))
-            db.session.remove()
-            db.engine.dispose()
-        yield f"http://localhost:{server.port}"
-    finally:
-        server.stop()
+@pytest.fixture(scope="module", autouse=True)
+def puzzle_site(service_app: Flask) -> None:
+    """A site that asks suspicious submissions for an ALTCHA proof of work."""
+    with service_app.app_context():
+        sites.create_site(SITE, "Puzzle", ["https://blog.example"])
+        sites.update_site(SITE, sites.SiteSettings(challenge_suspicious=True, flood_seconds=0))
 
 
 @pytest.fixture

@@ -11,49 +11,33 @@ Indonesian).
 
 from __future__ import annotations
 
-import html
 import os
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Frame,
-    Page,
-    Playwright,
-    expect,
-)
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import DBAPIError
+from playwright.sync_api import Browser, Frame, Page, expect
 
-from moderation import create_app
-from tests.browsing import CHROMIUM, STOCK_STORAGE_ARGS, cli
-from tests.databases import (
-    SERVER_DATABASE_URL,
-    reset_server_database,
-    truncate_all,
-    uses_server_database,
+from tests.browsing import (
+    FRAME,
+    TIMEOUT_MS,
+    HostSite,
+    answered_in,
+    embed_snippet,
+    post_page,
+    widget_frame,
 )
-from tests.helpers import approve
-from tests.servers import ServerProcess, start_server
+from tests.helpers import Actions, approve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-TIMEOUT_MS = 15_000
 #: A person takes a moment to write; the spam rule holds forms sent faster than 3 s.
 FILL_SECONDS = 3.5
 SITE = "blog"
-FRAME = "#comments iframe"
 
 EMAIL_ERROR = "Please enter a valid email address."
 AWAITING = "Your comment is awaiting moderation."
@@ -68,236 +52,42 @@ READ_FRAME_STORAGE = """() => {
     }
 }"""
 
-HOST_PAGE = """<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>{title}</title>
-<style>body {{ font-family: sans-serif; margin: 0 auto; max-width: 680px; padding: 16px; }}</style>
-</head>
-<body>
-<h1>{title}</h1>
-<p>A blog post on the host site, with the comment widget below.</p>
-<div id="comments" data-site="{site}" data-thread="{thread}"{lang}></div>
-<script src="{service}/embed.js" async></script>
-</body>
-</html>
-"""
+#: The blog's own look around the widget.
+HOST_STYLE = (
+    "<style>body { font-family: sans-serif; margin: 0 auto; max-width: 680px; padding: 16px; }"
+    "</style>"
+)
 
 
-# --- the host site ---------------------------------------------------------------------
-
-
-class HostPageHandler(BaseHTTPRequestHandler):
-    """Serves a blog post embedding the widget: ``/?thread=KEY[&lang=id]``."""
-
-    service_url = ""
-
-    def do_GET(self) -> None:
-        query = parse_qs(urlsplit(self.path).query)
-        thread = query.get("thread", ["post-1"])[0]
-        lang = query.get("lang", [""])[0]
-        body = HOST_PAGE.format(
-            title=html.escape(f"Post {thread}"),
-            site=SITE,
-            thread=html.escape(thread),
-            lang=f' data-lang="{html.escape(lang)}"' if lang else "",
-            service=self.service_url,
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the test output is for failures."""
-
-
-@dataclass
-class HostSite:
-    """A host site on ``http://127.0.0.1:PORT`` serving :class:`HostPageHandler` pages."""
-
-    server: ThreadingHTTPServer
-    thread: threading.Thread
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def page(self, thread: str, **params: str) -> str:
-        return f"{self.origin}/?{urlencode({'thread': thread, **params})}"
+# --- the service and the host sites: tests/browsing.py's fixtures ----------------------
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("widget-browser")
-
-
-@pytest.fixture(scope="module")
-def database_url(workdir: Path) -> Iterator[str]:
-    """Where the server keeps its data: SQLite in the instance folder, or on a PostgreSQL
-    run a database of this module's own on that server (others' runs may be emptying the
-    shared one meanwhile), dropped afterwards. A role that may not create databases gets
-    the shared database, emptied first and left migrated and empty."""
-    if not uses_server_database():
-        yield f"sqlite:///{workdir / 'instance' / 'moderation.db'}"
-        return
-    shared = make_url(SERVER_DATABASE_URL)
-    name = f"{shared.database}_widget_browser_{os.getpid()}"
-    admin = create_engine(shared, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        created = True
-    except DBAPIError:
-        created = False
-    if not created:
-        admin.dispose()
-        reset_server_database(SERVER_DATABASE_URL)
-        yield SERVER_DATABASE_URL
-        return
-    try:
-        yield shared.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def serve_env(workdir: Path, database_url: str) -> dict[str, str]:
-    """A private instance folder and database, and room for many posts from 127.0.0.1."""
+def serve_settings() -> dict[str, str]:
+    """The spam rules' own timing (a person posts as fast as this test does); room for many
+    posts from 127.0.0.1, and a decision made in this process shows at the next request."""
     return {
-        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
-        "MODERATION_DATABASE_URL": database_url,
-        "MODERATION_LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
-        "MODERATION_LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+        "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
+        "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
+        "PUBLIC_READ_STALENESS": "0",
     }
 
 
 @pytest.fixture(scope="module")
-def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
-    """``moderation serve`` as a real process; its URL as the browser reaches it
-    (``localhost``, a different site from the hosts' ``127.0.0.1``)."""
-    server: ServerProcess = start_server(workdir, serve_env)
-    try:
-        yield f"http://localhost:{server.port}"
-    finally:
-        server.stop()
-
-
-def start_host(service_url: str) -> HostSite:
-    handler = type("Handler", (HostPageHandler,), {"service_url": service_url})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="host-site", daemon=True)
-    thread.start()
-    return HostSite(server, thread)
-
-
-def stop_host(host: HostSite) -> None:
-    host.server.shutdown()
-    host.server.server_close()
-    host.thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def host(service: str) -> Iterator[HostSite]:
-    """The blog: the site's one allowed origin."""
-    site = start_host(service)
-    try:
-        yield site
-    finally:
-        stop_host(site)
-
-
-@pytest.fixture(scope="module")
-def stranger(service: str) -> Iterator[HostSite]:
-    """Another origin, never registered, copying the same embed code."""
-    site = start_host(service)
-    try:
-        yield site
-    finally:
-        stop_host(site)
-
-
-@pytest.fixture(scope="module")
-def site(workdir: Path, serve_env: dict[str, str], service: str, host: HostSite) -> str:
+def site(service_app: Flask, host: HostSite) -> str:
     """The blog registered with its origin (premoderated), flood interval off."""
-    cli(workdir, serve_env, "sites", "create", SITE, "--name", "Blog", "--origin", host.origin)
-    cli(workdir, serve_env, "sites", "update", SITE, "--flood-seconds", "0")
+    Actions(service_app).create_site(SITE, [host.origin], flood_seconds=0)
     return SITE
 
 
-@pytest.fixture(scope="module")
-def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flask]:
-    """The application in this process, on the server's database and instance folder (so
-    the same secret key): for moderating through the service layer."""
-    app = create_app({"DATABASE_URL": database_url}, instance_path=str(workdir / "instance"))
-    yield app
-    from moderation.extensions import db
-
-    if database_url == SERVER_DATABASE_URL:
-        # the shared database: left migrated and empty, as the other tests expect it
-        truncate_all(app)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def stock_browser(playwright: Playwright) -> Iterator[Browser]:
-    """Chromium with Chrome's own storage rules: partitioned storage in third-party frames."""
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
-def page_maker(browser: Browser) -> Iterator[Any]:
-    """``new_page(**context_options)``: a page in a fresh browser context (a new visitor),
-    all closed afterwards."""
-    contexts: list[BrowserContext] = []
-
-    def make(**options: Any) -> Page:
-        context = browser.new_context(viewport={"width": 720, "height": 900}, **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Any]:
-    yield from page_maker(browser)
-
-
-@pytest.fixture
-def new_stock_page(stock_browser: Browser) -> Iterator[Any]:
-    yield from page_maker(stock_browser)
+def blog_post(site: HostSite, service: str, thread: str, lang: str = "") -> str:
+    """The address of a post on ``site`` embedding the widget for ``thread``."""
+    attributes = f' data-lang="{lang}"' if lang else ""
+    embed = embed_snippet(service, SITE, thread, attributes)
+    return site.add(f"/{thread}-{lang}", post_page(f"Post {thread}", embed, HOST_STYLE))
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def widget_frame(page: Page) -> Frame:
-    """The widget's frame once its form is there, after the iframe sized itself."""
-    page.wait_for_function(
-        """() => {
-            const frame = document.querySelector('#comments iframe');
-            return frame && frame.style.height !== '' && frame.style.minHeight === '0px';
-        }""",
-        timeout=TIMEOUT_MS,
-    )
-    handle = page.locator(FRAME).element_handle()
-    frame = handle.content_frame()
-    assert frame is not None
-    frame.wait_for_selector("#commentform", timeout=TIMEOUT_MS)
-    return frame
 
 
 def assert_sized_to_content(page: Page, frame: Frame) -> int:
@@ -348,7 +138,7 @@ def stored(app: Flask, text: str) -> Any:
     return found[0]
 
 
-def save_screenshots(new_page: Any, host: HostSite, thread: str) -> None:
+def save_screenshots(new_page: Any, host: HostSite, service: str, thread: str) -> None:
     """The README's pictures: the widget with an approved comment, English and Indonesian."""
     directory = os.environ.get("SCREENSHOT_DIR")
     if not directory:
@@ -359,7 +149,7 @@ def save_screenshots(new_page: Any, host: HostSite, thread: str) -> None:
         ("id", "Tinggalkan Balasan", "widget-id.png"),
     ):
         page = new_page(locale="en-US")
-        page.goto(host.page(thread, lang=lang))
+        page.goto(blog_post(host, service, thread, lang))
         frame = widget_frame(page)
         expect(page.frame_locator(FRAME).locator("#reply-title")).to_have_text(title)
         assert_sized_to_content(page, frame)
@@ -385,7 +175,7 @@ def test_embedded_widget_across_sites(
     page = new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(host.page(thread))
+    page.goto(blog_post(host, service, thread))
     frame = widget_frame(page)
     loaded = time.monotonic()
     assert frame.url.startswith(f"{service}/w/{site}?")
@@ -404,7 +194,8 @@ def test_embedded_widget_across_sites(
     # Playwright's Chromium gives cross-site frames no storage: nothing could be
     # remembered, so the widget does not offer to (see the storage test below)
     expect(widget.locator(".comment-form-cookies-consent")).to_be_hidden()
-    widget.get_by_role("button", name="Post Comment").click()
+    with answered_in(frame):
+        widget.get_by_role("button", name="Post Comment").click()
     expect(widget.locator("#email-error")).to_have_text(EMAIL_ERROR)
     expect(widget.locator("#email")).to_have_attribute("aria-invalid", "true")
     expect(widget.locator("#email")).to_have_attribute(
@@ -419,7 +210,8 @@ def test_embedded_widget_across_sites(
     # ... fixed and posted: the author alone sees the pending preview
     widget.get_by_role("textbox", name="Email", exact=True).fill(email)
     wait_for_fill_time(loaded)
-    widget.get_by_role("button", name="Post Comment").click()
+    with answered_in(frame):
+        widget.get_by_role("button", name="Post Comment").click()
     preview = widget.locator(".comment-preview")
     expect(preview.locator(".comment-awaiting-moderation")).to_have_text(AWAITING)
     expect(preview.locator(".comment-content")).to_have_text(text)
@@ -432,15 +224,14 @@ def test_embedded_widget_across_sites(
     assert comment.email == email
 
     other = new_page()
-    other.goto(host.page(thread))
+    other.goto(blog_post(host, service, thread))
     widget_frame(other)
     expect(other.frame_locator(FRAME).get_by_text("No comments yet.")).to_be_visible()
     expect(other.frame_locator(FRAME).get_by_text(text)).to_have_count(0)
 
     # 4. approved through the service layer: the comment is there for everyone
     approve(service_app, comment.id)
-    # approved in another process: readers see it within PUBLIC_READ_STALENESS (1 s)
-    time.sleep(1.1)
+    # (approved in another process: the server looks again at once, PUBLIC_READ_STALENESS=0)
     page.reload()
     frame = widget_frame(page)
     entry = page.frame_locator(FRAME).locator(f"#comment-{comment.id}")
@@ -451,7 +242,7 @@ def test_embedded_widget_across_sites(
     assert errors == []
 
     visitor = new_page()
-    visitor.goto(host.page(thread))
+    visitor.goto(blog_post(host, service, thread))
     visitor_frame = widget_frame(visitor)
     assert_sized_to_content(visitor, visitor_frame)
     seen = visitor.frame_locator(FRAME)
@@ -470,7 +261,7 @@ def test_embedded_widget_across_sites(
     blocked = new_page()
     refused: list[str] = []
     blocked.on("console", lambda message: refused.append(message.text))
-    blocked.goto(stranger.page(thread))
+    blocked.goto(blog_post(stranger, service, thread))
     handle = blocked.locator(FRAME).element_handle()
     deadline = time.monotonic() + 5
     stranger_frame = handle.content_frame()
@@ -486,7 +277,7 @@ def test_embedded_widget_across_sites(
     assert blocked.locator(FRAME).evaluate("frame => frame.style.height") == ""
     assert any("frame-ancestors" in line for line in refused), refused
 
-    save_screenshots(new_page, host, thread)
+    save_screenshots(new_page, host, service, thread)
 
 
 def test_widget_page_without_javascript(site: str, service: str, new_page: Any) -> None:
@@ -523,12 +314,12 @@ def test_widget_page_without_javascript(site: str, service: str, new_page: Any) 
 
 
 def test_widget_remembers_the_author_in_its_own_storage(
-    site: str, host: HostSite, service_app: Flask, new_stock_page: Any
+    site: str, host: HostSite, service: str, stock_page: Any
 ) -> None:
     thread = "remember-me"
     key = f"moderation:{site}:author"
-    page = new_stock_page()
-    page.goto(host.page(thread))
+    page = stock_page()
+    page.goto(blog_post(host, service, thread))
     widget_frame(page)
     widget = page.frame_locator(FRAME)
     # the visitor ticks the box, forgets the comment itself and posts
@@ -540,7 +331,7 @@ def test_widget_remembers_the_author_in_its_own_storage(
     expect(widget.locator("#comment-error")).to_be_visible()
 
     # the next visit: name, email and website filled in, the box still ticked
-    page.goto(host.page(thread))
+    page.goto(blog_post(host, service, thread))
     frame = widget_frame(page)
     widget = page.frame_locator(FRAME)
     expect(widget.locator("#author")).to_have_value("Cy Returning")
@@ -556,8 +347,8 @@ def test_widget_remembers_the_author_in_its_own_storage(
     assert host_view == [0, None]
     assert page.evaluate(READ_FRAME_STORAGE) == "SecurityError"
     # another visitor's widget knows nothing of it
-    other = new_stock_page()
-    other.goto(host.page(thread))
+    other = stock_page()
+    other.goto(blog_post(host, service, thread))
     widget_frame(other)
     expect(other.frame_locator(FRAME).locator("#author")).to_have_value("")
     expect(other.frame_locator(FRAME).locator("#email")).to_have_value("")

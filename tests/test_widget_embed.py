@@ -7,32 +7,24 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Frame, Page, Playwright, expect
+from playwright.sync_api import Frame, Page, expect
 
-from moderation import create_app
+from tests import browsing
 from tests.browsing import (
-    CHROMIUM,
     FRAME,
-    STOCK_STORAGE_ARGS,
     HostSite,
-    cli,
+    axe_violations,
     embed_snippet,
-    page_maker,
     post_page,
-    private_database,
-    start_host,
+    post_through_the_form,
     widget_frame,
 )
-from tests.conftest import SERVER_DATABASE_URL
-from tests.helpers import approve, seed_comments
-from tests.servers import start_server
+from tests.helpers import Actions, approve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,84 +42,26 @@ CONTRAST = """([fg, bg]) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("widget-looks")
+# The server, its application in this process, the host sites and the pages are
+# tests/browsing.py's fixtures.
 
 
-@pytest.fixture(scope="module")
-def database_url(workdir: Path) -> Iterator[str]:
-    yield from private_database(workdir, SERVER_DATABASE_URL, "widget_looks")
+@pytest.fixture(scope="module", autouse=True)
+def registered(service_app: Flask, host: HostSite) -> None:
+    """The site, embedded from the blog (its one origin)."""
+    Actions(service_app).create_site(SITE, [host.origin], flood_seconds=0)
 
 
-@pytest.fixture(scope="module")
-def serve_env(workdir: Path, database_url: str) -> dict[str, str]:
-    return {
-        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
-        "MODERATION_DATABASE_URL": database_url,
-        # a browser fills the form in a moment here; the spam timing is not under test
-        "MODERATION_SPAM_MIN_FILL_SECONDS": "1",
-        "MODERATION_LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
-        "MODERATION_LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
-    }
-
-
-@pytest.fixture(scope="module")
-def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
-    """The service as the browser reaches it: ``localhost``, another site than the host."""
-    server = start_server(workdir, serve_env)
-    try:
-        yield f"http://localhost:{server.port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def host(service: str, workdir: Path, serve_env: dict[str, str]) -> Iterator[HostSite]:
-    """The blog, registered as the site's one origin."""
-    site = start_host()
-    cli(workdir, serve_env, "sites", "create", SITE, "--name", "Looks", "--origin", site.origin)
-    cli(workdir, serve_env, "sites", "update", SITE, "--flood-seconds", "0")
-    try:
-        yield site
-    finally:
-        site.stop()
-
-
-@pytest.fixture(scope="module")
-def service_app(workdir: Path, database_url: str, service: str) -> Iterator[Flask]:
-    """The application in this process on the server's database (same secret key)."""
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            # seeded comments come from few addresses: room for all of them
-            "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
-            "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        },
-        instance_path=str(workdir / "instance"),
-    )
-    yield app
-    from moderation.extensions import db
-
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Any]:
-    """Chromium as Playwright sets it up: cross-site frames get no storage at all."""
-    yield from page_maker(browser)
-
-
-@pytest.fixture
-def stock_page(playwright: Playwright) -> Iterator[Any]:
-    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=STOCK_STORAGE_ARGS)
-    try:
-        yield from page_maker(chromium)
-    finally:
-        chromium.close()
+#: True once the page has scrolled and stayed put for three animation frames.
+SCROLLED_AND_STILL = """() => new Promise((resolve) => {
+    let last = window.scrollY, still = 0;
+    const look = () => {
+        still = window.scrollY === last ? still + 1 : 0;
+        last = window.scrollY;
+        if (last > 0 && still >= 3) { resolve(true); } else { requestAnimationFrame(look); }
+    };
+    requestAnimationFrame(look);
+})"""
 
 
 def tap(frame: Frame, name: str) -> None:
@@ -135,11 +69,9 @@ def tap(frame: Frame, name: str) -> None:
     frame.get_by_role("link", name=name).evaluate("link => link.click()")
 
 
-def published(app: Flask, thread: str, text: str, **draft: str) -> int:
-    """One approved comment with ``text`` on ``thread``."""
-    (comment_id,) = seed_comments(app, 1, site=SITE, thread=thread, text=text, **draft)
-    approve(app, comment_id)
-    return comment_id
+def published(app: Flask, thread: str, text: str, **draft: Any) -> int:
+    """One approved comment with ``text`` on ``thread`` of this module's site."""
+    return browsing.published(app, SITE, thread, text, **draft)
 
 
 def decide(app: Flask, comment_id: int, action: str) -> None:
@@ -176,22 +108,6 @@ def stored_id(app: Flask, text: str) -> int:
         found = db.session.execute(select(Comment.id).where(Comment.text == text)).scalar_one()
         db.session.remove()
     return int(found)
-
-
-def post_through_the_form(frame: Frame, text: str, author: str = "Ann Reader") -> None:
-    """Write and post a comment in the widget as a reader does."""
-    loaded = time.monotonic()
-    frame.get_by_role("textbox", name="Comment", exact=True).fill(text)
-    frame.get_by_role("textbox", name="Name", exact=True).fill(author)
-    frame.get_by_role("textbox", name="Email", exact=True).fill("ann.reader@example.org")
-    time.sleep(max(0.0, loaded + 1.2 - time.monotonic()))
-    before = frame.url
-    frame.get_by_role("button", name="Post Comment").click()
-    deadline = time.monotonic() + 15
-    while frame.url == before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    frame.wait_for_load_state("load")
-    frame.wait_for_selector(".comment-awaiting-moderation")
 
 
 def open_post(
@@ -345,7 +261,8 @@ def test_reply_form_moves_under_the_comment_and_back_without_moving_the_host_pag
     frame = widget_frame(page)
     page.locator(FRAME).scroll_into_view_if_needed()
     page.mouse.wheel(0, 300)
-    time.sleep(0.3)
+    # the wheel scrolls after it returns: wait for the page to come to rest
+    page.wait_for_function(SCROLLED_AND_STILL)
     before = page.evaluate("() => window.scrollY")
     frame_url = frame.url
     # clicked as a reader does where it is (Playwright's own click would scroll to it first)
@@ -386,7 +303,6 @@ def reply_without_javascript(service: str, service_app: Flask, new_page: Any) ->
     page.get_by_role("link", name="Reply to Dee Asked").click()
     expect(page.locator("#reply-title")).to_contain_text("Reply to Dee Asked")
     assert page.locator("#comment_parent").input_value() == str(first)
-    time.sleep(1.2)
     page.get_by_role("textbox", name="Comment", exact=True).fill("Answered without scripts.")
     page.get_by_role("textbox", name="Name", exact=True).fill("Eve")
     page.get_by_role("textbox", name="Email", exact=True).fill("eve@example.org")
@@ -436,9 +352,7 @@ def test_own_pending_comment_stays_in_view_under_the_right_heading(
     # once published it is in the list like any other, once deleted it is gone
     approve(service_app, stored_id(service_app, f"More of my words ({storage})."))
     decide(service_app, stored_id(service_app, f"My own words ({storage})."), "delete")
-    # decided by another process: the server may serve what it read for up to
-    # PUBLIC_READ_STALENESS (1 s) before it looks again
-    time.sleep(1.2)
+    # (decided by another process: the server looks again at once, PUBLIC_READ_STALENESS=0)
     page.reload()
     frame = widget_frame(page)
     expect(frame.locator("li.comment-preview")).to_have_count(0)
@@ -446,16 +360,6 @@ def test_own_pending_comment_stays_in_view_under_the_right_heading(
 
 
 # --- a wrong snippet, and the post behind a thread -------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stranger(service: str) -> Iterator[HostSite]:
-    """Another origin, never registered, copying the blog's snippet."""
-    site = start_host()
-    try:
-        yield site
-    finally:
-        site.stop()
 
 
 @pytest.mark.parametrize(
@@ -593,17 +497,14 @@ def test_arabic_widget_lays_out_right_to_left(
     With ``SCREENSHOT_DIR`` set, the 390 px picture of it."""
     thread = "arabic"
     parent = published(service_app, thread, "مقال رائع، شكرًا جزيلًا!", author="سارة")
-    (reply,) = seed_comments(
+    reply = published(
         service_app,
-        1,
-        site=SITE,
-        thread=thread,
-        text="Thanks from Sam.",
+        thread,
+        "Thanks from Sam.",
         author="Sam",
         email="sam@example.org",
         parent_id=parent,
     )
-    approve(service_app, reply)
     url = host.add(
         "/arabic",
         post_page(
@@ -672,17 +573,14 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
             author="Ann Reader",
             url="https://ann.example",
         )
-        (reply,) = seed_comments(
+        published(
             service_app,
-            1,
-            site=SITE,
-            thread=thread,
-            text="Thank you! More on that next week.",
+            thread,
+            "Thank you! More on that next week.",
             author="The Author",
             email="author@example.org",
             parent_id=first,
         )
-        approve(service_app, reply)
     for scheme, head in (
         ("light", "<style>body { background: #ffffff; color: #1e1e1e; }</style>"),
         ("dark", "<style>body { background: #16181d; color: #e8e8e8; }</style>"),
@@ -724,20 +622,6 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
 
 
 # --- accessibility ---------------------------------------------------------------------
-
-#: The WCAG 2.1 A and AA rules axe-core checks.
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def axe_violations(frame: Frame) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA violations in ``frame``: rule, impact and the first node."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(frame, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    return [
-        f"{item['id']} ({item['impact']}): {item['nodes'][0]['target']}"
-        for item in results.response["violations"]
-    ]
 
 
 def test_axe_finds_no_wcag_violation_in_the_widgets_states(

@@ -2,39 +2,42 @@
 says so in the frame; the order the reader chose is remembered; keyboard-only posting with
 focus on the result and its announcement; axe on the dashboard's pages.
 
-One server, one host site and one browser for the module (the fixtures of
-``tests/test_widget_embed.py``, which this module shares)."""
-
-# The shared fixtures are imported by name: pytest hands them to tests as arguments.
-# ruff: noqa: F811
+One server, one host site and one browser for the module (tests/browsing.py's fixtures)."""
 
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browsing import embed_snippet, post_page, widget_frame
-from tests.helpers import PASSWORD
-from tests.test_widget_embed import (  # noqa: F401 - the module's shared fixtures
-    SITE,
+from tests import browsing
+from tests.browsing import (
+    HostSite,
+    answered_in,
     axe_violations,
-    database_url,
-    host,
-    new_page,
-    published,
-    serve_env,
-    service,
-    service_app,
-    stock_page,
-    workdir,
+    embed_snippet,
+    post_page,
+    widget_frame,
 )
+from tests.helpers import PASSWORD, Actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SITE = "reads"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered(service_app: Flask, host: HostSite) -> None:
+    """The site, embedded from the blog (every test here, run alone too, has it)."""
+    Actions(service_app).create_site(SITE, [host.origin], flood_seconds=0)
+
+
+def published(app: Flask, thread: str, text: str, **draft: str) -> int:
+    """One approved comment with ``text`` on ``thread`` of this module's site."""
+    return browsing.published(app, SITE, thread, text, **draft)
 
 
 def close_thread(app: Flask, key: str) -> None:
@@ -107,10 +110,10 @@ def test_keyboard_only_posting_moves_focus_to_the_result_and_announces_it(
 ) -> None:
     page, _url = open_thread(new_page, host, service, "keyboard")
     frame = widget_frame(page)
-    loaded = time.monotonic()
     # a mistake first: Space on the button with nothing typed
     frame.locator("#submit").focus()
-    page.keyboard.press("Space")
+    with answered_in(frame):
+        page.keyboard.press("Space")
     frame.wait_for_selector("#comment-error")
     expect(frame.locator("#comment")).to_be_focused()
     expect(frame.locator("#widget-announcer")).to_have_text(
@@ -129,12 +132,8 @@ def test_keyboard_only_posting_moves_focus_to_the_result_and_announces_it(
     # the honeypot is never reached; the boxes the browser can keep are
     assert walked[:3] == ["author", "email", "url"] and walked[-1] == "submit", walked
     assert "contact_phone" not in walked
-    time.sleep(max(0.0, loaded + 1.2 - time.monotonic()))
-    before = frame.url
-    page.keyboard.press("Enter")
-    deadline = time.monotonic() + 15
-    while frame.url == before and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with answered_in(frame):
+        page.keyboard.press("Enter")
     frame = widget_frame(page, ready=".comment-awaiting-moderation")
     expect(frame.locator(".comment-preview .comment-awaiting-moderation")).to_be_focused()
     expect(frame.locator("#widget-announcer")).to_have_text("Your comment is awaiting moderation.")
@@ -146,7 +145,6 @@ def test_keyboard_only_replying_moves_the_form_under_the_comment_and_back(
     parent = published(service_app, "keyboard-reply", "Answer me by keyboard.", author="Pat")
     page, _url = open_thread(new_page, host, service, "keyboard-reply")
     frame = widget_frame(page)
-    loaded = time.monotonic()
     form_is_under_parent = f"() => !!document.querySelector('#comment-{parent} #respond')"
     reply = frame.locator(f"#comment-{parent} .comment-reply-link").first
     reply.focus()
@@ -171,12 +169,8 @@ def test_keyboard_only_replying_moves_the_form_under_the_comment_and_back(
         page.keyboard.press("Tab")
         walked.append(frame.evaluate("() => document.activeElement.id"))
     assert walked[:2] == ["author", "email"] and walked[-1] == "submit", walked
-    time.sleep(max(0.0, loaded + 1.2 - time.monotonic()))
-    before = frame.url
-    page.keyboard.press("Enter")
-    deadline = time.monotonic() + 15
-    while frame.url == before and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with answered_in(frame):
+        page.keyboard.press("Enter")
     frame = widget_frame(page, ready=".comment-awaiting-moderation")
     # the pending reply shows right under the comment it answers, and has the focus
     preview = frame.locator(f'li.comment-preview[data-parent="{parent}"]')
