@@ -11,6 +11,7 @@ import bisect
 import ipaddress
 import re
 from collections import Counter
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 #: (first code point, last code point, script) for the writing systems spam and ham
@@ -113,6 +114,10 @@ def script_of(character: str) -> str:
     return "other"
 
 
+#: ``script_of`` remembered: a text's letters come from a small alphabet.
+_letter_script = lru_cache(maxsize=4096)(script_of)
+
+
 def script_shares(text: str) -> tuple[int, list[tuple[str, float]]]:
     """The number of letters and each script's share of them, largest first."""
     counts: Counter[str] = Counter()
@@ -120,9 +125,11 @@ def script_shares(text: str) -> tuple[int, list[tuple[str, float]]]:
     if ascii_letters:
         counts["latin"] = ascii_letters
     if not text.isascii():
-        for character in _NON_ASCII.findall(text):
+        # each distinct character once, in order of first appearance: scripts then enter
+        # the counts in the same order as letter by letter (ties keep that order)
+        for character, count in Counter(_NON_ASCII.findall(text)).items():
             if character.isalpha():
-                counts[script_of(character)] += 1
+                counts[_letter_script(character)] += count
     letters = sum(counts.values())
     if not letters:
         return 0, []
