@@ -44,6 +44,7 @@ _CAPITAL_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _MONEY = re.compile(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", re.IGNORECASE)
 _NAME_SEPARATORS = re.compile(r"[|:/@#]|\s-\s")
 _DIGIT_RUN = re.compile(r"\d{3,}")
+_DIGIT = re.compile(r"\d")
 #: Senders (website, name, email, network) whose features are remembered: commenters come
 #: back, and an import of a million comments meets the same few thousand again and again.
 _REMEMBERED_SENDERS = 8192
@@ -114,10 +115,11 @@ def _bucket(value: int, edges: tuple[int, ...]) -> str:
 
 def _flag_and_remove(pattern: re.Pattern[str], flag: str, text: str, features: list[str]) -> str:
     """Add ``flag`` if ``pattern`` occurs, and blank out what it matched."""
-    if not pattern.search(text):
+    replaced, found = pattern.subn(" ", text)
+    if not found:
         return text
     features.append(flag)
-    return pattern.sub(" ", text)
+    return replaced
 
 
 def _normalise(value: str) -> str:
@@ -178,18 +180,21 @@ class FeatureExtractor:
         text = text[:MAX_SCANNED_CHARACTERS]
         # personal data written in the text is a presence flag, never the value; emails go
         # first (their domain would read as a link), numbers after links (paths have digits)
-        text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
-        domains = self._links(text, features)
-        text = measure.remove_links(text)
-        text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
-        text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
+        # (the patterns only match around an "@" or a digit: texts without skip them)
+        if "@" in text:
+            text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
+        domains, text = self._links(text, features)
+        if _DIGIT.search(text):
+            text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
+            text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
         self._shape(text, features)
         self._words(text, features)
         return domains
 
-    def _links(self, text: str, features: list[str]) -> set[str]:
-        """Links: their domains, top-level domains, count, kind and words."""
-        links = measure.find_links(text)
+    def _links(self, text: str, features: list[str]) -> tuple[set[str], str]:
+        """Links: their domains, top-level domains, count, kind and words; the domains,
+        and the text with the links blanked out."""
+        links, text_without = measure.split_links(text)
         features.append("links:" + ("3+" if len(links) >= 3 else str(len(links))))
         lowered = text.lower()
         if "<a " in lowered and "href" in lowered:
@@ -215,7 +220,7 @@ class FeatureExtractor:
         if len(domains) > len(set(domains)):
             features.append("rep:link")
         features.extend("u:" + word[:_MAX_WORD] for word in link_words[:_MAX_LINK_WORDS])
-        return set(domains)
+        return set(domains), text_without
 
     def _shape(self, text: str, features: list[str]) -> None:
         """Script mix, capitals, repetition, punctuation, emoji."""
