@@ -47,7 +47,7 @@ _DIGIT_RUN = re.compile(r"\d{3,}")
 _DIGIT = re.compile(r"\d")
 #: Senders (website, name, email, network) whose features are remembered: commenters come
 #: back, and an import of a million comments meets the same few thousand again and again.
-_REMEMBERED_SENDERS = 8192
+_REMEMBERED_SENDERS = 2048
 #: Words whose features are remembered (a word gives the same ones in every comment).
 _REMEMBERED_WORDS = 32_768
 
