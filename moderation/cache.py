@@ -135,6 +135,16 @@ def caches() -> Caches:
     return found
 
 
+def cached_rendering(key: Hashable, render: Callable[[], tuple[bytes, ...]]) -> tuple[bytes, ...]:
+    """The rendering kept under ``key`` (which names the version or ETag it renders and
+    whatever else shapes it), or ``render()``'s, kept from now on."""
+    cache = caches().rendered
+    found = cache.get(key)
+    if found is None:
+        found = cache.put(key, render())
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Give ``app`` its caches, sized by its settings."""
     app.extensions[EXTENSION_KEY] = Caches(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, request
 from flask_babel import Babel
@@ -18,11 +18,23 @@ from sqlalchemy.engine import Engine
 
 from moderation.config import create_private_file, sqlite_file
 from moderation.domain.languages import LANGUAGE_CODES, choose_language
+from moderation.domain.numbers import parse_id
 from moderation.models.base import Base
+
+Row = TypeVar("Row")
 
 #: Objects keep their values after a commit: services commit last, and the views that
 #: render their results should not pay a reload query for every attribute.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+def get_by_id(model: type[Row], value: object) -> Row | None:
+    """The ``model`` row whose id is ``value``; ``None`` when there is none, or when
+    ``value`` is no id the schema can hold (PostgreSQL raises a DataError on it)."""
+    number = parse_id(value)
+    return db.session.get(model, number) if number is not None else None
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

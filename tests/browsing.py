@@ -176,6 +176,15 @@ def page_maker(browser: Browser) -> Iterator[Any]:
         context.close()
 
 
+def sign_in_to_dashboard(page: Page, service: str, username: str, password: str) -> None:
+    """Sign in through the dashboard's form, as a moderator would."""
+    page.goto(f"{service}/dashboard/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{service}/dashboard/")
+
+
 def widget_frame(page: Page, ready: str = "#commentform") -> Frame:
     """The widget's frame once it sized itself and ``ready`` is in it."""
     page.wait_for_function(

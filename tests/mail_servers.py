@@ -143,6 +143,21 @@ class ChatReceiver:
             self.server.server_close()
 
 
+#: Where the links in test emails point (no request ever goes there).
+TEST_PUBLIC_URL = "https://comments.example"
+
+
+def mail_config(sink: SmtpSink, **settings: Any) -> dict[str, Any]:
+    """App settings that send mail to ``sink``, links on :data:`TEST_PUBLIC_URL`."""
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": sink.port,
+        "MAIL_DEFAULT_SENDER": "comments@comments.example",
+        "PUBLIC_URL": TEST_PUBLIC_URL,
+        **settings,
+    }
+
+
 def deliver(app: Flask, **settings: Any) -> int:
     """Run the delivery worker until nothing is due."""
     from moderation.services import webhooks

@@ -7,12 +7,18 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from flask import Flask
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -20,6 +26,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served_in_thread(app: Flask) -> Iterator[str]:
+    """``app`` behind a real HTTP server on 127.0.0.1 in a thread of the test (a browser
+    test that makes its tokens and rows through the app itself); yields its address."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
 
 
 @dataclass

@@ -240,6 +240,25 @@ def test_unknown_comment_is_404(admin: Dashboard, site: str) -> None:
     assert admin.moderate(999, "approve").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/sites/nowhere",
+        "/dashboard/sites/nowhere/try",
+        "/dashboard/integrations/nothing",
+        "/dashboard/integrations/nothing/edit",
+        "/dashboard/moderators/999/sites",
+    ],
+)
+def test_unknown_site_integration_or_account_is_a_not_found_page(
+    admin: Dashboard, path: str
+) -> None:
+    response = admin.client.get(path)
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_keyboard_actions_answer_json(admin: Dashboard, app: Flask, site: str) -> None:
     [comment_id] = seed_comments(app, 1)
     response = admin.client.post(
@@ -488,8 +507,9 @@ def test_admin_manages_moderators(admin: Dashboard, app: Flask, actions: Actions
     )  # type: ignore[union-attr]
     # a reset shows a new password once and ends carol's session
     reset = admin.post(f"/dashboard/moderators/{carol_id}/reset-password")
+    assert reset.status_code == 303
     new_password = re.search(
-        r'<code class="secret">([^<]+)</code>', reset.get_data(as_text=True)
+        r'<code class="secret">([^<]+)</code>', admin.page(reset.headers["Location"])
     ).group(1)  # type: ignore[union-attr]
     assert carol.client.get("/dashboard/").status_code == 302
     assert (

@@ -115,7 +115,7 @@ def test_signing_out_ends_only_that_session(app: Flask, carol: Browser) -> None:
 
 ENDINGS: dict[str, Callable[[Browser, FlaskCliRunner, int], None]] = {
     "password reset": lambda admin, _runner, target: _ok(
-        admin.post(f"/dashboard/moderators/{target}/reset-password"), 200
+        admin.post(f"/dashboard/moderators/{target}/reset-password"), 303
     ),
     "deactivation": lambda admin, _runner, target: _ok(
         admin.post(f"/dashboard/moderators/{target}/deactivate"), 303

@@ -159,8 +159,9 @@ def test_the_dashboard_form_uses_checkboxes_and_forgets_what_it_created(
         target_url="",
         scopes=["threads", "read"],
     )
-    assert created.status_code == 201, created.get_data(as_text=True)
-    html = created.get_data(as_text=True)
+    assert created.status_code == 303, created.get_data(as_text=True)
+    assert created.headers["Location"] == "/dashboard/integrations"
+    html = admin.page("/dashboard/integrations")
     created_id(html)
     # the answer's form is blank: pressing Create again does not make a duplicate
     form = html[html.index("Add an integration") :]
@@ -172,9 +173,10 @@ def test_the_dashboard_edits_disables_enables_rotates_and_deletes(
     app: Flask, actions: Actions, admin: Dashboard, receiver: Receiver
 ) -> None:
     actions.create_site("blog", ["https://blog.example"], flood_seconds=0)
-    html = admin.post(
-        "/dashboard/integrations", name="CMS", site="blog", scopes=["threads"]
-    ).get_data(as_text=True)
+    assert (
+        admin.post("/dashboard/integrations", name="CMS", site="blog", scopes=["threads"])
+    ).status_code == 303
+    html = admin.page("/dashboard/integrations")
     public_id = created_id(html)
     receiver.secret = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)  # type: ignore[union-attr]
     edit = admin.page(f"/dashboard/integrations/{public_id}/edit")
@@ -204,8 +206,9 @@ def test_the_dashboard_edits_disables_enables_rotates_and_deletes(
     deliver_all(app, rounds=2)
     assert receiver.requests == 0
     assert admin.post(f"/dashboard/integrations/{public_id}/enable").status_code == 303
-    rotated = admin.post(f"/dashboard/integrations/{public_id}/rotate")
-    new_secret = re.search(r'<code class="secret">([^<]+)</code>', rotated.get_data(as_text=True))
+    assert admin.post(f"/dashboard/integrations/{public_id}/rotate").status_code == 303
+    rotated = admin.page("/dashboard/integrations")
+    new_secret = re.search(r'<code class="secret">([^<]+)</code>', rotated)
     assert new_secret and new_secret.group(1) != receiver.secret
     deliver_all(app)  # signed with both secrets: the receiver holding the old one verifies
     assert len(receiver.accepted) == 2 and receiver.refused_signatures == 0

@@ -46,11 +46,11 @@ def blog(app: Flask, actions: Actions) -> None:
 
 
 def set_email(app: Flask, username: str, address: str) -> None:
-    from moderation.services import notify_settings
+    from moderation.services import moderators, notify_settings
     from moderation.services.events import SYSTEM
 
     with app.app_context():
-        notify_settings.set_email(notify_settings.find_moderator(username), address, SYSTEM)
+        notify_settings.set_email(moderators.get_by_username(username), address, SYSTEM)
 
 
 def post(app: Flask, client: FlaskClient, thread: str = "post-1", **fields: Any) -> int:
@@ -226,7 +226,7 @@ def test_moderators_choose_per_site_and_one_click_unsubscribes(
 def test_cli_creates_a_moderator_with_an_address_and_checks_the_mail_server(
     app: Flask, runner: FlaskCliRunner, smtp: SmtpSink
 ) -> None:
-    from moderation.services import notify_settings
+    from moderation.services import moderators
 
     result = runner.invoke(
         args=["moderators", "create", "eve", "--email", "Eve@Example.ORG", "--password-stdin"],
@@ -234,7 +234,7 @@ def test_cli_creates_a_moderator_with_an_address_and_checks_the_mail_server(
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert notify_settings.find_moderator("eve").email == "Eve@example.org"
+        assert moderators.get_by_username("eve").email == "Eve@example.org"
     bad = runner.invoke(args=["moderators", "update", "eve", "--notify", "sometimes"])
     assert bad.exit_code != 0
     ok = runner.invoke(args=["mail", "test", "eve@example.org"])

@@ -19,23 +19,16 @@ from moderation.clock import utcnow
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, OutboxDelivery, PersonLink
 from tests.helpers import Actions, csrf_token, seed_comments
-from tests.mail_servers import ADDRESS, SmtpSink, deliver
+from tests.mail_servers import ADDRESS, TEST_PUBLIC_URL, SmtpSink, deliver, mail_config
 
-PUBLIC = "https://comments.example"
+PUBLIC = TEST_PUBLIC_URL
 ANN = "ann@example.com"
 NOBODY = "nobody@example.org"
 
 
 @pytest.fixture
 def config_overrides(smtp: SmtpSink) -> dict[str, Any]:
-    return {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp.port,
-        "MAIL_DEFAULT_SENDER": "comments@comments.example",
-        "PUBLIC_URL": PUBLIC,
-        "LIMIT_PRIVACY_PER_EMAIL": "2/hour",
-        "LIMIT_PRIVACY_PER_ADDRESS": "4/hour",
-    }
+    return mail_config(smtp, LIMIT_PRIVACY_PER_EMAIL="2/hour", LIMIT_PRIVACY_PER_ADDRESS="4/hour")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_babel import gettext, ngettext
 
 from moderation.api.json_body import parse_json_object
-from moderation.cache import caches
+from moderation.cache import cached_rendering
 from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
@@ -118,23 +118,22 @@ def thread_json(
     is_open: bool,
 ) -> bytes:
     """The serialised page, from the render cache while the thread is unchanged."""
-    cache = caches().rendered
-    cache_key = ("json", version, key)
-    cached = cache.get(cache_key)
-    if cached is not None:
-        return cached[0]
-    page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
-    body = {
-        "site": site.slug,
-        "thread": key,
-        "open": is_open,
-        "count": page.total,
-        "page": page.page,
-        "pages": page.pages,
-        "comments": [comment.to_json() for comment in page.comments],
-    }
-    encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return cache.put(cache_key, (encoded,))[0]
+
+    def render() -> tuple[bytes]:
+        secret = current_app.config["SECRET_KEY"].encode()
+        page = threads.read_page(site, thread, page_number, secret)
+        body = {
+            "site": site.slug,
+            "thread": key,
+            "open": is_open,
+            "count": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "comments": [comment.to_json() for comment in page.comments],
+        }
+        return (json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),)
+
+    return cached_rendering(("json", version, key), render)[0]
 
 
 @bp.get("/sites/<site_slug>/counts")

@@ -9,7 +9,15 @@ from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required, fresh_sign_in_required, session_policy
-from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
+from moderation.dashboard.blueprint import (
+    bp,
+    found_or_404,
+    message_page,
+    moderator,
+    show_once,
+    shown_once,
+    stale_confirmation,
+)
 from moderation.dashboard.forms import ConfirmForm, ModeratorForm, ModeratorSitesForm, SiteForm
 from moderation.domain.errors import DomainError
 from moderation.domain.sites import clean_origins, clean_slug
@@ -71,10 +79,7 @@ def _checked_origins(text: str) -> list[str]:
 @admin_required
 def edit_site(slug: str) -> ResponseReturnValue:
     """A site's origins, policy, limits and word lists, and its embed snippet."""
-    try:
-        site = sites.get_site(slug)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    site = found_or_404(lambda: sites.get_site(slug))
     form = SiteForm(obj=site) if request.method == "GET" else SiteForm()
     if request.method == "GET":
         form.origins.data = "\n".join(site.origins)
@@ -174,10 +179,7 @@ def create_moderator() -> ResponseReturnValue:
 @admin_required
 def edit_moderator_sites(account_id: int) -> ResponseReturnValue:
     """The sites one account may see, as ticked boxes."""
-    try:
-        account = moderators.get_moderator(account_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    account = found_or_404(lambda: moderators.get_moderator(account_id))
     form = _with_site_choices(ModeratorSitesForm())
     form.sites.data = moderators.site_slugs_of([account]).get(account.id, [])
     return render_template("dashboard/moderator_sites.html", account=account, form=form)
@@ -189,10 +191,7 @@ def edit_moderator_sites(account_id: int) -> ResponseReturnValue:
 def save_moderator_sites(account_id: int) -> ResponseReturnValue:
     """Choose the sites one account may see (none ticked: every site). Widening what an
     account sees is as sensitive as creating one: it needs a recent password."""
-    try:
-        account = moderators.get_moderator(account_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    account = found_or_404(lambda: moderators.get_moderator(account_id))
     form = _with_site_choices(ModeratorSitesForm())
     if form.validate():
         try:
@@ -224,7 +223,7 @@ def set_moderator_active(account_id: int, change: str) -> ResponseReturnValue:
 @admin_required
 @fresh_sign_in_required("dashboard.list_moderators")
 def reset_moderator_password(account_id: int) -> ResponseReturnValue:
-    """A new random password, shown once."""
+    """A new random password, shown once on the page this redirects to."""
     if not ConfirmForm().validate():
         return stale_confirmation()
     try:
@@ -232,7 +231,25 @@ def reset_moderator_password(account_id: int) -> ResponseReturnValue:
         account = moderators.get_moderator(account_id)
     except DomainError as error:
         return message_page("Not found", str(error), 404)
-    return render_template("dashboard/password.html", account=account, password=password)
+    shown = {"username": account.username, "password": password}
+    return show_once(
+        "password",
+        shown,
+        "dashboard.show_new_password",
+        lambda: render_template("dashboard/password.html", **shown),
+    )
+
+
+@bp.get("/moderators/new-password")
+@admin_required
+def show_new_password() -> ResponseReturnValue:
+    """The password just reset, this once; a reload finds it gone (and resets nothing)."""
+    shown = shown_once("password")
+    if not shown:
+        return redirect(url_for("dashboard.list_moderators"), code=303)
+    return render_template(
+        "dashboard/password.html", username=shown["username"], password=shown["password"]
+    )
 
 
 @bp.post("/moderators/<int:account_id>/sign-out")

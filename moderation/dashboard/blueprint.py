@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from moderation.domain.errors import DomainError
 from moderation.domain.status import available_actions
 from moderation.models import Moderator
+from moderation.services import dashboard_sessions
 from moderation.services.moderators import visible_site_ids
 from moderation.web.errors import error_answer, localized, problem, wants_json
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
+
+T = TypeVar("T")
 
 #: Pages a signed-out visitor may open.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.sign_in", "dashboard.static"})
@@ -68,6 +85,15 @@ def message_page(
     ), status
 
 
+def found_or_404(lookup: Callable[[], T]) -> T:
+    """What ``lookup()`` finds; a domain error (an unknown site, account or integration)
+    ends the request with the "Not found" page."""
+    try:
+        return lookup()
+    except DomainError as error:
+        abort(make_response(message_page("Not found", str(error), 404)))
+
+
 def stale_confirmation() -> ResponseReturnValue:
     """A confirmation form (a button) whose token has gone stale: nothing changed."""
     return message_page("Nothing changed", "The form was stale; try again.", 400)
@@ -76,6 +102,33 @@ def stale_confirmation() -> ResponseReturnValue:
 def moderator() -> Moderator:
     """The signed-in moderator."""
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def show_once(
+    kind: str,
+    shown: dict[str, str],
+    endpoint: str,
+    without_session: Callable[[], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """Post/Redirect/Get for a secret shown once (a new integration's or a rotated secret,
+    a reset password): it waits, sealed, on the server-side session for the page
+    ``endpoint``, which shows it and forgets it. Reloading that page posts nothing again,
+    and the secret travels in no URL, cookie or log line. When the action ended this very
+    session, ``without_session`` answers instead (a reload of it is refused: no session)."""
+    if not dashboard_sessions.keep_to_show_once(
+        moderator().session_key, _secret_key(), {**shown, "kind": kind}
+    ):
+        return without_session()
+    return redirect(url_for(endpoint), code=303)
+
+
+def shown_once(kind: str) -> dict[str, str]:
+    """What :func:`show_once` kept for a page of ``kind``, this once; else ``{}``."""
+    return dashboard_sessions.take_shown_once(moderator().session_key, _secret_key(), kind) or {}
+
+
+def _secret_key() -> str:
+    return str(current_app.config["SECRET_KEY"])
 
 
 def site_scope() -> frozenset[int] | None:

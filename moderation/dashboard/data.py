@@ -5,6 +5,7 @@ export or erasure (issue 18). Every action is a POST with a CSRF token and a fre
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from flask import Response, flash, redirect, render_template, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
@@ -45,6 +46,18 @@ def _page(
     )
 
 
+def _download(body: Iterable[str] | str, mimetype: str, filename: str) -> Response:
+    """A file to save, never kept by a cache (it holds personal data)."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @bp.get("/data")
 @admin_required
 def show_data() -> ResponseReturnValue:
@@ -65,14 +78,7 @@ def download_export() -> ResponseReturnValue:
         form.site.data, fmt, include_emails=bool(form.include_emails.data), actor=_actor()
     )
     filename = f"{form.site.data}-comments.{_SUFFIXES[fmt]}"
-    return Response(
-        stream_with_context(chunks),
-        mimetype=_MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return _download(stream_with_context(chunks), _MEDIA_TYPES[fmt], filename)
 
 
 @bp.post("/data/people/export")
@@ -88,13 +94,8 @@ def download_person() -> ResponseReturnValue:
     except DomainError as error:
         form.email.errors.append(str(error))
         return _page(400, person_form=form)
-    return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="person-export.json"',
-            "Cache-Control": "no-store",
-        },
+    return _download(
+        json.dumps(data, ensure_ascii=False, indent=2), "application/json", "person-export.json"
     )
 
 

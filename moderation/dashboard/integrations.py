@@ -10,7 +10,15 @@ from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
 from moderation.dashboard.auth import admin_required, fresh_sign_in_required
-from moderation.dashboard.blueprint import bp, message_page, moderator, stale_confirmation
+from moderation.dashboard.blueprint import (
+    bp,
+    found_or_404,
+    message_page,
+    moderator,
+    show_once,
+    shown_once,
+    stale_confirmation,
+)
 from moderation.dashboard.forms import ConfirmForm, IntegrationForm, IntegrationSettingsForm
 from moderation.domain.errors import DomainError, NotFound
 from moderation.services import integrations, sites, webhooks
@@ -18,10 +26,9 @@ from moderation.services.moderators import actor_of
 from moderation.web.origins import own_origin
 
 
-def _form(blank: bool = False) -> IntegrationForm:
-    """The creation form; ``blank`` after a creation, so the page does not offer the values
-    just saved again (a second click would make a duplicate)."""
-    form = IntegrationForm(formdata=None) if blank else IntegrationForm()
+def _form() -> IntegrationForm:
+    """The creation form (blank after a creation: the redirect's page is a GET)."""
+    form = IntegrationForm()
     form.site.choices = [SelectChoice(site.slug, site.name) for site in sites.list_sites()]
     return form
 
@@ -43,15 +50,28 @@ def _page(
 @bp.get("/integrations")
 @admin_required
 def list_integrations() -> ResponseReturnValue:
-    """Every integration, with a form to add one."""
-    return _page(_form())
+    """Every integration, with a form to add one; after a creation or a rotation, the new
+    secret, this once (a reload shows it no more; every dashboard page is ``no-store``)."""
+    shown = shown_once("integration")
+    return _page(_form(), secret=shown.get("secret", ""), created=shown.get("created", ""))
+
+
+def _show_secret_once(public_id: str, secret: str) -> ResponseReturnValue:
+    """To the integrations page, which shows the secret once (Post/Redirect/Get)."""
+    shown = {"created": public_id, "secret": secret}
+    return show_once(
+        "integration",
+        shown,
+        "dashboard.list_integrations",
+        lambda: _page(_form(), secret=secret, created=public_id),
+    )
 
 
 @bp.post("/integrations")
 @admin_required
 @fresh_sign_in_required("dashboard.list_integrations")
 def create_integration() -> ResponseReturnValue:
-    """Create an integration; its secret is shown on this answer only."""
+    """Create an integration; its secret is shown once, on the page this redirects to."""
     form = _form()
     if form.validate():
         try:
@@ -70,7 +90,7 @@ def create_integration() -> ResponseReturnValue:
         except DomainError as error:
             form.target_url.errors.append(str(error))
         else:
-            return _page(_form(blank=True), 201, secret=secret, created=integration.public_id)
+            return _show_secret_once(integration.public_id, secret)
     return _page(form, 400)
 
 
@@ -90,7 +110,7 @@ def rotate_integration_secret(public_id: str) -> ResponseReturnValue:
         secret = integrations.rotate_secret(public_id, grace, actor_of(moderator()))
     except DomainError as error:
         return message_page("Not found", str(error), 404)
-    return _page(_form(blank=True), secret=secret, created=public_id)
+    return _show_secret_once(public_id, secret)
 
 
 @bp.post("/integrations/<public_id>/disable")
@@ -128,10 +148,7 @@ def _set_enabled(public_id: str, enabled: bool) -> ResponseReturnValue:
 @admin_required
 def show_deliveries(public_id: str) -> ResponseReturnValue:
     """The delivery log: every outbound event and its attempts."""
-    try:
-        integration = integrations.get_integration(public_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    integration = found_or_404(lambda: integrations.get_integration(public_id))
     deliveries = webhooks.deliveries_of(integration.id)
     attempts = webhooks.attempts_of([delivery.id for delivery in deliveries])
     return render_template(
@@ -167,10 +184,7 @@ def redeliver(public_id: str, delivery_id: int) -> ResponseReturnValue:
 def _edit_page(
     public_id: str, form: IntegrationSettingsForm, status: int = 200
 ) -> ResponseReturnValue:
-    try:
-        integration = integrations.get_integration(public_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    integration = found_or_404(lambda: integrations.get_integration(public_id))
     return render_template(
         "dashboard/integration_edit.html", integration=integration, form=form
     ), status
@@ -180,10 +194,7 @@ def _edit_page(
 @admin_required
 def edit_integration(public_id: str) -> ResponseReturnValue:
     """The integration's URL, events, scopes and email permission, to change."""
-    try:
-        integration = integrations.get_integration(public_id)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    integration = found_or_404(lambda: integrations.get_integration(public_id))
     form = IntegrationSettingsForm(
         formdata=None,
         target_url=integration.target_url,

@@ -215,6 +215,7 @@ def moderate_comment(comment_id: int) -> ResponseReturnValue:
             actor_of(moderator()),
             form.reason.data or "",
             site_scope(),
+            undoable=True,
         )
     except DomainError as error:
         return _refused(error)
@@ -232,6 +233,8 @@ def undo_decision(comment_id: int) -> ResponseReturnValue:
     except DomainError as error:
         return _refused(error)
     message = f"Undone: comment {comment_id} is {result.to_status.value} again."
+    if result.not_withdrawn:
+        message += " Already gone out, not withdrawn: " + "; ".join(result.not_withdrawn) + "."
     return _decided(comment_id, result, message, request.form.get("next"), undo=False)
 
 
@@ -252,6 +255,7 @@ def _decided(
             actions=[action.value for action in available_actions(result.to_status)],
             undo_url=undo_url,
             undo_seconds=int(decisions.UNDO_WINDOW.total_seconds()),
+            not_withdrawn=list(result.not_withdrawn),
         )
     flash(message, f"undo:{undo_url}" if undo else "message")
     return redirect(safe_next(next_url, url_for("dashboard.show_queue")), code=303)

@@ -9,7 +9,7 @@ from wtforms import FloatField, IntegerField, SelectChoice, SelectField, TextAre
 from wtforms.validators import NumberRange, Optional
 
 from moderation.dashboard.auth import admin_required
-from moderation.dashboard.blueprint import bp, message_page
+from moderation.dashboard.blueprint import bp, found_or_404
 from moderation.domain.errors import DomainError
 from moderation.domain.sites import SitePolicy
 from moderation.services import dry_run, rule_record, sites
@@ -42,10 +42,7 @@ class RulesTryForm(FlaskForm):  # type: ignore[misc]
 @admin_required
 def try_site_rules(slug: str) -> ResponseReturnValue:
     """The form, and once it is filled in, what the change would have done."""
-    try:
-        site = sites.get_site(slug)
-    except DomainError as error:
-        return message_page("Not found", str(error), 404)
+    site = found_or_404(lambda: sites.get_site(slug))
     form = RulesTryForm(formdata=request.args if request.args else None)
     report, status, error_message = None, 200, ""
     if request.args and form.validate():

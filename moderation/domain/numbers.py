@@ -1,11 +1,13 @@
 """Reading numbers that come from outside (ids, page numbers): ASCII digits only, and
-small enough for every database (a BIGINT)."""
+no larger than any id the schema can hold."""
 
 from __future__ import annotations
 
 import re
 
-MAX_ID = 2**63 - 1
+#: Ids are INTEGER columns (32-bit on PostgreSQL, which refuses to even compare a larger
+#: number with one: a DataError, not "no row"), so a larger number names nothing.
+MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 

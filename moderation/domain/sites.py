@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from moderation.domain.errors import N_, InvalidInput
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
 
 
 class SitePolicy(StrEnum):
@@ -26,15 +29,21 @@ class CommentFormat(StrEnum):
     MARKDOWN = "markdown"  # CommonMark (raw HTML shown as typed)
 
 
+def _choice(kind: type[_Choice], value: str, message: str, placeholder: str) -> _Choice:
+    """``value`` as a member of ``kind``, or ``message`` (with ``value`` as its
+    ``placeholder`` and the valid names as ``names``)."""
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        names = ", ".join(member.value for member in kind)
+        raise InvalidInput(message, names=names, **{placeholder: value}) from None
+
+
 def clean_comment_format(value: str) -> CommentFormat:
     """A format name, or a message listing the valid ones."""
-    try:
-        return CommentFormat(value.strip().lower())
-    except ValueError:
-        names = ", ".join(choice.value for choice in CommentFormat)
-        raise InvalidInput(
-            N_("Unknown format %(format)r: choose one of %(names)s."), format=value, names=names
-        ) from None
+    return _choice(
+        CommentFormat, value, N_("Unknown format %(format)r: choose one of %(names)s."), "format"
+    )
 
 
 def clean_slug(value: str) -> str:
@@ -96,13 +105,9 @@ class CommentOrder(StrEnum):
 
 def clean_order(value: str) -> CommentOrder:
     """An order name, or a message listing the valid ones."""
-    try:
-        return CommentOrder(value.strip().lower())
-    except ValueError:
-        names = ", ".join(order.value for order in CommentOrder)
-        raise InvalidInput(
-            N_("Unknown order %(order)r: choose one of %(names)s."), order=value, names=names
-        ) from None
+    return _choice(
+        CommentOrder, value, N_("Unknown order %(order)r: choose one of %(names)s."), "order"
+    )
 
 
 def reader_order(value: str | None) -> CommentOrder | None:
@@ -115,13 +120,9 @@ def reader_order(value: str | None) -> CommentOrder | None:
 
 def clean_policy(value: str) -> SitePolicy:
     """A policy name, or a message listing the valid ones."""
-    try:
-        return SitePolicy(value.strip().lower())
-    except ValueError:
-        names = ", ".join(policy.value for policy in SitePolicy)
-        raise InvalidInput(
-            N_("Unknown policy %(policy)r: choose one of %(names)s."), policy=value, names=names
-        ) from None
+    return _choice(
+        SitePolicy, value, N_("Unknown policy %(policy)r: choose one of %(names)s."), "policy"
+    )
 
 
 def parse_word_list(text: str) -> list[str]:

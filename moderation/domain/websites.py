@@ -21,8 +21,14 @@ def host_of(address: str) -> str:
         return ""
     if "://" not in address:
         address = "//" + address.lstrip("/")
+    return hostname(address)
+
+
+def hostname(url: str) -> str:
+    """The lower-case host of an absolute or scheme-relative URL (``""`` when there is
+    none, or when the URL is malformed)."""
     try:
-        host = urlsplit(address).hostname or ""
+        host = urlsplit(url).hostname or ""
     except ValueError:
         return ""
     return host.strip(".").lower()

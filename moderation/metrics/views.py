@@ -12,13 +12,19 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 
 bp = Blueprint("metrics", __name__)
 
+#: Where the app keeps the parsed ``METRICS_ALLOWED_ADDRESSES`` (read through
+#: :func:`scrape_networks`).
+EXTENSION_KEY = "moderation.metrics_networks"
 
-def allowed_networks(setting: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_networks(setting: str) -> list[Network]:
     """``METRICS_ALLOWED_ADDRESSES``: addresses or networks separated by commas or spaces."""
     return [ipaddress.ip_network(part, strict=False) for part in setting.replace(",", " ").split()]
 
 
-def may_scrape(token: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+def may_scrape(token: str, networks: list[Network]) -> bool:
     """The request carries the bearer token, or comes from an allowed network."""
     offered = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
@@ -30,11 +36,18 @@ def may_scrape(token: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6
     return any(client in network for network in networks)
 
 
+def scrape_networks() -> list[Network]:
+    """The current app's networks that may scrape without the token."""
+    found = current_app.extensions[EXTENSION_KEY]
+    assert isinstance(found, list)
+    return found
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """Every worker's counts added up, and the queue and outbox read now."""
     token = str(current_app.config["METRICS_TOKEN"] or "")
-    networks = current_app.extensions["moderation.metrics_networks"]
+    networks = scrape_networks()
     if not token and not networks:
         abort(404)
     if not may_scrape(token, networks):
@@ -64,5 +77,5 @@ def init_app(app: Flask) -> None:
         networks = allowed_networks(str(app.config["METRICS_ALLOWED_ADDRESSES"] or ""))
     except ValueError as error:
         raise ValueError(f"METRICS_ALLOWED_ADDRESSES: {error}") from None
-    app.extensions["moderation.metrics_networks"] = networks
+    app.extensions[EXTENSION_KEY] = networks
     app.register_blueprint(bp)

@@ -32,3 +32,6 @@ class DashboardSession(Base):
     authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The last request (updated at most once a minute): the idle timeout counts from here.
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: A secret waiting for the one page that shows it (after a redirect), sealed with the
+    #: service's key; "" when there is none.
+    shown_once: Mapped[str] = mapped_column(String(600), default="", server_default="")

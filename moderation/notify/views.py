@@ -3,9 +3,10 @@ render one small page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 from flask_babel import force_locale, gettext
 
 from moderation.domain.languages import locale_of
@@ -111,12 +112,21 @@ def not_valid() -> tuple[str, int]:
     )
 
 
+def _subscription(
+    lookup: Callable[[str], ThreadSubscription | None], signed: str
+) -> ThreadSubscription:
+    """The subscription a signed link names; a tampered or cut one ends the request with
+    the not-valid page."""
+    subscription = lookup(signed)
+    if subscription is None:
+        abort(make_response(not_valid()))
+    return subscription
+
+
 @bp.get("/confirm/<signed>")
 def show_confirm(signed: str) -> tuple[str, int]:
     """The double opt-in page: a button, nothing confirmed by opening it."""
-    subscription = notify_links.subscription_for_confirm(signed)
-    if subscription is None:
-        return not_valid()
+    subscription = _subscription(notify_links.subscription_for_confirm, signed)
     with in_their_language(subscription):
         return page(
             title=gettext("Confirm email notifications"),
@@ -128,9 +138,7 @@ def show_confirm(signed: str) -> tuple[str, int]:
 @bp.post("/confirm/<signed>")
 def confirm(signed: str) -> tuple[str, int]:
     """Confirm the address (double opt-in)."""
-    subscription = notify_links.subscription_for_confirm(signed)
-    if subscription is None:
-        return not_valid()
+    subscription = _subscription(notify_links.subscription_for_confirm, signed)
     notify_links.confirm(subscription)
     with in_their_language(subscription):
         return page(
@@ -144,9 +152,7 @@ def confirm(signed: str) -> tuple[str, int]:
 @bp.get("/unsubscribe/<signed>")
 def show_unsubscribe(signed: str) -> tuple[str, int]:
     """The unsubscribe landing page: this thread, or every thread of the site."""
-    subscription = notify_links.subscription_for_unsubscribe(signed)
-    if subscription is None:
-        return not_valid()
+    subscription = _subscription(notify_links.subscription_for_unsubscribe, signed)
     with in_their_language(subscription):
         return page(
             title=gettext("Unsubscribe"),
@@ -162,9 +168,7 @@ def show_unsubscribe(signed: str) -> tuple[str, int]:
 def unsubscribe(signed: str) -> tuple[str, int]:
     """RFC 8058 one-click (``List-Unsubscribe=One-Click``): this thread; ``scope=site``
     (the landing page's second button): every thread of the site."""
-    subscription = notify_links.subscription_for_unsubscribe(signed)
-    if subscription is None:
-        return not_valid()
+    subscription = _subscription(notify_links.subscription_for_unsubscribe, signed)
     whole_site = request.form.get("scope") == "site"
     notify_links.unsubscribe(subscription, whole_site)
     with in_their_language(subscription):

@@ -89,9 +89,9 @@ For the service
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from moderation.porting.commento import read_commento
 from moderation.porting.disqus import read_disqus
@@ -115,6 +115,7 @@ from moderation.porting.sources import Source
 from moderation.porting.statuses import StatusMapError, parse_status_map
 from moderation.porting.summary import Tally
 from moderation.porting.wordpress import read_wxr
+from moderation.porting.writing import ExportWriter
 from moderation.porting.wxr_writer import WxrWriter
 
 __all__ = [
@@ -166,16 +167,6 @@ class ExportFormat(StrEnum):
 
     JSONL = "jsonl"
     WXR = "wxr"
-
-
-class ExportWriter(Protocol):
-    """What both writers do."""
-
-    def write_thread(self, thread: ThreadRecord, comments: Iterable[CommentRecord]) -> None:
-        """Write one thread and its comments."""
-
-    def close(self) -> None:
-        """Finish the file."""
 
 
 def _read_isso(source: Source, options: ReadOptions | None) -> Iterator[Item]:

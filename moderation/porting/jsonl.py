@@ -38,6 +38,7 @@ from moderation.porting.records import (
 from moderation.porting.replies import order_replies
 from moderation.porting.sources import Source, open_source
 from moderation.porting.statuses import JSONL_STATUSES
+from moderation.porting.writing import ExportWriter
 
 FORMAT_NAME = "moderation-export"
 FORMAT_VERSION = 1
@@ -46,14 +47,12 @@ _KINDS = {kind.value: kind for kind in CommentKind}
 _FORMATS = {fmt.value: fmt for fmt in TextFormat}
 
 
-class JsonlWriter:
-    """Writes an export to a text stream, thread by thread.
+class JsonlWriter(ExportWriter):
+    """Writes our export (see :class:`ExportWriter`): the closing line, with the counts,
+    is what tells a whole file from a cut one.
 
-    Emails are written only with ``include_emails``, IP addresses and user agents only with
-    ``include_addresses``. ``origin`` names the exporting site (its public URL and slug, say)
-    so that readers can keep two instances' ids apart. Use it as a context manager: the
-    closing line is written only when the block ends without an exception, so a failed
-    export is recognisable as one.
+    ``origin`` names the exporting site (its public URL and slug, say) so that readers can
+    keep two instances' ids apart.
     """
 
     def __init__(
@@ -66,9 +65,7 @@ class JsonlWriter:
         include_addresses: bool = False,
         exported_at: datetime | None = None,
     ) -> None:
-        self._out = out
-        self._emails = include_emails
-        self._addresses = include_addresses
+        super().__init__(out, include_emails=include_emails, include_addresses=include_addresses)
         self._threads = self._comments = 0
         self._write(
             {
@@ -81,13 +78,6 @@ class JsonlWriter:
                 "addresses": include_addresses,
             }
         )
-
-    def __enter__(self) -> JsonlWriter:
-        return self
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        if error is None:
-            self.close()
 
     def write_thread(self, thread: ThreadRecord, comments: Iterable[CommentRecord]) -> None:
         """One thread's line, then its comments' (give parents before their replies)."""

@@ -29,6 +29,7 @@ from moderation.porting.wordpress import (
     META_TEXT_FORMAT,
     META_THREAD_KEY,
 )
+from moderation.porting.writing import ExportWriter
 
 WXR_VERSION = "1.2"
 _APPROVED = {
@@ -64,13 +65,11 @@ def _meta(tag: str, key: str, value: str) -> str:
     )
 
 
-class WxrWriter:
-    """Writes a WXR 1.2 file to a text stream, thread by thread.
-
-    Emails only with ``include_emails``; IP addresses only with ``include_addresses``
-    (WXR has no field for user agents). Use it as a context manager: the file is closed
-    (``</channel></rss>``) only when the block ends without an exception, so a failed
-    export is not well-formed XML and cannot be mistaken for a whole one.
+class WxrWriter(ExportWriter):
+    """Writes a WXR 1.2 file (see :class:`ExportWriter`; WXR has no field for user
+    agents). The file is closed (``</channel></rss>``) only by a block that ends without
+    an exception, so a failed export is not well-formed XML and cannot be mistaken for a
+    whole one.
     """
 
     def __init__(
@@ -83,9 +82,7 @@ class WxrWriter:
         include_addresses: bool = False,
         exported_at: datetime | None = None,
     ) -> None:
-        self._out = out
-        self._emails = include_emails
-        self._addresses = include_addresses
+        super().__init__(out, include_emails=include_emails, include_addresses=include_addresses)
         self._next_id = _FIRST_FREE_ID
         url = escape(site_url)
         out.write(
@@ -106,13 +103,6 @@ class WxrWriter:
             f"\t<wp:base_blog_url>{url}</wp:base_blog_url>\n"
             "\t<generator>moderation</generator>\n"
         )
-
-    def __enter__(self) -> WxrWriter:
-        return self
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        if error is None:
-            self.close()
 
     def write_thread(self, thread: ThreadRecord, comments: Iterable[CommentRecord]) -> None:
         """One ``<item>`` with the thread's comments (give parents before their replies)."""

@@ -10,7 +10,9 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -77,12 +79,19 @@ def _refused(opened: OpenedLink) -> tuple[str, int]:
     return _page("refused", status, refusal=opened.refusal)
 
 
+def _open(token: str) -> OpenedLink:
+    """The link ``token`` opens; a forged, spent or expired one ends the request with
+    the refused page."""
+    opened = person_links.open_link(token)
+    if opened.refusal:
+        abort(make_response(_refused(opened)))
+    return opened
+
+
 @bp.get("/link/<token>")
 def show_link(token: str) -> ResponseReturnValue:
     """What the emailed link opens: how many comments, and the two buttons."""
-    opened = person_links.open_link(token)
-    if opened.refusal:
-        return _refused(opened)
+    opened = _open(token)
     return _page(
         "link",
         token=token,
@@ -109,9 +118,7 @@ def download(token: str) -> ResponseReturnValue:
 @bp.get("/link/<token>/erase")
 def show_erase(token: str) -> ResponseReturnValue:
     """The confirmation step before erasing (nothing is erased by opening it)."""
-    opened = person_links.open_link(token)
-    if opened.refusal:
-        return _refused(opened)
+    opened = _open(token)
     return _page(
         "erase", token=token, count=person_links.comment_count(opened), form=EraseForm(), **_mode()
     )
@@ -121,9 +128,7 @@ def show_erase(token: str) -> ResponseReturnValue:
 def erase(token: str) -> ResponseReturnValue:
     """Erase, once the box is ticked; the link is spent."""
     form = EraseForm()
-    opened = person_links.open_link(token)
-    if opened.refusal:
-        return _refused(opened)
+    opened = _open(token)
     if not form.validate():
         return _page("refused", 400, refusal="form")
     if not form.confirm.data:

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from moderation.domain.errors import N_, NotFound
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import ChatHook, DeliveryState, OutboxDelivery
 from moderation.services import mail, outbound
 
@@ -79,7 +79,7 @@ def redeliver_notification(delivery_id: int) -> OutboxDelivery:
     """Queue an email or chat message again now (after fixing the server or the hook)."""
     from moderation.services.webhooks import redeliver
 
-    delivery = db.session.get(OutboxDelivery, delivery_id)
+    delivery = get_by_id(OutboxDelivery, delivery_id)
     if delivery is None or delivery.channel == "webhook":
         raise NotFound(N_("Delivery %(id)s does not exist."), id=delivery_id)
     return redeliver(delivery_id)

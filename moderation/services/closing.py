@@ -12,7 +12,7 @@ from sqlalchemy import select
 from moderation.clock import utcnow
 from moderation.domain.closing import ThreadClosing, closes_at, thread_closing
 from moderation.domain.errors import N_, NotFound
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import Thread
 from moderation.services import events
 from moderation.services.events import Actor
@@ -43,7 +43,7 @@ def view_of(thread: Thread, now: datetime | None = None) -> ThreadView:
 
 def get_thread(thread_id: int, site_ids: AbstractSet[int] | None = None) -> Thread:
     """The thread, or :class:`NotFound` (also for a site outside ``site_ids``)."""
-    thread = db.session.get(Thread, thread_id) if 0 < thread_id < 2**31 else None
+    thread = get_by_id(Thread, thread_id)
     if thread is None or (site_ids is not None and thread.site_id not in site_ids):
         raise NotFound(N_("Thread %(id)s does not exist."), id=thread_id)
     return thread

@@ -5,6 +5,7 @@ lifetime or an idle time, whatever the cookie says."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from moderation import clock
 from moderation.domain.errors import N_, NotFound
 from moderation.extensions import db
 from moderation.models import DashboardSession, Moderator
+from moderation.services import secret_box
 from moderation.services.events import Actor, audit
 
 #: ``last_seen_at`` is written at most this often (the idle timeout is this coarse).
@@ -92,6 +94,42 @@ def load(key: str, policy: SessionPolicy) -> Moderator | None:
         db.session.commit()
     moderator.session_key = key
     return moderator
+
+
+def keep_to_show_once(key: str, secret_key: str, shown: dict[str, str]) -> bool:
+    """Keep ``shown`` (a secret and what it belongs to) on this session, sealed, for the
+    next page that takes it: the secret never travels in a URL or a cookie. ``False`` when
+    the session has ended (an admin who reset their own password)."""
+    record = _record(key)
+    if record is None:
+        return False
+    record.shown_once = secret_box.seal(secret_key, json.dumps(shown), _context(record))
+    db.session.commit()
+    return True
+
+
+def take_shown_once(key: str, secret_key: str, kind: str) -> dict[str, str] | None:
+    """What :func:`keep_to_show_once` kept on this session for a page of ``kind`` (its
+    ``"kind"``), once: it is gone afterwards. Another page leaves it waiting."""
+    record = _record(key)
+    if record is None or not record.shown_once:
+        return None
+    try:
+        shown: dict[str, str] = json.loads(
+            secret_box.unseal(secret_key, record.shown_once, _context(record))
+        )
+    except secret_box.SecretUnreadable:  # SECRET_KEY changed in between: nothing to show
+        shown = {}
+    if shown and shown.get("kind") != kind:
+        return None
+    record.shown_once = ""
+    db.session.commit()
+    return shown or None
+
+
+def _context(record: DashboardSession) -> str:
+    """What a kept secret is bound to: this session (it opens on no other row)."""
+    return f"shown-once:{record.key_hash}"
 
 
 def is_fresh(key: str, policy: SessionPolicy) -> bool:

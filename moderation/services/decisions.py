@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from moderation.clock import utcnow
 from moderation.domain.comments import CommentDraft, clean_text
@@ -17,7 +17,7 @@ from moderation.domain.numbers import parse_id
 from moderation.domain.rendering import render_text
 from moderation.domain.rules import Rule
 from moderation.domain.status import CommentStatus, ModerationAction, target_of, undo_target
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import (
     AuditEvent,
     Comment,
@@ -38,11 +38,14 @@ class ModerationResult:
     comment: Comment
     from_status: CommentStatus
     to_status: CommentStatus
+    #: After an undo: what the undone decision sent that had already gone out (or was
+    #: being sent) and so could not be withdrawn, in a moderator's words.
+    not_withdrawn: tuple[str, ...] = ()
 
 
 def get_comment(comment_id: int, site_ids: AbstractSet[int] | None = None) -> Comment:
     """The comment, or :class:`NotFound`; ``site_ids`` limits which sites may be seen."""
-    comment = db.session.get(Comment, comment_id) if parse_id(comment_id) is not None else None
+    comment = get_by_id(Comment, comment_id)
     if comment is None or (site_ids is not None and comment.site_id not in site_ids):
         raise NotFound(N_("Comment %(id)s does not exist."), id=comment_id)
     return comment
@@ -55,9 +58,17 @@ def moderate(
     reason: str = "",
     site_ids: AbstractSet[int] | None = None,
     before_commit: Callable[[ModerationResult], None] | None = None,
+    undoable: bool = False,
 ) -> ModerationResult:
-    """Apply ``action`` to one comment and commit (``before_commit`` runs in the transaction)."""
+    """Apply ``action`` to one comment and commit (``before_commit`` runs in the transaction).
+
+    ``undoable``: the moderator is offered an Undo, so the emails the decision causes wait
+    out :data:`UNDO_WINDOW` in the outbox (an email cannot be called back once sent).
+    """
+    decided_at = utcnow()
     result = _apply(get_comment(comment_id, site_ids), action, actor, reason)
+    if undoable:
+        _hold_emails(result.comment.id, decided_at, decided_at + UNDO_WINDOW)
     if before_commit is not None:
         before_commit(result)
     db.session.commit()
@@ -125,8 +136,9 @@ def undo_decision(
     """Take back the actor's own last decision on a comment, within ``window`` of it.
 
     The comment returns to the status it had (``pending`` included), with an ``undo``
-    audit event; the undone decision's outbound events that have not gone out yet are
-    withdrawn, and returning to approved, rejected or spam sends that event again.
+    audit event; the undone decision's outbound events and notification emails that have
+    not gone out yet are withdrawn (the result names those that had), and returning to
+    approved, rejected or spam sends that event again.
     """
     comment = get_comment(comment_id, site_ids)
     last = db.session.execute(
@@ -149,6 +161,10 @@ def undo_decision(
     )
     comment.status = after
     comment.updated_at = utcnow()
+    withdrawn, not_withdrawn = _withdraw_unsent(comment.id, STATUS_EVENTS[before], last.created_at)
+    reason = f"undid {last.action}"
+    if withdrawn or not_withdrawn:
+        reason += f"; {withdrawn} unsent message(s) withdrawn, {len(not_withdrawn)} already out"
     events.audit(
         actor,
         "undo",
@@ -156,9 +172,8 @@ def undo_decision(
         comment.site_id,
         from_status=before.value,
         to_status=after.value,
-        reason=f"undid {last.action}",
+        reason=reason,
     )
-    _withdraw_unsent(comment.id, STATUS_EVENTS[before], last.created_at)
     if after in STATUS_EVENTS:
         events.emit(
             STATUS_EVENTS[after],
@@ -169,23 +184,68 @@ def undo_decision(
         )
     _count_move(comment, before, after)
     db.session.commit()
-    return ModerationResult(comment, before, after)
+    return ModerationResult(comment, before, after, tuple(not_withdrawn))
 
 
-def _withdraw_unsent(comment_id: int, event_type: str, since: datetime) -> None:
-    """Remove a decision's outbound events that no worker has tried or taken yet."""
-    waiting = db.session.execute(
-        select(OutboxDelivery).where(
-            OutboxDelivery.event_type == event_type,
-            OutboxDelivery.state == DeliveryState.PENDING,
-            OutboxDelivery.attempts == 0,
-            OutboxDelivery.locked_until.is_(None),
-            OutboxDelivery.created_at >= since,
-        )
+def _caused_by_decision(
+    comment_id: int, since: datetime, event_type: str | None = None
+) -> list[OutboxDelivery]:
+    """The outbox rows a decision on the comment queued at ``since``: the notification
+    emails about the comment, and its outbound ``event_type`` events when named."""
+    kinds = [OutboxDelivery.channel == "email"]
+    if event_type is not None:
+        kinds.append(OutboxDelivery.event_type == event_type)
+    rows = db.session.execute(
+        select(OutboxDelivery)
+        .where(OutboxDelivery.created_at >= since, or_(*kinds))
+        .order_by(OutboxDelivery.id)
     ).scalars()
-    for delivery in waiting:
-        if delivery.payload.get("data", {}).get("id") == comment_id:
+    return [row for row in rows if _comment_of(row) == comment_id]
+
+
+def _comment_of(delivery: OutboxDelivery) -> object:
+    """The id of the comment an outbox row is about (emails carry it beside the message)."""
+    if delivery.channel == "email":
+        return delivery.payload.get("comment_id")
+    return delivery.payload.get("data", {}).get("id")
+
+
+def _hold_emails(comment_id: int, since: datetime, until: datetime) -> None:
+    """Keep the emails a decision just queued in the outbox until ``until``."""
+    for row in _caused_by_decision(comment_id, since):
+        row.next_attempt_at = until
+
+
+def _withdraw_unsent(comment_id: int, event_type: str, since: datetime) -> tuple[int, list[str]]:
+    """Remove a decision's outbound events and emails that no worker has tried or taken
+    yet; returns how many were withdrawn and a description of each one already out."""
+    withdrawn, gone = 0, []
+    for delivery in _caused_by_decision(comment_id, since, event_type):
+        untouched = (
+            delivery.state is DeliveryState.PENDING
+            and delivery.attempts == 0
+            and delivery.locked_until is None
+        )
+        if untouched:
             db.session.delete(delivery)
+            withdrawn += 1
+        else:
+            gone.append(_described(delivery))
+    return withdrawn, gone
+
+
+def _described(delivery: OutboxDelivery) -> str:
+    """A delivery that went out (or is going), as the moderator reads it."""
+    if delivery.state is DeliveryState.DELIVERED:
+        how = "sent"
+    elif delivery.state is DeliveryState.PENDING and delivery.attempts == 0:
+        how = "being sent"
+    else:
+        how = "tried"
+    if delivery.channel == "email":
+        return f"the email to {delivery.recipient} ({how})"
+    name = delivery.integration.name if delivery.integration else "an integration"
+    return f"the {delivery.event_type} event to {name} ({how})"
 
 
 def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = None) -> int:

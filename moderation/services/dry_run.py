@@ -96,7 +96,7 @@ def try_rules(site_slug: str, proposal: Proposal, last: int = 200) -> Report:
         draft = CommentDraft(comment.text, comment.author, comment.email, comment.url)
         actual = Label(learned.label)
         features = learned.features.split("\n") if learned.features else []
-        classify = _once(site, store, features, actual)
+        classify = _score_without_itself(site, store, features, actual)
         links = read_html(render_text(comment.text, site.comment_format)).links
         signals = _signals(site, comment)
         before = replace(signals, blocked_by=_blocked(blocks_now, comment, links))
@@ -201,7 +201,7 @@ def _signals(site: SiteInfo, comment: Comment) -> Signals:
     return Signals(author_has_approved_comment=earlier > 0, author_comment_count=earlier)
 
 
-def _once(
+def _score_without_itself(
     site: SiteInfo, store: SqlCountStore, features: list[str], actual: Label
 ) -> Callable[[], SpamScore]:
     """The classifier's score of a comment without its own contribution, computed once."""

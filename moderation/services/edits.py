@@ -14,7 +14,7 @@ from moderation.domain.edits import EditRefused, check_editable, status_after_ed
 from moderation.domain.errors import N_
 from moderation.domain.rendering import render_text
 from moderation.domain.status import CommentStatus, ModerationAction
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import Comment, CommentRevision
 from moderation.services import decisions, events
 from moderation.services.events import VISITOR
@@ -48,7 +48,7 @@ def revisions_of(comment_id: int) -> list[CommentRevision]:
 def editable_comment(site: SiteInfo, comment_id: int, thread_id: int, now: datetime) -> Comment:
     """The author's comment on this site and thread while they may edit it, or
     :class:`EditRefused`."""
-    comment = db.session.get(Comment, comment_id) if 0 < comment_id < 2**31 else None
+    comment = get_by_id(Comment, comment_id)
     if comment is None or comment.site_id != site.id or comment.thread_id != thread_id:
         raise EditRefused(N_("This comment can no longer be edited."))
     check_editable(comment.status, comment.created_at, site.edit_minutes, now)

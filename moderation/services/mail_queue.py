@@ -97,7 +97,7 @@ def queue_email(
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    _queue_email(to, subject, template, context, site_id, headers)
+    _queue_email(to, subject, template, context, site_id, headers, comment_id)
     return True
 
 
@@ -120,15 +120,19 @@ def _queue_email(
     context: dict[str, Any],
     site_id: int | None,
     headers: dict[str, str],
+    comment_id: int | None = None,
 ) -> None:
-    """Render ``template`` (.txt and .html) and put the email in the outbox."""
-    payload = {
+    """Render ``template`` (.txt and .html) and put the email in the outbox (with the
+    comment it is about, so undoing a decision can find the emails it caused)."""
+    payload: dict[str, Any] = {
         "to": to,
         "subject": subject,
         "text": render_template(f"{template}.txt", **context),
         "html": render_template(f"{template}.html", **context),
         "headers": {**headers, "Auto-Submitted": "auto-generated"},
     }
+    if comment_id is not None:
+        payload["comment_id"] = comment_id
     _insert("email", "mail." + template.rsplit("/", 1)[-1], payload, site_id, recipient=to)
 
 

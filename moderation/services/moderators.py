@@ -14,7 +14,7 @@ from moderation.clock import utcnow
 from moderation.domain.comments import clean_author
 from moderation.domain.errors import N_, Conflict, FieldError, InvalidInput, NotFound
 from moderation.domain.passwords import check_password_strength, clean_username
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import Moderator, ModeratorRole, ModeratorSite, Site
 from moderation.services import dashboard_sessions
 from moderation.services.events import Actor, audit
@@ -181,7 +181,7 @@ def set_password(moderator_id: int, password: str, acting: Actor | None) -> Mode
 
 def get_moderator(moderator_id: int) -> Moderator:
     """The moderator with this id, or :class:`NotFound`."""
-    moderator = db.session.get(Moderator, moderator_id)
+    moderator = get_by_id(Moderator, moderator_id)
     if moderator is None:
         raise NotFound(N_("Unknown moderator %(id)s."), id=moderator_id)
     return moderator

@@ -8,21 +8,11 @@ from sqlalchemy import delete, select
 
 from moderation.domain.comments import clean_email
 from moderation.domain.errors import N_, InvalidInput, NotFound
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import ChatHook, Moderator, ModeratorSiteNotify, Site
 from moderation.services import outbound
 from moderation.services.events import Actor, audit
 from moderation.services.mail_queue import NOTIFY_MODES
-
-
-def find_moderator(username: str) -> Moderator:
-    """The moderator with this username, or :class:`NotFound`."""
-    moderator = db.session.execute(
-        select(Moderator).where(Moderator.username == username.strip())
-    ).scalar_one_or_none()
-    if moderator is None:
-        raise NotFound(N_("Unknown moderator %(name)r."), name=username)
-    return moderator
 
 
 def _site(slug: str) -> Site:
@@ -111,7 +101,7 @@ def add_chat_hook(site_slug: str, url: str, allow_private: bool, actor: Actor) -
 
 def remove_chat_hook(hook_id: int, actor: Actor) -> None:
     """Stop posting to a chat hook (its queued messages go with it)."""
-    hook = db.session.get(ChatHook, hook_id)
+    hook = get_by_id(ChatHook, hook_id)
     if hook is None:
         raise NotFound(N_("Unknown chat hook %(id)s."), id=hook_id)
     audit(actor, "chat.remove", site_id=hook.site_id, reason=f"chat hook {hook.id}")

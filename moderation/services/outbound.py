@@ -135,11 +135,6 @@ class Result:
     #: The start of the answer's body (at most :data:`MAX_ANSWER_BYTES`), for the log.
     body: bytes = b""
 
-    @property
-    def succeeded(self) -> bool:
-        """Any 2xx."""
-        return self.status_code is not None and 200 <= self.status_code < 300
-
 
 def _refuse_url(message: str, **params: object) -> TargetRefused:
     return TargetRefused(message, REFUSED_URL, **params)

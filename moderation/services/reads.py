@@ -18,17 +18,15 @@ from sqlalchemy.orm import joinedload
 from moderation.clock import utcnow
 from moderation.domain.closing import ThreadClosing, thread_closing
 from moderation.domain.errors import N_, InvalidInput, NotFound
+from moderation.domain.numbers import MAX_ID
 from moderation.domain.status import CommentStatus
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.models import Comment, Integration, Thread
 from moderation.services.events import comment_payload
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
 MAX_KEY = 255
-#: Ids are 32-bit integers in the schema: a larger number names no comment (PostgreSQL
-#: would refuse to compare it with an id, not merely find nothing).
-MAX_STORED_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ def parse_query(args: dict[str, str]) -> CommentQuery:
         status=status,
         thread_key=thread_key,
         since=since,
-        after_id=min(int(cursor), MAX_STORED_ID) if cursor else 0,
+        after_id=min(int(cursor), MAX_ID) if cursor else 0,
         limit=limit,
     )
 
@@ -130,7 +128,7 @@ def list_comments(integration: Integration, query: CommentQuery) -> CommentPage:
 
 def get_comment(integration: Integration, comment_id: int) -> dict[str, Any]:
     """One comment of the integration's site, or :class:`NotFound` (also for another site's)."""
-    comment = db.session.get(Comment, comment_id) if 0 < comment_id <= MAX_STORED_ID else None
+    comment = get_by_id(Comment, comment_id)
     if comment is None or comment.site_id != integration.site_id:
         raise NotFound(N_("Comment %(id)s does not exist."), id=comment_id)
     return _payload(integration, comment)

@@ -73,7 +73,7 @@ def assess(
     return Assessment(features, classifier().score(site_id, features))
 
 
-def record(comment_id: int, assessment: Assessment | None) -> None:
+def record_assessment(comment_id: int, assessment: Assessment | None) -> None:
     """Keep what the classifier said about a new comment, and its features to learn from."""
     if assessment is None:
         return

@@ -26,7 +26,7 @@ from moderation.domain.sites import SitePolicy
 from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.metrics import count_submission
 from moderation.models import Comment, Thread
 from moderation.ratelimit import gate, private_key
@@ -266,7 +266,7 @@ def _submit(
 
     comment = _store(site, thread, parent, draft, context, decision)
     statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
-    spam.record(comment.id, assessed[0] if assessed else None)
+    spam.record_assessment(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
         before_commit(result)
@@ -472,7 +472,7 @@ def _check_parent(
     """A reply must answer an approved comment of the same thread, not too deep."""
     if parent_id is None:
         return None
-    parent = db.session.get(Comment, parent_id)
+    parent = get_by_id(Comment, parent_id)
     if (
         parent is None
         or thread is None

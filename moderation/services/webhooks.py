@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, select, update
 
 from moderation.clock import utcnow
 from moderation.domain.errors import N_, NotFound
-from moderation.extensions import db
+from moderation.extensions import db, get_by_id
 from moderation.logs import log_event
 from moderation.metrics import count_delivery_attempt
 from moderation.models import DeliveryAttempt, DeliveryState, Integration, OutboxDelivery
@@ -257,7 +257,7 @@ def deliver_due(
 
 def redeliver(delivery_id: int, integration_id: int | None = None) -> OutboxDelivery:
     """Queue a delivery again, now, whatever state it ended in (by hand, from the dashboard or CLI)."""
-    delivery = db.session.get(OutboxDelivery, delivery_id)
+    delivery = get_by_id(OutboxDelivery, delivery_id)
     if delivery is None or (
         integration_id is not None and delivery.integration_id != integration_id
     ):

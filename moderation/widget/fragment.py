@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 
-from moderation.cache import caches
+from moderation.cache import cached_rendering
 from moderation.clock import utcnow
 from moderation.domain.numbers import parse_page
 from moderation.domain.privacy import public_version
@@ -53,9 +53,15 @@ def show_fragment(site_slug: str) -> Response:
     )
     response = conditional(
         version,
-        lambda: _fragment_html(
-            site, thread_key, thread, page_number, post, base, version, closed=not state[1]
-        ),
+        # rendered once while the thread is unchanged
+        lambda: cached_rendering(
+            ("fragment", version, thread_key),
+            lambda: (
+                _fragment_html(
+                    site, thread_key, thread, page_number, post, base, version, closed=not state[1]
+                ),
+            ),
+        )[0],
         "text/html",
     )
     # the language follows Accept-Language unless ?lang= names one
@@ -75,12 +81,7 @@ def _fragment_html(
     version: str,
     closed: bool,
 ) -> bytes:
-    """The rendered fragment, from the render cache while the thread is unchanged."""
-    cache = caches().rendered
-    key = ("fragment", version, thread_key)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached[0]
+    """The rendered fragment."""
     page = threads.read_page(site, thread, page_number, current_app.config["SECRET_KEY"].encode())
     post_url = post.url if post else ""
 
@@ -107,4 +108,4 @@ def _fragment_html(
             page.comments, page.total, permalink, post_url, post.title if post else ""
         ),
     )
-    return cache.put(key, (html.encode(),))[0]
+    return html.encode()

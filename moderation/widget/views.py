@@ -30,7 +30,7 @@ from flask_limiter import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 
-from moderation.cache import caches
+from moderation.cache import cached_rendering, caches
 from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.edits import EDITABLE, edit_deadline
@@ -263,7 +263,14 @@ def render_widget(
         # the common case, a reader opening the page: rendered once per thread version
         # with a placeholder where each reader's own token goes
         placeholder = caches().token_placeholder
-        cache = caches().rendered
+
+        def render() -> tuple[bytes, ...]:
+            empty = CommentForm(formdata=None)
+            empty.form_token.data = placeholder
+            page = _page(site, thread_key, thread, closed, page_number, empty, post=post).encode()
+            # kept as the parts around the placeholder (one part when there is no form)
+            return tuple(page.split(placeholder.encode(), 1))
+
         key = (
             "page",
             site,
@@ -274,13 +281,7 @@ def render_widget(
             post,
             closed,
         )
-        cached = cache.get(key)
-        if cached is None:
-            empty = CommentForm(formdata=None)
-            empty.form_token.data = placeholder
-            page = _page(site, thread_key, thread, closed, page_number, empty, post=post).encode()
-            # kept as the parts around the placeholder (one part when there is no form)
-            cached = cache.put(key, tuple(page.split(placeholder.encode(), 1)))
+        cached = cached_rendering(key, render)
         # sent as it lies in the cache, the reader's token between (no 200 KB copy per read)
         parts = list(cached)
         if len(parts) == 2:
@@ -367,24 +368,23 @@ def thread_html(
         tuple(sorted(page_params(site, thread_key).items())),
         closed,
     )
-    cache = caches().rendered
-    cached = cache.get(key)
-    if cached is not None:
-        return cached[0].decode()
-    order = reader_sort(site)
-    secret = current_app.config["SECRET_KEY"].encode()
-    page = threads.read_page(site, thread, page_number, secret, order)
-    html = render_template(
-        "widget/_thread.html",
-        site=site,
-        page=page,
-        closed=closed,
-        widget_url=links,
-        order=order,
-        orders=list(CommentOrder),
-    )
-    cache.put(key, (html.encode(),))
-    return html
+
+    def render() -> tuple[bytes]:
+        order = reader_sort(site)
+        secret = current_app.config["SECRET_KEY"].encode()
+        page = threads.read_page(site, thread, page_number, secret, order)
+        html = render_template(
+            "widget/_thread.html",
+            site=site,
+            page=page,
+            closed=closed,
+            widget_url=links,
+            order=order,
+            orders=list(CommentOrder),
+        )
+        return (html.encode(),)
+
+    return cached_rendering(key, render)[0].decode()
 
 
 def _reply_target(thread_id: int | None, form: CommentForm) -> Comment | None:

@@ -122,6 +122,20 @@ def _flag_and_remove(pattern: re.Pattern[str], flag: str, text: str, features: l
     return replaced
 
 
+def _domain_features(host: str, domain: str, name: str, tld: str, kind: str) -> list[str]:
+    """A linked domain (a link's or the website field's), its top-level domain, and whether
+    it is a URL shortener or a keyword domain ("dallas-roofing-pros"), each feature named
+    with the given prefix."""
+    found = [name + domain]
+    if domain != "ip":
+        found.append(tld + domain.rpartition(".")[2])
+    if host in measure.URL_SHORTENERS or domain in measure.URL_SHORTENERS:
+        found.append(kind + "shortener")
+    if domain.partition(".")[0].count("-") >= 2:
+        found.append(kind + "hyphens")
+    return found
+
+
 def _normalise(value: str) -> str:
     """NFKC (full-width letters, ligatures and fancy digits fold to plain ones), lower case."""
     return unicodedata.normalize("NFKC", value).casefold()
@@ -209,13 +223,7 @@ class FeatureExtractor:
                 continue
             domain = measure.registered_domain(host)
             domains.append(domain)
-            features.append("link:" + domain)
-            if domain != "ip":
-                features.append("tld:" + domain.rpartition(".")[2])
-            if host in measure.URL_SHORTENERS or domain in measure.URL_SHORTENERS:
-                features.append("linkkind:shortener")
-            if domain.partition(".")[0].count("-") >= 2:
-                features.append("linkkind:hyphens")
+            features.extend(_domain_features(host, domain, "link:", "tld:", "linkkind:"))
             link_words.extend(measure.path_words(link))
         if len(domains) > len(set(domains)):
             features.append("rep:link")
@@ -265,13 +273,7 @@ class FeatureExtractor:
         if not domain:
             features.append("site:invalid")
             return ""
-        features.append("site:" + domain)
-        if domain != "ip":
-            features.append("sitetld:" + domain.rpartition(".")[2])
-        if host in measure.URL_SHORTENERS or domain in measure.URL_SHORTENERS:
-            features.append("siteflag:shortener")
-        if domain.partition(".")[0].count("-") >= 2:
-            features.append("siteflag:hyphens")  # "dallas-roofing-pros": a keyword domain
+        features.extend(_domain_features(host, domain, "site:", "sitetld:", "siteflag:"))
         rest = url.strip().split("://", 1)[-1].partition("/")[2]
         if rest.strip("/"):
             features.append("siteflag:deep")

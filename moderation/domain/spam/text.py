@@ -14,6 +14,8 @@ from collections import Counter
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from moderation.domain.websites import hostname
+
 #: (first code point, last code point, script) for the writing systems spam and ham
 #: differ on; letters outside these ranges count as "other".
 _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
@@ -184,12 +186,7 @@ def remove_links(text: str) -> str:
 
 def host_of(link: str) -> str:
     """The lower-case host of a URL, bare domain or "www." address ("" if none)."""
-    candidate = link if "://" in link else "http://" + link
-    try:
-        host = urlsplit(candidate).hostname or ""
-    except ValueError:
-        return ""
-    return host.strip(".").lower()
+    return hostname(link if "://" in link else "http://" + link)
 
 
 def is_ip_host(host: str) -> bool:
