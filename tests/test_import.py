@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from moderation.extensions import db
@@ -484,3 +486,23 @@ def test_the_import_truncates_addresses_as_new_comments_are(address: str) -> Non
     from moderation.services.import_fields import truncated_address as _truncate
 
     assert _truncate(address) == truncate_ip(address)
+
+
+@pytest.mark.any_database
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(
+        st.sampled_from(list("ab <>&;/=\"' \n\t\u00a0\u00e9\u4e2d\u200b\r\x00\ufeff"))
+        | st.characters(),
+        max_size=40,
+    )
+    | st.sampled_from(["<b>x</b> https://a.example/x.", "a\n\nb\nc", "plain https://x.example"])
+)
+def test_imported_html_is_what_new_comments_get(text: str) -> None:
+    """Plain texts skip the sanitiser on import: it would have returned them unchanged."""
+    from moderation.domain.comments import strip_controls
+    from moderation.domain.rendering import render_comment
+    from moderation.services.import_fields import imported_html
+
+    cleaned = strip_controls(text)
+    assert imported_html(cleaned) == render_comment(cleaned)

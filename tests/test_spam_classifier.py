@@ -28,6 +28,7 @@ from moderation.domain.spam import (
     Submission,
     Thresholds,
     Verdict,
+    batch_training_deltas,
     label_for_status,
     site_scope,
     verdict_for,
@@ -330,3 +331,22 @@ def test_fisher_combining() -> None:
     assert fisher_combine([0.8, 0.7]) == pytest.approx(1 - fisher_combine([0.2, 0.3]))
     assert chi2_survival(0.0, 2) == 1.0
     assert chi2_survival(4.0, 2) == pytest.approx(0.1353352832366127)  # e**-2
+
+
+def test_a_batch_teaches_what_its_comments_teach_one_by_one() -> None:
+    """An import's batch is learned in one write: the same counts as learning each comment."""
+    batch = [
+        (frozenset({"w:cheap", "link:casino.example", "toplevel"}), Label.SPAM),
+        (frozenset({"w:coffee", "toplevel"}), Label.HAM),
+        (frozenset({"w:coffee", "reply", "w:cheap"}), Label.HAM),
+        (frozenset({"w:cheap"}), Label.SPAM),
+    ]
+    one_by_one = InMemoryCountStore()
+    for features, label in batch:
+        SpamClassifier(one_by_one).learn(7, features, label)
+    deltas = batch_training_deltas(7, batch)
+    assert list(deltas) == sorted(deltas)
+    at_once = InMemoryCountStore()
+    at_once.add(deltas)
+    assert at_once.snapshot() == one_by_one.snapshot()
+    assert deltas[(site_scope(7), MESSAGES)] == Counts(spam=2, ham=2)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from moderation.domain.spam import (
     MAX_FEATURE_LENGTH,
@@ -13,7 +16,14 @@ from moderation.domain.spam import (
     describe,
 )
 from moderation.domain.spam.features import MAX_FEATURES
-from moderation.domain.spam.text import find_links, registered_domain, script_of
+from moderation.domain.spam.text import (
+    find_links,
+    registered_domain,
+    remove_links,
+    script_of,
+    script_shares,
+    split_links,
+)
 
 pytestmark = pytest.mark.any_database
 
@@ -203,3 +213,55 @@ def test_links_are_found_and_other_dotted_words_are_not() -> None:
         "https://a.b/c?d=1",
         "shop.ex.co.uk/p",
     ]
+
+
+_TEXTS = st.lists(
+    st.sampled_from(
+        [
+            *"aZ 09.,@:/-_'!\n\u00e9\u0416\u4e2d\u304b\u2019\U0001f600$\u20ac",
+            "http://",
+            "https://x.example/a-b",
+            "www.",
+            ".com",
+            "a@b.example",
+            "10.1.2.3",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS)
+def test_links_found_and_removed_in_one_pass_as_in_two(text: str) -> None:
+    """The extractor finds and blanks links in one pass; the same as the two functions."""
+    assert split_links(text) == (find_links(text), remove_links(text))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS)
+def test_script_shares_count_letters_as_one_by_one(text: str) -> None:
+    """Letters are counted a character at a time in the reference: the same shares, in the
+    same order (ties keep the order scripts first appear in)."""
+    counts: Counter[str] = Counter()
+    ascii_letters = sum(1 for c in text if c.isascii() and c.isalpha())
+    if ascii_letters:
+        counts["latin"] = ascii_letters
+    for character in text:
+        if not character.isascii() and character.isalpha():
+            counts[script_of(character)] += 1
+    letters = sum(counts.values())
+    expected = [(script, count / letters) for script, count in counts.most_common()]
+    assert script_shares(text) == (letters, expected)
+
+
+def test_remembered_senders_and_words_give_the_features_of_a_first_meeting() -> None:
+    """Senders' and words' features are remembered: a new extractor (nothing remembered)
+    and one that met them before give the same features."""
+    seasoned = FeatureExtractor(KEY)
+    for _ in range(3):
+        seasoned.extract(SPAMMY)
+    reply = Submission(text="Ok 中文 Жж", author=SPAMMY.author, email=SPAMMY.email, is_reply=True)
+    seasoned.extract(reply)
+    assert seasoned.extract(SPAMMY) == FeatureExtractor(KEY).extract(SPAMMY)
+    assert seasoned.extract(reply) == FeatureExtractor(KEY).extract(reply)

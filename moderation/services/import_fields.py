@@ -15,7 +15,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from moderation.domain.comments import MAX_EMAIL, clean_email, clean_url, strip_controls
 from moderation.domain.errors import FieldError
 from moderation.domain.privacy import truncate_ip
-from moderation.domain.rendering import render_comment
+from moderation.domain.rendering import link_bare_urls, paragraphs, render_comment
 
 #: A plain ASCII address (most of them): email-validator's verdict and normal form are
 #: known without asking it, which costs a millisecond an address on a busy machine.
@@ -90,8 +90,16 @@ _IPV4_MAPPED = bytes(10) + b"\xff\xff"
 _CACHED_TEXT = 1024
 
 
+#: What the sanitiser changes in text that has no tag: it escapes these (U+00A0 as
+#: ``&nbsp;``); text with none of them comes out of it as it went in.
+_ESCAPED = re.compile("[<>&\u00a0]")
+
+
 def imported_html(text: str) -> str:
-    """The stored HTML of an HTML comment, as :func:`render_comment` gives it."""
+    """The stored HTML of an HTML comment, as :func:`render_comment` gives it (plain text,
+    most comments, skips the sanitiser: it would return it unchanged)."""
+    if _ESCAPED.search(text) is None:
+        return paragraphs(link_bare_urls(text))
     return _render_short(text) if len(text) <= _CACHED_TEXT else render_comment(text)
 
 

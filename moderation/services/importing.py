@@ -183,6 +183,12 @@ class _Importer:
         self.report = ImportReport(dry_run=dry_run)
         self.threads: dict[str, int] = {}
         self.ids: dict[str, int] = {}
+        #: Sources with no comment stored in this site when the import began: their
+        #: batches need no look-up of present comments (a collision with an import running
+        #: at the same time raises IntegrityError, and the batch is stored again, looking).
+        self.fresh: dict[str, bool] = {}
+        self.dialect = db.session.get_bind().dialect.name
+        self.sequence = ""
         self.batch: list[CommentRecord] = []
         self.fake_ids = 0
         self.now = utcnow()
@@ -217,17 +223,23 @@ class _Importer:
             db.session.rollback()
             self.threads.clear()
             self.ids.clear()
+            self.fresh = dict.fromkeys(self.fresh, False)
             self._flush(batch)
 
     def _flush(self, batch: list[CommentRecord]) -> None:
         """Store ``batch``: skip what is present, insert the rest, commit."""
+        self._begin()
         if len(self.ids) > _REMEMBERED_IDS:
             self.ids.clear()
         source = batch[0].source
         keys = [_stored_id(record.source_id) for record in batch]
-        present = self._stored_ids(source, keys)
+        present = self._stored_ids(source, keys) if not self._is_fresh(source) else {}
         self.ids.update(present)
-        new = [record for record in batch if _stored_id(record.source_id) not in present]
+        new: list[CommentRecord] = []
+        for record, key in zip(batch, keys, strict=True):
+            if key not in present:
+                present[key] = 0  # an id twice in one batch (on two pages): stored once
+                new.append(record)
         self.report.present += len(batch) - len(new)
         unknown = {
             _stored_id(record.parent_source_id)
@@ -238,14 +250,63 @@ class _Importer:
         if unknown:
             self.ids.update(self._stored_ids(source, list(unknown)))
         self._resolve_threads([record.thread for record in new])
-        if self.search is None:
+        if new and self.search is None:
             self._store(new)
-        else:
+        elif new and self.search is not None:
             with self.search.deferred():
                 self.search.add(self._store(new))
         if not self.dry_run:
             db.session.commit()
             self._refresh_statistics()
+
+    def _begin(self) -> None:
+        """On SQLite, begin the batch's transaction holding the write lock.
+
+        The driver begins a transaction only at the first INSERT, UPDATE or DELETE: the
+        look-ups before it would read outside the batch's transaction, and dropping the
+        search trigger would commit at once (other connections would see it missing, and
+        an interrupted batch would leave it missing). ``BEGIN IMMEDIATE`` also keeps the
+        ids the batch takes (:meth:`_new_ids`) from any other writer until it commits.
+        """
+        if self.dry_run or self.dialect != "sqlite":
+            return
+        connection = db.session.connection()
+        if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _is_fresh(self, source: str) -> bool:
+        """Whether no comment of ``source`` was stored in this site when the import began."""
+        fresh = self.fresh.get(source)
+        if fresh is None:
+            found = db.session.execute(
+                select(Comment.id)
+                .where(Comment.site_id == self.site_id, Comment.source == source[:20])
+                .limit(1)
+            ).first()
+            fresh = self.fresh[source] = found is None
+        return fresh
+
+    def _new_ids(self, count: int) -> list[int]:
+        """Ids for ``count`` new comments, taken before they are inserted: replies then
+        name their parents in the same insert, and nothing has to be read back.
+
+        SQLite: the ids after the largest (what it would choose itself; the batch holds
+        the write lock). PostgreSQL: the next values of the comments' sequence.
+        """
+        if self.dry_run:
+            return [self._fake_id() for _ in range(count)]
+        if self.dialect == "sqlite":
+            last = db.session.execute(sql("SELECT max(id) FROM comments")).scalar() or 0
+            return list(range(last + 1, last + 1 + count))
+        if not self.sequence:
+            self.sequence = str(
+                db.session.execute(sql("SELECT pg_get_serial_sequence('comments', 'id')")).scalar()
+            )
+        taken = db.session.execute(
+            sql("SELECT nextval(:sequence) FROM generate_series(1, :count)"),
+            {"sequence": self.sequence, "count": count},
+        )
+        return [int(value) for value in taken.scalars()]
 
     def _refresh_statistics(self) -> None:
         """On PostgreSQL, ANALYZE the comments as they grow (after 1,000, 4,000, 16,000...).
@@ -263,42 +324,27 @@ class _Importer:
             db.session.commit()
 
     def _store(self, records: list[CommentRecord]) -> list[int]:
-        """Insert ``records`` level by level, so that every reply gets its parent's new id;
-        the new ids."""
-        levels: dict[str, int] = {}
-        by_level: dict[int, list[CommentRecord]] = {}
-        for record in records:
-            parent = record.parent_source_id
-            level = levels[_stored_id(parent)] + 1 if parent and _stored_id(parent) in levels else 0
-            levels[_stored_id(record.source_id)] = level
-            by_level.setdefault(level, []).append(record)
+        """Insert ``records`` in one executemany (parents first, as the reader gives them,
+        so every reply names its parent's id); the new ids."""
         statuses: Counter[CommentStatus] = Counter()
         approved: Counter[int] = Counter()
-        new_ids: list[int] = []
+        new_ids = self._new_ids(len(records))
         new_rows: list[tuple[int, dict[str, Any]]] = []
         began: dict[int, datetime] = {}
-        for level in sorted(by_level):
-            rows = [self._values(record) for record in by_level[level]]
-            if self.dry_run:
-                ids = [self._fake_id() for _ in rows]
-            else:
-                # one executemany, then one look-up of the new ids: RETURNING in parameter
-                # order makes SQLite insert row by row, and multi-row INSERT ... RETURNING
-                # took more CPU here and kept a prepared statement per batch size (MBs each)
-                db.session.connection().execute(_INSERT, rows)
-                stored = self._stored_ids(rows[0]["source"], [row["source_id"] for row in rows])
-                ids = [stored[row["source_id"]] for row in rows]
-            new_ids.extend(ids)
-            for record, row, new_id in zip(by_level[level], rows, ids, strict=True):
-                new_rows.append((new_id, row))
-                self.ids[row["source_id"]] = new_id
-                statuses[row["status"]] += 1
-                thread_id, written = row["thread_id"], row["created_at"]
-                began[thread_id] = min(began.get(thread_id, written), written)
-                if row["status"] is CommentStatus.APPROVED:
-                    approved[row["thread_id"]] += 1
-                if self.emit_events and not self.dry_run:
-                    self._emit(Comment(id=new_id, **row), record.thread.key)
+        for record, new_id in zip(records, new_ids, strict=True):
+            row = self._values(record, new_id)
+            new_rows.append((new_id, row))
+            self.ids[row["source_id"]] = new_id
+            statuses[row["status"]] += 1
+            thread_id, written = row["thread_id"], row["created_at"]
+            began[thread_id] = min(began.get(thread_id, written), written)
+            if row["status"] is CommentStatus.APPROVED:
+                approved[thread_id] += 1
+        if not self.dry_run:
+            db.session.connection().execute(_INSERT, [row for _id, row in new_rows])
+            if self.emit_events:
+                for (_id, row), record in zip(new_rows, records, strict=True):
+                    self._emit(Comment(**row), record.thread.key)
         self.report.imported += len(records)
         if self.dry_run:
             if self.learn:
@@ -325,8 +371,8 @@ class _Importer:
             )
         return new_ids
 
-    def _values(self, record: CommentRecord) -> dict[str, Any]:
-        """The row of one comment: cleaned, truncated, sanitised."""
+    def _values(self, record: CommentRecord, new_id: int) -> dict[str, Any]:
+        """The row of comment ``new_id``: cleaned, truncated, sanitised."""
         email, flagged = imported_email(record.email)
         self.report.flagged_emails += flagged
         website = imported_website(record.website)
@@ -339,6 +385,7 @@ class _Importer:
         if record.notes:
             reason = f"{reason} ({'; '.join(record.notes)})"
         return {
+            "id": new_id,
             "site_id": self.site_id,
             "thread_id": self._thread_id(record.thread),
             "parent_id": self.ids.get(_stored_id(parent)) if parent is not None else None,
@@ -493,6 +540,16 @@ class _SearchIndex:
     def add(self, ids: list[int]) -> None:
         """Index the comments ``ids`` (inserted while the trigger was gone)."""
         assert self._active
+        if ids and ids == list(range(ids[0], ids[0] + len(ids))):
+            # a batch's ids follow each other (see _Importer._new_ids): one range
+            db.session.execute(
+                sql(
+                    f"INSERT INTO {SEARCH_TABLE}(rowid, text, author, email) "  # noqa: S608
+                    "SELECT id, text, author, email FROM comments WHERE id BETWEEN :low AND :high"
+                ),
+                {"low": ids[0], "high": ids[-1]},
+            )
+            return
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             db.session.execute(

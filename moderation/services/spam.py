@@ -19,16 +19,14 @@ from sqlalchemy import insert
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.spam import (
     FEATURE_VERSION,
-    Counts,
     FeatureExtractor,
     Label,
     SpamClassifier,
     SpamScore,
     Submission,
+    batch_training_deltas,
     label_for_status,
-    training_deltas,
 )
-from moderation.domain.spam.store import Key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentSpam
@@ -123,19 +121,22 @@ def learn_imported(site_id: int, comments: Iterable[tuple[int, Mapping[str, Any]
     increments go to the counts in one write, in the caller's transaction (the import's
     batch: both commit or neither). Returns how many comments taught each label."""
     rows: list[dict[str, Any]] = []
-    deltas: dict[Key, Counts] = {}
+    learned: list[tuple[frozenset[str], Label]] = []
     taught: Counter[str] = Counter()
+    extract = extractor().extract
     for comment_id, values in comments:
         label = label_for_status(CommentStatus(values["status"]).value)
         if label is None:
             continue
-        features = features_of(
-            values["text"],
-            values["author"],
-            values["email"],
-            values["url"],
-            values["parent_id"] is not None,
-            values["ip_truncated"],
+        features = extract(
+            Submission(
+                values["text"],
+                values["author"],
+                values["email"],
+                values["url"],
+                values["parent_id"] is not None,
+                values["ip_truncated"],
+            )
         )
         rows.append(
             {
@@ -147,12 +148,11 @@ def learn_imported(site_id: int, comments: Iterable[tuple[int, Mapping[str, Any]
                 "label": label.value,
             }
         )
-        for key, delta in training_deltas(site_id, features, label).items():
-            deltas[key] = deltas.get(key, Counts()) + delta
+        learned.append((features, label))
         taught[label.value] += 1
     if rows:
         db.session.connection().execute(insert(CommentSpam), rows)
-        SqlCountStore(db.session).add({key: deltas[key] for key in sorted(deltas)})
+        SqlCountStore(db.session).add(batch_training_deltas(site_id, learned))
     return taught
 
 

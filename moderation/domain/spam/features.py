@@ -24,6 +24,7 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from moderation.domain.spam import text as measure
 
@@ -39,6 +40,16 @@ _EMOJI = re.compile("[\U0001f300-\U0010ffff]")
 _MAX_WORD = 30
 _MAX_NAME_WORDS = 6
 _MAX_LINK_WORDS = 24
+_CAPITAL_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_MONEY = re.compile(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", re.IGNORECASE)
+_NAME_SEPARATORS = re.compile(r"[|:/@#]|\s-\s")
+_DIGIT_RUN = re.compile(r"\d{3,}")
+_DIGIT = re.compile(r"\d")
+#: Senders (website, name, email, network) whose features are remembered: commenters come
+#: back, and an import of a million comments meets the same few thousand again and again.
+_REMEMBERED_SENDERS = 2048
+#: Words whose features are remembered (a word gives the same ones in every comment).
+_REMEMBERED_WORDS = 32_768
 
 #: Address domains anyone can sign up on: the kind, not the address, is the feature.
 FREEMAIL_DOMAINS = frozenset(
@@ -104,10 +115,11 @@ def _bucket(value: int, edges: tuple[int, ...]) -> str:
 
 def _flag_and_remove(pattern: re.Pattern[str], flag: str, text: str, features: list[str]) -> str:
     """Add ``flag`` if ``pattern`` occurs, and blank out what it matched."""
-    if not pattern.search(text):
+    replaced, found = pattern.subn(" ", text)
+    if not found:
         return text
     features.append(flag)
-    return pattern.sub(" ", text)
+    return replaced
 
 
 def _domain_features(host: str, domain: str, name: str, tld: str, kind: str) -> list[str]:
@@ -136,6 +148,7 @@ class FeatureExtractor:
         if len(secret) < 16:
             raise ValueError("the feature key must be at least 16 bytes")
         self._secret = secret
+        self._sender = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._sender_features)
 
     def keyed(self, kind: str, value: str) -> str:
         """A keyed hash of a personal value, as a feature ("email:h:3f9a…")."""
@@ -150,19 +163,29 @@ class FeatureExtractor:
 
     def extract(self, submission: Submission) -> frozenset[str]:
         """Every feature of one submission (the author's first, so a cap cuts only words)."""
-        head: list[str] = []
-        site_domain = self._website(submission.url, head)
-        self._name(submission.author, site_domain, submission.email, head)
-        self._email(submission.email, site_domain, head)
-        if submission.network:
-            head.append(self.keyed("net", submission.network.strip().lower()))
-        head.append("reply" if submission.is_reply else "toplevel")
+        sender, site_domain = self._sender(
+            submission.url, submission.author, submission.email, submission.network
+        )
+        head = [*sender, "reply" if submission.is_reply else "toplevel"]
         body: list[str] = []
         link_domains = self._body(submission.text, body)
         if site_domain and site_domain in link_domains:
             head.append("siteflag:linked")
         unique = dict.fromkeys(feature[:MAX_FEATURE_LENGTH] for feature in head + body)
         return frozenset(list(unique)[:MAX_FEATURES])
+
+    def _sender_features(
+        self, url: str, author: str, email: str, network: str
+    ) -> tuple[tuple[str, ...], str]:
+        """The features of who sent a comment (website, name, email, network), and the
+        website's domain; the same for each of their comments, so remembered."""
+        features: list[str] = []
+        site_domain = self._website(url, features)
+        self._name(author, site_domain, email, features)
+        self._email(email, site_domain, features)
+        if network:
+            features.append(self.keyed("net", network.strip().lower()))
+        return tuple(features), site_domain
 
     def _body(self, raw: str, features: list[str]) -> set[str]:
         """Features of the comment text; returns the domains it links to."""
@@ -171,18 +194,21 @@ class FeatureExtractor:
         text = text[:MAX_SCANNED_CHARACTERS]
         # personal data written in the text is a presence flag, never the value; emails go
         # first (their domain would read as a link), numbers after links (paths have digits)
-        text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
-        domains = self._links(text, features)
-        text = measure.remove_links(text)
-        text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
-        text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
+        # (the patterns only match around an "@" or a digit: texts without skip them)
+        if "@" in text:
+            text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
+        domains, text = self._links(text, features)
+        if _DIGIT.search(text):
+            text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
+            text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
         self._shape(text, features)
         self._words(text, features)
         return domains
 
-    def _links(self, text: str, features: list[str]) -> set[str]:
-        """Links: their domains, top-level domains, count, kind and words."""
-        links = measure.find_links(text)
+    def _links(self, text: str, features: list[str]) -> tuple[set[str], str]:
+        """Links: their domains, top-level domains, count, kind and words; the domains,
+        and the text with the links blanked out."""
+        links, text_without = measure.split_links(text)
         features.append("links:" + ("3+" if len(links) >= 3 else str(len(links))))
         lowered = text.lower()
         if "<a " in lowered and "href" in lowered:
@@ -202,7 +228,7 @@ class FeatureExtractor:
         if len(domains) > len(set(domains)):
             features.append("rep:link")
         features.extend("u:" + word[:_MAX_WORD] for word in link_words[:_MAX_LINK_WORDS])
-        return set(domains)
+        return set(domains), text_without
 
     def _shape(self, text: str, features: list[str]) -> None:
         """Script mix, capitals, repetition, punctuation, emoji."""
@@ -216,13 +242,13 @@ class FeatureExtractor:
             upper = sum(map(str.isupper, text))
             if upper / letters > 0.6:
                 features.append("caps:most")
-        if len(re.findall(r"\b[A-Z]{3,}\b", text)) >= 3:
+        if len(_CAPITAL_WORD.findall(text)) >= 3:
             features.append("caps:words")
         if measure.REPEATED_CHARACTER.search(text):
             features.append("rep:char")
         if text.count("!") >= 3:
             features.append("excl:many")
-        if re.search(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", text, re.IGNORECASE):
+        if _MONEY.search(text):
             features.append("money")
         emoji = 0 if text.isascii() else len(_EMOJI.findall(text))
         if emoji:
@@ -231,21 +257,11 @@ class FeatureExtractor:
     def _words(self, text: str, features: list[str]) -> None:
         """Lower-cased words; numbers as their length; unspaced scripts as character pairs."""
         words = measure.WORD_PATTERN.findall(text.casefold())
-        if len(words) >= 8 and len(set(words)) / len(words) < 0.5:
+        distinct = dict.fromkeys(words)  # each word once, in order: a feature counts once
+        if len(words) >= 8 and len(distinct) / len(words) < 0.5:
             features.append("rep:words")
-        for word in dict.fromkeys(words):  # each word once, in order: a feature counts once
-            scripts = measure.token_scripts(word)
-            if len(scripts - {"other"}) > 1 and not scripts & measure.UNSPACED_SCRIPTS:
-                features.append("mixedword")  # a Latin word with a Cyrillic letter
-            if word.isdigit():
-                features.append("num:" + ("9+" if len(word) >= 9 else str(len(word))))
-            elif scripts & measure.UNSPACED_SCRIPTS:
-                pairs = [word[index : index + 2] for index in range(max(1, len(word) - 1))]
-                features.extend("w:" + pair for pair in pairs)
-            elif len(word) > _MAX_WORD:
-                features.append("long:" + _bucket(len(word), (40, 80)))
-            elif len(word) >= 2:
-                features.append("w:" + word)
+        for word in distinct:
+            features.extend(_word_features(word))
 
     def _website(self, url: str, features: list[str]) -> str:
         """The website field: its domain, top-level domain, and whether it points deep."""
@@ -279,7 +295,7 @@ class FeatureExtractor:
             features.append("name:digits")
         if measure.find_links(name) or "http" in name.casefold():
             features.append("name:url")
-        if re.search(r"[|:/@#]|\s-\s", name):
+        if _NAME_SEPARATORS.search(name):
             features.append("name:separators")
         letters = [character for character in name if character.isalpha()]
         if len(letters) >= 4 and all(character.isupper() for character in letters):
@@ -305,7 +321,27 @@ class FeatureExtractor:
         features.extend(sorted(self.personal_features(address)))
         local, _, domain = address.rpartition("@")
         features.append("email:freemail" if domain in FREEMAIL_DOMAINS else "email:custom")
-        if re.search(r"\d{3,}", local):
+        if _DIGIT_RUN.search(local):
             features.append("email:digits")
         if site_domain and measure.registered_domain(domain) == site_domain:
             features.append("email:in_site")
+
+
+@lru_cache(maxsize=_REMEMBERED_WORDS)
+def _word_features(word: str) -> tuple[str, ...]:
+    """What one lower-cased word adds: itself, its length when a number, its character
+    pairs in an unspaced script, "mixedword" when it mixes scripts."""
+    features: list[str] = []
+    scripts = measure.token_scripts(word)
+    if len(scripts - {"other"}) > 1 and not scripts & measure.UNSPACED_SCRIPTS:
+        features.append("mixedword")  # a Latin word with a Cyrillic letter
+    if word.isdigit():
+        features.append("num:" + ("9+" if len(word) >= 9 else str(len(word))))
+    elif scripts & measure.UNSPACED_SCRIPTS:
+        pairs = [word[index : index + 2] for index in range(max(1, len(word) - 1))]
+        features.extend("w:" + pair for pair in pairs)
+    elif len(word) > _MAX_WORD:
+        features.append("long:" + _bucket(len(word), (40, 80)))
+    elif len(word) >= 2:
+        features.append("w:" + word)
+    return tuple(features)

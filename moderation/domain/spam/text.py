@@ -11,6 +11,7 @@ import bisect
 import ipaddress
 import re
 from collections import Counter
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from moderation.domain.websites import hostname
@@ -100,6 +101,7 @@ PHONE_PATTERN = re.compile(r"(?<![\d+])\+?\d(?:[ ().-]{0,3}+\d){7,15}+")
 WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
 REPEATED_CHARACTER = re.compile(r"(.)\1{4,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_NOT_ASCII_LETTERS = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _TRAILING_PUNCTUATION = ".,;:!?)]}>'\""
 
@@ -115,16 +117,23 @@ def script_of(character: str) -> str:
     return "other"
 
 
+#: ``script_of`` remembered: a text's letters come from a small alphabet.
+_letter_script = lru_cache(maxsize=4096)(script_of)
+
+
 def script_shares(text: str) -> tuple[int, list[tuple[str, float]]]:
     """The number of letters and each script's share of them, largest first."""
     counts: Counter[str] = Counter()
-    ascii_letters = len(_ASCII_LETTER.findall(text))
+    # UTF-8 writes every other character with bytes >= 0x80: what is left is A-Z and a-z
+    ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_LETTERS))
     if ascii_letters:
         counts["latin"] = ascii_letters
     if not text.isascii():
-        for character in _NON_ASCII.findall(text):
+        # each distinct character once, in order of first appearance: scripts then enter
+        # the counts in the same order as letter by letter (ties keep that order)
+        for character, count in Counter(_NON_ASCII.findall(text)).items():
             if character.isalpha():
-                counts[script_of(character)] += 1
+                counts[_letter_script(character)] += count
     letters = sum(counts.values())
     if not letters:
         return 0, []
@@ -151,6 +160,23 @@ def find_links(text: str) -> list[str]:
         for match in URL_PATTERN.finditer(text)
         if _is_link(match)
     ]
+
+
+def split_links(text: str) -> tuple[list[str], str]:
+    """``find_links(text)`` and ``remove_links(text)`` in one pass over the text."""
+    links: list[str] = []
+    kept: list[str] = []
+    end = 0
+    for match in URL_PATTERN.finditer(text):
+        if _is_link(match):
+            links.append(match.group(0).rstrip(_TRAILING_PUNCTUATION))
+            kept.append(text[end : match.start()])
+            kept.append(" ")
+            end = match.end()
+    if not links:
+        return links, text
+    kept.append(text[end:])
+    return links, "".join(kept)
 
 
 def remove_links(text: str) -> str:
