@@ -138,8 +138,23 @@ def thread_json(
 
 @bp.get("/sites/<site_slug>/counts")
 def count_comments(site_slug: str) -> Response:
-    """Approved-comment counts for many threads: ``?thread=A&thread=B``."""
+    """Approved-comment counts for many threads: ``?thread=A&thread=B``. The answer is
+    remembered as the counts are (a moment, forgotten at once on a change made in this
+    process), by the query as sent: a repeated read parses and labels nothing."""
     site = load_site(site_slug)
+    labels = b"labels=" in request.query_string
+    language = request.headers.get("Accept-Language", "") if labels else ""
+    answer: bytes = caches().public_state.get(
+        ("counts-answer", site.id, request.query_string, language), lambda: counts_answer(site)
+    )
+    response = public_cache(Response(answer, mimetype="application/json"))
+    if labels:
+        response.vary.add("Accept-Language")
+    return response
+
+
+def counts_answer(site: SiteInfo) -> bytes:
+    """The counts (and labels, if asked) of the threads this request names."""
     keys = [strip_controls(key, single_line=True)[:255] for key in request.args.getlist("thread")]
     keys = list(dict.fromkeys(key for key in keys if key))
     if not keys:
@@ -154,12 +169,7 @@ def count_comments(site_slug: str) -> Response:
             key: ngettext("%(num)d Comment", "%(num)d Comments", count)
             for key, count in counts.items()
         }
-    response = public_cache(
-        Response(json.dumps(answer, ensure_ascii=False), mimetype="application/json")
-    )
-    if "labels" in answer:
-        response.vary.add("Accept-Language")
-    return response
+    return json.dumps(answer, ensure_ascii=False).encode()
 
 
 @bp.get("/sites/<site_slug>/form-token")
