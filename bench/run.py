@@ -7,10 +7,15 @@ same run, same gunicorn settings and concurrency, ratios printed at the end.
 1. workloads against Isso and us with the shared harness (../shared/bench/run_bench.py):
    list200 (JSON and the widget page), count5, post (every check on) — on SQLite with one
    process, and on PostgreSQL + Redis with two processes; Isso's post also with its guard on;
+   and ours alone for growth: the first page (50 top-level comments) of a 200- and of a
+   10,000-comment thread, counts of 100 threads beside counts of 5;
 2. the dashboard's first queue page at 10^3 and 10^6 comments (SQLite and PostgreSQL);
 3. resident memory of every server process after load;
 4. a concurrent-write correctness probe (answers that describe another request's comment);
-then prints the tables and the goals, and writes them to bench/results/<tag>/.
+5. CPU and database statements per request inside one process (bench/inprocess.py):
+   what a loaded machine cannot blur;
+then prints the tables (req/s as the median of the reps with their min-max, p99 beside
+every throughput) and each goal met or not, and writes them to bench/results/<tag>/.
 
 Everything runs on 127.0.0.1; PostgreSQL and Redis must be up (scripts/services.sh).
 """
@@ -38,18 +43,21 @@ ROOT = HERE.parent
 SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench")).resolve()
 WORK = Path(os.environ.setdefault("BENCH_WORK", "/tmp/moderation-bench"))
 os.environ.setdefault("BENCH_SHARED_WRK", str(SHARED / "wrk") + "/")
-PORT = 8084
+PORT = int(os.environ.get("OURS_PORT", "8084"))
 BASE = f"http://127.0.0.1:{PORT}"
 # GET without copying each body into Lua: the shared get.lua's status counting made the
 # client, not the server, the limit for 100-200 KB answers
 LEAN_GET = str(HERE / "wrk" / "get_lean.lua")
 THREADS5 = "&".join(f"thread=%2Fbench%2Fpost-{n}" for n in range(1, 6))
+THREADS100 = "&".join(f"thread=%2Fbench%2Fcount-{n}" for n in range(100))
 
 GOALS = {
     "list200": 200.0,  # our req/s / Isso's
-    "count5": 1.5,
+    "count5": 2.0,
     "post-guard-on": 2.0,
-    "post-guard-off": 1.0,
+    "post-guard-off": 2.0,
+    "growth-page": 1.2,  # first page latency of the 10,000-comment thread / the 200's, at most
+    "growth-counts": 2.0,  # counts of 100 threads / of 5, latency, at most
     "queue-ratio": 1.5,  # first queue page latency at 10^6 / at 10^3, at most
     "rss-mb": 100.0,
 }
@@ -106,6 +114,24 @@ def target(backend: str) -> dict[str, Any]:
                 "description": "approved-comment counts of 5 threads",
                 "script": "get.lua",
                 "path": f"/api/v1/sites/bench/counts?{THREADS5}",
+            },
+            {
+                "id": "first-page-200",
+                "description": "first page (50 top-level comments) of a 200-comment thread (JSON)",
+                "script": LEAN_GET,
+                "path": "/api/v1/sites/growth/comments?thread=%2Fgrowth%2Fthread-200",
+            },
+            {
+                "id": "first-page-10000",
+                "description": "first page (50 top-level comments) of a 10,000-comment thread",
+                "script": LEAN_GET,
+                "path": "/api/v1/sites/growth/comments?thread=%2Fgrowth%2Fthread-10000",
+            },
+            {
+                "id": "count100",
+                "description": "approved-comment counts of 100 threads",
+                "script": "get.lua",
+                "path": f"/api/v1/sites/bench/counts?{THREADS100}",
             },
             {
                 "id": "post",
@@ -178,20 +204,42 @@ def run_harness(
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def mean_rps(records: list[dict[str, Any]], name: str, workload: str) -> dict[str, float] | None:
+def summary(records: list[dict[str, Any]], name: str, workload: str) -> dict[str, float] | None:
+    """The reps of one target's workload: median req/s with min-max, median p50 and p99,
+    median server CPU per request, non-2xx answers over all reps."""
     rows = [r for r in records if r["target"] == name and r["workload"] == workload]
     if not rows:
         return None
-    non2xx = sum(r["result"]["requests"] - r["result"]["status"]["2xx"] for r in rows)
-    five = sum(r["result"]["status"].get("5xx", 0) for r in rows)
+    rps = [r["result"]["rps"] for r in rows]
+    cpu = [
+        1000 * r["server_cpu_s"] / r["result"]["requests"]
+        for r in rows
+        if r.get("server_cpu_s") is not None and r["result"]["requests"]
+    ]
     return {
-        "rps": statistics.mean(r["result"]["rps"] for r in rows),
-        "p50": statistics.mean(r["result"]["latency_us"]["p50"] for r in rows) / 1000,
-        "p99": statistics.mean(r["result"]["latency_us"]["p99"] for r in rows) / 1000,
-        "non2xx": non2xx,
-        "5xx": five,
+        "rps": statistics.median(rps),
+        "rps_min": min(rps),
+        "rps_max": max(rps),
+        "p50": statistics.median(r["result"]["latency_us"]["p50"] for r in rows) / 1000,
+        "p99": statistics.median(r["result"]["latency_us"]["p99"] for r in rows) / 1000,
+        "cpu_ms": statistics.median(cpu) if cpu else float("nan"),
+        "reps": len(rows),
+        "non2xx": sum(r["result"]["requests"] - r["result"]["status"]["2xx"] for r in rows),
+        "5xx": sum(r["result"]["status"].get("5xx", 0) for r in rows),
         "lost": sum(r.get("verify", {}).get("lost_writes", 0) for r in rows),
     }
+
+
+def rps_cell(found: dict[str, float] | None) -> str:
+    """``median (min-max)`` req/s."""
+    if not found:
+        return "-"
+    return f"{found['rps']:.1f} ({found['rps_min']:.0f}-{found['rps_max']:.0f})"
+
+
+def latency_cell(found: dict[str, float] | None) -> str:
+    """``p50 / p99`` ms."""
+    return "-" if not found else f"{found['p50']:.1f} / {found['p99']:.1f}"
 
 
 # -- the queue page ---------------------------------------------------------------------------
@@ -420,25 +468,76 @@ def write_probe(
     }
 
 
+# -- CPU per request in one process ----------------------------------------------------------
+
+
+def inprocess(args: argparse.Namespace, out: Path) -> tuple[str, list[tuple[str, bool]]]:
+    """bench/inprocess.py in this checkout's virtualenv (its own databases): its table and
+    its growth verdicts."""
+    python = os.environ.get("BENCH_INPROCESS_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
+    if not Path(python).exists():
+        python = sys.executable
+    found = out / "inprocess.json"
+    reps, requests = (3, 20) if args.quick else (5, 40)
+    printed = sh(
+        [
+            python,
+            str(HERE / "inprocess.py"),
+            "--reps",
+            str(reps),
+            "--requests",
+            str(requests),
+            "--json",
+            str(found),
+        ],
+        timeout=7200,
+    )
+    verdicts = [(name, bool(met)) for name, met in json.loads(found.read_text())["verdicts"]]
+    table = printed.split("\n\n- ", 1)[0].strip()
+    return table, verdicts
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
-def ratio(ours: dict[str, float] | None, peer: dict[str, float] | None) -> float | None:
-    if not ours or not peer or not peer["rps"]:
-        return None
-    return ours["rps"] / peer["rps"]
+def paired_ratios(
+    records: list[dict[str, Any]], top: tuple[str, str], bottom: tuple[str, str]
+) -> list[float]:
+    """req/s of ``top`` (target, workload) over ``bottom``'s, one ratio per repetition
+    (the harness runs every target once per repetition, so a pair shares its moment)."""
+
+    def by_rep(target: str, workload: str) -> dict[int, float]:
+        return {
+            r["rep"]: r["result"]["rps"]
+            for r in records
+            if r["target"] == target and r["workload"] == workload
+        }
+
+    upper, lower = by_rep(*top), by_rep(*bottom)
+    return [upper[rep] / lower[rep] for rep in sorted(upper) if lower.get(rep)]
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+    return "-" if value is None or value != value else f"{value:.{digits}f}"  # nan: "-"
+
+
+def ratio_cell(values: list[float]) -> str:
+    """``median (min-max)`` of per-repetition ratios."""
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def report(results: dict[str, Any]) -> str:
     lines = [
-        "## Throughput (wrk -t1 -c16; means of the reps)",
+        "## Throughput (wrk -t1 -c16)",
         "",
-        "| setup | workload | ours req/s | ours p50 / p99 ms | Isso req/s | Isso p50 / p99 ms | ours / Isso | goal | non-2xx (ours) |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+        "req/s: median of the reps (min-max); p50 / p99: medians of the reps; ours / Isso: the",
+        "median (min-max) of the per-rep ratios (each rep measures both in the same cycle);",
+        "CPU: the server processes' CPU per request (not the database's).",
+        "",
+        "| setup | workload | ours req/s | ours p50 / p99 ms | ours CPU ms/req | Isso req/s | Isso p50 / p99 ms | Isso CPU ms/req | ours / Isso | goal | non-2xx (ours) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     verdicts = []
     for setup in results["harness"]:
@@ -451,17 +550,46 @@ def report(results: dict[str, Any]) -> str:
             ("post", "post", "isso", GOALS["post-guard-off"]),
         ]
         for ours_id, peer_id, peer_target, goal in comparisons:
-            ours = mean_rps(records, name, ours_id)
-            peer = mean_rps(records, peer_target, peer_id)
-            value = ratio(ours, peer)
-            met = value is not None and value >= goal
-            verdicts.append((f"{label} {ours_id} vs {peer_target} {peer_id}", met))
+            ours = summary(records, name, ours_id)
+            peer = summary(records, peer_target, peer_id)
+            values = paired_ratios(records, (name, ours_id), (peer_target, peer_id))
+            met = bool(values) and statistics.median(values) >= goal
+            verdicts.append((f"{label} {ours_id} vs {peer_target} {peer_id} ≥ {goal:g}", met))
             lines.append(
-                f"| {label} | {ours_id} vs {peer_target}:{peer_id} | {fmt(ours and ours['rps'], 1)} | "
-                f"{fmt(ours and ours['p50'], 1)} / {fmt(ours and ours['p99'], 1)} | {fmt(peer and peer['rps'], 1)} | "
-                f"{fmt(peer and peer['p50'], 1)} / {fmt(peer and peer['p99'], 1)} | {fmt(value)} | ≥ {goal:g} "
-                f"{'met' if met else 'NOT met'} | {ours['non2xx'] if ours else '-'} |"
+                f"| {label} | {ours_id} vs {peer_target}:{peer_id} | {rps_cell(ours)} | "
+                f"{latency_cell(ours)} | {fmt(ours and ours['cpu_ms'])} | {rps_cell(peer)} | "
+                f"{latency_cell(peer)} | {fmt(peer and peer['cpu_ms'])} | {ratio_cell(values)} | "
+                f"≥ {goal:g} {'met' if met else 'NOT met'} | {ours['non2xx'] if ours else '-'} |"
             )
+    lines += [
+        "",
+        "## Growth (ours alone, same run)",
+        "",
+        "Latency ratio = the inverse of the req/s ratio at the same concurrency: the first page",
+        "of the 10,000-comment thread over the 200's (pages of 50 top-level comments), counts",
+        "of 100 threads over counts of 5; median (min-max) of the per-rep ratios.",
+        "",
+        "| setup | workload | req/s | p50 / p99 ms | CPU ms/req | latency ratio | goal |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for setup in results["harness"]:
+        records, name, label = setup["records"], setup["ours"], setup["label"]
+        for small, large, goal in (
+            ("first-page-200", "first-page-10000", GOALS["growth-page"]),
+            ("count5", "count100", GOALS["growth-counts"]),
+        ):
+            inverse = paired_ratios(records, (name, small), (name, large))
+            values = [1 / value for value in inverse if value]
+            met = bool(values) and statistics.median(values) <= goal
+            verdicts.append((f"{label} {large} / {small} latency ≤ {goal:g}", met))
+            for workload in (small, large):
+                found = summary(records, name, workload)
+                verdict = f"≤ {goal:g} {'met' if met else 'NOT met'}" if workload == large else ""
+                lines.append(
+                    f"| {label} | {workload} | {rps_cell(found)} | {latency_cell(found)} | "
+                    f"{fmt(found and found['cpu_ms'])} | "
+                    f"{ratio_cell(values) if workload == large else ''} | {verdict} |"
+                )
     lines += [
         "",
         "## Dashboard: first queue page",
@@ -512,6 +640,9 @@ def report(results: dict[str, Any]) -> str:
                 and not any(code >= 500 for code in map(int, probe["status"])),
             )
         )
+    if results.get("inprocess"):
+        lines += ["", "## CPU and statements per request, in one process", "", results["inprocess"]]
+        verdicts += [(name, met) for name, met in results.get("inprocess_verdicts", [])]
     lines += ["", "## Goals", ""] + [
         f"- {'met' if met else 'NOT met'}: {name}" for name, met in verdicts
     ]
@@ -528,6 +659,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 rep of 5 s, queue at 10^3 and 10^5")
     parser.add_argument("--skip-queue", action="store_true")
     parser.add_argument("--skip-isso", action="store_true", help="measure only us (no ratios)")
+    parser.add_argument(
+        "--skip-inprocess", action="store_true", help="leave out bench/inprocess.py's CPU counts"
+    )
     parser.add_argument(
         "--reuse", metavar="DIR", help="take the throughput part from an earlier run's results"
     )
@@ -568,6 +702,8 @@ def main() -> int:
         results["queue"] += queue_benchmark("pg", 2, sizes, args.duration)
     results["memory"].append(memory_and_probe("sqlite", 1))
     results["memory"].append(memory_and_probe("pg", 2))
+    if not args.skip_inprocess:
+        results["inprocess"], results["inprocess_verdicts"] = inprocess(args, out)
     text = report(results)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     (out / "summary.md").write_text(f"# Benchmark {tag}\n\n{text}\n")

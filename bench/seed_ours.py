@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from moderation import create_app
 from moderation.domain.privacy import truncate_ip
@@ -43,6 +43,10 @@ from moderation.models import (
 from moderation.services import form_tokens, moderators, sites
 
 SITE = "bench"
+#: The growth workloads' site: pages of 50 top-level comments.
+GROWTH_SITE = "growth"
+GROWTH_SIZES = (200, 10_000)
+COUNT_THREADS = 100
 ORIGIN = "http://127.0.0.1:8084"
 SHARED = Path(
     os.environ.get("BENCH_SHARED", Path(__file__).resolve().parents[2] / "shared" / "bench")
@@ -148,6 +152,66 @@ def load_dataset() -> int:
     db.session.commit()
     analyze()
     return total
+
+
+def load_growth() -> None:
+    """The growth workloads' data: on the ``growth`` site (pages of 50 top-level comments)
+    two threads of one shape (every fourth comment a reply to the top-level comment
+    before it) with 200 and 10,000 approved comments; on the benchmark site 100 threads
+    of two comments each, for counts of 100 threads."""
+    found = db.session.execute(select(Site).where(Site.slug == GROWTH_SITE)).scalar_one_or_none()
+    if found is None:
+        sites.create_site(GROWTH_SITE, "Growth", [ORIGIN])
+        found = sites.update_site(GROWTH_SITE, sites.SiteSettings(page_size=50))
+    for size in GROWTH_SIZES:
+        shaped_thread(found, f"/growth/thread-{size}", size)
+    bench = ensure_site()
+    for number in range(COUNT_THREADS):
+        shaped_thread(bench, f"/bench/count-{number}", 2)
+    db.session.commit()
+    analyze()
+
+
+def shaped_thread(site: Site, key: str, size: int) -> None:
+    """``size`` approved comments in thread ``key``, every fourth a reply."""
+    thread = thread_for(site, key, key)
+    base = datetime.now(UTC) - timedelta(days=30)
+    text = "A comment of some length, *with emphasis*, for the growth workloads."
+    html = render_comment(text)
+    rows = [
+        {
+            "site_id": site.id,
+            "thread_id": thread.id,
+            "parent_id": None,
+            "author": f"Author {number % 97}",
+            "email": f"author{number % 97}@example.test",
+            "url": "",
+            "text": text,
+            "html": html,
+            "status": CommentStatus.APPROVED,
+            "created_at": base + timedelta(seconds=number),
+            "updated_at": base + timedelta(seconds=number),
+            "ip_truncated": "192.0.2.0/24",
+            "user_agent": "seed",
+            "held_by_rule": "seed",
+            "held_reason": "benchmark data",
+            "source": "seed",
+        }
+        for number in range(size)
+    ]
+    ids = bulk_comments(site, thread, rows)
+    replies = [
+        {"b_id": comment_id, "b_parent": ids[number - 1]}
+        for number, comment_id in enumerate(ids)
+        if number % 4 == 3
+    ]
+    statement = (
+        update(Comment.__table__)
+        .where(Comment.__table__.c.id == bindparam("b_id"))
+        .values(parent_id=bindparam("b_parent"))
+    )
+    if replies:
+        db.session.connection().execute(statement, replies)
 
 
 def analyze() -> None:
@@ -291,7 +355,8 @@ def main(argv: list[str]) -> int:
         if argv[:1] == ["dataset"] and len(argv) == 4:
             began = time.time()
             total = load_dataset()
-            print(f"seed: {total} comments loaded in {time.time() - began:.1f} s")
+            load_growth()
+            print(f"seed: {total} comments (+ growth) loaded in {time.time() - began:.1f} s")
             prepare_posts(Path(argv[1]), argv[3])
         elif argv[:1] == ["queue"] and len(argv) == 2:
             load_queue(int(argv[1]))
