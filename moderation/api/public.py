@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_babel import gettext, ngettext
 
 from moderation.api.json_body import parse_json_object
-from moderation.cache import cached_rendering
+from moderation.cache import cached_rendering, caches
 from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
 from moderation.domain.errors import DomainError, InvalidInput
