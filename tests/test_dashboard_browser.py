@@ -106,6 +106,8 @@ def sign_in(page: Page, server: ServerProcess) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{server.url}/dashboard/")
     expect(page.locator(".topbar .who")).to_have_text(f"{USERNAME} (moderator)")
+    # the URL changes when the answer starts; keys only work once dashboard.js has run
+    page.wait_for_load_state("load")
 
 
 def entry(page: Page, comment_id: int) -> Locator:
