@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
 from tests.servers import ServerProcess
+from tests.servers import service_app as app_of_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -353,25 +354,15 @@ def app_of(env: dict[str, str]) -> Iterator[Flask]:
     database and instance folder (so the same secret key). A module's setup goes through its
     service layer: each command-line start costs seconds on a loaded machine, and the
     commands have tests of their own (tests/test_cli.py)."""
-    from moderation import create_app
-    from moderation.extensions import db
-
-    config = {
+    overrides = {
         "RATELIMIT_STORAGE_URI": "memory://",
         # comments seeded through the pipeline come from few addresses: room for all
         "LIMIT_SUBMIT_PER_ADDRESS": "1000/minute",
         "LIMIT_SUBMIT_PER_EMAIL": "1000/minute",
         "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
     }
-    if env.get("MODERATION_DATABASE_URL"):
-        config["DATABASE_URL"] = env["MODERATION_DATABASE_URL"]
-    app = create_app(config, instance_path=env["MODERATION_INSTANCE_PATH"])
-    try:
+    with app_of_server(env, overrides) as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -190,11 +190,12 @@ def run_cli(
 
 
 @contextmanager
-def service_app(env: dict[str, str]) -> Iterator[Flask]:
+def service_app(env: dict[str, str], overrides: dict[str, Any] | None = None) -> Iterator[Flask]:
     """The application that ``moderation serve`` started with ``env`` runs, built in this
     process on the same database and instance, to set up sites, accounts and integrations
     through the services: a ``moderation`` CLI process costs about two seconds (interpreter,
-    imports, create_app), this a fraction of one."""
+    imports, create_app), this a fraction of one. ``overrides`` change settings of this
+    process's app only (the server keeps its own)."""
     from moderation import create_app
     from moderation.extensions import db
 
@@ -204,7 +205,7 @@ def service_app(env: dict[str, str]) -> Iterator[Flask]:
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        app = create_app()
+        app = create_app(overrides)
     finally:
         for name, value in saved.items():
             if value is None:
