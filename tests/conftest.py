@@ -5,6 +5,7 @@ The database helpers live in tests/databases.py; their names stay importable fro
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Iterator
@@ -225,6 +226,17 @@ def browser(playwright: Any) -> Iterator[Any]:
     from tests.browsing import CHROMIUM_ARGS, launched
 
     yield from launched(playwright, CHROMIUM_ARGS)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Spare the tests the garbage collector's rounds over what importing and collecting
+    made (modules, classes, the test items: alive until the end): a third of an in-process
+    test file's CPU went to collections, most of them full ones walking all of it. Frozen,
+    those objects are never looked at again; the rounds come less often too (every 10,000
+    new containers instead of 700), which changes no test's memory peak measurably."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def pytest_configure(config: pytest.Config) -> None:
