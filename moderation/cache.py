@@ -214,7 +214,9 @@ def init_app(app: Flask) -> None:
     """Give ``app`` its caches, sized by its settings."""
     freshness = Freshness()
     app.extensions[EXTENSION_KEY] = Caches(
-        site_info=TimedCache(seconds=5.0, freshness=freshness),
+        site_info=TimedCache(
+            seconds=float(app.config["SITE_SETTINGS_STALENESS"]), freshness=freshness
+        ),
         public_state=TimedCache(
             seconds=float(app.config["PUBLIC_READ_STALENESS"]),
             max_entries=4096,

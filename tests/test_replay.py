@@ -60,7 +60,12 @@ READS: list[tuple[str, str, dict[str, str]]] = [
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     # values stay current for the whole test (a slow machine must not time a read out)
-    return {"METRICS_TOKEN": METRICS_TOKEN, "LOG_LEVEL": "INFO", "PUBLIC_READ_STALENESS": 3600}
+    return {
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "LOG_LEVEL": "INFO",
+        "PUBLIC_READ_STALENESS": 3600,
+        "SITE_SETTINGS_STALENESS": 3600,
+    }
 
 
 @pytest.fixture
