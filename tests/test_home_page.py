@@ -45,7 +45,8 @@ def test_the_home_page_speaks_the_readers_language(client: FlaskClient, code: st
     for target in ('href="/demo"', 'href="/dashboard/"', 'href="/api/openapi.json"', "README.md"):
         assert target in html, (code, target)
     assert (
-        "<code>moderation sites create SLUG --name NAME --origin https://your.site</code>" in html
+        '<code dir="ltr">moderation sites create SLUG --name NAME --origin https://your.site</code>'
+        in html
     )
     # the data-rights page opens in the language asked for
     assert f'href="/privacy?lang={code}"' in html
