@@ -49,6 +49,11 @@ class BoundedCache(Generic[V]):
             self._on_lookup(value is not None)
         return value
 
+    @property
+    def held(self) -> int:
+        """The total size of the values kept."""
+        return self._total
+
     def put(self, key: Hashable, value: V) -> V:
         """Keep ``value`` unless it alone is larger than the whole cache."""
         size = self._size_of(value)

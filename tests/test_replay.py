@@ -23,6 +23,7 @@ from werkzeug.test import TestResponse
 from moderation import create_app
 from moderation.extensions import db
 from moderation.services import form_tokens
+from moderation.web.replay import ReplayReads
 from tests.databases import BASE_CONFIG
 from tests.helpers import Actions, approve, metric_samples, metric_value, seed_comments
 
@@ -329,3 +330,24 @@ def test_replayed_reads_are_counted_and_logged_as_the_app_does(
             "duration_ms",
             "bytes",
         }
+
+
+def test_kept_answers_stay_within_the_render_cache_budget_whatever_the_headers(
+    database_url: str, instance_path: Any, actions: Actions, site: str
+) -> None:
+    budget = 20_000
+    small = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, "RENDER_CACHE_BYTES": budget})
+    middleware: Any = small.wsgi_app
+    while not isinstance(middleware, ReplayReads):
+        middleware = middleware.app
+    client = small.test_client()
+    for number in range(60):  # each a request of its own: a header of 1,000 characters
+        headers = {"X-Padding": f"{number:04d}" + "x" * 996}
+        for _ in range(2):
+            assert (
+                client.get(f"{FRAGMENT}/counts?thread=post-1", headers=headers).status_code == 200
+            )
+    # the bodies alone are 60 x 114 bytes: the keys' headers count too, up to the budget
+    assert 10_000 < middleware.answers.held <= budget
+    with small.app_context():
+        db.engine.dispose()

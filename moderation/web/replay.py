@@ -113,6 +113,8 @@ class Answer:
     expires: float
     #: rendered bodies the app looks up for it (each one a hit, counted as the app counts)
     lookups: int
+    #: what it holds, in bytes about: the body and the request's key (headers included)
+    weight: int
 
 
 def request_key(environ: dict[str, Any]) -> tuple[Any, ...]:
@@ -147,7 +149,7 @@ class ReplayReads:
         self.wsgi_app = wsgi_app
         # bodies are mostly the render cache's own bytes; bounded alike, in case they are not
         self.answers: BoundedCache[Answer] = BoundedCache(
-            int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda answer: answer.fixed_length + 1
+            int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda answer: answer.weight
         )
         self._freshness: Freshness | None = None
 
@@ -199,14 +201,19 @@ class ReplayReads:
             close = getattr(answer, "close", None)
             if close is not None:
                 close()
-        kept = keep(sent, body, environ["REQUEST_METHOD"], replayable, watch)
+        kept = keep(sent, body, environ["REQUEST_METHOD"], replayable, watch, len(repr(key)))
         if kept is not None:
             self.answers.put(key, kept)
         return body
 
 
 def keep(
-    sent: list[Any], body: list[bytes], method: str, replayable: Replayable, watch: Watch
+    sent: list[Any],
+    body: list[bytes],
+    method: str,
+    replayable: Replayable,
+    watch: Watch,
+    key_size: int,
 ) -> Answer | None:
     """The answer to keep, or ``None`` when it must not be replayed."""
     status, headers, exc_info = sent
@@ -243,6 +250,7 @@ def keep(
         generation=watch.generation,
         expires=watch.until,
         lookups=watch.lookups,
+        weight=fixed_length + key_size,
     )
 
 
