@@ -50,6 +50,7 @@ from moderation.web.door import submit_from_browser
 from moderation.web.errors import Refusal, handle_http_exception, route_limit_refusal
 from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.origins import normalise, own_origin, site_allows
+from moderation.web.replay import may_replay
 from moderation.web.security import set_frame_ancestors
 from moderation.web.templating import reader_language
 from moderation.widget import remember
@@ -289,6 +290,15 @@ def render_widget(
             parts.insert(1, token.encode())
         body: list[bytes] | str = parts
         preview = None
+        if status == 200 and not headers:
+            secret, slug = config["SECRET_KEY"], site.slug
+            may_replay(
+                token_sent=token if len(parts) == 3 else None,
+                token=(lambda: form_tokens.issue(secret, slug, thread_key, utcnow()))
+                if len(parts) == 3
+                else None,
+                until=threads.closes_by_age_at(site, thread, now),
+            )
     else:
         if form is None:
             form = CommentForm(formdata=None, data=author, remember=bool(author))
