@@ -80,7 +80,9 @@ def make_app(backend: str, folder: Path) -> Any:
         redis.Redis.from_url(limits).flushdb()
     else:
         url = f"sqlite:///{folder / 'inprocess.db'}"
-        limits = "memory://"
+        # memory:// as bench/ours.sh runs one process; sqlite:// is the embedded default's
+        # file shared by processes
+        limits = os.environ.get("BENCH_SQLITE_LIMITS", "memory://")
     os.environ["MODERATION_INSTANCE_PATH"] = str(folder)
     app = create_app(
         {
