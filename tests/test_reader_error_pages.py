@@ -124,3 +124,13 @@ def test_every_status_of_the_table_has_a_translated_sentence(app: Flask, status:
     assert english != error_class.description
     for code in OTHER_LANGUAGES:
         assert sentence(code) not in (english, error_class.description), code
+
+
+def test_a_method_the_address_does_not_take_says_which_it_does(client: FlaskClient) -> None:
+    """RFC 9110 § 15.5.6: a 405 names the methods the address takes, on the page and in
+    problem+json alike (the answer is ours, the ``Allow`` header Werkzeug's)."""
+    for accept in ("text/html", "application/json"):
+        response = client.put("/", headers={"Accept": accept})
+        assert response.status_code == 405
+        assert "GET" in response.headers["Allow"], response.headers
+        assert response.mimetype != "text/plain"

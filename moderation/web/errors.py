@@ -256,7 +256,9 @@ def handle_http_exception(error: HTTPException) -> Response:
         refusal = route_limit_refusal()
         detail, headers = refusal.detail, refusal.headers
     else:
-        detail, headers = reader_detail(error), {}
+        # Werkzeug's own headers (a 405's Allow), without its Content-Type: the body is ours.
+        detail = reader_detail(error)
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return error_answer(status, detail, error.name, headers)
 
 
