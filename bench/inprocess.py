@@ -4,6 +4,7 @@ through the WSGI app: numbers that survive a loaded machine (wall-clock req/s on
 2-core machine shared with other work do not).
 
     python bench/inprocess.py [--backend sqlite|pg|both] [--reps 5] [--requests 200] [--json]
+        [--only NAME[,NAME...]]
 
 For each workload it sends N requests through ``app.test_client()``, ``--reps`` times, and
 reports the median CPU time of this process per request (``time.process_time``) with the
@@ -18,6 +19,9 @@ CPU of the database's server process for the app's connection (``/proc``). Workl
 - ``first-page-200`` / ``first-page-10000``: the JSON first page (50 top-level comments)
   of a 200- and a 10,000-comment thread of the same shape, cached, and ``-render`` with
   the render caches emptied before each request; ``widget-...`` the same for the page.
+
+``--only`` runs the workloads whose names start with one of the names given
+(``--only first-page,widget``: the growth reads without the posts).
 
 Ratios (10,000 / 200, 100 / 5) are of the medians of the same run. PostgreSQL and Redis:
 ``BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/moderation_inprocess``,
@@ -208,7 +212,9 @@ def measure(
     return result
 
 
-def run_backend(backend: str, reps: int, requests: int) -> list[dict[str, Any]]:
+def run_backend(
+    backend: str, reps: int, requests: int, only: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Every workload on one backend."""
     from moderation.cache import init_app as init_caches
     from moderation.services import form_tokens
@@ -273,6 +279,8 @@ def run_backend(backend: str, reps: int, requests: int) -> list[dict[str, Any]]:
         ]
         results = []
         for name, request, before in plan:
+            if only and not name.startswith(only):
+                continue
             scale = 1 if name == "post" or name.endswith("render") else 4
             row = measure(name, request, reps, requests * scale, counter, server_cpu, before)
             results.append({"backend": backend, **row})
@@ -331,11 +339,15 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--only", default="", help="run only the workloads starting with these (comma-separated)"
+    )
     args = parser.parse_args()
     backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:
-        results += run_backend(backend, args.reps, args.requests)
+        only = tuple(name for name in args.only.split(",") if name)
+        results += run_backend(backend, args.reps, args.requests, only)
     table, verdicts = report(results)
     print(table)
     print()
