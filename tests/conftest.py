@@ -155,9 +155,10 @@ def smtp() -> Iterator[SmtpSink]:
     sink.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def playwright() -> Iterator[Any]:
-    """Playwright's driver, for a module's browser tests."""
+    """Playwright's driver, started at the test process's first browser test (each xdist
+    worker has its own) and kept to the end: a start costs a second of CPU."""
     from playwright.sync_api import sync_playwright
 
     from tests.browsing import CHROMIUM
@@ -168,9 +169,11 @@ def playwright() -> Iterator[Any]:
         yield driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(playwright: Any) -> Iterator[Any]:
-    """Debian's Chromium (never a downloaded browser), one per test module."""
+    """Debian's Chromium (never a downloaded browser), one per test process. Tests share
+    nothing through it: each page lives in a browser context of its own (a new visitor:
+    cookies, storage and cache start empty), closed by the test or its fixture."""
     from tests.browsing import CHROMIUM_ARGS, launched
 
     yield from launched(playwright, CHROMIUM_ARGS)
