@@ -17,8 +17,8 @@ PostgreSQL database named, emptied first), one site, then the import service on 
 file, exactly as ``moderation import`` runs it (batches of 1,000 comments, one commit each).
 Prints comments stored per second (wall clock; CPU of the importing process; that plus its
 feature helper process's; and plus the PostgreSQL backend's, read from
-``/proc/<pid>/stat``: the machine is shared, so all are shown), the importing process's
-peak resident memory (``VmHWM``) and the helper's; then each run's raw numbers (JSON).
+``/proc/<pid>/stat``: the machine is shared, so all are shown) and the importing process's
+peak resident memory (``VmHWM``); then each run's raw numbers (JSON).
 ``--runs N`` repeats and prints the median with the spread.
 """
 
@@ -84,8 +84,8 @@ with app.app_context():
 status = Path("/proc/self/status").read_text()
 import resource
 print(json.dumps({
-    # the feature helper process (a child, ended): its peak resident memory
-    "helper_peak_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    # the feature helper process (a child, ended): its CPU (its peak memory is not
+    # measured here: the rusage of a child counts the pages it shared before its exec)
     "helper_cpu": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
     "imported": report.imported, "refused": sum(report.read.refusals.values()),
@@ -131,15 +131,13 @@ def report(engine: str, fmt: str, runs: list[dict[str, float]]) -> str:
         r["imported"] / (r["cpu"] + r.get("helper_cpu", 0) + r.get("server_cpu", 0)) for r in runs
     ]
     rss = [r["peak_rss"] / 2**20 for r in runs]
-    helper_rss = [r.get("helper_peak_rss", 0) / 2**20 for r in runs]
     row = (
         f"| {engine} | {fmt} | {runs[0]['imported']:,.0f} | {len(runs)} | "
         f"{statistics.median(wall):,.0f} ({min(wall):,.0f}–{max(wall):,.0f}) | "
         f"{statistics.median(cpu):,.0f} ({min(cpu):,.0f}–{max(cpu):,.0f}) | "
         f"{statistics.median(helped):,.0f} ({min(helped):,.0f}–{max(helped):,.0f}) | "
         f"{statistics.median(both):,.0f} ({min(both):,.0f}–{max(both):,.0f}) | "
-        f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) | "
-        f"{statistics.median(helper_rss):.0f} MiB |"
+        f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) |"
     )
     row += "\n" + json.dumps(runs)
     if runs[0].get("error"):
@@ -166,9 +164,9 @@ def main() -> None:
     print(
         "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) "
         "| comments/s (CPU with the helper's) | comments/s (CPU with the helper's and the "
-        "server's) | peak RSS | helper's peak RSS |"
+        "server's) | peak RSS |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for engine, url in targets:
             runs = [measure(fmt, path, url) for _ in range(args.runs)]
