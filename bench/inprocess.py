@@ -4,6 +4,7 @@ through the WSGI app: numbers that survive a loaded machine (wall-clock req/s on
 2-core machine shared with other work do not).
 
     python bench/inprocess.py [--backend sqlite|pg|both] [--reps 5] [--requests 200] [--json]
+                              [--only WORKLOAD ...]
 
 For each workload it sends N requests through ``app.test_client()``, ``--reps`` times, and
 reports the median CPU time of this process per request (``time.process_time``) with the
@@ -22,7 +23,9 @@ CPU of the database's server process for the app's connection (``/proc``). Workl
 Ratios (10,000 / 200, 100 / 5) are of the medians of the same run. PostgreSQL and Redis:
 ``BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/moderation_inprocess``,
 recreated) and ``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/${BENCH_REDIS_DB:-5}``,
-emptied).
+emptied). ``BENCH_SQLITE_LIMITS`` names the rate-limit storage on SQLite (default
+``memory://``, as bench/ours.sh runs one process; ``sqlite://`` is the embedded default's
+file shared by processes).
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ def make_app(backend: str, folder: Path) -> Any:
         redis.Redis.from_url(limits).flushdb()
     else:
         url = f"sqlite:///{folder / 'inprocess.db'}"
-        limits = "memory://"
+        # memory:// as bench/ours.sh runs one process; sqlite:// is the embedded default's
+        # file shared by processes
+        limits = os.environ.get("BENCH_SQLITE_LIMITS", "memory://")
     os.environ["MODERATION_INSTANCE_PATH"] = str(folder)
     app = create_app(
         {
@@ -208,8 +213,10 @@ def measure(
     return result
 
 
-def run_backend(backend: str, reps: int, requests: int) -> list[dict[str, Any]]:
-    """Every workload on one backend."""
+def run_backend(
+    backend: str, reps: int, requests: int, only: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Every workload on one backend (or those named in ``only``)."""
     from moderation.cache import init_app as init_caches
     from moderation.services import form_tokens
 
@@ -273,6 +280,8 @@ def run_backend(backend: str, reps: int, requests: int) -> list[dict[str, Any]]:
         ]
         results = []
         for name, request, before in plan:
+            if only and name not in only:
+                continue
             scale = 1 if name == "post" or name.endswith("render") else 4
             row = measure(name, request, reps, requests * scale, counter, server_cpu, before)
             results.append({"backend": backend, **row})
@@ -331,11 +340,14 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="WORKLOAD", help="e.g. --only post"
+    )
     args = parser.parse_args()
     backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:
-        results += run_backend(backend, args.reps, args.requests)
+        results += run_backend(backend, args.reps, args.requests, frozenset(args.only))
     table, verdicts = report(results)
     print(table)
     print()

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.config import instance_path_from_environment, load_config
 from moderation.logs import configure_logging
+from moderation.web import replay
 from moderation.web.application import ServiceFlask
 from moderation.web.bodylimit import ChunkedBodyLimit
 
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     load_config(app, config)
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
+    replay.wrap(app)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"] > 0:
         hops = app.config["TRUSTED_PROXIES"]

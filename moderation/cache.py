@@ -49,6 +49,11 @@ class BoundedCache(Generic[V]):
             self._on_lookup(value is not None)
         return value
 
+    @property
+    def held(self) -> int:
+        """The total size of the values kept."""
+        return self._total
+
     def put(self, key: Hashable, value: V) -> V:
         """Keep ``value`` unless it alone is larger than the whole cache."""
         size = self._size_of(value)
@@ -67,16 +72,74 @@ class BoundedCache(Generic[V]):
         return value
 
 
+class Freshness:
+    """How long what a request read from the timed caches stays what they would answer.
+
+    A request that asks (:meth:`watch`) learns the earliest moment one of the values it
+    was given expires (``time.monotonic``), and how many rendered bodies it looked up; the
+    :attr:`generation` moves whenever a value is forgotten (a change made in this
+    process). An answer built only from those values is the answer the same request gets
+    until that moment, while the generation stands (:mod:`moderation.web.replay`)."""
+
+    def __init__(self) -> None:
+        self._watching = threading.local()
+        self.generation = 0
+        self._lock = threading.Lock()
+
+    def watch(self) -> Watch:
+        """Start noting, in this thread, what the request reads."""
+        watch = Watch(self.generation)
+        self._watching.current = watch
+        return watch
+
+    def stop(self) -> None:
+        """Stop noting in this thread."""
+        self._watching.current = None
+
+    def read(self, expires_at: float) -> None:
+        """A value valid until ``expires_at`` was handed out."""
+        watch: Watch | None = getattr(self._watching, "current", None)
+        if watch is not None and expires_at < watch.until:
+            watch.until = expires_at
+
+    def looked_up(self, hit: bool) -> None:
+        """A rendered body was looked up, and found or not."""
+        watch: Watch | None = getattr(self._watching, "current", None)
+        if watch is not None:
+            watch.lookups += 1
+            watch.rendered = watch.rendered or not hit
+
+    def changed(self) -> None:
+        """Something was forgotten: every answer built before is out of date."""
+        with self._lock:
+            self.generation += 1
+
+
+@dataclass
+class Watch:
+    """What one request read: valid until ``until`` while ``generation`` stands."""
+
+    generation: int
+    until: float = float("inf")
+    #: rendered bodies looked up
+    lookups: int = 0
+    #: one of them was rendered for this request (the next one finds them all)
+    rendered: bool = False
+
+
 class TimedCache(Generic[V]):
     """Values remembered for a few seconds (settings that change rarely), at most
     ``max_entries`` of them: when full, the least recently used entry makes room (never
     the whole cache, which anyone asking for many different keys could otherwise empty)."""
 
-    def __init__(self, seconds: float, max_entries: int = 1024) -> None:
+    def __init__(
+        self, seconds: float, max_entries: int = 1024, freshness: Freshness | None = None
+    ) -> None:
         self._seconds = seconds
         self._max = max_entries
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
+        self._freshness = freshness or Freshness()
 
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
         """The remembered value, or ``load()``'s, remembered from now on."""
@@ -85,6 +148,7 @@ class TimedCache(Generic[V]):
             found = self._entries.get(key)
             if found is not None and found[0] > now:
                 self._entries.move_to_end(key)
+                self._freshness.read(found[0])
                 return found[1]
         value = load()
         with self._lock:
@@ -92,6 +156,7 @@ class TimedCache(Generic[V]):
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
+        self._freshness.read(now + self._seconds)
         return value
 
     def forget(self, key: Hashable | None = None) -> None:
@@ -101,6 +166,7 @@ class TimedCache(Generic[V]):
                 self._entries.clear()
             else:
                 self._entries.pop(key, None)
+        self._freshness.changed()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -126,6 +192,8 @@ class Caches:
     #: marks where each reader's form token goes in a cached widget page (unguessable, so
     #: no comment text can contain it)
     token_placeholder: str
+    #: how long what a request read from ``site_info`` and ``public_state`` stays current
+    freshness: Freshness
 
 
 def caches() -> Caches:
@@ -138,8 +206,10 @@ def caches() -> Caches:
 def cached_rendering(key: Hashable, render: Callable[[], tuple[bytes, ...]]) -> tuple[bytes, ...]:
     """The rendering kept under ``key`` (which names the version or ETag it renders and
     whatever else shapes it), or ``render()``'s, kept from now on."""
-    cache = caches().rendered
+    known = caches()
+    cache = known.rendered
     found = cache.get(key)
+    known.freshness.looked_up(found is not None)
     if found is None:
         found = cache.put(key, render())
     return found
@@ -147,10 +217,15 @@ def cached_rendering(key: Hashable, render: Callable[[], tuple[bytes, ...]]) -> 
 
 def init_app(app: Flask) -> None:
     """Give ``app`` its caches, sized by its settings."""
+    freshness = Freshness()
     app.extensions[EXTENSION_KEY] = Caches(
-        site_info=TimedCache(seconds=5.0),
+        site_info=TimedCache(
+            seconds=float(app.config["SITE_SETTINGS_STALENESS"]), freshness=freshness
+        ),
         public_state=TimedCache(
-            seconds=float(app.config["PUBLIC_READ_STALENESS"]), max_entries=4096
+            seconds=float(app.config["PUBLIC_READ_STALENESS"]),
+            max_entries=4096,
+            freshness=freshness,
         ),
         rendered=BoundedCache(
             int(app.config["RENDER_CACHE_BYTES"]),
@@ -158,4 +233,5 @@ def init_app(app: Flask) -> None:
             on_lookup=count_render_cache_lookup,
         ),
         token_placeholder=f"form-token-{secrets.token_hex(16)}",
+        freshness=freshness,
     )

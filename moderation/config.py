@@ -53,6 +53,11 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_POLL_SECONDS": 15,
     "PUBLIC_CACHE_SECONDS": 10,
     "PUBLIC_READ_STALENESS": 1.0,
+    # seconds a process may use a site's settings without reading them again
+    "SITE_SETTINGS_STALENESS": 5.0,
+    # a repeated public read is answered with the app's own answer to the same request
+    # while what it was built from is current (moderation.web.replay)
+    "REPLAY_PUBLIC_READS": True,
     "RENDER_CACHE_BYTES": 8 * 1024 * 1024,
     # Widget
     "EMAIL_CHECK_DELIVERABILITY": False,

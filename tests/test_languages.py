@@ -141,7 +141,8 @@ def test_json_errors_follow_the_language(client: FlaskClient, site: str) -> None
 
 
 def test_the_dashboard_and_the_english_pages_stay_english(client: FlaskClient, site: str) -> None:
-    for path in ("/dashboard/sign-in?lang=ar", "/", "/demo"):
+    """(The landing page speaks the reader's language: tests/test_home_page.py.)"""
+    for path in ("/dashboard/sign-in?lang=ar", "/demo"):
         page = client.get(path, headers={"Accept-Language": "ar,de;q=0.8"})
         html = page.get_data(as_text=True)
         assert html_tag(html).startswith('<html lang="en"') and 'dir="rtl"' not in html, path

@@ -27,6 +27,7 @@ from moderation.web.errors import domain_problem, problem
 from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.origins import request_origin, site_allows
 from moderation.web.public_reads import conditional, public_cache
+from moderation.web.replay import may_replay
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -89,7 +90,9 @@ def list_comments(site_slug: str) -> Response:
     key = thread_key_argument()
     thread = threads.public_thread_state(site.id, key)
     # open at this moment: closing by age turns a thread's answers over without a write
-    state = threads.public_state(site, thread, utcnow())
+    now = utcnow()
+    state = threads.public_state(site, thread, now)
+    may_replay(until=threads.closes_by_age_at(site, thread, now))
     page_number = threads.last_page_bound(site, thread, parse_page(request.args.get("page", "1")))
     # from public state only: a thread whose comments are all held answers exactly as one
     # that does not exist (the same ETag on the same URL), and no id appears
@@ -147,6 +150,7 @@ def count_comments(site_slug: str) -> Response:
     answer: bytes = caches().public_state.get(
         ("counts-answer", site.id, request.query_string, language), lambda: counts_answer(site)
     )
+    may_replay()
     response = public_cache(Response(answer, mimetype="application/json"))
     if labels:
         response.vary.add("Accept-Language")

@@ -225,11 +225,21 @@ def count_status(
 ) -> None:
     """Keep the per-site status counters right (an atomic increment in the database), and
     the queue's depth on the day of ``moment`` (default: now) with the pending one."""
-    db.session.connection().execute(
-        _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
-    )
+    connection = db.session.connection()
     if status == CommentStatus.PENDING and delta:
-        statistics.record_queue_depth(site_id, (moment or utcnow()).date())
+        day = (moment or utcnow()).date()
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                statistics.counted_pending_statement(),
+                {"b_site_id": site_id, "b_delta": delta, "b_day": day},
+            )
+            return
+        connection.execute(
+            _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
+        )
+        statistics.record_queue_depth(site_id, day)
+        return
+    connection.execute(_COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta})
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:

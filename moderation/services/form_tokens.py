@@ -124,9 +124,13 @@ def spend(token: FormToken, max_age: float) -> None:
     """Mark the token used, in the caller's transaction: the primary key lets it post once,
     also when two copies of a form are sent at the same moment (IntegrityError)."""
     db.session.connection().execute(
-        insert(UsedFormToken),
+        _SPEND,
         {"nonce": token.nonce, "expires_at": token.issued_at + timedelta(seconds=max_age)},
     )
+
+
+#: Built once: every submission runs it.
+_SPEND = insert(UsedFormToken)
 
 
 def purge_expired(now: datetime) -> int:

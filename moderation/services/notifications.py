@@ -37,16 +37,17 @@ from moderation.services.subscriptions import subscribe, tell_author_approved, t
 # --- hooks the services call, in their transaction ------------------------------------
 
 
-def after_submit(comment: Comment, notify: bool, language: str) -> None:
+def after_submit(comment: Comment, notify: bool, language: str, chat_hooks: bool = True) -> None:
     """A comment was stored: subscribe its author if asked, tell moderators if it is held,
-    and tell the parent's author if it was published at once as a reply."""
+    and tell the parent's author if it was published at once as a reply (``chat_hooks``:
+    whether the site may have chat hooks; ``False`` when the caller knows it has none)."""
     settings = mail_settings()
     mail_ready = not settings.problem()
     # a comment judged spam subscribes nobody: no confirmation emails at a spammer's request
     if notify and mail_ready and comment.email and comment.status is not CommentStatus.SPAM:
         subscribe(comment, language, settings)
     if comment.status is CommentStatus.PENDING:
-        held(comment, settings if mail_ready else None)
+        held(comment, settings if mail_ready else None, chat_hooks)
     elif comment.status is CommentStatus.APPROVED and mail_ready:
         tell_parent_author(comment, settings)
 
@@ -87,12 +88,19 @@ def moderators_for(site_id: int, mode: str = "each") -> list[Moderator]:
     ]
 
 
-def held(comment: Comment, settings: MailSettings | None) -> None:
+def held(comment: Comment, settings: MailSettings | None, chat_hooks: bool = True) -> None:
     """Email each moderator who wants it, and post to the site's chat hooks (this runs for
-    every held submission: with nobody to tell, it costs one or two small queries)."""
+    every held submission: with nobody to tell, it costs one or two small queries, or none
+    when mail is off and the caller knows there are no ``chat_hooks``)."""
     recipients = moderators_for(comment.site_id) if settings is not None else []
-    hooks = list(
-        db.session.execute(select(ChatHook).where(ChatHook.site_id == comment.site_id)).scalars()
+    hooks = (
+        list(
+            db.session.execute(
+                select(ChatHook).where(ChatHook.site_id == comment.site_id)
+            ).scalars()
+        )
+        if chat_hooks
+        else []
     )
     if not recipients and not hooks:
         return

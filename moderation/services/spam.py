@@ -81,7 +81,7 @@ def record_assessment(comment_id: int, assessment: Assessment | None) -> None:
         return
     result = assessment.result
     db.session.connection().execute(
-        insert(CommentSpam),
+        _INSERT_ASSESSMENT,
         {
             "comment_id": comment_id,
             "score": None if result.abstained else round(result.score, 4),
@@ -91,6 +91,10 @@ def record_assessment(comment_id: int, assessment: Assessment | None) -> None:
             "label": "",
         },
     )
+
+
+#: Built once: every submission the classifier scored runs it.
+_INSERT_ASSESSMENT = insert(CommentSpam)
 
 
 def learn_decision(comment: Comment, status: CommentStatus) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, func, literal, select
+from sqlalchemy import ColumnElement, Date, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -46,40 +47,89 @@ AGE_GROUPS = (
 )
 
 
-def _upsert(model: type[DailyOutcome] | type[DailyQueueDepth]) -> Any:
-    """``INSERT ... ON CONFLICT`` for the session's database."""
-    dialect = db.session.connection().dialect.name
+def _upsert(dialect: str, model: type[DailyOutcome] | type[DailyQueueDepth]) -> Any:
+    """``INSERT ... ON CONFLICT`` for ``dialect``."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
-def count_submission(site_id: int, outcome: Outcome, rule: str, moment: datetime) -> None:
-    """Count one submission on its day (UTC), in the caller's transaction."""
+@cache
+def _count_submission_statement(dialect: str) -> Any:
+    """The daily outcome upsert, built once per dialect (a submission runs it every time:
+    building it anew cost more than running it)."""
     table = DailyOutcome.__table__.c
-    statement = (
-        _upsert(DailyOutcome)
-        .values(site_id=site_id, day=moment.date(), outcome=outcome.value, rule=rule, count=1)
+    return (
+        _upsert(dialect, DailyOutcome)
+        .values(
+            site_id=bindparam("site_id"),
+            day=bindparam("day", type_=Date),
+            outcome=bindparam("outcome"),
+            rule=bindparam("rule"),
+            count=1,
+        )
         .on_conflict_do_update(
             index_elements=[table.site_id, table.day, table.outcome, table.rule],
             set_={"count": table.count + 1},
         )
     )
-    db.session.connection().execute(statement)
+
+
+def count_submission(site_id: int, outcome: Outcome, rule: str, moment: datetime) -> None:
+    """Count one submission on its day (UTC), in the caller's transaction."""
+    connection = db.session.connection()
+    connection.execute(
+        _count_submission_statement(connection.dialect.name),
+        {"site_id": site_id, "day": moment.date(), "outcome": outcome.value, "rule": rule},
+    )
+
+
+@cache
+def _queue_depth_statement(dialect: str) -> Any:
+    """The end-of-day queue depth upsert from the site's pending counter, built once per
+    dialect."""
+    table = DailyQueueDepth.__table__.c
+    insert = _upsert(dialect, DailyQueueDepth)
+    return insert.from_select(
+        ["site_id", "day", "pending"],
+        select(StatusCount.site_id, bindparam("day", type_=Date), StatusCount.count).where(
+            StatusCount.site_id == bindparam("site_id"),
+            StatusCount.status == CommentStatus.PENDING,
+        ),
+    ).on_conflict_do_update(
+        index_elements=[table.site_id, table.day], set_={"pending": insert.excluded.pending}
+    )
 
 
 def record_queue_depth(site_id: int, day: date) -> None:
     """Keep the site's pending count (its counter, already changed) as the queue's depth at
     the end of ``day``: the day's last change wins. In the caller's transaction."""
+    connection = db.session.connection()
+    connection.execute(
+        _queue_depth_statement(connection.dialect.name), {"site_id": site_id, "day": day}
+    )
+
+
+@cache
+def counted_pending_statement() -> Any:
+    """PostgreSQL: the pending counter's change and the day's queue depth in one statement
+    (the counter's row lock is taken first, as when they are two)."""
     table = DailyQueueDepth.__table__.c
-    insert = _upsert(DailyQueueDepth)
-    statement = insert.from_select(
+    counted = (
+        update(StatusCount)
+        .where(
+            StatusCount.site_id == bindparam("b_site_id"),
+            StatusCount.status == CommentStatus.PENDING,
+        )
+        .values(count=StatusCount.count + bindparam("b_delta"))
+        .returning(StatusCount.site_id, StatusCount.count)
+        .cte("counted")
+    )
+    insert = postgresql.insert(DailyQueueDepth)
+    return insert.from_select(
         ["site_id", "day", "pending"],
-        select(StatusCount.site_id, literal(day, Date), StatusCount.count).where(
-            StatusCount.site_id == site_id, StatusCount.status == CommentStatus.PENDING
-        ),
+        select(counted.c.site_id, bindparam("b_day", type_=Date), counted.c.count),
     ).on_conflict_do_update(
         index_elements=[table.site_id, table.day], set_={"pending": insert.excluded.pending}
     )
-    db.session.connection().execute(statement)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Insert, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from moderation.clock import utcnow
+from moderation.domain.blocklist import candidates as block_candidates
 from moderation.domain.challenge import Suspicion, solved_note, suspicions
 from moderation.domain.closing import ThreadClosed
 from moderation.domain.comments import CommentDraft
@@ -28,7 +29,7 @@ from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db, get_by_id
 from moderation.metrics import count_submission
-from moderation.models import Comment, Thread
+from moderation.models import BlockEntry, ChatHook, Comment, Integration, Site, Thread
 from moderation.ratelimit import gate, private_key
 from moderation.services import (
     blocklist,
@@ -179,7 +180,10 @@ def _submit(
     """:func:`submit_comment` without the counting."""
     config = current_app.config
     site = site_info(context.site_slug)
-    thread, is_duplicate = _thread_and_duplicate(site.id, context.thread_key, draft)
+    html = render_text(draft.text, site.comment_format)
+    reading = read_html(html)
+    look = _first_look(site.id, context, draft, reading.links)
+    thread, is_duplicate = look.thread, look.is_duplicate
     if is_closed(site, thread, context.now):
         raise ThreadClosed()
     parent = _check_parent(site, thread, draft.parent_id)
@@ -215,7 +219,6 @@ def _submit(
     soft_limited = admission.breach is not None and admission.breach.scope == SOFT_LIMIT_SCOPE
     if admission.breach is not None and not soft_limited:
         raise RateLimited(admission.breach.retry_after)
-    reading = read_html(render_text(draft.text, site.comment_format))
     has_approved = (
         _has_approved_comment(site.id, draft.email)
         if site.policy is SitePolicy.TRUSTED or challenging
@@ -227,7 +230,13 @@ def _submit(
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
         **_author_and_content_signals(
-            site, draft, context.client_ip, context.now, reading.links, has_approved
+            site,
+            draft,
+            context.client_ip,
+            context.now,
+            reading.links,
+            has_approved,
+            maybe_blocked=look.maybe_blocked,
         ),
     )
     assessed: list[spam.Assessment] = []
@@ -264,7 +273,7 @@ def _submit(
         if found:
             decision = replace(decision, reason=f"{decision.reason} ({solved_note(found)})")
 
-    comment = _store(site, thread, parent, draft, context, decision)
+    comment = _store(site, look, parent, draft, html, context, decision)
     statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
     spam.record_assessment(comment.id, assessed[0] if assessed else None)
     result = SubmissionResult(comment, decision)
@@ -289,10 +298,12 @@ def _author_and_content_signals(
     now: datetime,
     links: tuple[str, ...] | None = None,
     has_approved: bool | None = None,
+    maybe_blocked: bool = True,
 ) -> dict[str, Any]:
     """What the rules need to know of the author and the text (the door's own signals aside);
     the text's ``links`` and whether the author ``has_approved`` comments, where the caller
-    already knows them."""
+    already knows them, and whether a block list entry ``maybe_blocked`` it (when the caller
+    knows none does, the list is not read)."""
     if links is None:
         links = read_html(render_text(draft.text, site.comment_format)).links
     return {
@@ -309,13 +320,10 @@ def _author_and_content_signals(
                 or subscriptions.is_confirmed(site.id, draft.email)
             )
         ),
-        "blocked_by": blocklist.blocked_by(
-            site.id,
-            draft.email,
-            draft.url,
-            links,
-            client_ip,
-            now,
+        "blocked_by": (
+            blocklist.blocked_by(site.id, draft.email, draft.url, links, client_ip, now)
+            if maybe_blocked
+            else None
         ),
         "author_comment_count": (
             _approved_count(site.id, draft.email) if site.hold_first_comments else None
@@ -362,15 +370,17 @@ def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
 
 def _store(
     site: SiteInfo,
-    thread: ThreadState | None,
+    look: FirstLook,
     parent: Comment | None,
     draft: CommentDraft,
+    html: str,
     context: SubmissionContext,
     decision: Decision,
 ) -> Comment:
-    """Write the comment, its spent token, its audit event and its outbound events (the
-    caller commits). Plain statements on the session's connection: this is the hottest
-    write path, and none of it needs the ORM's bookkeeping."""
+    """Write the comment (``html``: its text rendered), its spent token, its audit event and
+    its outbound events (the caller commits). Plain statements on the session's connection:
+    this is the hottest write path, and none of it needs the ORM's bookkeeping."""
+    thread = look.thread
     thread_id = thread.id if thread is not None else _create_thread(site, context)
     if thread is not None and context.thread_url:
         _follow_the_post(thread_id, context)
@@ -384,7 +394,7 @@ def _store(
         "url": draft.url,
         "website_key": website_key(draft.url),
         "text": draft.text,
-        "html": render_text(draft.text, site.comment_format),
+        "html": html,
         "status": status,
         "created_at": context.now,
         "updated_at": context.now,
@@ -414,18 +424,22 @@ def _store(
         reason=f"{decision.rule.value}: {decision.reason}",
     )
     events.count_status(site.id, status, +1, context.now)
-    submitted = events.EventDecision(context.actor, decision.rule.value, decision.reason)
-    events.emit("comment.created", comment, site.slug, context.thread_key, submitted)
+    if look.has_integrations:
+        submitted = events.EventDecision(context.actor, decision.rule.value, decision.reason)
+        events.emit("comment.created", comment, site.slug, context.thread_key, submitted)
+        if status is CommentStatus.APPROVED:
+            events.emit(
+                "comment.approved",
+                comment,
+                site.slug,
+                context.thread_key,
+                events.decided_by_rule(decision.rule.value, decision.reason),
+            )
     if status is CommentStatus.APPROVED:
-        events.emit(
-            "comment.approved",
-            comment,
-            site.slug,
-            context.thread_key,
-            events.decided_by_rule(decision.rule.value, decision.reason),
-        )
         events.touch_thread(thread_id, approved_delta=1)
-    notifications.after_submit(comment, context.notify, context.language)
+    notifications.after_submit(
+        comment, context.notify, context.language, chat_hooks=look.has_chat_hooks
+    )
     return comment
 
 
@@ -505,31 +519,83 @@ def comment_depth(comment: Comment) -> int:
     return depth
 
 
-# The thread and WordPress's duplicate check (the same person already said exactly this
-# on this thread) in one round trip: this runs for every submission.
-_THREAD_AND_DUPLICATE = select(
-    *THREAD_STATE_COLUMNS,
-    exists()
-    .where(
-        Comment.thread_id == Thread.id,
-        Comment.email == bindparam("email"),
-        Comment.text == bindparam("text"),
-        Comment.status != CommentStatus.DELETED,
+@dataclass(frozen=True)
+class FirstLook:
+    """What a submission reads before anything else, in one round trip."""
+
+    #: the thread's state (``None`` before its first comment)
+    thread: ThreadState | None
+    #: the same person already said exactly this on this thread (WordPress's check)
+    is_duplicate: bool
+    #: a current block list entry names one of the submission's values (its kind is
+    #: checked by :func:`blocklist.blocked_by`, read only then)
+    maybe_blocked: bool
+    #: the site has an active integration with a webhook target (events to queue)
+    has_integrations: bool
+    #: the site has chat hooks (held comments are posted there)
+    has_chat_hooks: bool
+
+
+# Everything a submission needs to know before it is judged, in one round trip: the
+# thread, the duplicate check, and whether the site's block list, integrations and chat
+# hooks can concern it at all (on most sites they cannot, and then they are not read).
+# One row whether or not the thread exists yet (the site's row, the thread joined to it).
+_FIRST_LOOK = (
+    select(
+        *THREAD_STATE_COLUMNS,
+        exists()
+        .where(
+            Comment.thread_id == Thread.id,
+            Comment.email == bindparam("email"),
+            Comment.text == bindparam("text"),
+            Comment.status != CommentStatus.DELETED,
+        )
+        .label("is_duplicate"),
+        exists()
+        .where(
+            BlockEntry.site_id == Site.id,
+            BlockEntry.value.in_(bindparam("block_values", expanding=True)),
+            or_(BlockEntry.expires_at.is_(None), BlockEntry.expires_at > bindparam("now")),
+        )
+        .label("maybe_blocked"),
+        exists()
+        .where(
+            Integration.site_id == Site.id,
+            Integration.is_active.is_(True),
+            Integration.target_url != "",
+        )
+        .label("has_integrations"),
+        exists().where(ChatHook.site_id == Site.id).label("has_chat_hooks"),
     )
-    .label("is_duplicate"),
-).where(Thread.site_id == bindparam("site_id"), Thread.key == bindparam("key"))
+    .select_from(Site)
+    .outerjoin(Thread, and_(Thread.site_id == Site.id, Thread.key == bindparam("key")))
+    .where(Site.id == bindparam("site_id"))
+)
 
 
-def _thread_and_duplicate(
-    site_id: int, key: str, draft: CommentDraft
-) -> tuple[ThreadState | None, bool]:
-    """The thread's state (``None`` before its first comment) and whether ``draft``
-    repeats a comment already on it."""
-    params = {"site_id": site_id, "key": key, "email": draft.email, "text": draft.text}
-    row = db.session.connection().execute(_THREAD_AND_DUPLICATE, params).first()
-    if row is None:
-        return None, False
-    return state_of(row), bool(row.is_duplicate)
+def _first_look(
+    site_id: int, context: SubmissionContext, draft: CommentDraft, links: tuple[str, ...]
+) -> FirstLook:
+    """:class:`FirstLook` for ``draft`` (whose text links to ``links``)."""
+    wanted = block_candidates(draft.email, draft.url, links, context.client_ip)
+    params = {
+        "site_id": site_id,
+        "key": context.thread_key,
+        "email": draft.email,
+        "text": draft.text,
+        "block_values": [value for _, value in wanted],
+        "now": context.now,
+    }
+    row = db.session.connection().execute(_FIRST_LOOK, params).first()
+    if row is None:  # the site is gone: let every later read find out the usual way
+        return FirstLook(None, False, True, True, True)
+    return FirstLook(
+        state_of(row) if row.id is not None else None,
+        bool(row.is_duplicate),
+        bool(row.maybe_blocked),
+        bool(row.has_integrations),
+        bool(row.has_chat_hooks),
+    )
 
 
 def _approved_count(site_id: int, email: str) -> int:

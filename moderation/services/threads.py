@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from moderation.cache import caches
-from moderation.domain.closing import ThreadClosing, thread_closing
+from moderation.domain.closing import ThreadClosing, closes_at, thread_closing
 from moderation.domain.privacy import PublicComment, avatar_key
 from moderation.domain.sites import CommentOrder
 from moderation.domain.status import CommentStatus
@@ -63,6 +63,17 @@ def closing_of(site: SiteInfo, thread: ThreadState | None, now: datetime) -> Thr
 def is_closed(site: SiteInfo, thread: ThreadState | None, now: datetime) -> bool:
     """``thread`` takes no comments at ``now``."""
     return closing_of(site, thread, now) is not ThreadClosing.OPEN
+
+
+def closes_by_age_at(site: SiteInfo, thread: ThreadState | None, now: datetime) -> datetime | None:
+    """When ``thread``, open at ``now``, closes by age without a write (else ``None``)."""
+    if (
+        thread is None
+        or thread.keep_open
+        or closing_of(site, thread, now) is not ThreadClosing.OPEN
+    ):
+        return None
+    return closes_at(thread.created_at, site.close_after_days)
 
 
 def public_state(site: SiteInfo, thread: ThreadState | None, now: datetime) -> tuple[int, bool]:

@@ -130,29 +130,31 @@
     container.appendChild(frame);
 
     var answered = false;
-    // a frame that loaded but never spoke was refused (unknown site, origin not allowed):
-    // ask the service why and say it on the page, where the site owner will see it
+    var asked = false;
+    // The widget speaks (its height) while its page runs, before the frame's load event
+    // reaches this page; a frame that loaded without a word was refused (an unknown site,
+    // an origin not allowed: the browser shows an empty frame). Ask the service why at
+    // once and say it on the page, where the site owner will see it.
     frame.addEventListener("load", function () {
-      setTimeout(function () {
-        if (answered || !window.fetch) { return; }
-        var asked = new URLSearchParams();
-        params.getAll("lang").forEach(function (lang) { asked.append("lang", lang); });
-        var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check?" + asked.toString();
-        fetch(check, { credentials: "omit" })
-          .then(function (response) { return response.json(); })
-          .then(function (answer) {
-            if (answered || !answer || answer.ok || typeof answer.detail !== "string") { return; }
-            var notice = document.createElement("p");
-            notice.className = "moderation-embed-notice";
-            notice.setAttribute("role", "status");
-            notice.textContent = answer.detail;
-            notice.style.cssText = "border:1px solid #b32d2e;border-inline-start-width:4px;padding:.5em .75em;" +
-              "background:#fcf0f1;color:#1e1e1e;font:14px/1.5 system-ui,sans-serif;margin:0";
-            container.insertBefore(notice, frame);
-            frame.style.display = "none";
-          })
-          .catch(function () { /* the service is unreachable: nothing more to say */ });
-      }, 1500);
+      if (answered || asked || !window.fetch) { return; }
+      asked = true;
+      var query = new URLSearchParams();
+      params.getAll("lang").forEach(function (lang) { query.append("lang", lang); });
+      var check = serviceOrigin + "/w/" + encodeURIComponent(site) + "/embed-check?" + query.toString();
+      fetch(check, { credentials: "omit" })
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          if (answered || !answer || answer.ok || typeof answer.detail !== "string") { return; }
+          var notice = document.createElement("p");
+          notice.className = "moderation-embed-notice";
+          notice.setAttribute("role", "status");
+          notice.textContent = answer.detail;
+          notice.style.cssText = "border:1px solid #b32d2e;border-inline-start-width:4px;padding:.5em .75em;" +
+            "background:#fcf0f1;color:#1e1e1e;font:14px/1.5 system-ui,sans-serif;margin:0";
+          container.insertBefore(notice, frame);
+          frame.style.display = "none";
+        })
+        .catch(function () { /* the service is unreachable: nothing more to say */ });
     });
 
     if (fragment) {

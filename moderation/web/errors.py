@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import format_timedelta, gettext
 from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -50,6 +51,29 @@ READER_TITLES = frozenset(
         N_("Service Unavailable"),
     )
 )
+
+#: What an error page says under its heading when the code that refused gave no reason of
+#: its own: Werkzeug's descriptions are English, these are said in the reader's language.
+READER_DETAILS: dict[int, str] = {
+    400: N_(
+        "The request could not be understood. Go back to the page you came from and try again."
+    ),
+    403: N_("You are not allowed to open this page."),
+    404: N_(
+        "There is nothing at this address. Check it for typing mistakes, or go back to the "
+        "page that linked here."
+    ),
+    405: N_("This address does not accept this kind of request."),
+    413: N_("What was sent is too large to be accepted."),
+    429: N_("Too many requests came from here. Please wait a moment and try again."),
+    500: N_("Something went wrong on our side; it has been logged."),
+    503: N_("The service is briefly unavailable. Please try again in a few seconds."),
+}
+#: The sentence of an error the table does not list.
+OTHER_DETAIL = N_("This request could not be answered. Go back to the page you came from.")
+#: A data-rights form sent without its CSRF token, or with one that expired (Flask-WTF's
+#: reasons are English and speak of tokens).
+EXPIRED_FORM = N_("This form has expired. Go back, reload the page and send it again.")
 
 #: How long clients should wait when the database is unreachable.
 DATABASE_RETRY_AFTER = 5
@@ -214,15 +238,27 @@ def error_answer(
     return error_page(status, title or HTTP_STATUS_CODES.get(status, "Error"), detail, headers)
 
 
+def reader_detail(error: HTTPException) -> str:
+    """What to say of ``error``: the reason the code that raised it gave (already in the
+    reader's language), else the table's sentence for its status, translated."""
+    if isinstance(error, CSRFError):
+        return str(gettext(EXPIRED_FORM))
+    if error.description and error.description != type(error).description:
+        return error.description
+    return str(gettext(READER_DETAILS.get(error.code or 500, OTHER_DETAIL)))
+
+
 def handle_http_exception(error: HTTPException) -> Response:
     """Every HTTP error, as problem+json or as a page."""
     status = error.code or 500
-    detail = error.description or error.name
-    headers = {}
     if isinstance(error, RateLimitExceeded):
         count_rate_limit_refusal(f"route {route()}")
         refusal = route_limit_refusal()
         detail, headers = refusal.detail, refusal.headers
+    else:
+        # Werkzeug's own headers (a 405's Allow), without its Content-Type: the body is ours.
+        detail = reader_detail(error)
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return error_answer(status, detail, error.name, headers)
 
 
@@ -237,7 +273,7 @@ def handle_database_unavailable(error: DBAPIError) -> Response:
             request_id=request_id(),
             error_type=error.__class__.__name__,
         )
-        detail = gettext("The service is briefly unavailable. Please try again in a few seconds.")
+        detail = gettext(READER_DETAILS[503])
         return error_answer(503, detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
     return handle_unexpected(error)
 
@@ -254,8 +290,7 @@ def handle_unexpected(error: Exception) -> Response:
         route=route(),
         error_type=error.__class__.__name__,
     )
-    detail = gettext("Something went wrong on our side; it has been logged.")
-    return error_answer(500, detail)
+    return error_answer(500, gettext(READER_DETAILS[500]))
 
 
 def init_app(app: Flask) -> None:

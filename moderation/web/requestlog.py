@@ -31,11 +31,14 @@ def request_id() -> str:
     so an error page rendered before any hook ran has one too)."""
     found = g.get("request_id")
     if found is None:
-        offered = request.headers.get(HEADER, "")
-        # 32 random hex digits, as a uuid4's hex (without its object, on every request)
-        found = offered if _WELL_FORMED.fullmatch(offered) else os.urandom(16).hex()
-        g.request_id = found
+        found = g.request_id = id_for(request.headers.get(HEADER, ""))
     return str(found)
+
+
+def id_for(offered: str) -> str:
+    """The id of a request whose ``X-Request-ID`` header says ``offered`` ("" if none)."""
+    # 32 random hex digits, as a uuid4's hex (without its object, on every request)
+    return offered if _WELL_FORMED.fullmatch(offered) else os.urandom(16).hex()
 
 
 def route() -> str:
@@ -59,18 +62,25 @@ def finish_request(response: Response) -> Response:
     if seconds is not None:
         observe_request(name, method, status, seconds)
     if log.isEnabledFor(logging.INFO):  # the fields cost something too: only when written
-        log_event(
-            log,
-            "request",
-            request_id=identifier,
-            pid=os.getpid(),
-            method=method,
-            route=name,
-            status=status,
-            duration_ms=round(seconds * 1000, 1) if seconds is not None else None,
-            bytes=response.calculate_content_length(),
-        )
+        write_line(identifier, method, name, status, seconds, response.calculate_content_length())
     return response
+
+
+def write_line(
+    identifier: str, method: str, name: str, status: int, seconds: float | None, size: int | None
+) -> None:
+    """The request's line (at ``INFO``)."""
+    log_event(
+        log,
+        "request",
+        request_id=identifier,
+        pid=os.getpid(),
+        method=method,
+        route=name,
+        status=status,
+        duration_ms=round(seconds * 1000, 1) if seconds is not None else None,
+        bytes=size,
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,9 @@ framed.
 from __future__ import annotations
 
 from flask import Flask, Response, abort, g, request
+from flask_babel import gettext
+
+from moderation.domain.errors import N_
 
 DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -57,13 +60,16 @@ def keep_private(response: Response) -> Response:
     return response
 
 
+#: Why a request with a NUL character is refused (in the reader's language).
+NUL_REFUSAL = N_("The request contains a NUL character, which is never valid here.")
+
+
 def refuse_nul_bytes() -> None:
     """No path or query parameter may hold a NUL character, nor a dashboard form field.
 
     (Comment fields are cleaned by the domain rules instead, so a visitor who pasted one
     by accident keeps their comment.)
     """
-    message = "The request contains a NUL character, which is never valid here."
     # the query string as sent: a NUL in any parameter is there as %00 (or raw), so most
     # requests are cleared without parsing their parameters
     query = request.query_string
@@ -71,13 +77,13 @@ def refuse_nul_bytes() -> None:
         (b"%00" in query or b"\x00" in query)
         and any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True))
     ):
-        abort(400, description=message)
+        abort(400, description=gettext(NUL_REFUSAL))
     if (
         request.method == "POST"
         and request.path.startswith("/dashboard")
         and any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True))
     ):
-        abort(400, description=message)
+        abort(400, description=NUL_REFUSAL)  # the dashboard is English
 
 
 def init_app(app: Flask) -> None:

@@ -47,9 +47,10 @@ from moderation.services import form_tokens, threads
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.sites import SiteInfo, site_info
 from moderation.web.door import submit_from_browser
-from moderation.web.errors import Refusal, route_limit_refusal
+from moderation.web.errors import Refusal, handle_http_exception, route_limit_refusal
 from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.origins import normalise, own_origin, site_allows
+from moderation.web.replay import may_replay
 from moderation.web.security import set_frame_ancestors
 from moderation.web.templating import reader_language
 from moderation.widget import remember
@@ -289,6 +290,15 @@ def render_widget(
             parts.insert(1, token.encode())
         body: list[bytes] | str = parts
         preview = None
+        if status == 200 and not headers:
+            secret, slug = config["SECRET_KEY"], site.slug
+            may_replay(
+                token_sent=token if len(parts) == 3 else None,
+                token=(lambda: form_tokens.issue(secret, slug, thread_key, utcnow()))
+                if len(parts) == 3
+                else None,
+                until=threads.closes_by_age_at(site, thread, now),
+            )
     else:
         if form is None:
             form = CommentForm(formdata=None, data=author, remember=bool(author))
@@ -561,14 +571,15 @@ def _keeps_token(error: DomainError) -> bool:
 
 @bp.errorhandler(RateLimitExceeded)
 def too_many_posts(error: RateLimitExceeded) -> ResponseReturnValue:
-    """The route's own limit: the friendly, translated answer in the widget, input kept."""
+    """The route's own limit: the friendly, translated answer in the widget, input kept
+    (without a widget to show it in, the translated error page)."""
     try:
         site = site_info(str((request.view_args or {}).get("site_slug", "")))
     except DomainError:
-        return error
+        return handle_http_exception(error)
     thread_key = strip_controls(request.args.get("thread", ""), single_line=True)
     if not thread_key or len(thread_key) > 255:
-        return error
+        return handle_http_exception(error)
     return form_again(site, thread_key, route_limit_refusal())
 
 
@@ -580,9 +591,11 @@ def _thread_url(site: SiteInfo) -> str:
 
 @bp.get("/")
 def home() -> Response:
-    """A small landing page: where to go first (the demo, the dashboard, the docs)."""
+    """A small landing page: where to go first (the demo, the dashboard, the docs), in the
+    reader's language (``?lang=``, else the browser's)."""
     response = Response(render_template("home.html"), mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.vary.add("Accept-Language")
     return response
 
 
