@@ -127,12 +127,16 @@ def load_dataset() -> int:
     for thread_data in shared_dataset():
         thread = thread_for(site, thread_data["uri"], thread_data["title"])
         ids: list[int] = []
+        roots: list[int | None] = []  # each comment's top-level ancestor (None: top-level)
         for index, item in enumerate(thread_data["comments"]):
             moment = base + timedelta(minutes=total)
             row = {
                 "site_id": site.id,
                 "thread_id": thread.id,
                 "parent_id": ids[item["parent"]] if item["parent"] is not None else None,
+                "root_id": None
+                if item["parent"] is None
+                else roots[item["parent"]] or ids[item["parent"]],
                 "author": item["author"],
                 "email": item["email"] or f"{item['author'].lower()}@anon.test",
                 "url": item["website"] or "",
@@ -148,6 +152,7 @@ def load_dataset() -> int:
                 "source": "seed",
             }
             ids.extend(bulk_comments(site, thread, [row]))
+            roots.append(row["root_id"])
             total += 1
     db.session.commit()
     analyze()
@@ -208,7 +213,7 @@ def shaped_thread(site: Site, key: str, size: int) -> None:
     statement = (
         update(Comment.__table__)
         .where(Comment.__table__.c.id == bindparam("b_id"))
-        .values(parent_id=bindparam("b_parent"))
+        .values(parent_id=bindparam("b_parent"), root_id=bindparam("b_parent"))
     )
     if replies:
         db.session.connection().execute(statement, replies)

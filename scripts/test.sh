@@ -28,7 +28,17 @@ fi
 scripts/services.sh
 
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
+# The editable install follows the code by itself: install again only in a new venv, or when
+# pyproject.toml (dependencies, entry points) changed since. pip's isolated build of the
+# editable wheel fetches its build backend from the index each time: most of a minute.
+# (Another install of the package in the venv, such as `pip install .`, is replaced.)
+STAMP="$VENV/.moderation-installed"
+INSTALLED="$(sha256sum pyproject.toml | cut -d' ' -f1) $PWD"
+FOUND=$("$VENV/bin/python" -I -c 'import importlib.util as u; print(u.find_spec("moderation").origin)' 2>/dev/null || true)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$INSTALLED" ] || [ "$FOUND" != "$PWD/moderation/__init__.py" ]; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
+  echo "$INSTALLED" >"$STAMP"
+fi
 
 echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"

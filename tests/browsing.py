@@ -2,9 +2,9 @@
 ``http.server`` serving whatever HTML a test registers) embedding the widget of a real
 ``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright.
 
-tests/conftest.py loads this module as a plugin: its fixtures (one served widget, its host
-site and fresh browser pages per module) reach every test module, which may override any of
-them (``serve_settings`` above all) by defining a fixture of the same name."""
+tests/conftest.py loads this module as a plugin: its fixtures (one served widget and its
+host site per module, fresh browser pages per test) reach every test module, which may
+override any of them (``serve_settings`` above all) by defining a fixture of the same name."""
 
 from __future__ import annotations
 
@@ -331,17 +331,24 @@ def published(app: Flask, site: str, thread: str, text: str, **draft: Any) -> in
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+#: Whether axe-core is in the frame's document already (a state it reached without loading
+#: again, such as a reply form opened, is checked with the copy injected before).
+AXE_IS_THERE = "() => typeof window.axe === 'object' && typeof window.axe.run === 'function'"
+
+
 def axe_violations(frame: Frame) -> list[str]:
     """axe-core's WCAG 2.1 A/AA violations in ``frame``: rule, impact and the first node."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT
 
+    if not frame.evaluate(AXE_IS_THERE):
+        frame.evaluate(AXE_SCRIPT)  # half a megabyte of script to send and compile
     # every rule of those tags runs; only violations come back in full (the passes' nodes
     # are most of axe's answer on a long page, and nothing reads them)
     options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
-    results = Axe().run(frame, options=options)
+    results = frame.evaluate("options => axe.run(options)", options)
     return [
         f"{item['id']} ({item['impact']}): {item['nodes'][0]['target']}"
-        for item in results.response["violations"]
+        for item in results["violations"]
     ]
 
 
@@ -513,9 +520,10 @@ def launched(playwright: Playwright, args: list[str]) -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stock_browser(playwright: Playwright) -> Iterator[Browser]:
-    """Chromium with Chrome's own rules: cross-site frames get partitioned storage."""
+    """Chromium with Chrome's own rules: cross-site frames get partitioned storage (one per
+    test process, as :func:`tests.conftest.browser`)."""
     yield from launched(playwright, STOCK_STORAGE_ARGS)
 
 

@@ -74,6 +74,8 @@ def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
         RATELIMIT_KEY_PREFIX=f"test-spam-{uuid.uuid4().hex[:8]}",
         LIMIT_SUBMIT_PER_EMAIL="1000/minute",
         LIMIT_SUBMIT_PER_SITE="10000/hour",
+        # the policy change below reaches both processes within a second, not five
+        SITE_SETTINGS_STALENESS="1",
     )
     first = start_server(tmp_path, env)
     servers = [first]
@@ -98,8 +100,8 @@ def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
         with service_app(env) as app, app.app_context():
             sites.update_site("blog", sites.SiteSettings(policy="open"))
         # changed by another process: each server re-reads a site's settings after at most
-        # five seconds (moderation/cache.py, site_info)
-        time.sleep(5.5)
+        # SITE_SETTINGS_STALENESS (one second here)
+        time.sleep(1.5)
         # never-seen comments, on both processes: spam waits, ham is published
         for place, server in enumerate(servers):
             results = [

@@ -169,10 +169,12 @@ def counts_answer(site: SiteInfo) -> bytes:
     answer: dict[str, dict[str, Any]] = {"counts": counts}
     if request.args.get("labels"):
         # what embed.js writes into a page's count placeholders, in the page's language
-        answer["labels"] = {
-            key: ngettext("%(num)d Comment", "%(num)d Comments", count)
-            for key, count in counts.items()
+        # (translated once per count: an index page's threads share a few counts)
+        labels = {
+            count: ngettext("%(num)d Comment", "%(num)d Comments", count)
+            for count in set(counts.values())
         }
+        answer["labels"] = {key: labels[count] for key, count in counts.items()}
     return json.dumps(answer, ensure_ascii=False).encode()
 
 

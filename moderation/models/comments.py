@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.clock import utcnow
@@ -106,6 +107,23 @@ class Comment(Base):
     __table_args__ = (
         # the public read: approved comments of a thread, oldest first
         Index("ix_comments_thread_status_created", "thread_id", "status", "created_at", "id"),
+        # a thread page: its top-level comments in order (only they are in this index)...
+        Index(
+            "ix_comments_thread_top_level",
+            "thread_id",
+            "status",
+            "created_at",
+            "id",
+            sqlite_where=sql("parent_id IS NULL"),
+            postgresql_where=sql("parent_id IS NULL"),
+        ),
+        # ...and every reply under them (only replies are in this one)
+        Index(
+            "ix_comments_root_id",
+            "root_id",
+            sqlite_where=sql("root_id IS NOT NULL"),
+            postgresql_where=sql("root_id IS NOT NULL"),
+        ),
         # the moderation queue: by site and status, newest or oldest first
         Index("ix_comments_site_status_created", "site_id", "status", "created_at", "id"),
         Index("ix_comments_status_created", "status", "created_at", "id"),
@@ -129,6 +147,11 @@ class Comment(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="SET NULL"), default=None
     )
+    #: A reply's top-level ancestor when it was written (``None``: a top-level comment),
+    #: the same for a whole tree of replies: a thread page loads the trees of its
+    #: top-level comments by it (:func:`moderation.services.threads.read_page`). Never changed
+    #: afterwards, so no foreign key: when that ancestor is purged it still names the tree.
+    root_id: Mapped[int | None] = mapped_column(Integer, default=None)
     author: Mapped[str] = mapped_column(String(245))
     email: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(String(200), default="")

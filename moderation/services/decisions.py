@@ -368,6 +368,7 @@ def reply_as_moderator(
         site_id=parent.site_id,
         thread_id=parent.thread_id,
         parent_id=parent.id,
+        root_id=parent.root_id or parent.id,
         author=draft.author,
         email=draft.email,
         url="",

@@ -193,6 +193,9 @@ class _Importer:
         self.report = ImportReport(dry_run=dry_run)
         self.threads: dict[str, int] = {}
         self.ids: dict[str, int] = {}
+        #: The top-level ancestor (``Comment.root_id``, itself for a top-level comment) of
+        #: each comment in ``ids``: a reply takes its parent's.
+        self.roots: dict[int, int] = {}
         #: Sources with no comment stored in this site when the import began: their
         #: batches need no look-up of present comments (a collision with an import running
         #: at the same time raises IntegrityError, and the batch is stored again, looking).
@@ -241,6 +244,7 @@ class _Importer:
                 db.session.rollback()
                 self.threads.clear()
                 self.ids.clear()
+                self.roots.clear()
                 self.fresh = dict.fromkeys(self.fresh, False)
                 self._flush(prepared)
 
@@ -286,6 +290,7 @@ class _Importer:
         self._begin()
         if len(self.ids) > _REMEMBERED_IDS:
             self.ids.clear()
+            self.roots.clear()
         source = batch[0].source
         keys = [_stored_id(record.source_id) for record in batch]
         present = self._stored_ids(source, keys) if not self._is_fresh(source) else {}
@@ -397,6 +402,7 @@ class _Importer:
             row = self._values(record, cleaned, new_id)
             new_rows.append((new_id, row))
             self.ids[row["source_id"]] = new_id
+            self.roots[new_id] = row["root_id"] or new_id
             statuses[row["status"]] += 1
             thread_id, written = row["thread_id"], row["created_at"]
             began[thread_id] = min(began.get(thread_id, written), written)
@@ -509,11 +515,13 @@ class _Importer:
         if record.website and not cleaned["url"]:
             self.report.dropped_websites += 1
         parent = record.parent_source_id
+        parent_id = self.ids.get(_stored_id(parent)) if parent is not None else None
         return {
             "id": new_id,
             "site_id": self.site_id,
             "thread_id": self._thread_id(record.thread),
-            "parent_id": self.ids.get(_stored_id(parent)) if parent is not None else None,
+            "parent_id": parent_id,
+            "root_id": self.roots.get(parent_id) if parent_id is not None else None,
             **cleaned,
         }
 
@@ -576,13 +584,15 @@ class _Importer:
         found: dict[str, int] = {}
         for start in range(0, len(keys), 500):
             rows = db.session.execute(
-                select(Comment.source_id, Comment.id).where(
+                select(Comment.source_id, Comment.id, Comment.root_id).where(
                     Comment.site_id == self.site_id,
                     Comment.source == source[:20],
                     Comment.source_id.in_(keys[start : start + 500]),
                 )
             )
-            found.update({str(row[0]): int(row[1]) for row in rows})
+            for row in rows:
+                found[str(row[0])] = int(row[1])
+                self.roots[int(row[1])] = int(row[2] or row[1])
         return found
 
     def _emit(self, comment: Comment, thread_key: str) -> None:

@@ -389,6 +389,7 @@ def _store(
         "site_id": site.id,
         "thread_id": thread_id,
         "parent_id": parent.id if parent else None,
+        "root_id": (parent.root_id or parent.id) if parent else None,
         "author": draft.author,
         "email": draft.email,
         "url": draft.url,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from moderation.cache import caches
 from moderation.domain.closing import ThreadClosing, closes_at, thread_closing
@@ -186,47 +187,43 @@ def read_page(
 ) -> ThreadPage:
     """Approved comments of ``thread``, threaded, ``site.page_size`` top-level per page:
     top-level comments in ``order`` (default: the site's), replies under each in the
-    order they were written."""
+    order they were written. A reply whose parent is not public is shown at the top level.
+
+    Only the page is read, whatever the thread's length: its top-level comments from an
+    index that holds nothing else, then the trees under them by their ``root_id``."""
     if thread is None or thread.approved_count == 0:
         return ThreadPage([], 1, 1, 0)
-    rows = db.session.execute(
-        select(
-            Comment.id,
-            Comment.parent_id,
-            Comment.author,
-            Comment.url,
-            Comment.email,
-            Comment.html,
-            Comment.created_at,
-            Comment.edited_at,
-            Moderator.username,
-        )
-        .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
-        .where(Comment.thread_id == thread.id, Comment.status == CommentStatus.APPROVED)
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
-    known = {row.id for row in rows}
-    children: dict[int | None, list[int]] = defaultdict(list)
-    by_id = {row.id: row for row in rows}
-    for row in rows:
-        # a reply whose parent is not public is shown at the top level
-        children[row.parent_id if row.parent_id in known else None].append(row.id)
-    top_level = children[None]
-    if (order or site.sort) is CommentOrder.NEWEST:
-        top_level = top_level[::-1]
-    pages = max(1, math.ceil(len(top_level) / site.page_size))
+    newest = (order or site.sort) is CommentOrder.NEWEST
+    connection = db.session.connection()
+    ids = {"thread_id": thread.id}
+    roots = connection.execute(_TOP_LEVEL_COUNT, ids).scalar_one()
+    promoted = _promoted(thread.id, newest)
+    pages = max(1, math.ceil((roots + len(promoted)) / site.page_size))
     page = min(max(1, page), pages)
-    shown_top = top_level[(page - 1) * site.page_size : page * site.page_size]
+    offset = (page - 1) * site.page_size
+    shown_top: Sequence[Any]
+    if promoted:
+        shown_top = _merged_window(thread.id, newest, offset, site.page_size, promoted)
+    else:
+        window = {**ids, "offset": offset, "limit": site.page_size}
+        shown_top = connection.execute(_TOP_LEVEL[newest], window).all()
+    trees = sorted({row.root_id or row.id for row in shown_top})
+    replies = connection.execute(_TREES, {"roots": trees}).all()
+    children: dict[int, list[Any]] = defaultdict(list)
+    for row in sorted(replies, key=_written):  # each list in the order written
+        if row.status is CommentStatus.APPROVED and row.parent_id is not None:
+            children[row.parent_id].append(row)
 
     ordered: list[PublicComment] = []
-
-    def visit(comment_id: int, depth: int) -> None:
-        row = by_id[comment_id]
+    # depth first, each comment before its replies (a stack: any depth is fine)
+    stack = [(row, 1) for row in reversed(shown_top)]
+    while stack:
+        row, depth = stack.pop()
         identity = f"moderator:{row.username}" if row.username else row.email
         ordered.append(
             PublicComment(
                 id=row.id,
-                parent_id=row.parent_id if row.parent_id in known else None,
+                parent_id=row.parent_id if depth > 1 else None,
                 author=row.author,
                 url=row.url,
                 avatar=avatar_key(avatar_secret, site.id, identity),
@@ -237,12 +234,118 @@ def read_page(
                 edited=row.edited_at is not None,
             )
         )
-        for child in children.get(comment_id, []):
-            visit(child, depth + 1)
+        stack.extend((child, depth + 1) for child in reversed(children.get(row.id, ())))
+    return ThreadPage(ordered, page, pages, thread.approved_count)
 
-    for comment_id in shown_top:
-        visit(comment_id, 1)
-    return ThreadPage(ordered, page, pages, len(rows))
+
+def _written(row: Any) -> tuple[datetime, int]:
+    """The order comments were written in."""
+    return (row.created_at, row.id)
+
+
+def _promoted(thread_id: int, newest: bool) -> list[Any]:
+    """Approved replies to comments of the thread that are not public: they stand at the
+    top level, in display order. Found from those comments (usually none: then nothing
+    more is read)."""
+    connection = db.session.connection()
+    hidden = connection.execute(_HIDDEN, {"thread_id": thread_id}).scalars().all()
+    found = []
+    for start in range(0, len(hidden), 500):
+        chunk = {"parents": hidden[start : start + 500]}
+        found += [
+            row
+            for row in connection.execute(_CHILDREN, chunk)
+            if row.status is CommentStatus.APPROVED
+        ]
+    return sorted(found, key=_written, reverse=newest)
+
+
+def _merged_window(
+    thread_id: int, newest: bool, offset: int, size: int, promoted: Sequence[Any]
+) -> list[Any]:
+    """Top-level comments ``offset`` to ``offset + size`` when some replies stand at the
+    top level too (``promoted``, in display order; their parent is not public): the
+    comments without a parent from ``offset - len(promoted)`` on, merged with them."""
+    start = max(0, offset - len(promoted))
+    wanted = offset + size - start
+    rows = (
+        db.session.connection()
+        .execute(_TOP_LEVEL[newest], {"thread_id": thread_id, "offset": start, "limit": wanted})
+        .all()
+    )
+
+    def before(first: Any, second: Any) -> bool:
+        """``first`` is shown before ``second``."""
+        return (_written(first) < _written(second)) != newest
+
+    # each one's place among all top-level comments
+    placed = [
+        (start + number + sum(before(reply, row) for reply in promoted), row)
+        for number, row in enumerate(rows)
+    ]
+    for number, reply in enumerate(promoted):
+        above = sum(before(row, reply) for row in rows)
+        if (start and not above) or (len(rows) == wanted and above == len(rows)):
+            continue  # before the rows read (so before the window) or after them
+        placed.append((number + start + above, reply))
+    placed.sort(key=lambda pair: pair[0])
+    return [row for place, row in placed if offset <= place < offset + size]
+
+
+#: The order comments are written in (top-level comments: the reverse for newest first).
+_ORDER = (Comment.created_at, Comment.id)
+#: What a page shows of a comment (and what places it).
+_PAGE_COLUMNS = (
+    Comment.id,
+    Comment.parent_id,
+    Comment.root_id,
+    Comment.author,
+    Comment.url,
+    Comment.email,
+    Comment.html,
+    Comment.created_at,
+    Comment.edited_at,
+    Moderator.username,
+)
+#: Approved comments of the thread without a parent (those ``ix_comments_thread_top_level``
+#: holds: the index has the same condition).
+_WITHOUT_PARENT = (
+    Comment.thread_id == bindparam("thread_id"),
+    Comment.status == CommentStatus.APPROVED,
+    Comment.parent_id.is_(None),
+)
+_TOP_LEVEL_COUNT = select(func.count()).select_from(Comment).where(*_WITHOUT_PARENT)
+_TOP_LEVEL = {
+    newest: select(*_PAGE_COLUMNS)
+    .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
+    .where(*_WITHOUT_PARENT)
+    .order_by(*(column.desc() if newest else column for column in _ORDER))
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+    for newest in (False, True)
+}
+#: The thread's comments that are not public.
+_HIDDEN = select(Comment.id).where(
+    Comment.thread_id == bindparam("thread_id"),
+    Comment.status.in_(
+        [status for status in CommentStatus if status is not CommentStatus.APPROVED]
+    ),
+)
+# The next two read by one index each, whatever their status, and the caller keeps the
+# approved ones in order (with a status or an order in the query, SQLite without statistics
+# prefers an index of every approved comment, and reads the thread or the site whole).
+#: The replies to some comments.
+_CHILDREN = (
+    select(*_PAGE_COLUMNS, Comment.status)
+    .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
+    .where(Comment.parent_id.in_(bindparam("parents", expanding=True)))
+)
+#: Every reply in the trees of some top-level comments.
+_TREES = (
+    select(*_PAGE_COLUMNS, Comment.status)
+    .outerjoin(Moderator, Moderator.id == Comment.moderator_id)
+    .where(Comment.root_id.in_(bindparam("roots", expanding=True)))
+)
 
 
 def approved_counts(site: SiteInfo, keys: list[str]) -> dict[str, int]:

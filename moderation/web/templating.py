@@ -3,10 +3,11 @@ writing direction), dates in that language, and in UTC for the dashboard."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from babel import dates
 from flask import Flask
-from flask_babel import format_date, format_time, get_locale, gettext
+from flask_babel import get_locale, get_timezone, gettext
 
 from moderation.domain.languages import ENGLISH, Language, language_of
 
@@ -24,12 +25,18 @@ def isoformat(value: datetime) -> str:
 
 def comment_date(value: datetime) -> str:
     """ "November 25, 2026 at 5:00 PM" in the reader's language (UTC until the browser
-    rewrites it in the reader's time zone)."""
+    rewrites it in the reader's time zone).
+
+    What Flask-Babel's ``format_date(value, "long")`` and ``format_time(value, "short")``
+    write, with the locale and time zone looked up once instead of once each: a page of
+    comments writes hundreds of dates, and the look-ups were most of their cost."""
+    locale, zone = get_locale(), get_timezone()
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return str(
         gettext(
             "%(date)s at %(time)s",
-            date=format_date(value, "long"),
-            time=format_time(value, "short"),
+            date=dates.format_date(zone.normalize(aware.astimezone(zone)), "long", locale=locale),
+            time=dates.format_time(value, "short", tzinfo=zone, locale=locale),
         )
     )
 

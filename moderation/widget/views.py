@@ -390,12 +390,28 @@ def thread_html(
             page=page,
             closed=closed,
             widget_url=links,
+            reply_url=reply_links(links, page.page),
             order=order,
             orders=list(CommentOrder),
         )
         return (html.encode(),)
 
     return cached_rendering(key, render)[0].decode()
+
+
+#: Stands for a comment's id in the reply link :func:`reply_links` builds.
+_ID_MARK = "comment-id-here"
+
+
+def reply_links(links: Callable[..., str], page: int) -> Callable[[int], str]:
+    """The "Reply" link of each comment on ``page``, as ``links("respond",
+    replytocom=ID, cpage=page)`` writes it: built once for the page, since only the id
+    differs (the reader's context in every link took most of a page's rendering). The
+    mark is the last thing in the query before ``cpage``, so its last occurrence is it."""
+    before, after = links("respond", replytocom=_ID_MARK, cpage=page if page > 1 else "").rsplit(
+        _ID_MARK, 1
+    )
+    return lambda comment_id: f"{before}{comment_id}{after}"
 
 
 def _reply_target(thread_id: int | None, form: CommentForm) -> Comment | None:
