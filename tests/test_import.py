@@ -506,3 +506,115 @@ def test_imported_html_is_what_new_comments_get(text: str) -> None:
 
     cleaned = strip_controls(text)
     assert imported_html(cleaned) == render_comment(cleaned)
+
+
+def _mixed_wxr(path: Path) -> None:
+    """A WXR of three threads: every status, replies, pingbacks, and replies to pingbacks
+    (stored on top: their parent is not a comment), HTML, unicode, IPv4 and IPv6."""
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.porting import (
+        CommentKind,
+        CommentRecord,
+        Status,
+        TextFormat,
+        ThreadRecord,
+        WxrWriter,
+    )
+
+    statuses = [Status.APPROVED, Status.SPAM, Status.APPROVED, Status.PENDING, Status.DELETED]
+    words = ["espresso", "crema", "Café", "naïve", "кофе", "美味しい", "BUY", "cheap", "pills"]
+    began = datetime(2026, 1, 1, tzinfo=UTC)
+    with (
+        path.open("w", encoding="utf-8") as out,
+        WxrWriter(out, include_emails=True, include_addresses=True) as writer,
+    ):
+        for page in range(3):
+            thread = ThreadRecord(
+                key=f"/post-{page}/", title=f"Post {page}", url=f"https://b.example/post-{page}/"
+            )
+            comments = []
+            for number in range(25):
+                kind = CommentKind.PINGBACK if number % 11 == 4 else CommentKind.COMMENT
+                parent = None
+                if number % 3 == 2:
+                    parent = f"{page}-{number - 1}"  # a reply (to a pingback when 4 was one)
+                text = " ".join(words[(number + k) % len(words)] for k in range(number % 7 + 2))
+                if number % 4 == 0:
+                    text = f"<p>{text} <em>see</em> https://shop-{number}.example/buy</p>"
+                comments.append(
+                    CommentRecord(
+                        source="wordpress",
+                        source_id=f"{page}-{number}",
+                        thread=thread,
+                        parent_source_id=parent,
+                        author=f"Person {number % 5}",
+                        email=f"person{number % 6}@example.org" if number % 9 else "not an email",
+                        website=f"https://site{number % 4}.example/" if number % 2 else "",
+                        ip="2001:db8::1" if number % 2 else f"198.51.100.{number}",
+                        user_agent="Mozilla/5.0",
+                        created_at=began + timedelta(hours=page * 100 + number),
+                        text=text,
+                        text_format=TextFormat.HTML,
+                        source_status="1",
+                        status=statuses[number % len(statuses)],
+                        kind=kind,
+                    )
+                )
+            writer.write_thread(thread, comments)
+
+
+def test_the_classifier_learns_the_same_when_a_helper_process_works_out_the_features(
+    app: Flask, actions: Actions, tmp_path: Path
+) -> None:
+    """Large imports work out what comments teach in a helper process (several batches);
+    small ones in the importing process: the same comments, features and counts."""
+    from moderation.domain.spam import site_scope
+    from moderation.models import CommentSpam, Site, SpamCount
+    from moderation.services.importing import import_comments
+
+    wxr = tmp_path / "mixed.xml"
+    _mixed_wxr(wxr)
+    learned = {}
+    for slug, parallel in (("inline", False), ("helper", True)):
+        actions.create_site(slug)
+        with app.app_context():
+            report = import_comments("wxr", wxr, slug, batch_size=7, parallel=parallel)
+            assert report.imported > 50 and report.taught["spam"] > 0 and not report.error
+            site_id = db.session.scalar(select(Site.id).where(Site.slug == slug))
+            rows = db.session.execute(
+                select(Comment, CommentSpam.features, CommentSpam.label)
+                .join(CommentSpam, CommentSpam.comment_id == Comment.id, isouter=True)
+                .where(Comment.site_id == site_id)
+            ).all()
+            by_id = {comment.id: comment.source_id for comment, _f, _l in rows}
+            stored = {
+                comment.source_id: (
+                    by_id.get(comment.parent_id),
+                    comment.text,
+                    comment.html,
+                    comment.status,
+                    comment.email,
+                    comment.email_flagged,
+                    comment.ip_truncated,
+                    features,
+                    label,
+                )
+                for comment, features, label in rows
+            }
+            counts = {
+                row.feature: (row.spam, row.ham)
+                for row in db.session.execute(
+                    select(SpamCount).where(SpamCount.scope == site_scope(site_id))
+                ).scalars()
+            }
+        learned[slug] = (report.lines(), stored, counts)
+    inline, helper = learned["inline"], learned["helper"]
+    assert inline[0] == helper[0]
+    assert inline[1] == helper[1]
+    assert inline[2] == helper[2]
+    # replies to pingbacks are stored on top (3 threads, one each), and learned as such
+    learned_rows = [row for row in helper[1].values() if row[7] is not None]
+    assert sum(row[0] is not None for row in helper[1].values()) == 3 * 8 - 3
+    for row in learned_rows:
+        assert ("reply" if row[0] is not None else "toplevel") in row[7].split("\n")

@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 
@@ -31,7 +32,7 @@ from moderation.domain.comments import (
     strip_controls,
 )
 from moderation.domain.rendering import render_markdown
-from moderation.domain.spam import label_for_status
+from moderation.domain.spam import Label, label_for_status
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db
@@ -50,6 +51,7 @@ from moderation.porting import (
 )
 from moderation.porting.sources import Source
 from moderation.services import events, spam
+from moderation.services.bulk_rows import insert_rows
 from moderation.services.events import SYSTEM, Actor
 from moderation.services.import_fields import (
     imported_email,
@@ -57,6 +59,7 @@ from moderation.services.import_fields import (
     imported_website,
     truncated_address,
 )
+from moderation.services.import_learning import FeatureWorker, Lessons, amended
 from moderation.services.sites import site_info
 
 #: Comments stored per transaction: large enough for speed, small enough that an
@@ -131,22 +134,29 @@ def import_comments(
     actor: Actor = SYSTEM,
     batch_size: int = BATCH_SIZE,
     learn: bool = True,
+    parallel: bool | None = None,
 ) -> ImportReport:
     """Import ``source`` (a path or a binary file) read as ``fmt`` into ``site_slug``.
 
     A file that turns out unreadable part way keeps what was stored before that point
     (re-running the repaired file completes it) and the report says why it stopped.
     ``dry_run`` reads and checks everything and writes nothing. ``learn`` teaches the spam
-    classifier the imported statuses (approved: ham, spam: spam).
+    classifier the imported statuses (approved: ham, spam: spam). ``parallel``: whether
+    the features the classifier learns are worked out in a helper process while the
+    import goes on (None: when the file holds more than one batch).
     """
     site = site_info(site_slug)
     importer = _Importer(site.id, site.slug, dry_run, emit_events, batch_size, learn)
+    importer.parallel = parallel
     report = importer.report
     try:
-        importer.run(read(fmt, source, options))
-    except ImportFileError as error:
-        report.error = str(error)
-    importer.flush()
+        try:
+            importer.run(read(fmt, source, options))
+        except ImportFileError as error:
+            report.error = str(error)
+        importer.flush()
+    finally:
+        importer.close()
     if not dry_run:
         events.audit(
             actor,
@@ -193,6 +203,11 @@ class _Importer:
         self.dialect = db.session.get_bind().dialect.name
         self.sequence = ""
         self.batch: list[CommentRecord] = []
+        #: Batches read and cleaned, their lessons being worked out, not stored yet (one
+        #: at most waits while the next is read: the helper works meanwhile).
+        self.waiting: list[_Prepared] = []
+        self.parallel: bool | None = None
+        self.worker: FeatureWorker | None = None
         self.fake_ids = 0
         self.now = utcnow()
         self.analyze_at = BATCH_SIZE
@@ -209,29 +224,69 @@ class _Importer:
                     continue
                 self.batch.append(item)
                 if len(self.batch) >= self.batch_size:
-                    self.flush()
+                    self.flush(final=False)
 
-    def flush(self) -> None:
-        """Store the waiting batch in one transaction."""
-        if not self.batch:
-            return
-        batch, self.batch = self.batch, []
-        try:
-            self._flush(batch)
-        except IntegrityError:
-            if self.dry_run:
-                raise
-            # another import stored some of these (or their thread) meanwhile: what this
-            # batch wrote is gone, and what was remembered may be; start it again
-            db.session.rollback()
-            self.threads.clear()
-            self.ids.clear()
-            self.roots.clear()
-            self.fresh = dict.fromkeys(self.fresh, False)
-            self._flush(batch)
+    def flush(self, final: bool = True) -> None:
+        """Clean the batch being read and start working out its lessons; store what
+        waits (all of it when ``final``; else all but that batch), one transaction each."""
+        if self.batch:
+            batch, self.batch = self.batch, []
+            self.waiting.append(self._prepare(batch))
+        while self.waiting and (final or len(self.waiting) > 1):
+            prepared = self.waiting.pop(0)
+            try:
+                self._flush(prepared)
+            except IntegrityError:
+                if self.dry_run:
+                    raise
+                # another import stored some of these (or their thread) meanwhile: what
+                # this batch wrote is gone, and what was remembered may be; start it again
+                db.session.rollback()
+                self.threads.clear()
+                self.ids.clear()
+                self.roots.clear()
+                self.fresh = dict.fromkeys(self.fresh, False)
+                self._flush(prepared)
 
-    def _flush(self, batch: list[CommentRecord]) -> None:
-        """Store ``batch``: skip what is present, insert the rest, commit."""
+    def close(self) -> None:
+        """Stop the helper process, if one was started."""
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def _prepare(self, batch: list[CommentRecord]) -> _Prepared:
+        """The batch's rows cleaned (nothing from the database yet), and what it teaches
+        the classifier started (in the helper process once the import has several batches)."""
+        cleaned = [self._cleaned(record) for record in batch]
+        lessons: Future[Lessons] | None = None
+        if self.learn and not self.dry_run:
+            if self.worker is None and (
+                self.parallel
+                or (self.parallel is None and self.report.read.comments > self.batch_size)
+            ):
+                self.worker = FeatureWorker(spam.extractor().key)
+            if self.worker is not None:
+                lessons = self.worker.submit(
+                    self.site_id,
+                    [
+                        (
+                            row["text"],
+                            row["author"],
+                            row["email"],
+                            row["url"],
+                            record.parent_source_id is not None,
+                            row["ip_truncated"],
+                            label.value,
+                        )
+                        for record, row in zip(batch, cleaned, strict=True)
+                        if (label := label_for_status(row["status"].value)) is not None
+                    ],
+                )
+        return _Prepared(batch, cleaned, lessons)
+
+    def _flush(self, prepared: _Prepared) -> None:
+        """Store a batch: skip what is present, insert the rest, commit."""
+        batch = prepared.records
         self._begin()
         if len(self.ids) > _REMEMBERED_IDS:
             self.ids.clear()
@@ -240,26 +295,28 @@ class _Importer:
         keys = [_stored_id(record.source_id) for record in batch]
         present = self._stored_ids(source, keys) if not self._is_fresh(source) else {}
         self.ids.update(present)
-        new: list[CommentRecord] = []
-        for record, key in zip(batch, keys, strict=True):
+        new: list[tuple[CommentRecord, dict[str, Any]]] = []
+        for record, row, key in zip(batch, prepared.rows, keys, strict=True):
             if key not in present:
                 present[key] = 0  # an id twice in one batch (on two pages): stored once
-                new.append(record)
+                new.append((record, row))
         self.report.present += len(batch) - len(new)
+        # the lessons worked out beside are of the whole batch: of use when all of it is new
+        lessons = prepared.lessons if len(new) == len(batch) else None
         unknown = {
             _stored_id(record.parent_source_id)
-            for record in new
+            for record, _row in new
             if record.parent_source_id is not None
             and _stored_id(record.parent_source_id) not in self.ids
         } - set(keys)
         if unknown:
             self.ids.update(self._stored_ids(source, list(unknown)))
-        self._resolve_threads([record.thread for record in new])
+        self._resolve_threads([record.thread for record, _row in new])
         if new and self.search is None:
-            self._store(new)
+            self._store(new, lessons)
         elif new and self.search is not None:
             with self.search.deferred():
-                self.search.add(self._store(new))
+                self.search.add(self._store(new, lessons))
         if not self.dry_run:
             db.session.commit()
             self._refresh_statistics()
@@ -328,16 +385,21 @@ class _Importer:
             db.session.execute(sql("ANALYZE threads"))
             db.session.commit()
 
-    def _store(self, records: list[CommentRecord]) -> list[int]:
-        """Insert ``records`` in one executemany (parents first, as the reader gives them,
-        so every reply names its parent's id); the new ids."""
+    def _store(
+        self,
+        new: list[tuple[CommentRecord, dict[str, Any]]],
+        lessons: Future[Lessons] | None = None,
+    ) -> list[int]:
+        """Insert the new comments in one statement (parents first, as the reader gives
+        them, so every reply names its parent's id) with what they teach; the new ids."""
         statuses: Counter[CommentStatus] = Counter()
         approved: Counter[int] = Counter()
-        new_ids = self._new_ids(len(records))
+        new_ids = self._new_ids(len(new))
         new_rows: list[tuple[int, dict[str, Any]]] = []
         began: dict[int, datetime] = {}
-        for record, new_id in zip(records, new_ids, strict=True):
-            row = self._values(record, new_id)
+        records = [record for record, _row in new]
+        for (record, cleaned), new_id in zip(new, new_ids, strict=True):
+            row = self._values(record, cleaned, new_id)
             new_rows.append((new_id, row))
             self.ids[row["source_id"]] = new_id
             self.roots[new_id] = row["root_id"] or new_id
@@ -347,7 +409,7 @@ class _Importer:
             if row["status"] is CommentStatus.APPROVED:
                 approved[thread_id] += 1
         if not self.dry_run:
-            db.session.connection().execute(_INSERT, [row for _id, row in new_rows])
+            insert_rows(db.session.connection(), _COMMENTS, [row for _id, row in new_rows])
             if self.emit_events:
                 for (_id, row), record in zip(new_rows, records, strict=True):
                     self._emit(Comment(**row), record.thread.key)
@@ -363,40 +425,66 @@ class _Importer:
         if self.learn:
             # imported statuses are moderators' decisions made elsewhere: the classifier
             # learns from them as from decisions made here (issue 19)
-            self.report.taught.update(spam.learn_imported(self.site_id, new_rows))
+            self.report.taught.update(self._learn(records, new_rows, lessons))
         for status, count in statuses.items():
             events.count_status(self.site_id, status, count)
         for thread_id, count in approved.items():
             events.touch_thread(thread_id, approved_delta=count)
-        for thread_id, earliest in began.items():
-            # a thread began with its earliest comment: closing by age counts from there
-            db.session.execute(
-                update(Thread)
-                .where(Thread.id == thread_id, Thread.created_at > earliest)
-                .values(created_at=earliest)
-            )
+        # a thread began with its earliest comment: closing by age counts from there
+        db.session.connection().execute(
+            _THREAD_BEGAN,
+            [{"b_id": thread_id, "b_began": earliest} for thread_id, earliest in began.items()],
+        )
         return new_ids
 
-    def _values(self, record: CommentRecord, new_id: int) -> dict[str, Any]:
-        """The row of comment ``new_id``: cleaned, truncated, sanitised."""
+    def _learn(
+        self,
+        records: list[CommentRecord],
+        new_rows: list[tuple[int, dict[str, Any]]],
+        lessons: Future[Lessons] | None,
+    ) -> Counter[str]:
+        """Teach the classifier the new comments' statuses, with the lessons worked out
+        beside when there are some (a reply whose parent was not stored, stored on top,
+        has its features worked out again here), else here."""
+        learned: Lessons | None = None
+        if lessons is not None:
+            try:
+                learned = lessons.result()
+            except Exception:  # the helper is gone: the same work, done here
+                learned = None
+        if learned is None:
+            return spam.learn_imported(self.site_id, new_rows)
+        index = 0
+        changes: dict[int, tuple[Label, frozenset[str]]] = {}
+        for record, (_id, row) in zip(records, new_rows, strict=True):
+            label = label_for_status(row["status"].value)
+            if label is None:
+                continue
+            if (row["parent_id"] is None) != (record.parent_source_id is None):
+                features = spam.features_of(
+                    row["text"],
+                    row["author"],
+                    row["email"],
+                    row["url"],
+                    row["parent_id"] is not None,
+                    row["ip_truncated"],
+                )
+                changes[index] = (label, features)
+            index += 1
+        learned = amended(learned, changes, self.site_id)
+        return spam.learn_imported_lessons(self.site_id, new_rows, learned)
+
+    def _cleaned(self, record: CommentRecord) -> dict[str, Any]:
+        """A comment's fields cleaned, truncated, sanitised: its row but for the id, the
+        thread and the parent (which the database gives)."""
         email, flagged = imported_email(record.email)
-        self.report.flagged_emails += flagged
         website = imported_website(record.website)
-        if record.website and not website:
-            self.report.dropped_websites += 1
         text = strip_controls(record.text)
         html = render_markdown(text) if record.text_format is TextFormat.MARKDOWN else None
-        parent = record.parent_source_id
-        parent_id = self.ids.get(_stored_id(parent)) if parent is not None else None
         reason = record.held_reason or f"Imported from {record.source}"
         if record.notes:
             reason = f"{reason} ({'; '.join(record.notes)})"
         return {
-            "id": new_id,
-            "site_id": self.site_id,
-            "thread_id": self._thread_id(record.thread),
-            "parent_id": parent_id,
-            "root_id": self.roots.get(parent_id) if parent_id is not None else None,
             "author": strip_controls(record.author or "", single_line=True)[:MAX_AUTHOR]
             or ANONYMOUS,
             "email": email,
@@ -417,6 +505,24 @@ class _Importer:
             "source": record.source[:20],
             "source_id": _stored_id(record.source_id),
             "moderator_id": None,
+        }
+
+    def _values(
+        self, record: CommentRecord, cleaned: dict[str, Any], new_id: int
+    ) -> dict[str, Any]:
+        """The row of comment ``new_id``: its cleaned fields, its thread and parent."""
+        self.report.flagged_emails += cleaned["email_flagged"]
+        if record.website and not cleaned["url"]:
+            self.report.dropped_websites += 1
+        parent = record.parent_source_id
+        parent_id = self.ids.get(_stored_id(parent)) if parent is not None else None
+        return {
+            "id": new_id,
+            "site_id": self.site_id,
+            "thread_id": self._thread_id(record.thread),
+            "parent_id": parent_id,
+            "root_id": self.roots.get(parent_id) if parent_id is not None else None,
+            **cleaned,
         }
 
     def _thread_id(self, thread: ThreadRecord) -> int:
@@ -504,7 +610,23 @@ class _Importer:
         return self.fake_ids
 
 
-_INSERT = insert(Comment)
+_COMMENTS = Comment.__table__
+_THREAD_BEGAN = (
+    update(Thread)
+    .where(Thread.id == bindparam("b_id"), Thread.created_at > bindparam("b_began"))
+    .values(created_at=bindparam("b_began"))
+)
+
+
+@dataclass
+class _Prepared:
+    """A batch read and cleaned, waiting to be stored."""
+
+    records: list[CommentRecord]
+    rows: list[dict[str, Any]]
+    lessons: Future[Lessons] | None
+
+
 _INSERT_THREAD = insert(Thread).returning(Thread.key, Thread.id)
 #: SQLite's search index is filled by a trigger per inserted comment; an import fills it
 #: per batch instead (the same rows, 4 to 5 times less CPU: FTS5 tokenises a batch at once).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,8 @@ from moderation.domain.spam import (
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentSpam
+from moderation.services.bulk_rows import insert_rows
+from moderation.services.import_learning import Lessons
 from moderation.services.spam_store import SqlCountStore
 
 _EXTENSION = "moderation.spam_extractor"
@@ -155,8 +157,39 @@ def learn_imported(site_id: int, comments: Iterable[tuple[int, Mapping[str, Any]
         learned.append((features, label))
         taught[label.value] += 1
     if rows:
-        db.session.connection().execute(insert(CommentSpam), rows)
+        insert_rows(db.session.connection(), CommentSpam.__table__, rows)
         SqlCountStore(db.session).add(batch_training_deltas(site_id, learned))
+    return taught
+
+
+def learn_imported_lessons(
+    site_id: int, comments: Sequence[tuple[int, Mapping[str, Any]]], lessons: Lessons
+) -> Counter[str]:
+    """:func:`learn_imported` with the features and counts already worked out
+    (:func:`moderation.services.import_learning.lessons` of the same comments, in order)."""
+    rows: list[dict[str, Any]] = []
+    taught: Counter[str] = Counter()
+    features = iter(lessons.features)
+    for comment_id, values in comments:
+        label = label_for_status(CommentStatus(values["status"]).value)
+        if label is None:
+            continue
+        rows.append(
+            {
+                "comment_id": comment_id,
+                "score": None,
+                "clues": [],
+                "features": next(features),
+                "feature_version": FEATURE_VERSION,
+                "label": label.value,
+            }
+        )
+        taught[label.value] += 1
+    if next(features, None) is not None:
+        raise ValueError("the lessons are not of these comments")
+    if rows:
+        insert_rows(db.session.connection(), CommentSpam.__table__, rows)
+        SqlCountStore(db.session).add(lessons.deltas)
     return taught
 
 

@@ -19,12 +19,12 @@ counts learned under another version no longer match what scoring extracts.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 from moderation.domain.spam import text as measure
 
@@ -45,6 +45,8 @@ _MONEY = re.compile(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", re.IGNORECASE)
 _NAME_SEPARATORS = re.compile(r"[|:/@#]|\s-\s")
 _DIGIT_RUN = re.compile(r"\d{3,}")
 _DIGIT = re.compile(r"\d")
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_NOT_ASCII_UPPER = bytes(b for b in range(256) if not 0x41 <= b <= 0x5A)
 #: Senders (website, name, email, network) whose features are remembered: commenters come
 #: back, and an import of a million comments meets the same few thousand again and again.
 _REMEMBERED_SENDERS = 2048
@@ -148,12 +150,22 @@ class FeatureExtractor:
         if len(secret) < 16:
             raise ValueError("the feature key must be at least 16 bytes")
         self._secret = secret
-        self._sender = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._sender_features)
+        # each part of a sender remembered on its own: websites, names and networks repeat
+        # far more than the four together do (a network is shared by many senders)
+        self._site = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._website_features)
+        self._named = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._name_features)
+        self._addressed = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._email_features)
+        self._network = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._network_feature)
+
+    @property
+    def key(self) -> bytes:
+        """The key of the hashes (to make the same extractor in another process)."""
+        return self._secret
 
     def keyed(self, kind: str, value: str) -> str:
         """A keyed hash of a personal value, as a feature ("email:h:3f9a…")."""
-        digest = hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256)
-        return f"{kind}:h:{digest.hexdigest()[:16]}"
+        digest = hmac.digest(self._secret, f"{kind}:{value}".encode(), "sha256")
+        return f"{kind}:h:{digest.hex()[:16]}"
 
     def personal_features(self, email: str) -> frozenset[str]:
         """The features derived from one address, so erasing a person can drop them."""
@@ -163,29 +175,63 @@ class FeatureExtractor:
 
     def extract(self, submission: Submission) -> frozenset[str]:
         """Every feature of one submission (the author's first, so a cap cuts only words)."""
-        sender, site_domain = self._sender(
+        head, site_domain = self._sender_features(
             submission.url, submission.author, submission.email, submission.network
         )
-        head = [*sender, "reply" if submission.is_reply else "toplevel"]
+        head.append("reply" if submission.is_reply else "toplevel")
         body: list[str] = []
         link_domains = self._body(submission.text, body)
         if site_domain and site_domain in link_domains:
             head.append("siteflag:linked")
-        unique = dict.fromkeys(feature[:MAX_FEATURE_LENGTH] for feature in head + body)
+        every = head + body
+        if max(map(len, every)) > MAX_FEATURE_LENGTH:
+            every = [feature[:MAX_FEATURE_LENGTH] for feature in every]
+        unique = dict.fromkeys(every)
+        if len(unique) <= MAX_FEATURES:
+            return frozenset(unique)
         return frozenset(list(unique)[:MAX_FEATURES])
 
     def _sender_features(
         self, url: str, author: str, email: str, network: str
-    ) -> tuple[tuple[str, ...], str]:
+    ) -> tuple[list[str], str]:
         """The features of who sent a comment (website, name, email, network), and the
-        website's domain; the same for each of their comments, so remembered."""
-        features: list[str] = []
-        site_domain = self._website(url, features)
-        self._name(author, site_domain, email, features)
-        self._email(email, site_domain, features)
+        website's domain. Each part is remembered on its own (commenters come back)."""
+        site_features, site_domain = self._site(url)
+        features = list(site_features)
+        name_features, first = self._named(author)
+        features.extend(name_features)
+        address = _normalise(email.strip()) if email else ""
+        if first:
+            if first in address.partition("@")[0]:
+                features.append("name:in_email")
+            if site_domain and first in site_domain:
+                features.append("name:in_site")
+        features.extend(self._addressed(address, site_domain))
         if network:
-            features.append(self.keyed("net", network.strip().lower()))
-        return tuple(features), site_domain
+            features.append(self._network(network))
+        return features, site_domain
+
+    def _website_features(self, url: str) -> tuple[tuple[str, ...], str]:
+        """The website's features and its domain."""
+        features: list[str] = []
+        domain = self._website(url, features)
+        return tuple(features), domain
+
+    def _name_features(self, author: str) -> tuple[tuple[str, ...], str]:
+        """The name's features, and its first word when that is long enough to look for
+        in the email and the website ("name:in_email", "name:in_site")."""
+        features: list[str] = []
+        first = self._name(author, features)
+        return tuple(features), first if len(first) >= 3 else ""
+
+    def _email_features(self, address: str, site_domain: str) -> tuple[str, ...]:
+        """The normalised address's features (keyed hashes and its kind)."""
+        features: list[str] = []
+        self._email(address, site_domain, features)
+        return tuple(features)
+
+    def _network_feature(self, network: str) -> str:
+        return self.keyed("net", network.strip().lower())
 
     def _body(self, raw: str, features: list[str]) -> set[str]:
         """Features of the comment text; returns the domains it links to."""
@@ -238,11 +284,16 @@ class FeatureExtractor:
             if len(shares) > 1 and shares[1][1] >= 0.1:
                 mix = "+".join(sorted((shares[0][0], shares[1][0])))
                 features.append("scripts:" + mix)
+        # A-Z counted in bytes (UTF-8 writes every other character with bytes >= 0x80);
+        # the other characters, usually few, one by one
+        ascii_upper = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_UPPER))
+        others = "" if text.isascii() else _ASCII_RUN.sub("", text)
         if letters >= 12:
-            upper = sum(map(str.isupper, text))
+            upper = ascii_upper + sum(map(str.isupper, others))
             if upper / letters > 0.6:
                 features.append("caps:most")
-        if len(_CAPITAL_WORD.findall(text)) >= 3:
+        # three capital words need at least nine capitals
+        if ascii_upper >= 9 and len(_CAPITAL_WORD.findall(text)) >= 3:
             features.append("caps:words")
         if measure.REPEATED_CHARACTER.search(text):
             features.append("rep:char")
@@ -250,7 +301,7 @@ class FeatureExtractor:
             features.append("excl:many")
         if _MONEY.search(text):
             features.append("money")
-        emoji = 0 if text.isascii() else len(_EMOJI.findall(text))
+        emoji = len(_EMOJI.findall(others)) if others else 0
         if emoji:
             features.append("emoji:" + ("many" if emoji >= 5 else "some"))
 
@@ -260,8 +311,7 @@ class FeatureExtractor:
         distinct = dict.fromkeys(words)  # each word once, in order: a feature counts once
         if len(words) >= 8 and len(distinct) / len(words) < 0.5:
             features.append("rep:words")
-        for word in distinct:
-            features.extend(_word_features(word))
+        features.extend(chain.from_iterable(map(_word_features, distinct)))
 
     def _website(self, url: str, features: list[str]) -> str:
         """The website field: its domain, top-level domain, and whether it points deep."""
@@ -280,12 +330,13 @@ class FeatureExtractor:
         features.extend("u:" + word[:_MAX_WORD] for word in measure.path_words(url)[:8])
         return domain
 
-    def _name(self, raw: str, site_domain: str, email: str, features: list[str]) -> None:
-        """Name patterns: digits, a URL, many words, all capitals, its words and script."""
+    def _name(self, raw: str, features: list[str]) -> str:
+        """Name patterns: digits, a URL, many words, all capitals, its words and script;
+        returns the name's first word."""
         name = unicodedata.normalize("NFKC", raw).strip()
         if not name:
             features.append("name:none")
-            return
+            return ""
         words = measure.WORD_PATTERN.findall(name.casefold())
         features.append("name:words:" + ("4+" if len(words) >= 4 else str(len(words))))
         features.extend(
@@ -305,16 +356,10 @@ class FeatureExtractor:
         _, shares = measure.script_shares(name)
         if shares:
             features.append("name:script:" + shares[0][0])
-        first = words[0] if words else ""
-        local = _normalise(email).partition("@")[0]
-        if len(first) >= 3 and first in local:
-            features.append("name:in_email")
-        if len(first) >= 3 and site_domain and first in site_domain:
-            features.append("name:in_site")
+        return words[0] if words else ""
 
-    def _email(self, raw: str, site_domain: str, features: list[str]) -> None:
-        """The address as keyed hashes, plus its kind; never the address itself."""
-        address = _normalise(raw.strip())
+    def _email(self, address: str, site_domain: str, features: list[str]) -> None:
+        """The address (normalised) as keyed hashes, plus its kind; never the address."""
         if "@" not in address:
             features.append("email:none")
             return

@@ -102,7 +102,7 @@ WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u20
 REPEATED_CHARACTER = re.compile(r"(.)\1{4,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _NOT_ASCII_LETTERS = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 _TRAILING_PUNCTUATION = ".,;:!?)]}>'\""
 
 
@@ -131,7 +131,7 @@ def script_shares(text: str) -> tuple[int, list[tuple[str, float]]]:
     if not text.isascii():
         # each distinct character once, in order of first appearance: scripts then enter
         # the counts in the same order as letter by letter (ties keep that order)
-        for character, count in Counter(_NON_ASCII.findall(text)).items():
+        for character, count in Counter(_ASCII_RUN.sub("", text)).items():
             if character.isalpha():
                 counts[_letter_script(character)] += count
     letters = sum(counts.values())
@@ -164,6 +164,8 @@ def find_links(text: str) -> list[str]:
 
 def split_links(text: str) -> tuple[list[str], str]:
     """``find_links(text)`` and ``remove_links(text)`` in one pass over the text."""
+    if "." not in text and "://" not in text:
+        return [], text  # every link has a scheme or a dot: none here
     links: list[str] = []
     kept: list[str] = []
     end = 0
