@@ -7,6 +7,7 @@ bounded in bytes so memory stays predictable.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -72,6 +73,11 @@ class BoundedCache(Generic[V]):
         return value
 
 
+#: Generations of every :class:`Freshness` in the process: caches made anew (a test, a
+#: benchmark emptying them) never repeat a generation an answer was kept under.
+_GENERATIONS = itertools.count(1)
+
+
 class Freshness:
     """How long what a request read from the timed caches stays what they would answer.
 
@@ -83,7 +89,7 @@ class Freshness:
 
     def __init__(self) -> None:
         self._watching = threading.local()
-        self.generation = 0
+        self.generation = next(_GENERATIONS)
         self._lock = threading.Lock()
 
     def watch(self) -> Watch:
@@ -112,7 +118,7 @@ class Freshness:
     def changed(self) -> None:
         """Something was forgotten: every answer built before is out of date."""
         with self._lock:
-            self.generation += 1
+            self.generation = next(_GENERATIONS)
 
 
 @dataclass

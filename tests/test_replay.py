@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from moderation import create_app
+from moderation.cache import init_app as init_caches
 from moderation.extensions import db
 from moderation.services import form_tokens
 from moderation.web.replay import ReplayReads
@@ -241,6 +242,22 @@ def test_a_change_in_this_process_is_read_at_once(
     assert client.get(path).get_json()["counts"] == {"post-2": 2}
     assert client.get(listing).get_json()["count"] == 2
     assert len(app_calls) == reached + 2
+
+
+def test_caches_made_anew_keep_no_replayed_answer(
+    app: Flask, site: str, app_calls: list[str]
+) -> None:
+    """Emptying the caches by making them anew (as bench/inprocess.py does to measure a
+    render) empties what is replayed too: the new caches never repeat a generation."""
+    client = app.test_client()
+    path = f"{FRAGMENT}/counts?thread=post-2"
+    for _ in range(3):
+        client.get(path)
+    reached = len(app_calls)
+    init_caches(app)
+    client.get(path)
+    client.get(path)
+    assert len(app_calls) == reached + 1
 
 
 def test_a_cookie_the_page_reads_makes_it_another_request(

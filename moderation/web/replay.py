@@ -151,14 +151,13 @@ class ReplayReads:
         self.answers: BoundedCache[Answer] = BoundedCache(
             int(app.config["RENDER_CACHE_BYTES"]), size_of=lambda answer: answer.weight
         )
-        self._freshness: Freshness | None = None
 
     @property
     def freshness(self) -> Freshness:
-        """The app's :class:`Freshness` (its caches are made after this middleware)."""
-        if self._freshness is None:
-            self._freshness = self.app.extensions[EXTENSION_KEY].freshness
-        return self._freshness
+        """The app's current :class:`Freshness` (its caches are made after this middleware,
+        and may be made anew: a kept answer's generation is then never current)."""
+        freshness: Freshness = self.app.extensions[EXTENSION_KEY].freshness
+        return freshness
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
