@@ -260,6 +260,22 @@ def test_caches_made_anew_keep_no_replayed_answer(
     assert len(app_calls) == reached + 1
 
 
+def test_readers_behind_a_proxy_share_the_replayed_answer(
+    app: Flask, site: str, app_calls: list[str]
+) -> None:
+    """Behind nginx every reader's request carries its own X-Forwarded-For: no read
+    depends on the address, so readers at different addresses get the kept answer."""
+    client = app.test_client()
+    path = f"{FRAGMENT}/comments?thread=post-2"
+    for _ in range(3):  # the first read renders, the next is kept
+        first = client.get(path, headers={"X-Forwarded-For": "203.0.113.7"})
+    reached = len(app_calls)
+    for last in range(8, 12):
+        again = client.get(path, headers={"X-Forwarded-For": f"203.0.113.{last}"})
+        assert again.get_data() == first.get_data()
+    assert len(app_calls) == reached
+
+
 def test_a_cookie_the_page_reads_makes_it_another_request(
     app: Flask, unreplayed: Flask, site: str, app_calls: list[str]
 ) -> None:

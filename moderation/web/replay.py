@@ -58,6 +58,11 @@ IGNORED_HEADERS = frozenset(
         "HTTP_SEC_FETCH_USER",
         "HTTP_SEC_GPC",
         "HTTP_X_REQUEST_ID",  # made anew for each answer, as the app makes it
+        # the reader's address, through proxies: no read depends on it (ProxyFix turns
+        # X-Forwarded-Proto and -Host into the scheme and Host, which are in the key)
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_REAL_IP",
+        "HTTP_FORWARDED",
     }
 )
 
