@@ -7,7 +7,9 @@ straight to the driver, on the session's connection and in its transaction: SQLi
 ``executemany``, PostgreSQL one ``COPY … FROM STDIN``.
 
 The columns are the keys of the rows (the first row's, in its order): a new column of the
-table is written by adding its key to the rows, nothing else.
+table is written by adding its key to the rows, nothing else. The driver's errors come
+out as SQLAlchemy's (a duplicate key as :class:`sqlalchemy.exc.IntegrityError`), as from
+any other statement: callers catch them the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, FromClause, Table
+from sqlalchemy.exc import DBAPIError
 
 
 def insert_rows(
@@ -40,20 +43,27 @@ def insert_rows(
         values = [_converted(row, processors) for row in values]
     raw = connection.connection.driver_connection
     names = ", ".join(f'"{column}"' for column in columns)
+    driver_error = dialect.loaded_dbapi.Error
     if dialect.name == "postgresql":
-        with (
-            raw.cursor() as cursor,  # type: ignore[union-attr]
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-        ):
-            for row in values:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" for _ in columns)
-    cursor = raw.cursor()  # type: ignore[union-attr]
+        statement = f"COPY {table.name} ({names}) FROM STDIN"
+    else:
+        marks = ", ".join("?" for _ in columns)
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
     try:
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
-    finally:
-        cursor.close()
+        if dialect.name == "postgresql":
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+                for row in values:
+                    copy.write_row(row)
+            return
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(statement, values)
+        finally:
+            cursor.close()
+    except driver_error as error:
+        raise DBAPIError.instance(
+            statement, None, error, driver_error, dialect=dialect, ismulti=True
+        ) from error
 
 
 def _converted(
