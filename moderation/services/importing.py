@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,14 +36,12 @@ from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db
 from moderation.models import Comment, Thread
-from moderation.models.search import SEARCH_TABLE, SQLITE_TRIGGERS
 from moderation.porting import (
     CommentKind,
     CommentRecord,
     ImportFileError,
     ImportFormat,
     ReadOptions,
-    Tally,
     TextFormat,
     ThreadRecord,
     read,
@@ -60,6 +57,8 @@ from moderation.services.import_fields import (
     truncated_address,
 )
 from moderation.services.import_learning import FeatureWorker, Lessons, amended
+from moderation.services.import_report import ImportReport
+from moderation.services.import_search import BatchSearchIndex
 from moderation.services.sites import site_info
 
 #: Comments stored per transaction: large enough for speed, small enough that an
@@ -70,57 +69,6 @@ _REMEMBERED_IDS = 200_000
 #: The rule name imported comments carry (their decision was made elsewhere).
 IMPORTED_RULE = "imported"
 ANONYMOUS = "Anonymous"
-
-
-@dataclass
-class ImportReport:
-    """What an import did: what the file held, what was stored, skipped and refused."""
-
-    source: str = ""
-    dry_run: bool = False
-    read: Tally = field(default_factory=Tally)
-    threads_created: int = 0
-    imported: int = 0
-    present: int = 0
-    skipped_kinds: Counter[str] = field(default_factory=Counter)
-    flagged_emails: int = 0
-    dropped_websites: int = 0
-    #: Comments that taught the spam classifier, by label ("ham": approved, "spam").
-    taught: Counter[str] = field(default_factory=Counter)
-    error: str | None = None
-
-    def lines(self) -> list[str]:
-        """The summary printed at the end, one fact a line."""
-        would = "would be " if self.dry_run else ""
-        tally = self.read
-        lines = [
-            f"Read {tally.threads:,} thread(s) and {tally.comments:,} comment(s)"
-            + (f" ({self.source})." if self.source else "."),
-            f"Threads {would}created: {self.threads_created:,}.",
-            f"Comments {would}imported: {self.imported:,}.",
-            f"Skipped as already present: {self.present:,}.",
-        ]
-        for kind, count in sorted(self.skipped_kinds.items()):
-            lines.append(f"Skipped: {count:,} {kind}(s) (not comments).")
-        refused = sum(tally.refusals.values())
-        lines.append(f"Refused: {refused:,}.")
-        lines.extend(f"  {line}" for line in tally.refusal_lines())
-        if self.flagged_emails:
-            lines.append(f"Invalid emails kept as found and flagged: {self.flagged_emails:,}.")
-        if self.dropped_websites:
-            lines.append(f"Websites left out (not http or https): {self.dropped_websites:,}.")
-        if self.taught:
-            lines.append(
-                f"Spam classifier {'would learn' if self.dry_run else 'learned'} from: "
-                f"{self.taught['ham']:,} approved (ham), {self.taught['spam']:,} spam."
-            )
-        if tally.noted:
-            lines.append(
-                f"Changed on the way (reason shown to moderators): {tally.noted:,} comment(s)."
-            )
-        if self.error:
-            lines.append(f"Stopped: {self.error}")
-        return lines
 
 
 def import_comments(
@@ -211,7 +159,7 @@ class _Importer:
         self.fake_ids = 0
         self.now = utcnow()
         self.analyze_at = BATCH_SIZE
-        self.search = _SearchIndex.of_session() if not dry_run else None
+        self.search = BatchSearchIndex.of_session() if not dry_run else None
 
     def run(self, items: Iterable[ThreadRecord | CommentRecord | Any]) -> None:
         """Count every item; batch the comments; store each full batch."""
@@ -628,69 +576,6 @@ class _Prepared:
 
 
 _INSERT_THREAD = insert(Thread).returning(Thread.key, Thread.id)
-#: SQLite's search index is filled by a trigger per inserted comment; an import fills it
-#: per batch instead (the same rows, 4 to 5 times less CPU: FTS5 tokenises a batch at once).
-_SQLITE_INSERT_TRIGGER = f"{SEARCH_TABLE}_ai"
-assert f"TRIGGER {_SQLITE_INSERT_TRIGGER} AFTER INSERT" in SQLITE_TRIGGERS[0]
-
-
-class _SearchIndex:
-    """SQLite's trigram search index, filled once per batch during an import.
-
-    Inside the batch's transaction the per-row insert trigger is dropped, the batch is
-    inserted, the index is filled from the new rows in one statement, and the trigger is
-    created again: SQLite's DDL is transactional, so no other connection ever sees the
-    trigger missing, and an interrupted batch rolls back all of it. PostgreSQL's trigram
-    indexes are ordinary indexes: nothing to do there.
-    """
-
-    def __init__(self) -> None:
-        self._active = False
-
-    @classmethod
-    def of_session(cls) -> _SearchIndex | None:
-        """The index of the session's database, when it is SQLite with the trigger."""
-        if db.session.get_bind().dialect.name != "sqlite":
-            return None
-        found = db.session.execute(
-            sql("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
-            {"name": _SQLITE_INSERT_TRIGGER},
-        ).first()
-        return cls() if found is not None else None
-
-    @contextmanager
-    def deferred(self) -> Iterator[None]:
-        """The trigger is gone inside the block and back at its end (same transaction)."""
-        db.session.execute(sql(f"DROP TRIGGER {_SQLITE_INSERT_TRIGGER}"))
-        self._active = True
-        try:
-            yield
-        finally:
-            self._active = False
-        db.session.execute(sql(SQLITE_TRIGGERS[0]))
-
-    def add(self, ids: list[int]) -> None:
-        """Index the comments ``ids`` (inserted while the trigger was gone)."""
-        assert self._active
-        if ids and ids == list(range(ids[0], ids[0] + len(ids))):
-            # a batch's ids follow each other (see _Importer._new_ids): one range
-            db.session.execute(
-                sql(
-                    f"INSERT INTO {SEARCH_TABLE}(rowid, text, author, email) "  # noqa: S608
-                    "SELECT id, text, author, email FROM comments WHERE id BETWEEN :low AND :high"
-                ),
-                {"low": ids[0], "high": ids[-1]},
-            )
-            return
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            db.session.execute(
-                sql(
-                    f"INSERT INTO {SEARCH_TABLE}(rowid, text, author, email) "  # noqa: S608
-                    "SELECT id, text, author, email FROM comments WHERE id IN "
-                    f"({', '.join(str(int(i)) for i in chunk)})"
-                )
-            )
 
 
 def _stored_id(source_id: str) -> str:

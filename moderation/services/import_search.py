@@ -1,0 +1,76 @@
+"""SQLite's search index during an import: filled once per batch, not by a trigger per
+row (:class:`BatchSearchIndex`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import text as sql
+
+from moderation.extensions import db
+from moderation.models.search import SEARCH_TABLE, SQLITE_TRIGGERS
+
+#: SQLite's search index is filled by a trigger per inserted comment; an import fills it
+#: per batch instead (the same rows, 4 to 5 times less CPU: FTS5 tokenises a batch at once).
+_SQLITE_INSERT_TRIGGER = f"{SEARCH_TABLE}_ai"
+assert f"TRIGGER {_SQLITE_INSERT_TRIGGER} AFTER INSERT" in SQLITE_TRIGGERS[0]
+
+
+class BatchSearchIndex:
+    """SQLite's trigram search index, filled once per batch during an import.
+
+    Inside the batch's transaction the per-row insert trigger is dropped, the batch is
+    inserted, the index is filled from the new rows in one statement, and the trigger is
+    created again: SQLite's DDL is transactional, so no other connection ever sees the
+    trigger missing, and an interrupted batch rolls back all of it. PostgreSQL's trigram
+    indexes are ordinary indexes: nothing to do there.
+    """
+
+    def __init__(self) -> None:
+        self._active = False
+
+    @classmethod
+    def of_session(cls) -> BatchSearchIndex | None:
+        """The index of the session's database, when it is SQLite with the trigger."""
+        if db.session.get_bind().dialect.name != "sqlite":
+            return None
+        found = db.session.execute(
+            sql("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+            {"name": _SQLITE_INSERT_TRIGGER},
+        ).first()
+        return cls() if found is not None else None
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """The trigger is gone inside the block and back at its end (same transaction)."""
+        db.session.execute(sql(f"DROP TRIGGER {_SQLITE_INSERT_TRIGGER}"))
+        self._active = True
+        try:
+            yield
+        finally:
+            self._active = False
+        db.session.execute(sql(SQLITE_TRIGGERS[0]))
+
+    def add(self, ids: list[int]) -> None:
+        """Index the comments ``ids`` (inserted while the trigger was gone)."""
+        assert self._active
+        if ids and ids == list(range(ids[0], ids[0] + len(ids))):
+            # a batch's ids follow each other (see importing._Importer._new_ids): one range
+            db.session.execute(
+                sql(
+                    f"INSERT INTO {SEARCH_TABLE}(rowid, text, author, email) "  # noqa: S608
+                    "SELECT id, text, author, email FROM comments WHERE id BETWEEN :low AND :high"
+                ),
+                {"low": ids[0], "high": ids[-1]},
+            )
+            return
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            db.session.execute(
+                sql(
+                    f"INSERT INTO {SEARCH_TABLE}(rowid, text, author, email) "  # noqa: S608
+                    "SELECT id, text, author, email FROM comments WHERE id IN "
+                    f"({', '.join(str(int(i)) for i in chunk)})"
+                )
+            )
