@@ -79,18 +79,21 @@ def record_assessment(comment_id: int, assessment: Assessment | None) -> None:
     """Keep what the classifier said about a new comment, and its features to learn from."""
     if assessment is None:
         return
-    result = assessment.result
     db.session.connection().execute(
-        _INSERT_ASSESSMENT,
-        {
-            "comment_id": comment_id,
-            "score": None if result.abstained else round(result.score, 4),
-            "clues": [[clue.description, round(clue.probability, 3)] for clue in result.clues],
-            "features": "\n".join(sorted(assessment.features)),
-            "feature_version": FEATURE_VERSION,
-            "label": "",
-        },
+        _INSERT_ASSESSMENT, {"comment_id": comment_id, **assessment_values(assessment)}
     )
+
+
+def assessment_values(assessment: Assessment) -> dict[str, Any]:
+    """The row that keeps ``assessment`` (but for its comment's id)."""
+    result = assessment.result
+    return {
+        "score": None if result.abstained else round(result.score, 4),
+        "clues": [[clue.description, round(clue.probability, 3)] for clue in result.clues],
+        "features": "\n".join(sorted(assessment.features)),
+        "feature_version": FEATURE_VERSION,
+        "label": "",
+    }
 
 
 #: Built once: every submission the classifier scored runs it.
