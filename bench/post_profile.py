@@ -35,28 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import inprocess
 
-THREAD = "/bench/fresh"
-
 
 def poster(app: Any, door: str) -> Any:
-    """A function posting comment ``number`` through ``door`` (each from its own address
-    and email, as bench/run.py's posts); asserts the post was accepted."""
-    from moderation.services import form_tokens
-
+    """A function posting comment ``number`` through ``door`` (``bench/inprocess.py``'s
+    fields); asserts the post was accepted."""
     client = app.test_client()
     issued = datetime.now(UTC) - timedelta(seconds=10)
 
     def post(number: int) -> None:
-        body = {
-            "comment": f"Benchmark comment {number}: Lorem ipsum dolor sit amet, "
-            "*consectetur* adipiscing elit, sed do **eiusmod** tempor incididunt ut "
-            "labore et dolore magna aliqua. Ut enim ad minim veniam, quis `nostrud()`.",
-            "author": "Bench User",
-            "email": f"bench{number}@bench.example.com",
-            "form_token": form_tokens.issue(inprocess.SECRET, "bench", THREAD, issued),
-        }
-        address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
-        headers = {"Origin": inprocess.ORIGIN, "X-Forwarded-For": address}
+        body, headers = inprocess.post_fields(number, issued)
         if door == "json":
             response = client.post(
                 "/api/v1/sites/bench/comments?thread=%2Fbench%2Ffresh", json=body, headers=headers
