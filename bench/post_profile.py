@@ -11,8 +11,9 @@ widget's form post with ``--door form``), profiled.
 Without ``--callgrind`` it runs cProfile on a CPU clock and prints the top of the profile
 (``--profile FILE`` keeps it for ``pstats``) with the CPU per post. Under valgrind,
 ``--callgrind`` switches instruction counting on for the measured loop only (through
-``callgrind_control``, after the warm-up posts) and prints instructions per post from the
-dump: a count that does not move with the machine's load. Databases and the limits' storage
+``callgrind_control``, after the warm-up posts) and dumps it to ``OUT.1``, whose
+``totals:`` line divided by ``--posts`` is the instructions per post: a count that does
+not move with the machine's load. Databases and the limits' storage
 as ``bench/inprocess.py`` (``BENCH_PG_URL``, ``BENCH_REDIS_URL``/``BENCH_REDIS_DB``,
 ``BENCH_SQLITE_LIMITS``).
 """
@@ -54,14 +55,6 @@ def poster(app: Any, door: str) -> Any:
             assert response.status_code == 303, response.get_data(as_text=True)
 
     return post
-
-
-def instructions(out_file: Path) -> int:
-    """The instructions counted in a callgrind dump (its ``summary:`` or ``totals:`` line)."""
-    for line in out_file.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise ValueError(f"no totals in {out_file}")
 
 
 def main() -> int:
