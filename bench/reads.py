@@ -118,7 +118,11 @@ def seed() -> None:
     (WORK / "instance").mkdir(parents=True, mode=0o700)
     env = server_env()
     subprocess.run(
-        [sys.executable, "-m", "moderation", "db", "upgrade"], env=env, check=True, timeout=600
+        [sys.executable, "-m", "moderation", "db", "upgrade"],
+        env=env,
+        cwd=WORK,
+        check=True,
+        timeout=600,
     )
     code = (
         f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
@@ -126,7 +130,7 @@ def seed() -> None:
         "app = seed_ours.create_app()\n"
         "with app.app_context(): print('seeded', seed_ours.load_dataset())\n"
     )
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=WORK, check=True, timeout=600)
 
 
 def seed_posts(plans: list[tuple[str, str, int]]) -> None:
@@ -150,6 +154,7 @@ def seed_posts(plans: list[tuple[str, str, int]]) -> None:
     subprocess.run(
         [sys.executable, "-c", code],
         env=server_env(),
+        cwd=WORK,
         input=json.dumps(plans),
         text=True,
         check=True,
@@ -161,7 +166,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes] | None, seconds: float =
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise SystemExit(f"server exited ({process.returncode}); see {WORK}/serve.log")
+            raise SystemExit(f"server exited ({process.returncode}); see its log in {WORK}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -203,6 +208,7 @@ class Ours:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "moderation", "serve", "--port", str(self.port), *flags],
                 env=server_env(),
+                cwd=WORK,  # not the checkout: python -m would import the code there first
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
