@@ -113,6 +113,7 @@ def snapshot_code() -> None:
 def seed() -> None:
     """A fresh database with the shared data set (approved)."""
     shutil.rmtree(WORK / "instance", ignore_errors=True)
+    (WORK / "posts-next").unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{WORK / 'reads.db'}{suffix}").unlink(missing_ok=True)
     (WORK / "instance").mkdir(parents=True, mode=0o700)
@@ -143,13 +144,17 @@ def seed_posts(plans: list[tuple[str, str, int]]) -> None:
         "from datetime import UTC, datetime, timedelta\n"
         "issued = datetime.now(UTC) - timedelta(seconds=10)\n"
         "secret = os.environ['MODERATION_SECRET_KEY']\n"
-        "first = 2_000_000\n"
+        # numbers (so addresses and emails) never used before on this database: --no-seed
+        # keeps the rate limits and comments of the runs before
+        f"counter = {str(WORK / 'posts-next')!r}\n"
+        "first = int(open(counter).read()) if os.path.exists(counter) else 2_000_000\n"
         "for name, thread, lines in json.load(sys.stdin):\n"
         "    kind = 'warmup' if 'warmup' in thread else 'fresh'\n"
         "    with open(name, 'w') as handle:\n"
         "        for number in range(first, first + lines):\n"
         "            handle.write(seed_ours.submission_line(kind, number, thread, secret, issued))\n"
         "    first += lines\n"
+        "open(counter, 'w').write(str(first))\n"
     )
     subprocess.run(
         [sys.executable, "-c", code],

@@ -77,14 +77,18 @@ def recommendation(
     m = medians_of(rows)
     configs = list(dict.fromkeys(row["config"] for row in rows if processes(row["config"])))
     lines = [f"Default flags: {default} (`moderation serve` with no flags, {cores} cores)."]
+    if default not in configs:
+        lines = ["The default flags were not measured in this run (`--configs default,...`)."]
     shares: dict[str, dict[str, float]] = {config: {} for config in configs}
     for workload in workloads:
         measured = [c for c in configs if (c, workload) in m["rps"]]
-        if default not in measured:
+        if not measured:
             continue
         best = max(measured, key=lambda c: m["rps"][(c, workload)])
         for config in measured:
             shares[config][workload] = m["rps"][(config, workload)] / m["rps"][(best, workload)]
+        if default not in measured:
+            continue
         mine = shares[default][workload]
         text = (
             f"- {workload}: default {m['rps'][(default, workload)]:.0f} req/s, best {best} "
@@ -108,15 +112,16 @@ def recommendation(
         if ceiling:
             text += f"; of ceiling {m['rps'][(default, workload)] / ceiling:.2f} (goal >= 0.80)"
         lines.append(text)
-    complete = {c: s for c, s in shares.items() if len(s) == len(shares[default])}
+    most = max((len(s) for s in shares.values()), default=0)
+    complete = {c: s for c, s in shares.items() if most and len(s) == most}
     if complete:
         pick = max(complete, key=lambda c: min(complete[c].values()))
-        for config in dict.fromkeys([pick, default]):
+        for config in dict.fromkeys([pick, default] if default in complete else [pick]):
             worst = min(complete[config].values())
             each = ", ".join(f"{w} {v:.2f}" for w, v in complete[config].items())
             lines.append(f"- worst share of best, {config}: {worst:.2f} ({each})")
-        lines.append(
-            f"Recommendation: {pick} is the config whose worst share of the best is highest; "
-            + ("the default is it." if pick == default else f"the default is {default}.")
-        )
+        verdict = f"Recommendation: {pick} is the config whose worst share of the best is highest"
+        if default in complete:
+            verdict += "; the default is it" if pick == default else f"; the default is {default}"
+        lines.append(verdict + ".")
     return lines
