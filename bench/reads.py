@@ -33,7 +33,7 @@ something when req/s do not). Then, per workload, whether the default is within 
 the best config (by req/s and by CPU per request among configs with a process per core),
 and the config that is best for all of them together.
 
-The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, under 8 minutes;
+The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, about 8 minutes quiet;
 ``--reps 1 --configs default,1x1`` checks the set-up in one). SQLite, the shared seed data
 set (bench/seed_ours.py), loopback only. Needs ``wrk``, and for the ceiling its virtualenv
 (``FLASK_VENV``, made by ``ref_flask.sh setup``); ``BENCH_SHARED`` names the shared
