@@ -14,6 +14,10 @@ import pytest
 from moderation import create_app
 from moderation.extensions import db
 from tests.helpers import Actions
+from tests.private_services import (
+    PrivateRedis,
+    private_redis,
+)
 from tests.servers import (
     ServerProcess,
     fresh_server_env,
@@ -21,7 +25,6 @@ from tests.servers import (
     service_app,
     start_server,
 )
-from tests.system_harness import PrivateRedis, private_redis
 
 ORIGIN = "https://blog.example"
 #: Limits and flood intervals live in the rate-limit storage (the counters' SQLite file, Redis,

@@ -19,6 +19,12 @@ from sqlalchemy import create_engine, text
 
 from moderation.ratelimit import RateGate
 from tests.helpers import create_integration
+from tests.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    private_postgres,
+    private_redis,
+)
 from tests.servers import http_json, service_app
 from tests.system_harness import (
     ONCE_PER_CI,
@@ -26,20 +32,18 @@ from tests.system_harness import (
     SOAK,
     TRACEBACK,
     LoadRun,
-    PrivatePostgres,
-    PrivateRedis,
     Scale,
     ServerSet,
-    assert_nothing_lost,
-    explain,
     fault_windows,
-    log_findings,
     outage_answers,
-    private_postgres,
-    private_redis,
-    report,
     run_with_schedule,
     server_env,
+)
+from tests.system_ledger import (
+    assert_nothing_lost,
+    explain,
+    log_findings,
+    report,
     sqlite_url,
     stored_comments,
     verify,

@@ -15,22 +15,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    private_postgres,
+    private_redis,
+)
 from tests.system_harness import (
     ONCE_PER_CI,
     SCALES,
     Attempt,
     LoadRun,
-    PrivatePostgres,
-    PrivateRedis,
     Scale,
     ServerSet,
-    assert_clean,
     client_network,
-    log_findings,
-    private_postgres,
-    private_redis,
-    report,
     server_env,
+)
+from tests.system_ledger import (
+    assert_clean,
+    log_findings,
+    report,
     sqlite_url,
     verify,
 )
