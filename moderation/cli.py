@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import click
 from flask import Flask
@@ -26,14 +25,19 @@ class ModerationGroup(FlaskGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in super().list_commands(ctx) if name not in HIDDEN_COMMANDS]
 
-    def invoke(self, ctx: click.Context) -> Any:
-        name = ctx.protected_args[0] if ctx.protected_args else ""
-        wants_help = any(arg in ("--help", "-h") for arg in ctx.args)
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The subcommand about to run; before it runs, the word about the instance.
+        (Here, not in ``invoke``: there the subcommand's name is in ``protected_args``,
+        which Click 8.2 deprecated.)"""
+        name, command, rest = super().resolve_command(ctx, args)
+        wants_help = any(arg in ("--help", "-h") for arg in rest)
         if name and name not in HIDDEN_COMMANDS and not wants_help:
             app = ctx.ensure_object(ScriptInfo).load_app()
             if name not in BUILDS_THE_DATABASE:
                 explain_instance(app)
-        return super().invoke(ctx)
+        return name, command, rest
 
 
 def explain_instance(app: Flask) -> None:
@@ -60,11 +64,12 @@ def explain_instance(app: Flask) -> None:
         sys.exit(1)
 
 
-def main() -> None:
-    """Console-script entry point."""
+def command() -> ModerationGroup:
+    """The ``moderation`` command (tests invoke it in their own process)."""
     from moderation import create_app
 
-    group = ModerationGroup(
+    return ModerationGroup(
+        name="moderation",
         create_app=lambda: create_app(),
         add_default_commands=False,
         add_version_option=False,
@@ -74,4 +79,8 @@ def main() -> None:
             "it. They use ./instance, or MODERATION_INSTANCE_PATH."
         ),
     )
-    group.main(args=sys.argv[1:], prog_name="moderation")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    command().main(args=sys.argv[1:], prog_name="moderation")
