@@ -9,7 +9,6 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,7 +55,10 @@ def check_rate_limit_storage(storage_uri: str) -> Check:
 
 @functools.cache
 def migration_heads() -> frozenset[str]:
-    """The head revisions of the migrations this code ships (read once per process)."""
+    """The head revisions of the migrations this code ships (read once per process, by
+    Alembic: imported on the first readiness check, not by every process)."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(ScriptDirectory(str(MIGRATIONS_DIRECTORY)).get_heads())
 
 
