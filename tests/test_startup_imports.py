@@ -67,7 +67,12 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def test_a_web_process_leaves_out_what_commands_and_rare_pages_need(
     cli_env: dict[str, str],
 ) -> None:
-    loaded = loaded_after("from moderation import create_app\ncreate_app()", cli_env)
+    code = (
+        "from moderation import create_app\n"
+        "client = create_app().test_client()\n"
+        "assert client.get('/readyz').status_code == 503\n"  # a fresh database: not migrated
+    )
+    loaded = loaded_after(code, cli_env)
     assert loaded.pop("moderation.web.errors")
     assert [name for name, present in loaded.items() if present] == []
 
@@ -124,3 +129,31 @@ def test_serve_says_in_one_line_that_the_database_is_unreachable(
     assert result.stderr.startswith("Error: cannot reach the database: "), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Serving on" not in result.stdout
+
+
+MIGRATION_SCRIPTS = {
+    "a.py": "revision = 'a'\ndown_revision = None\n",
+    "b.py": "revision = 'b'\ndown_revision = 'a'\n",
+    "c.py": "revision: str = 'c'\ndown_revision: str | None = 'a'\n",
+    "merge.py": "revision = 'merge'\ndown_revision = ('b', 'c')\n",
+    "d.py": '"""revision = \'no\'"""\nrevision = "d"\ndown_revision = "merge"\n',
+    "e.py": "revision = 'e'\ndown_revision = 'a'\n",
+}
+
+
+def test_the_readiness_check_finds_the_heads_alembic_finds(tmp_path: Path) -> None:
+    """Read without Alembic (a web process does not load it for ``/readyz``): the same
+    heads as Alembic's, for the shipped migrations and for a branch and a merge."""
+    from alembic.script import ScriptDirectory
+
+    from moderation.extensions import MIGRATIONS_DIRECTORY
+    from moderation.services.readiness import heads_of
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for name, text in MIGRATION_SCRIPTS.items():
+        (versions / name).write_text(text)
+    for folder in (MIGRATIONS_DIRECTORY, tmp_path):
+        alembic_heads = frozenset(ScriptDirectory(str(folder)).get_heads())
+        assert heads_of(folder / "versions") == alembic_heads
+    assert heads_of(versions) == {"d", "e"}
