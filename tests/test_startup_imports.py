@@ -35,6 +35,14 @@ LOADED_ON_DEMAND = (
 )
 
 
+def python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter with ``args`` and ``env``, its output captured."""
+    command = [sys.executable, *args]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def loaded_after(code: str, env: dict[str, str], argv: tuple[str, ...] = ()) -> dict[str, bool]:
     """Which of :data:`LOADED_ON_DEMAND` (and the web edge) a fresh interpreter holds after
     running ``code``."""
@@ -45,14 +53,7 @@ def loaded_after(code: str, env: dict[str, str], argv: tuple[str, ...] = ()) -> 
         f"names = {[*LOADED_ON_DEMAND, 'moderation.web.errors']!r}\n"
         "print(json.dumps({name: name in sys.modules for name in names}), file=sys.stderr)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python(env, "-c", probe)
     assert result.returncode == 0, result.stderr
     loaded: dict[str, bool] = json.loads(result.stderr.strip().splitlines()[-1])
     return loaded
@@ -117,14 +118,7 @@ def test_serve_says_in_one_line_that_the_database_is_unreachable(
     """The migrations run in a child of ``moderation serve``; its refusal is still the
     command's own one-line error and exit status."""
     env = {**cli_env, "MODERATION_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
-    result = subprocess.run(
-        [sys.executable, "-m", "moderation", "serve", "--no-deliver"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python(env, "-m", "moderation", "serve", "--no-deliver")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: cannot reach the database: "), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

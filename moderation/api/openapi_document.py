@@ -28,6 +28,7 @@ from moderation.api.openapi_schemas import (
 )
 from moderation.services.events import EVENT_TYPES as OUTBOUND_TYPES
 
+
 def read_operation(
     summary: str, parameters: list[dict[str, Any]], answer: dict[str, Any]
 ) -> dict[str, Any]:
