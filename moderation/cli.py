@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 from flask import Flask
@@ -20,10 +21,26 @@ BUILDS_THE_DATABASE = frozenset({"serve", "db", "doctor"})
 
 class ModerationGroup(FlaskGroup):
     """Flask's group with the operator's commands only, and a clear word about the instance
-    a command works on when that is not ``./instance`` or its database is still empty."""
+    a command works on when that is not ``./instance`` or its database is still empty.
+
+    It knows the commands itself (:data:`moderation.commands.COMMANDS`): listing them, or
+    a command's ``--help``, builds no app; running one builds it, as Flask's group does."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from moderation.commands import name_all
+        from moderation.commands.on_demand import CommandsOnDemand
+
+        super().__init__(**kwargs)
+        self._ours = CommandsOnDemand()
+        name_all(self._ours)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in super().list_commands(ctx) if name not in HIDDEN_COMMANDS]
+        self._load_plugin_commands()  # the commands of Flask extensions, as Flask lists them
+        names = {*click.Group.list_commands(self, ctx), *self._ours.list_commands(ctx)}
+        return sorted(name for name in names if name not in HIDDEN_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._ours.get_command(ctx, cmd_name) or super().get_command(ctx, cmd_name)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

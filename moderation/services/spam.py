@@ -11,7 +11,7 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import insert
@@ -30,9 +30,10 @@ from moderation.domain.spam import (
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentSpam
-from moderation.services.bulk_rows import insert_rows
-from moderation.services.import_learning import Lessons
 from moderation.services.spam_store import SqlCountStore
+
+if TYPE_CHECKING:
+    from moderation.services.import_learning import Lessons
 
 _EXTENSION = "moderation.spam_extractor"
 
@@ -160,6 +161,8 @@ def learn_imported(site_id: int, comments: Iterable[tuple[int, Mapping[str, Any]
         learned.append((features, label))
         taught[label.value] += 1
     if rows:
+        from moderation.services.bulk_rows import insert_rows  # imports alone need it
+
         insert_rows(db.session.connection(), CommentSpam.__table__, rows)
         SqlCountStore(db.session).add(batch_training_deltas(site_id, learned))
     return taught
@@ -191,6 +194,8 @@ def learn_imported_lessons(
     if next(features, None) is not None:
         raise ValueError("the lessons are not of these comments")
     if rows:
+        from moderation.services.bulk_rows import insert_rows  # imports alone need it
+
         insert_rows(db.session.connection(), CommentSpam.__table__, rows)
         SqlCountStore(db.session).add(lessons.deltas)
     return taught
