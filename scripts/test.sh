@@ -21,8 +21,9 @@ PG_URL=${MODERATION_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5
 # socket, and the other workers fill that time; the PostgreSQL pass's tests mostly compute.
 # (On 2 cores, 5 + 2 kept both busy to the end in a simulation from per-file CPU and wait
 # times; 4 + 2 left 8 % idle, 3 + 3 18 %.)
-SQLITE_WORKERS=${SQLITE_WORKERS:-$((2 * $(nproc) + 1))}
-POSTGRESQL_WORKERS=${POSTGRESQL_WORKERS:-$(nproc)}
+# PYTEST_WORKERS, as before, sets both.
+SQLITE_WORKERS=${SQLITE_WORKERS:-${PYTEST_WORKERS:-$((2 * $(nproc) + 1))}}
+POSTGRESQL_WORKERS=${POSTGRESQL_WORKERS:-${PYTEST_WORKERS:-$(nproc)}}
 
 # Debian's Chromium for the browser tests (never a browser download).
 if ! command -v chromium >/dev/null 2>&1; then
