@@ -372,18 +372,36 @@ def app_of(env: dict[str, str]) -> Iterator[Flask]:
         yield app
 
 
+def serve_args(deliver: bool) -> list[str]:
+    """``moderation serve``'s options for a server Chromium talks to directly.
+
+    Threads enough for Chromium's spare connections: gunicorn's gthread worker gives each
+    accepted connection a thread until its first request arrives, for up to five seconds,
+    and Chromium opens more connections than it uses when a page asks for several files at
+    once (whichever connects first takes the request). On the default two threads, two such
+    idle connections stopped the server for five seconds: every few page loads, a test
+    waited that long (behind nginx, as deployed, only nginx connects). The webhook and
+    email delivery worker (a process of its own) only where a test waits for a delivery."""
+    return ["--threads", "8"] + ([] if deliver else ["--no-deliver"])
+
+
 @contextmanager
 def served(
-    workdir: Path, setup: Callable[[Flask], object], port: int | None = None, **settings: str
+    workdir: Path,
+    setup: Callable[[Flask], object],
+    port: int | None = None,
+    deliver: bool = False,
+    **settings: str,
 ) -> Iterator[ServerProcess]:
     """``moderation serve`` in ``workdir`` with ``settings`` (``MODERATION_*`` without the
     prefix, see :func:`tests.servers.fresh_server_env`), set up by ``setup(app)`` through the
     application in this process (:func:`app_of`); stopped afterwards, and on a PostgreSQL
-    run its database left empty for the next module."""
+    run its database left empty for the next module. ``deliver``: with the delivery worker
+    (see :func:`serve_args`)."""
     from tests.servers import fresh_server_env, leave_server_database_empty, start_server
 
     env = fresh_server_env(workdir, **settings)
-    process = start_server(workdir, env, port=port)
+    process = start_server(workdir, env, args=serve_args(deliver), port=port)
     try:
         with app_of(env) as app:
             setup(app)
@@ -469,7 +487,8 @@ def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
     from tests.servers import start_server
 
     public = serve_env["MODERATION_PUBLIC_URL"]
-    server = start_server(workdir, serve_env, port=int(public.rsplit(":", 1)[1]))
+    port = int(public.rsplit(":", 1)[1])
+    server = start_server(workdir, serve_env, args=serve_args(deliver=False), port=port)
     try:
         yield public
     finally:
