@@ -1,32 +1,45 @@
 #!/usr/bin/env python3
-"""Public reads of ``moderation serve`` under different process/thread flags, beside the
+"""Reads and posts of ``moderation serve`` under different process/thread flags, beside the
 Flask ceiling (a fixed body of the same size, ../shared/bench/ref_flask.sh), in one run:
-the quiet-machine check of issue 20's read goals.
+which flags serve the work best, and how far the default is from them (issue 20).
 
-    .venv/bin/python bench/reads.py [--configs default,1x2,...] [--one-process 1x2]
-                                    [--reps 3] [--duration 8] [--ceiling-flags 2x2]
-                                    [--workloads list200,list200-page,count5] [--no-ceiling]
+    .venv/bin/python bench/reads.py [--configs default,1x1,...] [--one-process 1x2]
+                                    [--reps 3] [--duration 2] [--ceiling-flags 2x2]
+                                    [--workloads list200,list200-page,count5,post]
+                                    [--no-ceiling]
 
-A config ``WxT`` is ``moderation serve --workers W --threads T`` (``default``: no flags,
-whatever the command chooses: one process per core, 2 threads each). The ceiling ``ref``
-is the shared minimal Flask app under the shared gunicorn settings (sync workers, one per
-core, ``--preload``) serving pre-serialised bodies of exactly the sizes our answers have;
-``ref-WxT`` the same app under the gthread flags of ``--ceiling-flags``. Each rep starts
-every server afresh (configs interleaved, so drift hits all alike); every workload gets a
-2 s warm-up, then ``wrk -t1 -c16`` for ``--duration`` seconds, while the CPU time of the
+A config ``WxT`` is ``moderation serve --workers W --threads T``; ``default`` is no flags,
+whatever the command chooses (one process per core): its log line names the flags it
+took, and when those are in the sweep the same server stands for both. The workloads:
+``list200`` (the 200-comment thread as JSON), ``list200-page`` (its widget page),
+``count5`` (counts of 5 threads) and ``post`` (bench/run.py's submission with every check
+on: a single-use form token, distinct client addresses and emails, the site's own limit
+raised above the load, so no post is refused; one fresh thread and body file per
+measurement). The ceiling ``ref`` is the shared minimal Flask app under the shared
+gunicorn settings (sync workers, one per core, ``--preload``) serving pre-serialised bodies
+of exactly the sizes our read answers have; ``ref-WxT`` the same app under the gthread
+flags of ``--ceiling-flags``.
+
+Every server is started once, one after another, on its own port, all on one SQLite
+database (the embedded default: rate limits shared through SQLite), warmed (the reads a
+few dozen times, posts for 1 s), and left running; then each rep measures every server in
+turn, the order rotated from rep to rep, so load from outside falls on every config alike.
+Each measurement is ``wrk -t1 -c16`` for ``--duration`` seconds, while the CPU time of the
 server's processes (master and workers, from /proc) is read before and after. The report
 gives, per config and workload, the median req/s of the reps with their min-max, the
-median p99, each median as a share of the best config and of the ceiling, and the
-server's CPU per request with its share of the ceiling's (on a loaded machine the CPU
-share still means something when req/s do not). Then the goals: ``default`` against
-``--one-process`` (2 cores >= 1.7x one process), against the best config (within 10 %),
-and against the ceiling (>= 0.80).
+median p99 (min-max), each median as a share of the best config and of the ceiling, and
+the server's CPU per request (on a loaded machine the CPU per request still means
+something when req/s do not). Then, per workload, whether the default is within 10 % of
+the best config (by req/s and by CPU per request among configs with a process per core),
+and the config that is best for all of them together.
 
-The defaults run all of it (about 25 minutes; ``--reps 1 --duration 2`` checks the
-set-up in a few). SQLite, the shared seed data set (bench/seed_ours.py), loopback only.
-Needs ``wrk`` and the ceiling's virtualenv (``FLASK_VENV``, made by ``ref_flask.sh
-setup``); ``BENCH_SHARED`` names the shared harness when this checkout is not beside it.
-Results: ``$BENCH_WORK/reads-<tag>/`` (``results.json``, ``summary.md``).
+The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, about 8 minutes quiet;
+``--reps 1 --configs default,1x1`` checks the set-up in one). SQLite, the shared seed data
+set (bench/seed_ours.py), loopback only. Needs ``wrk``, and for the ceiling its virtualenv
+(``FLASK_VENV``, made by ``ref_flask.sh setup``); ``BENCH_SHARED`` names the shared
+harness when this checkout is not beside it. Ports from ``READS_PORT`` (ours, one each)
+and ``READS_REF_PORT`` (the ceiling). Results: ``$BENCH_WORK/reads-<tag>/``
+(``results.json``, ``summary.md``).
 """
 
 from __future__ import annotations
@@ -36,13 +49,15 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from reads_report import recommendation, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -52,12 +67,18 @@ PORT = int(os.environ.get("READS_PORT", "8095"))
 REF_PORT = int(os.environ.get("READS_REF_PORT", "8096"))
 FLASK_VENV = os.environ.get("FLASK_VENV", "/tmp/flask-venv")
 LEAN_GET = HERE / "wrk" / "get_lean.lua"
+POST_SCRIPT = HERE / "wrk" / "post_prepared.lua"
 THREADS5 = "&".join(f"thread=%2Fbench%2Fpost-{n}" for n in range(1, 6))
 WORKLOADS = {
     "list200": "/api/v1/sites/bench/comments?thread=%2Fbench%2Fpost-1",
     "list200-page": "/w/bench?thread=%2Fbench%2Fpost-1",
     "count5": f"/api/v1/sites/bench/counts?{THREADS5}",
+    # + the thread's key: each measurement posts to its own thread (seed_posts)
+    "post": "/api/v1/sites/bench/comments?thread=%2Fbench%2F",
 }
+READS = ("list200", "list200-page", "count5")
+#: Prepared submissions per second of a post measurement (~2x the best rate seen).
+POSTS_PER_SECOND = 1000
 
 
 def log(message: str) -> None:
@@ -92,12 +113,17 @@ def snapshot_code() -> None:
 def seed() -> None:
     """A fresh database with the shared data set (approved)."""
     shutil.rmtree(WORK / "instance", ignore_errors=True)
+    (WORK / "posts-next").unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{WORK / 'reads.db'}{suffix}").unlink(missing_ok=True)
     (WORK / "instance").mkdir(parents=True, mode=0o700)
     env = server_env()
     subprocess.run(
-        [sys.executable, "-m", "moderation", "db", "upgrade"], env=env, check=True, timeout=600
+        [sys.executable, "-m", "moderation", "db", "upgrade"],
+        env=env,
+        cwd=WORK,
+        check=True,
+        timeout=600,
     )
     code = (
         f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
@@ -105,14 +131,47 @@ def seed() -> None:
         "app = seed_ours.create_app()\n"
         "with app.app_context(): print('seeded', seed_ours.load_dataset())\n"
     )
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=WORK, check=True, timeout=600)
+
+
+def seed_posts(plans: list[tuple[str, str, int]]) -> None:
+    """Body files for wrk/post_prepared.lua, one per (file name, thread, lines): every
+    submission of the run with its own number, so its own client address and email, and a
+    form token for its file's thread (single use: a file is sent once)."""
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(HERE)!r})\n"
+        "import os, seed_ours\n"
+        "from datetime import UTC, datetime, timedelta\n"
+        "issued = datetime.now(UTC) - timedelta(seconds=10)\n"
+        "secret = os.environ['MODERATION_SECRET_KEY']\n"
+        # numbers (so addresses and emails) never used before on this database: --no-seed
+        # keeps the rate limits and comments of the runs before
+        f"counter = {str(WORK / 'posts-next')!r}\n"
+        "first = int(open(counter).read()) if os.path.exists(counter) else 2_000_000\n"
+        "for name, thread, lines in json.load(sys.stdin):\n"
+        "    kind = 'warmup' if 'warmup' in thread else 'fresh'\n"
+        "    with open(name, 'w') as handle:\n"
+        "        for number in range(first, first + lines):\n"
+        "            handle.write(seed_ours.submission_line(kind, number, thread, secret, issued))\n"
+        "    first += lines\n"
+        "open(counter, 'w').write(str(first))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=server_env(),
+        cwd=WORK,
+        input=json.dumps(plans),
+        text=True,
+        check=True,
+        timeout=600,
+    )
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes] | None, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise SystemExit(f"server exited ({process.returncode}); see {WORK}/serve.log")
+            raise SystemExit(f"server exited ({process.returncode}); see its log in {WORK}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -123,30 +182,69 @@ def wait_for(url: str, process: subprocess.Popen[bytes] | None, seconds: float =
     raise SystemExit(f"{url} did not answer within {seconds} s")
 
 
-class Ours:
-    """``moderation serve`` with some flags."""
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then (after 30 s) SIGKILL to the process's group."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
-    def __init__(self, config: str) -> None:
+
+class Ours:
+    """``moderation serve`` with some flags, on its own port."""
+
+    def __init__(self, config: str, port: int) -> None:
         self.config = config
+        self.port = port
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = WORK / f"serve-{config}.log"
+        #: per measurement tag: the body file and thread of its posts
+        self.posts: dict[str, tuple[Path, str]] = {}
 
     def start(self) -> None:
         flags = ["--no-deliver"]
         if self.config != "default":
             workers, threads = self.config.split("x")
             flags += ["--workers", workers, "--threads", threads]
-        with (WORK / "serve.log").open("ab") as output:
+        with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moderation", "serve", "--port", str(PORT), *flags],
+                [sys.executable, "-m", "moderation", "serve", "--port", str(self.port), *flags],
                 env=server_env(),
+                cwd=WORK,  # not the checkout: python -m would import the code there first
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for(f"http://127.0.0.1:{PORT}/healthz", self.process)
+        wait_for(f"http://127.0.0.1:{self.port}/healthz", self.process)
 
-    def url(self, workload: str) -> str:
-        return f"http://127.0.0.1:{PORT}{WORKLOADS[workload]}"
+    def chosen_flags(self) -> str:
+        """``WxT`` as the server's own log line gives them ("2 process(es), 2 threads each")."""
+        words = next(line for line in self.log.read_text().splitlines() if "process(es)" in line)
+        numbers = [word.strip("(),") for word in words.split() if word.strip("(),").isdigit()]
+        return f"{numbers[-2]}x{numbers[-1]}"
+
+    def plan_posts(self, tags: list[str], seconds: int) -> list[tuple[str, str, int]]:
+        """A body file and a fresh thread for each measurement of posts (and the warm-up)."""
+        for tag in tags:
+            thread = f"sweep-{self.config}-{tag}"
+            self.posts[tag] = (WORK / "posts" / f"{thread}.txt", thread)
+        lines = POSTS_PER_SECOND * seconds + 500
+        return [(str(path), f"/bench/{thread}", lines) for path, thread in self.posts.values()]
+
+    def url(self, workload: str, tag: str = "") -> str | None:
+        path = WORKLOADS[workload]
+        if workload == "post":
+            path += self.posts[tag][1]
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def script(self, workload: str, tag: str) -> tuple[Path, dict[str, str]]:
+        """The wrk script of a workload and its environment."""
+        if workload == "post":
+            return POST_SCRIPT, {"BENCH_BODY_FILE": str(self.posts[tag][0])}
+        return LEAN_GET, {}
 
     def root_pid(self) -> int:
         """The server's first process (its workers are below it)."""
@@ -154,13 +252,7 @@ class Ours:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 class Ceiling:
@@ -168,9 +260,10 @@ class Ceiling:
     shared gunicorn settings (``ref``: sync workers, one per core), or under the flags of
     one of our configs (``ref-WxT``: the framework's ceiling for that server setup)."""
 
-    def __init__(self, sizes: dict[str, int], flags: str = "") -> None:
+    def __init__(self, sizes: dict[str, int], flags: str = "", port: int = REF_PORT) -> None:
         self.sizes = sizes
         self.flags = flags
+        self.port = port
         self.config = f"ref-{flags}" if flags else "ref"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -182,7 +275,7 @@ class Ceiling:
             **os.environ,
             "BENCH_WORK": str(WORK),
             "FLASK_VENV": FLASK_VENV,
-            "REF_FIXED_PORT": str(REF_PORT),
+            "REF_FIXED_PORT": str(self.port),
             "REF_FIXED_SIZES": ",".join(str(size) for size in sorted(set(self.sizes.values()))),
         }
         workers = str(len(os.sched_getaffinity(0)))
@@ -219,7 +312,7 @@ class Ceiling:
                     "--log-level",
                     "warning",
                     "-b",
-                    f"127.0.0.1:{REF_PORT}",
+                    f"127.0.0.1:{self.port}",
                     "app_fixed:app",
                 ],
                 env=self._environment(),
@@ -227,10 +320,16 @@ class Ceiling:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for(f"http://127.0.0.1:{REF_PORT}/health", self.process)
+        wait_for(f"http://127.0.0.1:{self.port}/health", self.process)
 
-    def url(self, workload: str) -> str:
-        return f"http://127.0.0.1:{REF_PORT}/fixed/{self.sizes[workload]}"
+    def url(self, workload: str, tag: str = "") -> str | None:
+        """A fixed body of our answer's size (none for posts)."""
+        if workload not in self.sizes:
+            return None
+        return f"http://127.0.0.1:{self.port}/fixed/{self.sizes[workload]}"
+
+    def script(self, workload: str, tag: str) -> tuple[Path, dict[str, str]]:
+        return LEAN_GET, {}
 
     def root_pid(self) -> int:
         """The gunicorn master (its workers are below it)."""
@@ -240,13 +339,7 @@ class Ceiling:
 
     def stop(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                    self.process.wait(timeout=10)
+            stop_process(self.process)
             return
         subprocess.run(
             [str(SHARED / "ref_flask.sh"), "stop", "fixed"],
@@ -284,21 +377,15 @@ def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
-def wrk(url: str, seconds: int) -> dict[str, Any]:
+def wrk(
+    url: str, seconds: int, script: Path = LEAN_GET, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     output = subprocess.run(
         [
-            "wrk",
-            "-t1",
-            "-c16",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "--latency",
-            "-s",
-            str(LEAN_GET),
-            url,
+            *("wrk", "-t1", "-c16", f"-d{seconds}s", "--timeout", "10s", "--latency"),
+            *("-s", str(script), url),
         ],
-        env={**os.environ, "BENCH_SHARED_WRK": str(SHARED / "wrk") + "/"},
+        env={**os.environ, "BENCH_SHARED_WRK": str(SHARED / "wrk") + "/", **(env or {})},
         capture_output=True,
         text=True,
         timeout=seconds + 60,
@@ -308,102 +395,76 @@ def wrk(url: str, seconds: int) -> dict[str, Any]:
     return json.loads(line[len("BENCH_JSON ") :])  # type: ignore[no-any-return]
 
 
-def body_sizes() -> dict[str, int]:
-    """The size of each of our answers (the ceiling serves the same number of bytes)."""
-    server = Ours("1x1")
-    server.start()
-    try:
-        sizes = {}
-        for workload in WORKLOADS:
-            with urllib.request.urlopen(server.url(workload), timeout=30) as response:
-                sizes[workload] = len(response.read())
-        return sizes
-    finally:
-        server.stop()
+def warm_reads(server: Ours | Ceiling, workloads: list[str]) -> None:
+    """A few dozen of each read, 16 at a time, so every worker has seen each one."""
+
+    def read(url: str) -> None:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+
+    urls = [server.url(w) for w in workloads if w != "post" and server.url(w)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(read, [url for url in urls for _ in range(48) if url]))
 
 
-def report(rows: list[dict[str, Any]], workloads: list[str], default: str, one_process: str) -> str:
-    """The table (medians of the reps), then each goal of issue 20 as measured."""
-    by: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in rows:
-        by.setdefault((row["config"], row["workload"]), []).append(row)
-    configs = list(dict.fromkeys(row["config"] for row in rows))
-    medians = {key: statistics.median(r["rps"] for r in runs) for key, runs in by.items()}
-    cpu = {
-        key: statistics.median(r["server_cpu_us"] for r in runs)
-        for key, runs in by.items()
-        if all("server_cpu_us" in r for r in runs)
-    }
-    lines = [
-        "| config | workload | req/s median | min-max | p99 ms median | of best ours "
-        "| of ceiling | server CPU µs/req (min-max) | of ceiling by CPU | non-2xx |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    best: dict[str, tuple[str, float]] = {}
-    for workload in workloads:
-        ours = [c for c in configs if not c.startswith("ref") and (c, workload) in medians]
-        best[workload] = max(
-            ((c, medians[(c, workload)]) for c in ours), key=lambda pair: pair[1], default=("", 0)
-        )
-        ceiling = medians.get(("ref", workload))
-        ceiling_cpu = cpu.get(("ref", workload))
-        same_flags = {
-            c[len("ref-") :]: medians[(c, workload)]
-            for c in configs
-            if c.startswith("ref-") and (c, workload) in medians
-        }
-        for config in configs:
-            runs = by.get((config, workload))
-            if not runs:
-                continue
-            median = medians[(config, workload)]
-            rps = [r["rps"] for r in runs]
-            p99 = statistics.median(r["latency_us"]["p99"] for r in runs) / 1000
-            non2xx = sum(r["requests"] - r["status"]["2xx"] for r in runs)
-            mine = not config.startswith("ref")
-            share = f"{median / best[workload][1]:.2f}" if mine and best[workload][1] else ""
-            of_ceiling = f"{median / ceiling:.2f}" if ceiling else ""
-            if config in same_flags:
-                of_ceiling += f" ({median / same_flags[config]:.2f} of ref-{config})"
-            used = cpu.get((config, workload))
-            cpu_text = cpu_share = ""
-            if used is not None:
-                spread = [r["server_cpu_us"] for r in runs]
-                cpu_text = f"{used:.0f} ({min(spread):.0f}-{max(spread):.0f})"
-                cpu_share = f"{ceiling_cpu / used:.2f}" if ceiling_cpu and used else ""
-            lines.append(
-                f"| {config} | {workload} | {median:.0f} | {min(rps):.0f}-{max(rps):.0f} | "
-                f"{p99:.1f} | {share} | {of_ceiling} | {cpu_text} | {cpu_share} | {non2xx} |"
-            )
-    lines += ["", f"Goals (issue 20), from the medians above; `{default}` is the default flags:"]
-    for workload in workloads:
-        mine = medians.get((default, workload))
-        if mine is None:
-            continue
-        goals = []
-        single = medians.get((one_process, workload))
-        if single:
-            goals.append(f"{default}/{one_process} {mine / single:.2f}x (goal >= 1.7)")
-        if best[workload][1]:
-            goals.append(
-                f"default/best ({best[workload][0]}) {mine / best[workload][1]:.2f} (goal >= 0.90)"
-            )
-        ceiling = medians.get(("ref", workload))
-        if ceiling:
-            goals.append(f"of ceiling {mine / ceiling:.2f} (goal >= 0.80)")
-        if cpu.get(("ref", workload)) and cpu.get((default, workload)):
-            goals.append(
-                f"of ceiling by server CPU {cpu[('ref', workload)] / cpu[(default, workload)]:.2f}"
-            )
-        lines.append(f"- {workload}: " + "; ".join(goals))
-    return "\n".join(lines)
+def measure(server: Ours | Ceiling, workload: str, seconds: int, tag: str) -> dict[str, Any]:
+    """One ``wrk`` run with the server's CPU time read around it."""
+    url = server.url(workload, tag)
+    assert url is not None
+    script, env = server.script(workload, tag)
+    before = tree_cpu_seconds(server.root_pid())
+    result = wrk(url, seconds, script, env)
+    used = cpu_between(before, tree_cpu_seconds(server.root_pid()))
+    result["server_cpu_us"] = used / max(result["requests"], 1) * 1e6
+    return result
+
+
+def start_all(args: argparse.Namespace, workloads: list[str], servers: list[Ours | Ceiling]) -> str:
+    """Every server up on its own port, one after another (added to ``servers`` as they
+    start), and warmed; returns the default's flags."""
+    cores = len(os.sched_getaffinity(0))
+    configs = list(dict.fromkeys(args.configs.split(",")))
+    default = "default"
+    for index, config in enumerate(configs):
+        server = Ours(config, PORT + index)
+        servers.append(server)
+        server.start()
+        if config == "default":
+            default = server.config = server.chosen_flags()
+            if default in configs:
+                configs.remove(default)  # this server stands for both
+        log(f"{server.config} up on port {server.port}")
+    ours = [s for s in servers if isinstance(s, Ours)]
+    if "post" in workloads:
+        tags = ["warmup", *(f"r{rep}" for rep in range(1, args.reps + 1))]
+        seed_posts([plan for s in ours for plan in s.plan_posts(tags, args.duration)])
+    sizes: dict[str, int] = {}
+    for workload in READS:
+        with urllib.request.urlopen(ours[0].url(workload) or "", timeout=30) as response:
+            sizes[workload] = len(response.read())
+    log(f"body sizes: {sizes}")
+    if not args.no_ceiling:
+        flags = filter(None, args.ceiling_flags.split(","))
+        for ceiling in [
+            Ceiling(sizes),
+            *(Ceiling(sizes, f, REF_PORT + 1 + i) for i, f in enumerate(flags)),
+        ]:
+            servers.append(ceiling)
+            ceiling.start()
+    for server in servers:
+        warm_reads(server, workloads)
+        if "post" in workloads and isinstance(server, Ours):
+            wrk(server.url("post", "warmup") or "", 1, *server.script("post", "warmup"))
+    log(f"{len(servers)} servers up and warm ({cores} cores)")
+    return default
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--configs", default="default,1x2,1x4,2x1,2x4,2x8,4x2")
+    grid = ",".join(f"{w}x{t}" for w in (1, 2, 3, 4) for t in (1, 2, 4, 8))
+    parser.add_argument("--configs", default=f"default,{grid}")
     parser.add_argument(
         "--one-process",
         default="1x2",
@@ -411,40 +472,37 @@ def main() -> int:
     )
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--duration", type=int, default=2)
     parser.add_argument("--no-ceiling", action="store_true")
     parser.add_argument(
         "--ceiling-flags",
-        default="2x2",
+        default="",
         help="also the ceiling under these WxT flags (gthread, as moderation serve runs it)",
     )
     parser.add_argument("--no-seed", action="store_true", help="reuse the last run's database")
     args = parser.parse_args()
     workloads = args.workloads.split(",")
     WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "posts").mkdir(exist_ok=True)
     out = WORK / f"reads-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir()
+    began = time.monotonic()
+    load = os.getloadavg()
     snapshot_code()
     if not args.no_seed:
         seed()
-    sizes = body_sizes()
-    log(f"body sizes: {sizes}")
-    servers: list[Ours | Ceiling] = [Ours(config) for config in args.configs.split(",")]
-    if not args.no_ceiling:
-        servers.append(Ceiling(sizes))
-        for flags in filter(None, args.ceiling_flags.split(",")):
-            servers.append(Ceiling(sizes, flags))
-    rows: list[dict[str, Any]] = []
-    for rep in range(1, args.reps + 1):
-        for server in servers:
-            server.start()
-            try:
+    servers: list[Ours | Ceiling] = []
+    try:
+        default = start_all(args, workloads, servers)
+        rows: list[dict[str, Any]] = []
+        for rep in range(1, args.reps + 1):
+            # rotate the order: each config takes a different place in each rep
+            shift = (rep - 1) * len(servers) // args.reps
+            for server in servers[shift:] + servers[:shift]:
                 for workload in workloads:
-                    wrk(server.url(workload), 2)  # warm-up
-                    before = tree_cpu_seconds(server.root_pid())
-                    result = wrk(server.url(workload), args.duration)
-                    used = cpu_between(before, tree_cpu_seconds(server.root_pid()))
-                    result["server_cpu_us"] = used / max(result["requests"], 1) * 1e6
+                    if server.url(workload, f"r{rep}") is None:
+                        continue
+                    result = measure(server, workload, args.duration, f"r{rep}")
                     rows.append(
                         {"config": server.config, "workload": workload, "rep": rep, **result}
                     )
@@ -454,11 +512,24 @@ def main() -> int:
                         f"non-2xx {result['requests'] - result['status']['2xx']}, "
                         f"server CPU {result['server_cpu_us']:.0f} µs/request"
                     )
-            finally:
-                server.stop()
-    summary = report(rows, workloads, "default", args.one_process)
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(WORK / "posts", ignore_errors=True)
+    cores = len(os.sched_getaffinity(0))
+    summary = "\n".join(
+        [
+            f"{len(rows)} measurements of wrk -t1 -c16 for {args.duration} s, {args.reps} reps, "
+            f"{time.monotonic() - began:.0f} s in all; load average at the start "
+            f"{load[0]:.1f}, at the end {os.getloadavg()[0]:.1f} ({cores} cores).",
+            "",
+            *table(rows, workloads, default),
+            "",
+            *recommendation(rows, workloads, default, args.one_process, cores),
+        ]
+    )
     (out / "results.json").write_text(
-        json.dumps({"sizes": sizes, "args": vars(args), "rows": rows}, indent=1)
+        json.dumps({"default": default, "args": vars(args), "rows": rows}, indent=1)
     )
     (out / "summary.md").write_text(summary + "\n")
     print(summary)

@@ -148,6 +148,33 @@ def target(backend: str) -> dict[str, Any]:
     }
 
 
+def floor_target(backend: str) -> dict[str, Any]:
+    """bench/floor/app.py: the Flask floor of a post (presence checks, one INSERT, COMMIT)."""
+    floor = str(HERE / "floor.sh")
+    posts = "/api/v1/sites/bench/comments?thread=%2Fbench%2F"
+    return {
+        "description": f"the Flask floor of a post ({backend}): no checks of ours",
+        "base_url": f"http://127.0.0.1:{os.environ.get('FLOOR_PORT', '8085')}",
+        "pidfile": "{work}/floor.pid",
+        "start": f"{floor} start {backend} {{workers}}",
+        "seed": f"{floor} seed {backend} {{run}}",
+        "stop": f"{floor} stop",
+        "workloads": [
+            {
+                "id": "post",
+                "description": "JSON submission: presence checks, find or create the thread, "
+                "INSERT, COMMIT",
+                "script": "post_json.lua",
+                "path": posts + "fresh-{run}",
+                "warmup_path": posts + "warmup-{run}",
+                "body_file": "{work}/floor-post.json",
+                "verify": f"{floor} rows {backend} /bench/fresh-{{run}}",
+                "verify_warmup": f"{floor} rows {backend} /bench/warmup-{{run}}",
+            }
+        ],
+    }
+
+
 def write_config() -> Path:
     with (SHARED / "targets.json").open() as handle:
         shared = json.load(handle)["targets"]
@@ -166,6 +193,8 @@ def write_config() -> Path:
             "isso-guard": guard,
             "ours-sqlite": target("sqlite"),
             "ours-pg": target("pg"),
+            "floor-sqlite": floor_target("sqlite"),
+            "floor-pg": floor_target("pg"),
         }
     }
     path = WORK / "targets-ours.json"
@@ -563,6 +592,30 @@ def report(results: dict[str, Any]) -> str:
             )
     lines += [
         "",
+        "## Posts: the Flask floor (same run)",
+        "",
+        "bench/floor/app.py under the same gunicorn flags: a Flask + Flask-SQLAlchemy app that",
+        "checks presence, finds or creates the thread, INSERTs the comment and COMMITs, with",
+        "none of our checks. floor / Isso: the most any Flask service on this database reaches",
+        "here against Isso with its guard off; ours / floor: what our checks cost.",
+        "",
+        "| setup | floor req/s | floor p50 / p99 ms | floor CPU ms/req | floor / Isso | ours / floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for setup in results["harness"]:
+        records, name, label = setup["records"], setup["ours"], setup["label"]
+        floor_name = name.replace("ours-", "floor-")
+        floor = summary(records, floor_name, "post")
+        if floor is None:
+            continue
+        to_isso = paired_ratios(records, (floor_name, "post"), ("isso", "post"))
+        ours_to_floor = paired_ratios(records, (name, "post"), (floor_name, "post"))
+        lines.append(
+            f"| {label} | {rps_cell(floor)} | {latency_cell(floor)} | {fmt(floor['cpu_ms'])} | "
+            f"{ratio_cell(to_isso)} | {ratio_cell(ours_to_floor)} |"
+        )
+    lines += [
+        "",
         "## Growth (ours alone, same run)",
         "",
         "Latency ratio = the inverse of the req/s ratio at the same concurrency: the first page",
@@ -693,7 +746,10 @@ def main() -> int:
             with (Path(args.reuse) / ours / "results.jsonl").open() as handle:
                 records = [json.loads(line) for line in handle if line.strip()]
         else:
-            records = run_harness(config, ",".join([*peers, ours]), workers, args, out / ours)
+            floor = ours.replace("ours-", "floor-")
+            records = run_harness(
+                config, ",".join([*peers, ours, floor]), workers, args, out / ours
+            )
         results["harness"].append(
             {"ours": ours, "workers": workers, "label": label, "records": records}
         )

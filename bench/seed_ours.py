@@ -245,18 +245,24 @@ def prepare_posts(work: Path, run: str) -> None:
                 # warm-up and measured requests come from different people: the flood
                 # interval would otherwise refuse the first measured ones
                 number = index if kind == "fresh" else 1_000_000 + index
-                address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
-                body = {
-                    "comment": f"Benchmark comment {kind} {number}: Lorem ipsum dolor sit amet, *consectetur* "
-                    "adipiscing elit, sed do **eiusmod** tempor incididunt ut labore et dolore magna "
-                    "aliqua. Ut enim ad minim veniam, quis `nostrud()` exercitation ullamco laboris.",
-                    "author": "Bench User",
-                    "email": f"bench{number}@bench.example.com",
-                    "form_token": form_tokens.issue(secret, SITE, thread, issued),
-                }
-                handle.write(f"{kind}\t{address}\t{json.dumps(body)}\n")
+                handle.write(submission_line(kind, number, thread, secret, issued))
     os.environ.setdefault("BENCH_POSTS_FILE", str(out))
     print(f"seed: prepared {POST_REQUESTS} + {POST_REQUESTS // 4} submissions in {out}")
+
+
+def submission_line(kind: str, number: int, thread: str, secret: str, issued: datetime) -> str:
+    """One line of a wrk/post_prepared.lua body file: submission ``number`` to ``thread``,
+    from its own client address (10.x.y.z from the number) and its own email."""
+    address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+    body = {
+        "comment": f"Benchmark comment {kind} {number}: Lorem ipsum dolor sit amet, *consectetur* "
+        "adipiscing elit, sed do **eiusmod** tempor incididunt ut labore et dolore magna "
+        "aliqua. Ut enim ad minim veniam, quis `nostrud()` exercitation ullamco laboris.",
+        "author": "Bench User",
+        "email": f"bench{number}@bench.example.com",
+        "form_token": form_tokens.issue(secret, SITE, thread, issued),
+    }
+    return f"{kind}\t{address}\t{json.dumps(body)}\n"
 
 
 def load_queue(n: int) -> None:

@@ -81,7 +81,7 @@ def test_new_sites_give_15_minutes_and_a_site_can_turn_edits_off(
     assert key == ""
     assert "data-edit-url" not in public_page(client)
     with app.app_context():
-        from moderation.widget.views import edit_key
+        from moderation.widget.edit_keys import edit_key
 
         forged = edit_key(comment_id)
     answer = client.get(f"{EDIT}&comment={comment_id}&key={forged}")
@@ -156,7 +156,7 @@ def test_edits_end_with_the_window_and_need_the_comments_own_key(
     # a comment written 20 minutes ago is past its 15 minutes
     [old] = seed_comments(app, 1, since=datetime.now(UTC) - timedelta(minutes=20))
     with app.app_context():
-        from moderation.widget.views import edit_key
+        from moderation.widget.edit_keys import edit_key
 
         old_key = edit_key(old)
     answer = save_edit(client, old, old_key, "Too late.")
@@ -226,7 +226,7 @@ def test_deletes_end_with_the_window_and_need_the_comments_own_key(
     assert delete_own(client, comment_id, "forged" + key).status_code == 403
     [old] = seed_comments(app, 1, since=datetime.now(UTC) - timedelta(minutes=20))
     with app.app_context():
-        from moderation.widget.views import edit_key
+        from moderation.widget.edit_keys import edit_key
 
         old_key = edit_key(old)
     assert delete_own(client, old, old_key).status_code == 403

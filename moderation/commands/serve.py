@@ -33,10 +33,11 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 )
 @click.option(
     "--threads",
-    default=2,
+    default=4,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads per process (two: a client sending slowly holds one, not the process).",
+    help="Threads per process (a client sending slowly holds one, not the process; four "
+    "served reads best on the quiet machine, posts no worse: bench/RESULTS.md).",
 )
 @click.option(
     "--deliver/--no-deliver",

@@ -23,18 +23,9 @@ from moderation.web.door import refuse_foreign_origin
 from moderation.web.errors import Refusal
 from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.security import set_frame_ancestors
-from moderation.widget.views import (
-    bp,
-    delete_page_url,
-    edit_page_url,
-    edited_comment_id,
-    host_origin,
-    load_site,
-    preview_serializer,
-    reader_look,
-    thread_key_from_request,
-    widget_url,
-)
+from moderation.widget.context import host_origin, reader_look, widget_url
+from moderation.widget.edit_keys import delete_page_url, edit_page_url, edited_comment_id
+from moderation.widget.views import bp, load_site, preview_serializer, thread_key_from_request
 
 
 def _comment_to_edit(site: SiteInfo, thread_key: str, key: str, raw_id: str) -> Comment:

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -22,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
@@ -33,14 +29,12 @@ from markupsafe import Markup
 from moderation.cache import cached_rendering, caches
 from moderation.clock import utcnow
 from moderation.domain.comments import strip_controls
-from moderation.domain.edits import EDITABLE, edit_deadline
 from moderation.domain.errors import DomainError, NotFound
 from moderation.domain.identicon import identicon_svg
 from moderation.domain.numbers import parse_id, parse_page
 from moderation.domain.privacy import PREVIEW_AVATAR, PublicComment
 from moderation.domain.sites import CommentOrder, reader_order
 from moderation.domain.status import AWAITING_FOR_THE_AUTHOR, CommentStatus
-from moderation.domain.themes import Look, read_look
 from moderation.extensions import db
 from moderation.models import Comment
 from moderation.services import form_tokens, threads
@@ -52,15 +46,22 @@ from moderation.web.limits import limiter, public_posts_limit
 from moderation.web.origins import normalise, own_origin, site_allows
 from moderation.web.replay import may_replay
 from moderation.web.security import set_frame_ancestors
-from moderation.web.templating import reader_language
 from moderation.widget import remember
+from moderation.widget.context import (
+    beside_fragment,
+    host_origin,
+    page_params,
+    reader_look,
+    thread_url,
+    widget_url,
+)
+from moderation.widget.edit_keys import edit_key, edit_offer, edit_page_url
 from moderation.widget.forms import CommentForm
 
 bp = Blueprint("widget", __name__)
 
 PREVIEW_SALT = "moderation.comment-preview"
 PREVIEW_MAX_AGE = 24 * 3600
-EDIT_SALT = "moderation.comment-edit"
 
 
 def load_site(slug: str) -> SiteInfo:
@@ -79,55 +80,9 @@ def thread_key_from_request() -> str:
     return key
 
 
-def host_origin(site: SiteInfo) -> str:
-    """``?origin=``, the page embedding the widget, when it is one of the site's origins;
-    otherwise nothing (any other value would only make one more cached page)."""
-    origin = normalise(request.args.get("origin", ""))
-    return origin if origin is not None and site_allows(site, origin) else ""
-
-
 def reader_sort(site: SiteInfo) -> CommentOrder:
     """The order the reader chose (``?sort=``), else the site's."""
     return reader_order(request.args.get("sort")) or site.sort
-
-
-def reader_look() -> Look:
-    """The theme and custom properties the embedding page asked for (validated)."""
-    return read_look(request.args)
-
-
-def page_params(site: SiteInfo, thread_key: str, **extra: Any) -> dict[str, Any]:
-    """Query parameters that keep the reader's thread, language and host page."""
-    params: dict[str, Any] = {"thread": thread_key}
-    if request.args.get("lang"):
-        # the language chosen (one code), not every ``lang`` embed.js offered
-        params["lang"] = reader_language().code
-    if origin := host_origin(site):
-        params["origin"] = origin
-    if url := _thread_url(site):
-        # the post's address and title travel with the form, to be stored with the thread
-        params["url"] = url
-        if title := strip_controls(request.args.get("title", ""), single_line=True)[:300]:
-            params["title"] = title
-    if beside_fragment():
-        params["fragment"] = "1"
-    params.update(reader_look().as_params())
-    if order := reader_order(request.args.get("sort")):
-        params["sort"] = order.value  # the reader's choice follows their links
-    params.update({name: value for name, value in extra.items() if value not in (None, "")})
-    return params
-
-
-def beside_fragment() -> bool:
-    """``?fragment=1``: the host page shows the published comments already (an included
-    fragment that ``embed.js`` enhanced), so the frame leaves its own list out."""
-    return request.args.get("fragment") == "1"
-
-
-def widget_url(site: SiteInfo, thread_key: str, fragment: str = "", **extra: Any) -> str:
-    """A link to this widget page with the reader's context kept."""
-    url = f"{url_for('widget.show_widget', site_slug=site.slug)}?{urlencode(page_params(site, thread_key, **extra))}"
-    return f"{url}#{fragment}" if fragment else url
 
 
 def preview_serializer() -> URLSafeTimedSerializer:
@@ -169,63 +124,6 @@ def preview_of(signature: str, thread_id: int | None) -> PublicComment | None:
         by_moderator=False,
         edited=comment.edited_at is not None,
     )
-
-
-@dataclass(frozen=True)
-class EditOffer:
-    """The author's own comment they may still edit, with the key the widget keeps."""
-
-    comment_id: int
-    key: str
-    until: datetime
-    url: str
-
-
-def edit_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EDIT_SALT)
-
-
-def edit_key(comment_id: int) -> str:
-    """The signed key that lets the author edit comment ``comment_id`` from this browser."""
-    return edit_serializer().dumps(comment_id)
-
-
-def edited_comment_id(key: str, edit_minutes: int) -> int | None:
-    """The comment an edit key names, while it can be valid (the comment's own window is
-    checked by the service); ``None`` for a bad or expired key."""
-    if not key or edit_minutes <= 0:
-        return None
-    try:
-        signed_id = edit_serializer().loads(key, max_age=edit_minutes * 60)
-    except BadSignature:
-        return None
-    return signed_id if isinstance(signed_id, int) else None
-
-
-def edit_page_url(site: SiteInfo, thread_key: str, **extra: Any) -> str:
-    """The author's edit page of this thread, with the reader's context kept."""
-    query = urlencode(page_params(site, thread_key, **extra))
-    return f"{url_for('widget.edit_comment', site_slug=site.slug)}?{query}"
-
-
-def delete_page_url(site: SiteInfo, thread_key: str) -> str:
-    """Where the author's delete of a comment of this thread is posted."""
-    query = urlencode(page_params(site, thread_key))
-    return f"{url_for('widget.delete_own_comment', site_slug=site.slug)}?{query}"
-
-
-def edit_offer(site: SiteInfo, thread_key: str, thread_id: int | None) -> EditOffer | None:
-    """``?edit-key=``: the comment just posted, while its author may edit it."""
-    key = request.args.get("edit-key", "")
-    comment_id = edited_comment_id(key, site.edit_minutes)
-    comment = db.session.get(Comment, comment_id) if comment_id else None
-    if comment is None or comment.thread_id != thread_id or comment.site_id != site.id:
-        return None
-    until = edit_deadline(comment.created_at, site.edit_minutes)
-    if until is None or until <= utcnow() or comment.status not in EDITABLE:
-        return None
-    url = edit_page_url(site, thread_key, comment=comment.id, key=key)
-    return EditOffer(comment.id, key, until, url)
 
 
 def render_widget(
@@ -541,7 +439,7 @@ def post_comment(site_slug: str) -> ResponseReturnValue:
             "form",
             # both only from a page on one of the site's origins (never another's words)
             thread_title=page_params(site, thread_key).get("title", ""),
-            thread_url=_thread_url(site),
+            thread_url=thread_url(site),
         )
     except DomainError as error:
         return form_again(site, thread_key, Refusal.of(error), keep_token=_keeps_token(error))
@@ -597,12 +495,6 @@ def too_many_posts(error: RateLimitExceeded) -> ResponseReturnValue:
     if not thread_key or len(thread_key) > 255:
         return handle_http_exception(error)
     return form_again(site, thread_key, route_limit_refusal())
-
-
-def _thread_url(site: SiteInfo) -> str:
-    """The host page's address, kept only when it is on one of the site's origins."""
-    url = strip_controls(request.args.get("url", ""), single_line=True)
-    return url if site_allows(site, normalise(url)) else ""
 
 
 @bp.get("/")
