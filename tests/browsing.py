@@ -379,9 +379,10 @@ def serve_args(deliver: bool) -> list[str]:
     Threads enough for Chromium's spare connections: gunicorn's gthread worker gives each
     accepted connection a thread until its first request arrives, for up to five seconds,
     and Chromium opens more connections than it uses when a page asks for several files at
-    once (whichever connects first takes the request). On the default two threads, two such
-    idle connections stopped the server for five seconds: every few page loads, a test
-    waited that long (behind nginx, as deployed, only nginx connects). The webhook and
+    once (whichever connects first takes the request). On two threads (the default then),
+    two such idle connections stopped the server for five seconds every few page loads; as
+    many as the threads do on any number (behind nginx, as deployed, only nginx connects;
+    the tests' one process takes every connection). The webhook and
     email delivery worker (a process of its own) only where a test waits for a delivery."""
     return ["--threads", "8"] + ([] if deliver else ["--no-deliver"])
 
