@@ -112,6 +112,23 @@ def seed(app: Any) -> None:
         seed_ours.load_growth()
 
 
+def post_fields(number: int, issued: datetime) -> tuple[dict[str, str], dict[str, str]]:
+    """The fields and headers of post ``number``: each from its own address and email, with a
+    form token issued at ``issued``, as bench/run.py's posts."""
+    from moderation.services import form_tokens
+
+    body = {
+        "comment": f"Benchmark comment {number}: Lorem ipsum dolor sit amet, "
+        "*consectetur* adipiscing elit, sed do **eiusmod** tempor incididunt ut "
+        "labore et dolore magna aliqua. Ut enim ad minim veniam, quis `nostrud()`.",
+        "author": "Bench User",
+        "email": f"bench{number}@bench.example.com",
+        "form_token": form_tokens.issue(SECRET, "bench", "/bench/fresh", issued),
+    }
+    address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+    return body, {"Origin": ORIGIN, "X-Forwarded-For": address}
+
+
 class Counter:
     """SQL statements (and BEGIN/COMMIT as psycopg sends them) on the app's engine."""
 
@@ -218,7 +235,6 @@ def run_backend(
 ) -> list[dict[str, Any]]:
     """Every workload on one backend (or those named in ``only``)."""
     from moderation.cache import init_app as init_caches
-    from moderation.services import form_tokens
 
     with tempfile.TemporaryDirectory(prefix="inprocess-") as folder:
         folder_path = Path(folder)
@@ -232,19 +248,8 @@ def run_backend(
         posts = "/api/v1/sites/bench/comments?thread=%2Fbench%2Ffresh"
 
         def post(number: int) -> None:
-            number += 2  # the warm-up's -1 too
-            body = {
-                "comment": f"Benchmark comment {number}: Lorem ipsum dolor sit amet, "
-                "*consectetur* adipiscing elit, sed do **eiusmod** tempor incididunt ut "
-                "labore et dolore magna aliqua. Ut enim ad minim veniam, quis `nostrud()`.",
-                "author": "Bench User",
-                "email": f"bench{number}@bench.example.com",
-                "form_token": form_tokens.issue(SECRET, "bench", "/bench/fresh", issued),
-            }
-            address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
-            response = client.post(
-                posts, json=body, headers={"Origin": ORIGIN, "X-Forwarded-For": address}
-            )
+            body, headers = post_fields(number + 2, issued)  # the warm-up's -1 too
+            response = client.post(posts, json=body, headers=headers)
             assert response.status_code == 202, response.get_data(as_text=True)
 
         def get(path: str) -> Callable[[int], None]:

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from moderation.config import instance_path_from_environment, load_config
-from moderation.logs import configure_logging
-from moderation.web import replay
-from moderation.web.application import ServiceFlask
-from moderation.web.bodylimit import ChunkedBodyLimit
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -31,7 +25,18 @@ def templates_folder() -> str:
 
 
 def create_app(config: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
-    """Build the application; ``config`` overrides every other layer (tests use it)."""
+    """Build the application; ``config`` overrides every other layer (tests use it).
+
+    Everything is imported here, not at the top: ``moderation --help`` and ``import
+    moderation.cli`` must not pay for the whole service."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from moderation.config import instance_path_from_environment, load_config
+    from moderation.logs import configure_logging
+    from moderation.web import replay
+    from moderation.web.application import ServiceFlask
+    from moderation.web.bodylimit import ChunkedBodyLimit
+
     app = ServiceFlask(
         __name__,
         instance_path=instance_path or instance_path_from_environment(),

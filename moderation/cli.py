@@ -21,19 +21,40 @@ BUILDS_THE_DATABASE = frozenset({"serve", "db", "doctor"})
 
 class ModerationGroup(FlaskGroup):
     """Flask's group with the operator's commands only, and a clear word about the instance
-    a command works on when that is not ``./instance`` or its database is still empty."""
+    a command works on when that is not ``./instance`` or its database is still empty.
+
+    It knows the commands itself (:data:`moderation.commands.COMMANDS`): listing them, or
+    a command's ``--help``, builds no app; running one builds it, as Flask's group does."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from moderation.commands import name_all
+        from moderation.commands.on_demand import CommandsOnDemand
+
+        super().__init__(**kwargs)
+        self._ours = CommandsOnDemand()
+        name_all(self._ours)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in super().list_commands(ctx) if name not in HIDDEN_COMMANDS]
+        self._load_plugin_commands()  # the commands of Flask extensions, as Flask lists them
+        names = {*click.Group.list_commands(self, ctx), *self._ours.list_commands(ctx)}
+        return sorted(name for name in names if name not in HIDDEN_COMMANDS)
 
-    def invoke(self, ctx: click.Context) -> Any:
-        name = ctx.protected_args[0] if ctx.protected_args else ""
-        wants_help = any(arg in ("--help", "-h") for arg in ctx.args)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._ours.get_command(ctx, cmd_name) or super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The subcommand about to run; before it runs, the word about the instance.
+        (Here, not in ``invoke``: there the subcommand's name is in ``protected_args``,
+        which Click 8.2 deprecated.)"""
+        name, command, rest = super().resolve_command(ctx, args)
+        wants_help = any(arg in ("--help", "-h") for arg in rest)
         if name and name not in HIDDEN_COMMANDS and not wants_help:
             app = ctx.ensure_object(ScriptInfo).load_app()
             if name not in BUILDS_THE_DATABASE:
                 explain_instance(app)
-        return super().invoke(ctx)
+        return name, command, rest
 
 
 def explain_instance(app: Flask) -> None:
@@ -60,11 +81,12 @@ def explain_instance(app: Flask) -> None:
         sys.exit(1)
 
 
-def main() -> None:
-    """Console-script entry point."""
+def command() -> ModerationGroup:
+    """The ``moderation`` command (tests invoke it in their own process)."""
     from moderation import create_app
 
-    group = ModerationGroup(
+    return ModerationGroup(
+        name="moderation",
         create_app=lambda: create_app(),
         add_default_commands=False,
         add_version_option=False,
@@ -74,4 +96,8 @@ def main() -> None:
             "it. They use ./instance, or MODERATION_INSTANCE_PATH."
         ),
     )
-    group.main(args=sys.argv[1:], prog_name="moderation")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    command().main(args=sys.argv[1:], prog_name="moderation")

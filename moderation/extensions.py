@@ -13,7 +13,6 @@ from babel import Locale
 from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
@@ -42,7 +41,6 @@ def get_by_id(model: type[Row], value: object) -> Row | None:
     return db.session.get(model, number) if number is not None else None
 
 
-migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 #: No context processor: public pages never load a session user.
@@ -94,7 +92,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     # registered after Flask-SQLAlchemy's, so it runs first (teardowns run in reverse)
     app.teardown_appcontext(_end_session_quietly)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY))
+    app.extensions["migrate"] = MigrationsOnDemand(app)
     csrf.init_app(app)
     _check_csrf_on_writes_only(app)
     babel.init_app(
@@ -103,6 +101,23 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     with app.app_context():
         _tune_sqlite(db.engine)
+
+
+class MigrationsOnDemand:
+    """Stands in for Flask-Migrate's state in ``app.extensions["migrate"]`` until something
+    reads it (the ``db`` command, ``moderation serve``, :func:`flask_migrate.upgrade`):
+    then Flask-Migrate is bound to the app, which replaces this, and answers. Alembic under
+    it costs about 11 MB and a third of the package's import time, which a web process and
+    most commands never need."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        from flask_migrate import Migrate
+
+        Migrate(self._app, db, directory=str(MIGRATIONS_DIRECTORY))
+        return getattr(self._app.extensions["migrate"], name)
 
 
 def _end_session_quietly(_error: BaseException | None) -> None:

@@ -13,9 +13,9 @@
 #   scripts/soak.sh -k postgresql         # extra arguments go to pytest
 #
 # Settings (environment):
-#   SOAK_SECONDS        each load run, seconds                (default 300; the test run uses 5)
+#   SOAK_SECONDS        each load run, seconds                (default 300; the test run uses 2.5)
 #   SOAK_CLIENTS        concurrent clients                    (default 32)
-#   SOAK_FAULT_SECONDS  each fault run, seconds               (default 240; the test run uses 6)
+#   SOAK_FAULT_SECONDS  each fault run, seconds               (default 240; the test run uses 3)
 #   SOAK_FAULT_CYCLES   times each fault strikes in its run   (default 8; the test run uses 1)
 #   VENV                the virtualenv with the test extras   (default .venv)
 #

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from click.testing import Result
 
 from flask import Flask
 from werkzeug.serving import make_server
@@ -197,27 +197,64 @@ def service_app(env: dict[str, str], overrides: dict[str, Any] | None = None) ->
     imports, create_app), this a fraction of one. ``overrides`` change settings of this
     process's app only (the server keeps its own)."""
     from moderation import create_app
-    from moderation.extensions import db
 
-    # the server reads its settings from MODERATION_* variables (only those: another, such
-    # as PROMETHEUS_MULTIPROC_DIR, would make this process count in the server's metrics)
-    settings = {name: value for name, value in env.items() if name.startswith("MODERATION_")}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with moderation_settings(env):
         app = create_app(overrides)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     try:
         yield app
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose(app)
+
+
+@contextmanager
+def moderation_settings(env: dict[str, str]) -> Iterator[None]:
+    """``env``'s ``MODERATION_*`` variables in this process's environment for a while (only
+    those: another, such as PROMETHEUS_MULTIPROC_DIR, would make this process count in a
+    server's metrics). An empty value stands for a setting left unset."""
+    settings = {name: value for name, value in env.items() if name.startswith("MODERATION_")}
+    saved = {name: os.environ.get(name) for name in settings}
+    for name, value in settings.items():
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+
+
+def dispose(app: Flask) -> None:
+    """Close ``app``'s database connections."""
+    from moderation.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def cli_in_process(env: dict[str, str], *args: str) -> Result:
+    """``moderation ARGS`` (the command itself, as the console script builds it) run in
+    this process with ``env``'s settings: what a process of its own would print and exit
+    with, without the second and a half of starting one. An exception the command did not
+    handle is ``result.exception``, as a traceback would be."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from moderation.cli import command
+
+    group = command()
+    with moderation_settings(env):
+        info = ScriptInfo(create_app=group.create_app)
+        app = info.load_app()
+        try:
+            return CliRunner().invoke(group, list(args), obj=info)
+        finally:
+            dispose(app)
 
 
 def http_json(

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from standardwebhooks import Webhook
 
-from tests.servers import ServerProcess, fresh_server_env, run_cli, start_server
+from tests.helpers import Actions, create_integration
+from tests.servers import ServerProcess, fresh_server_env, service_app, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
@@ -31,13 +32,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         SECRET_KEY='"chunked-test-key"',
         LIMIT_SUBMIT_PER_ADDRESS='"1000/minute"',
     )
-    run_cli(env, "db", "upgrade")
-    run_cli(env, "sites", "create", "blog", "--name", "Blog", "--origin", "https://blog.example")
-    created = run_cli(env, "integrations", "create", "CMS", "--site", "blog").stdout
-    lines = dict(line.split(": ", 1) for line in created.splitlines() if ": " in line)
     process = start_server(workdir, env, args=["--workers", "1", "--no-deliver"])
     try:
-        yield process, lines["id"], lines["secret"]
+        # the site and its integration through the services, in this process, once the
+        # server has migrated (a CLI run for each cost seconds)
+        with service_app(env) as app:
+            Actions(app).create_site("blog", ["https://blog.example"])
+            public_id, secret = create_integration(app, "blog")
+        yield process, public_id, secret
     finally:
         process.stop()
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import cli_in_process
+
 pytestmark = pytest.mark.any_database
 
 DEPLOY = Path(__file__).resolve().parent.parent / "docs" / "deploy"
@@ -44,14 +46,15 @@ def test_units_run_commands_the_cli_has(tmp_path: Path) -> None:
         args = exec_start.removeprefix(f"ExecStart={INSTALLED} ").split()
         words = [arg for arg in args if not arg.startswith("-")][:2]
         words = words[:1] if words[0] == "serve" else words
-        result = subprocess.run(
-            [sys.executable, "-m", "moderation", *words, "--help"],
-            cwd=tmp_path,
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
+        result = cli_in_process(instance_env(tmp_path), *words, "--help")
+        assert result.exit_code == 0, result.output
         for option in (arg for arg in args if arg.startswith("--")):
             assert option in result.stdout, (name, option)
+
+
+def instance_env(tmp_path: Path) -> dict[str, str]:
+    """An instance folder of the test's own: the app is built to find its commands."""
+    return {"MODERATION_INSTANCE_PATH": str(tmp_path / "instance"), "MODERATION_DATABASE_URL": ""}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -84,11 +87,7 @@ def test_the_container_recipe_runs_as_a_user_and_copies_what_the_wheel_needs(
     assert any(keyword == "HEALTHCHECK" and "/healthz" in arg for keyword, arg in instructions)
     command = json.loads(next(argument for keyword, argument in instructions if keyword == "CMD"))
     assert command[:2] == ["moderation", "serve"], command
-    result = subprocess.run(
-        [sys.executable, "-m", "moderation", "serve", "--help"],
-        cwd=tmp_path,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    result = cli_in_process(instance_env(tmp_path), "serve", "--help")
+    assert result.exit_code == 0, result.output
     for option in (arg for arg in command[2:] if arg.startswith("--")):
         assert option in result.stdout, f"{option} is not an option of moderation serve"

@@ -3,9 +3,6 @@ exits 1."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,7 @@ from moderation.domain.configuration import (
 )
 from moderation.extensions import db
 from tests.databases import BASE_CONFIG
-from tests.servers import free_port
+from tests.servers import cli_in_process, free_port
 
 STRONG_KEY = "kq3V9x_b1T0Zr7m2WcYp4LsN8dGh6JeAuQfRtXiOvB5yHnMlKjD"
 
@@ -135,13 +132,13 @@ def test_a_stopped_redis_and_a_weak_key_fail(database_url: str, instance_path: P
 
 @pytest.mark.any_database
 def test_an_empty_instance_is_diagnosed_not_refused(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "MODERATION_DATABASE_URL"}
-    env["MODERATION_INSTANCE_PATH"] = str(tmp_path / "instance")
-    result = subprocess.run(
-        [sys.executable, "-m", "moderation", "doctor"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 1, result.stdout + result.stderr
+    env = {
+        "MODERATION_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MODERATION_DATABASE_URL": "",  # the instance's own SQLite file, never created
+    }
+    result = cli_in_process(env, "doctor")
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     marks = lines(result.stdout)
     assert marks["migrations"] == "FAIL"
     assert "moderation db upgrade" in result.stdout

@@ -176,11 +176,11 @@ def test_simultaneous_wrong_passwords_on_two_processes_sharing_redis(tmp_path: P
         LIMIT_LOGIN_FAILURES="5/hour",
         SESSION_COOKIE_SECURE="false",
     )
-    servers = [start_server(tmp_path, env)]
+    servers = [start_server(tmp_path, env, ["--no-deliver"])]
     try:
         with service_app(env) as app:
             Actions(app).create_moderator("alice", "admin", PASSWORD)
-        servers.append(start_server(tmp_path, env))
+        servers.append(start_server(tmp_path, env, ["--no-deliver"]))
         # 2 processes x 8 threads, every form loaded first, then all posted at once
         browsers = [(servers[n % 2], *http_sign_in_form(servers[n % 2])) for n in range(16)]
         start = threading.Barrier(len(browsers))

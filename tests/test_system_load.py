@@ -15,22 +15,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    private_postgres,
+    private_redis,
+)
 from tests.system_harness import (
     ONCE_PER_CI,
     SCALES,
     Attempt,
     LoadRun,
-    PrivatePostgres,
-    PrivateRedis,
     Scale,
     ServerSet,
-    assert_clean,
     client_network,
-    log_findings,
-    private_postgres,
-    private_redis,
-    report,
     server_env,
+)
+from tests.system_ledger import (
+    assert_clean,
+    log_findings,
+    report,
     sqlite_url,
     verify,
 )
@@ -60,7 +64,7 @@ def test_load_two_processes_on_postgresql_and_redis(
 ) -> None:
     database_url = postgres.create_database("load")
     env = server_env(tmp_path / "instance", database_url, redis_server.url)
-    with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8"]) as servers:
+    with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "8", "--no-deliver"]) as servers:
         servers.start(2)
         run = LoadRun(servers.urls, scale.clients, scale.load_seconds).run()
         counts = verify(run, database_url)
@@ -87,7 +91,7 @@ def test_load_embedded_sqlite_one_threaded_process(
     instance = tmp_path / "instance"
     # "" is the embedded default: SQLite in the instance folder, limits in memory
     env = server_env(instance, "", "memory://")
-    with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "16"]) as servers:
+    with ServerSet(tmp_path, env, ["--workers", "1", "--threads", "16", "--no-deliver"]) as servers:
         servers.start(1)
         run = LoadRun(servers.urls, scale.clients, scale.load_seconds).run()
         counts = verify(run, sqlite_url(instance))

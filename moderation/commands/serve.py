@@ -6,12 +6,12 @@ import gc
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
 from moderation.commands.errors import one_line_errors
 from moderation.config import loose_permissions, private_paths
@@ -51,7 +51,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
     """Apply migrations, create the admin and demo site on first start, and serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     workers = server_processes(workers, app.config["RATELIMIT_STORAGE_URI"])
-    upgrade(directory=str(MIGRATIONS_DIRECTORY))
+    upgrade_in_a_child()
     private = private_paths(Path(app.instance_path), app.config["DATABASE_URL"])
     for warning in loose_permissions(private):
         click.echo(f"Warning: {warning}", err=True)
@@ -111,6 +111,43 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
             except subprocess.TimeoutExpired:
                 worker.kill()
         multiprocess.remove_directory(metrics_directory)
+
+
+def upgrade_in_a_child() -> None:
+    """Apply the migrations in a forked child, and wait for it. Alembic and the migration
+    scripts (about 20 MB) then never enter this process, whose memory every server process
+    forked from it starts with. The child says what went wrong as this command would, and
+    its exit status becomes this command's."""
+    db.engine.dispose()  # the child opens its own connections
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        os._exit(_upgrade_here())
+    code = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    if code != 0:
+        raise SystemExit(code if code > 0 else 1)
+
+
+def _upgrade_here() -> int:
+    """Migrate to the head; the exit status to leave with (in the child)."""
+    from flask_migrate import upgrade
+
+    status = 1
+    try:
+        one_line_errors(upgrade)(directory=str(MIGRATIONS_DIRECTORY))
+        status = 0
+    except click.ClickException as error:
+        error.show()
+        status = error.exit_code
+    except SystemExit as leaving:  # Flask-Migrate said "Error: ..." and left
+        status = leaving.code if isinstance(leaving.code, int) else 1
+    except BaseException:  # shown as click shows it; the status stays 1
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return status
 
 
 def server_processes(requested: int | None, storage: str) -> int:

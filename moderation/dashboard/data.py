@@ -16,7 +16,6 @@ from moderation.dashboard.forms import ExportForm, PersonForm
 from moderation.domain.errors import DomainError
 from moderation.services import sites
 from moderation.services.events import Actor
-from moderation.services.exporting import export_chunks
 from moderation.services.people import erase_person, export_person
 
 _MEDIA_TYPES = {"jsonl": "application/x-ndjson", "wxr": "application/rss+xml"}
@@ -74,6 +73,9 @@ def download_export() -> ResponseReturnValue:
     if not form.validate():
         return _page(400, export_form=form)
     fmt = form.format.data or "jsonl"
+    # the exporters (and the import formats beside them) load for this download only
+    from moderation.services.exporting import export_chunks
+
     chunks = export_chunks(
         form.site.data, fmt, include_emails=bool(form.include_emails.data), actor=_actor()
     )

@@ -34,3 +34,14 @@ class Admission:
 def parse_limits(text: str) -> list[RateLimitItem]:
     """``"5/minute;30/hour"`` as items; an empty setting is no limit."""
     return list(parse_many(text)) if text.strip() else []
+
+
+def over_limit(
+    previous: int, previous_ttl: float, current: int, expiry: int, amount: int, limit: int
+) -> bool:
+    """Whether ``amount`` more hits would pass ``limit`` in a sliding window: the current
+    window's count plus the previous window's, weighted by the part of it still inside
+    the last ``expiry`` seconds. Compared as the Redis script compares it, not rounded
+    down as ``limits`` rounds it: rounded, five hits just before a window turned over
+    weighed 4 just after it, and ``5/minute`` let a sixth through within a second."""
+    return previous * previous_ttl / expiry + current + amount > limit

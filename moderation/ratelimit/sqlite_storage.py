@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from math import floor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from limits.storage import MovingWindowSupport, SlidingWindowCounterSupport, Sto
 from limits.storage.base import TimestampedSlidingWindow
 
 from moderation.config import create_private_file
+from moderation.ratelimit.admission import over_limit
 
 #: The scheme :class:`SQLiteCounters` registers with ``limits``.
 SQLITE_SCHEME = "moderation-sqlite://"
@@ -246,7 +246,7 @@ class SQLiteCounters(
         now = time.time()
         with self.transaction() as connection:
             previous, previous_ttl, current, _ = self._sliding_window(connection, key, expiry, now)
-            if floor(previous * previous_ttl / expiry + current) + amount > limit:
+            if over_limit(previous, previous_ttl, current, expiry, amount, limit):
                 return False
             current_key = self.sliding_window_keys(key, expiry, now)[1]
             self._add(connection, current_key, 2 * expiry, amount, now)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from math import floor
 from typing import Any
 
 from limits.storage import (
@@ -24,6 +23,7 @@ from limits.storage import (
 )
 from limits.storage.base import TimestampedSlidingWindow
 
+from moderation.ratelimit.admission import over_limit
 from moderation.ratelimit.sqlite_storage import SQLITE_SCHEME
 
 #: The scheme :class:`MemoryCounters` registers with ``limits``.
@@ -180,7 +180,7 @@ class MemoryCounters(
         now = time.time()
         with self._lock:
             previous, previous_ttl, current, _ = self._sliding_window(key, expiry, now)
-            if floor(previous * previous_ttl / expiry + current) + amount > limit:
+            if over_limit(previous, previous_ttl, current, expiry, amount, limit):
                 return False
             self._add(self.sliding_window_keys(key, expiry, now)[1], 2 * expiry, amount, now)
             return True

@@ -90,18 +90,32 @@ def audit(
     db.session.connection().execute(
         _INSERT_AUDIT,
         {
-            "created_at": utcnow(),
-            "actor_type": actor.kind,
-            "actor_id": actor.id,
-            "actor_name": actor.name[:200],
-            "action": action,
-            "site_id": site_id,
             "comment_id": comment_id,
-            "from_status": from_status,
-            "to_status": to_status,
-            "reason": reason[:1000],
+            **audit_values(actor, action, site_id, from_status, to_status, reason),
         },
     )
+
+
+def audit_values(
+    actor: Actor,
+    action: str,
+    site_id: int | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+) -> dict[str, Any]:
+    """An audit event's row, but for its comment's id."""
+    return {
+        "created_at": utcnow(),
+        "actor_type": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name[:200],
+        "action": action,
+        "site_id": site_id,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason": reason[:1000],
+    }
 
 
 _INSERT_AUDIT = insert(AuditEvent)
@@ -240,6 +254,11 @@ def count_status(
         statistics.record_queue_depth(site_id, day)
         return
     connection.execute(_COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta})
+
+
+def count_status_statement() -> Any:
+    """The counter's change for any status (``b_site_id``, ``b_status``, ``b_delta``)."""
+    return _COUNT_STATUS
 
 
 def touch_thread(thread_id: int, approved_delta: int = 0) -> None:

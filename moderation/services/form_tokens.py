@@ -123,10 +123,12 @@ def check_submitted(token: str, site: str, thread: str, now: datetime) -> FormTo
 def spend(token: FormToken, max_age: float) -> None:
     """Mark the token used, in the caller's transaction: the primary key lets it post once,
     also when two copies of a form are sent at the same moment (IntegrityError)."""
-    db.session.connection().execute(
-        _SPEND,
-        {"nonce": token.nonce, "expires_at": token.issued_at + timedelta(seconds=max_age)},
-    )
+    db.session.connection().execute(_SPEND, spent_values(token, max_age))
+
+
+def spent_values(token: FormToken, max_age: float) -> dict[str, object]:
+    """The row that marks ``token`` spent (kept until it would have expired anyway)."""
+    return {"nonce": token.nonce, "expires_at": token.issued_at + timedelta(seconds=max_age)}
 
 
 #: Built once: every submission runs it.

@@ -15,13 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from moderation.domain.errors import N_, DomainError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "v1:"
 NONCE_BYTES = 12
@@ -34,6 +33,13 @@ class SecretUnreadable(DomainError):
 
 
 def _cipher(secret_key: str) -> AESGCM:
+    """The cipher under ``secret_key``. The library is imported here: its OpenSSL bindings
+    add about 7 MB to a process, and only integration secrets and a dashboard secret shown
+    once are sealed."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(
         secret_key.encode()
     )
@@ -58,6 +64,8 @@ def unseal(secret_key: str, stored: str, context: str) -> str:
         raise SecretUnreadable(
             N_("A secret is stored in clear; run 'moderation db upgrade' to seal it.")
         )
+    from cryptography.exceptions import InvalidTag
+
     try:
         raw = base64.urlsafe_b64decode(stored[len(PREFIX) :])
         opened = _cipher(secret_key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())

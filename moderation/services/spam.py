@@ -11,7 +11,7 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import insert
@@ -30,9 +30,10 @@ from moderation.domain.spam import (
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentSpam
-from moderation.services.bulk_rows import insert_rows
-from moderation.services.import_learning import Lessons
 from moderation.services.spam_store import SqlCountStore
+
+if TYPE_CHECKING:
+    from moderation.services.import_learning import Lessons
 
 _EXTENSION = "moderation.spam_extractor"
 
@@ -79,18 +80,21 @@ def record_assessment(comment_id: int, assessment: Assessment | None) -> None:
     """Keep what the classifier said about a new comment, and its features to learn from."""
     if assessment is None:
         return
-    result = assessment.result
     db.session.connection().execute(
-        _INSERT_ASSESSMENT,
-        {
-            "comment_id": comment_id,
-            "score": None if result.abstained else round(result.score, 4),
-            "clues": [[clue.description, round(clue.probability, 3)] for clue in result.clues],
-            "features": "\n".join(sorted(assessment.features)),
-            "feature_version": FEATURE_VERSION,
-            "label": "",
-        },
+        _INSERT_ASSESSMENT, {"comment_id": comment_id, **assessment_values(assessment)}
     )
+
+
+def assessment_values(assessment: Assessment) -> dict[str, Any]:
+    """The row that keeps ``assessment`` (but for its comment's id)."""
+    result = assessment.result
+    return {
+        "score": None if result.abstained else round(result.score, 4),
+        "clues": [[clue.description, round(clue.probability, 3)] for clue in result.clues],
+        "features": "\n".join(sorted(assessment.features)),
+        "feature_version": FEATURE_VERSION,
+        "label": "",
+    }
 
 
 #: Built once: every submission the classifier scored runs it.
@@ -157,6 +161,8 @@ def learn_imported(site_id: int, comments: Iterable[tuple[int, Mapping[str, Any]
         learned.append((features, label))
         taught[label.value] += 1
     if rows:
+        from moderation.services.bulk_rows import insert_rows  # imports alone need it
+
         insert_rows(db.session.connection(), CommentSpam.__table__, rows)
         SqlCountStore(db.session).add(batch_training_deltas(site_id, learned))
     return taught
@@ -188,6 +194,8 @@ def learn_imported_lessons(
     if next(features, None) is not None:
         raise ValueError("the lessons are not of these comments")
     if rows:
+        from moderation.services.bulk_rows import insert_rows  # imports alone need it
+
         insert_rows(db.session.connection(), CommentSpam.__table__, rows)
         SqlCountStore(db.session).add(lessons.deltas)
     return taught

@@ -4,23 +4,27 @@ that every process shares and changes with atomic increments only."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
 from moderation.domain.spam import Counts
 from moderation.domain.spam.store import Key
 from moderation.models import SpamCount
+from moderation.services.list_parameters import list_value, one_of
 
-#: Features per SELECT: far below every driver's parameter limit.
-_CHUNK = 400
-#: Built once: the compiled form is cached, only the lists change per comment.
-_SELECT_COUNTS = select(SpamCount.scope, SpamCount.feature, SpamCount.spam, SpamCount.ham).where(
-    SpamCount.scope.in_(bindparam("scopes", expanding=True)),
-    SpamCount.feature.in_(bindparam("features", expanding=True)),
-)
+
+@cache
+def _select_counts(dialect: str) -> Any:
+    """The counts of some features in some scopes, built once per dialect: each list is one
+    parameter, so the statement's text is the same whatever the comment's features."""
+    return select(SpamCount.scope, SpamCount.feature, SpamCount.spam, SpamCount.ham).where(
+        one_of(SpamCount.scope, "scopes", dialect),
+        one_of(SpamCount.feature, "features", dialect),
+    )
 
 
 class SqlCountStore:
@@ -34,18 +38,17 @@ class SqlCountStore:
         self.session = session
 
     def counts(self, scopes: Sequence[str], features: Collection[str]) -> Mapping[Key, Counts]:
-        """One SELECT of the wanted rows (a few per comment, in chunks for huge ones)."""
+        """One SELECT of the wanted rows (the lists are one parameter each: no length limit)."""
         found: dict[Key, Counts] = {}
-        wanted = list(features)
         connection = self.session.connection()
-        for start in range(0, len(wanted), _CHUNK):
-            rows = connection.execute(
-                _SELECT_COUNTS,
-                {"scopes": list(scopes), "features": wanted[start : start + _CHUNK]},
-            )
-            for row in rows:
-                if row.spam or row.ham:  # a row un-learned to zero counts as none
-                    found[(row.scope, row.feature)] = Counts(row.spam, row.ham)
+        dialect = connection.dialect.name
+        rows = connection.execute(
+            _select_counts(dialect),
+            {"scopes": list_value(scopes, dialect), "features": list_value(features, dialect)},
+        )
+        for row in rows:
+            if row.spam or row.ham:  # a row un-learned to zero counts as none
+                found[(row.scope, row.feature)] = Counts(row.spam, row.ham)
         return found
 
     def add(self, deltas: Mapping[Key, Counts]) -> None:

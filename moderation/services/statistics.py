@@ -53,17 +53,17 @@ def _upsert(dialect: str, model: type[DailyOutcome] | type[DailyQueueDepth]) -> 
 
 
 @cache
-def _count_submission_statement(dialect: str) -> Any:
+def count_submission_statement(dialect: str) -> Any:
     """The daily outcome upsert, built once per dialect (a submission runs it every time:
     building it anew cost more than running it)."""
     table = DailyOutcome.__table__.c
     return (
         _upsert(dialect, DailyOutcome)
         .values(
-            site_id=bindparam("site_id"),
-            day=bindparam("day", type_=Date),
-            outcome=bindparam("outcome"),
-            rule=bindparam("rule"),
+            site_id=bindparam("o_site_id"),
+            day=bindparam("o_day", type_=Date),
+            outcome=bindparam("o_outcome"),
+            rule=bindparam("o_rule"),
             count=1,
         )
         .on_conflict_do_update(
@@ -77,9 +77,20 @@ def count_submission(site_id: int, outcome: Outcome, rule: str, moment: datetime
     """Count one submission on its day (UTC), in the caller's transaction."""
     connection = db.session.connection()
     connection.execute(
-        _count_submission_statement(connection.dialect.name),
-        {"site_id": site_id, "day": moment.date(), "outcome": outcome.value, "rule": rule},
+        count_submission_statement(connection.dialect.name),
+        outcome_values(site_id, outcome, rule, moment),
     )
+
+
+def outcome_values(site_id: int, outcome: Outcome, rule: str, moment: datetime) -> dict[str, Any]:
+    """The parameters of :func:`count_submission`'s statement (named apart from every
+    column: the statement is also part of a larger one, :mod:`.submission_writes`)."""
+    return {
+        "o_site_id": site_id,
+        "o_day": moment.date(),
+        "o_outcome": outcome.value,
+        "o_rule": rule,
+    }
 
 
 @cache

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Insert, and_, bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from moderation.clock import utcnow
 from moderation.domain.blocklist import candidates as block_candidates
@@ -42,14 +41,20 @@ from moderation.services import (
     subscriptions,
 )
 from moderation.services.events import VISITOR, Actor
-from moderation.services.form_tokens import FormToken, FormTokenRefused
+from moderation.services.form_tokens import FormToken
+from moderation.services.list_parameters import list_value, one_of
 from moderation.services.sites import SiteInfo, site_info
+from moderation.services.submission_writes import (
+    SubmissionRows,
+    create_thread,
+    follow_the_post,
+    write_rows,
+)
 from moderation.services.threads import (
     THREAD_STATE_COLUMNS,
     ThreadState,
     is_closed,
     state_of,
-    thread_state,
 )
 
 #: The scope of the soft per-address limit (counted only where challenges are on).
@@ -273,9 +278,7 @@ def _submit(
         if found:
             decision = replace(decision, reason=f"{decision.reason} ({solved_note(found)})")
 
-    comment = _store(site, look, parent, draft, html, context, decision)
-    statistics.count_submission(site.id, decision.outcome, decision.rule.value, context.now)
-    spam.record_assessment(comment.id, assessed[0] if assessed else None)
+    comment = _store(site, look, parent, draft, html, context, decision, assessed)
     result = SubmissionResult(comment, decision)
     if before_commit is not None:
         before_commit(result)
@@ -376,14 +379,21 @@ def _store(
     html: str,
     context: SubmissionContext,
     decision: Decision,
+    assessed: list[spam.Assessment],
 ) -> Comment:
-    """Write the comment (``html``: its text rendered), its spent token, its audit event and
-    its outbound events (the caller commits). Plain statements on the session's connection:
-    this is the hottest write path, and none of it needs the ORM's bookkeeping."""
+    """Write the comment (``html``: its text rendered), its spent token, its audit event,
+    its counts, the classifier's assessment and its outbound events (the caller commits).
+    Plain statements on the session's connection (on PostgreSQL one for all the rows): this
+    is the hottest write path, and none of it needs the ORM's bookkeeping."""
     thread = look.thread
-    thread_id = thread.id if thread is not None else _create_thread(site, context)
-    if thread is not None and context.thread_url:
-        _follow_the_post(thread_id, context)
+    if thread is None:
+        thread_id = create_thread(
+            site.id, context.thread_key, context.thread_title, context.thread_url, context.now
+        )
+    else:
+        thread_id = thread.id
+        if context.thread_url:
+            follow_the_post(thread_id, context.thread_title, context.thread_url)
     status = OUTCOME_STATUS[decision.outcome]
     values = {
         "site_id": site.id,
@@ -405,26 +415,30 @@ def _store(
         "held_reason": decision.reason[:500],
         "source": context.source,
         "moderator_id": None,
+        # spelled out: no column default is applied inside PostgreSQL's one statement
+        "email_flagged": False,
     }
-    connection = db.session.connection()
-    if context.form_token is not None:
-        try:
-            form_tokens.spend(context.form_token, float(current_app.config["FORM_TOKEN_MAX_AGE"]))
-        except IntegrityError:
-            db.session.rollback()
-            raise FormTokenRefused(
-                N_("This form was already used to post a comment. Please post your comment again.")
-            ) from None
-    comment = Comment(id=connection.execute(_INSERT_COMMENT, values).scalar_one(), **values)
-    events.audit(
-        context.actor,
-        "submitted",
-        comment.id,
-        site.id,
-        to_status=status.value,
-        reason=f"{decision.rule.value}: {decision.reason}",
+    token = context.form_token
+    rows = SubmissionRows(
+        comment=values,
+        audit=events.audit_values(
+            context.actor,
+            "submitted",
+            site.id,
+            to_status=status.value,
+            reason=f"{decision.rule.value}: {decision.reason}",
+        ),
+        outcome=statistics.outcome_values(
+            site.id, decision.outcome, decision.rule.value, context.now
+        ),
+        spent_token=(
+            form_tokens.spent_values(token, float(current_app.config["FORM_TOKEN_MAX_AGE"]))
+            if token is not None
+            else None
+        ),
+        assessment=spam.assessment_values(assessed[0]) if assessed else None,
     )
-    events.count_status(site.id, status, +1, context.now)
+    comment = Comment(id=write_rows(rows), **values)
     if look.has_integrations:
         submitted = events.EventDecision(context.actor, decision.rule.value, decision.reason)
         events.emit("comment.created", comment, site.slug, context.thread_key, submitted)
@@ -442,43 +456,6 @@ def _store(
         comment, context.notify, context.language, chat_hooks=look.has_chat_hooks
     )
     return comment
-
-
-_INSERT_COMMENT = insert(Comment).returning(Comment.id)
-
-
-def _follow_the_post(thread_id: int, context: SubmissionContext) -> None:
-    """The post's title and address as its page names them now (callers pass an address
-    only when it is on one of the site's origins)."""
-    title, url = context.thread_title[:300], context.thread_url[:2000]
-    db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread_id, or_(Thread.title != title, Thread.url != url))
-        .values(title=title, url=url)
-    )
-
-
-def _create_thread(site: SiteInfo, context: SubmissionContext) -> int:
-    """Insert the thread unless a concurrent request just did; either way return it."""
-    values = {
-        "site_id": site.id,
-        "key": context.thread_key,
-        "title": context.thread_title[:300],
-        "url": context.thread_url[:2000],
-        "is_open": True,
-        "version": 0,
-        "approved_count": 0,
-        "created_at": context.now,
-    }
-    statement: Insert
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = postgresql.insert(Thread).values(values).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(Thread).values(values).on_conflict_do_nothing()
-    db.session.execute(statement)
-    thread = thread_state(site.id, context.thread_key)
-    assert thread is not None
-    return thread.id
 
 
 def _check_parent(
@@ -537,41 +514,44 @@ class FirstLook:
     has_chat_hooks: bool
 
 
-# Everything a submission needs to know before it is judged, in one round trip: the
-# thread, the duplicate check, and whether the site's block list, integrations and chat
-# hooks can concern it at all (on most sites they cannot, and then they are not read).
-# One row whether or not the thread exists yet (the site's row, the thread joined to it).
-_FIRST_LOOK = (
-    select(
-        *THREAD_STATE_COLUMNS,
-        exists()
-        .where(
-            Comment.thread_id == Thread.id,
-            Comment.email == bindparam("email"),
-            Comment.text == bindparam("text"),
-            Comment.status != CommentStatus.DELETED,
+@cache
+def _first_look_statement(dialect: str) -> Any:
+    """Everything a submission needs to know before it is judged, in one round trip: the
+    thread, the duplicate check, and whether the site's block list, integrations and chat
+    hooks can concern it at all (on most sites they cannot, and then they are not read).
+    One row whether or not the thread exists yet (the site's row, the thread joined to it).
+    Built once per dialect (the block list's candidates are one parameter)."""
+    return (
+        select(
+            *THREAD_STATE_COLUMNS,
+            exists()
+            .where(
+                Comment.thread_id == Thread.id,
+                Comment.email == bindparam("email"),
+                Comment.text == bindparam("text"),
+                Comment.status != CommentStatus.DELETED,
+            )
+            .label("is_duplicate"),
+            exists()
+            .where(
+                BlockEntry.site_id == Site.id,
+                one_of(BlockEntry.value, "block_values", dialect),
+                or_(BlockEntry.expires_at.is_(None), BlockEntry.expires_at > bindparam("now")),
+            )
+            .label("maybe_blocked"),
+            exists()
+            .where(
+                Integration.site_id == Site.id,
+                Integration.is_active.is_(True),
+                Integration.target_url != "",
+            )
+            .label("has_integrations"),
+            exists().where(ChatHook.site_id == Site.id).label("has_chat_hooks"),
         )
-        .label("is_duplicate"),
-        exists()
-        .where(
-            BlockEntry.site_id == Site.id,
-            BlockEntry.value.in_(bindparam("block_values", expanding=True)),
-            or_(BlockEntry.expires_at.is_(None), BlockEntry.expires_at > bindparam("now")),
-        )
-        .label("maybe_blocked"),
-        exists()
-        .where(
-            Integration.site_id == Site.id,
-            Integration.is_active.is_(True),
-            Integration.target_url != "",
-        )
-        .label("has_integrations"),
-        exists().where(ChatHook.site_id == Site.id).label("has_chat_hooks"),
+        .select_from(Site)
+        .outerjoin(Thread, and_(Thread.site_id == Site.id, Thread.key == bindparam("key")))
+        .where(Site.id == bindparam("site_id"))
     )
-    .select_from(Site)
-    .outerjoin(Thread, and_(Thread.site_id == Site.id, Thread.key == bindparam("key")))
-    .where(Site.id == bindparam("site_id"))
-)
 
 
 def _first_look(
@@ -579,15 +559,17 @@ def _first_look(
 ) -> FirstLook:
     """:class:`FirstLook` for ``draft`` (whose text links to ``links``)."""
     wanted = block_candidates(draft.email, draft.url, links, context.client_ip)
+    connection = db.session.connection()
+    dialect = connection.dialect.name
     params = {
         "site_id": site_id,
         "key": context.thread_key,
         "email": draft.email,
         "text": draft.text,
-        "block_values": [value for _, value in wanted],
+        "block_values": list_value((value for _, value in wanted), dialect),
         "now": context.now,
     }
-    row = db.session.connection().execute(_FIRST_LOOK, params).first()
+    row = connection.execute(_first_look_statement(dialect), params).first()
     if row is None:  # the site is gone: let every later read find out the usual way
         return FirstLook(None, False, True, True, True)
     return FirstLook(

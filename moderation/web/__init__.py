@@ -4,13 +4,18 @@ request log, the browser door that the widget form and the JSON API both go thro
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from moderation.web import errors, health, limits, requestlog, security, sessions, templating
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Install the edge on ``app`` (before the blueprints)."""
+    """Install the edge on ``app`` (before the blueprints). Imported here: the package
+    holds modules a command needs alone (the replay cache, the request class), which must
+    not bring in every service through the error table."""
+    from moderation.web import errors, health, limits, requestlog, security, sessions, templating
+
     requestlog.init_app(app)
     limits.init_app(app)
     security.init_app(app)

@@ -1,5 +1,5 @@
-"""The application class: Flask, with this service's request class and without Flask's
-per-request question whether each hook is a coroutine.
+"""The application class: Flask, with this service's request class, its commands imported
+on demand, and without Flask's per-request question whether each hook is a coroutine.
 
 Flask asks ``ensure_sync`` of every before-, after- and teardown-request hook and of the
 view, on every request, and each answer inspects the function's code flags; here about a
@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask
 
+from moderation.commands.on_demand import CommandsOnDemand
 from moderation.web.requests import ServiceRequest
 
 #: More distinct functions than any app registers; past it, answers are not kept.
@@ -21,12 +22,14 @@ _MOST_KEPT = 4096
 
 
 class ServiceFlask(Flask):
-    """Flask with :class:`ServiceRequest` and ``ensure_sync`` answered once per function."""
+    """Flask with :class:`ServiceRequest`, ``ensure_sync`` answered once per function, and
+    commands imported when they are used."""
 
     request_class = ServiceRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.cli = CommandsOnDemand(self.name)
         self._synchronous: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._synchronous_lock = threading.Lock()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 
 from moderation.domain.privacy import rate_limit_address
 from moderation.ratelimit import storage_settings
@@ -54,18 +55,52 @@ def writes_only(hook: Callable[..., Any], *, after: bool = False) -> Callable[..
     return for_writes
 
 
+def checked_by_its_decorator() -> bool:
+    """Whether this request's route limits are all checked by the route's own decorator,
+    so Flask-Limiter's ``before_request`` check could find nothing to count.
+
+    For a route marked by ``@limiter.limit``, that check leaves the route's limits (and its
+    blueprint's and the defaults) to the decorator and counts only application-wide and
+    meta limits: with none configured, it would resolve and evaluate an empty list (7 % of
+    a comment submission's work, done twice)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return (
+        view is not None
+        # Flask-Limiter keeps no public accessor for these two; both are read per request, as
+        # Flask-Limiter itself reads them, so an app configured with such limits is checked
+        and get_qualified_name(view) in limiter._marked_for_limiting
+        and not limiter.limit_manager.application_limits
+        and not limiter._meta_limits
+    )
+
+
+def middleware_check_for_writes(hook: Callable[[], Any]) -> Callable[[], Any]:
+    """Flask-Limiter's ``before_request`` check, for writes whose route limits are not all
+    checked by the route's decorator (:func:`checked_by_its_decorator`)."""
+
+    @functools.wraps(hook)
+    def check() -> Any:
+        if request.method in READ_METHODS or checked_by_its_decorator():
+            return None
+        return hook()
+
+    return check
+
+
 def skip_limiter_hooks_on_reads(app: Flask) -> None:
     """Flask-Limiter's three per-request hooks only run for writes: on a public read they
-    found nothing to limit (:func:`reads_are_not_limited`) after a fifth of the read's work."""
-    for hooks, after in (
-        (app.before_request_funcs.setdefault(None, []), False),
-        (app.after_request_funcs.setdefault(None, []), True),
-        (app.teardown_request_funcs.setdefault(None, []), False),
-    ):
+    found nothing to limit (:func:`reads_are_not_limited`) after a fifth of the read's work.
+    Its ``before_request`` check is also skipped where the decorator does the same work."""
+    wrappers: list[tuple[list[Any], Callable[[Any], Any]]] = [
+        (app.before_request_funcs.setdefault(None, []), middleware_check_for_writes),
+        (app.after_request_funcs.setdefault(None, []), functools.partial(writes_only, after=True)),
+        (app.teardown_request_funcs.setdefault(None, []), writes_only),
+    ]
+    for hooks, wrap in wrappers:
         for index, hook in enumerate(hooks):
             owner = getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None)
             if owner is limiter:
-                hooks[index] = writes_only(hook, after=after)
+                hooks[index] = wrap(hook)
 
 
 def route_limit_retry_after() -> int:
