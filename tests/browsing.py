@@ -2,9 +2,10 @@
 ``http.server`` serving whatever HTML a test registers) embedding the widget of a real
 ``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright.
 
-tests/conftest.py loads this module as a plugin: its fixtures (one served widget and its
-host site per module, fresh browser pages per test) reach every test module, which may
-override any of them (``serve_settings`` above all) by defining a fixture of the same name."""
+tests/conftest.py loads this module as a plugin: its fixtures (a served widget shared by the
+modules with the same settings, a host site per module, fresh browser pages per test) reach
+every test module, which may override any of them (``serve_settings`` above all) by
+defining a fixture of the same name."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, ViewportSize
 from sqlalchemy import create_engine, make_url, text
 
 from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
@@ -372,18 +373,37 @@ def app_of(env: dict[str, str]) -> Iterator[Flask]:
         yield app
 
 
+def serve_args(deliver: bool) -> list[str]:
+    """``moderation serve``'s options for a server Chromium talks to directly.
+
+    Threads enough for Chromium's spare connections: gunicorn's gthread worker gives each
+    accepted connection a thread until its first request arrives, for up to five seconds,
+    and Chromium opens more connections than it uses when a page asks for several files at
+    once (whichever connects first takes the request). On two threads (the default then),
+    two such idle connections stopped the server for five seconds every few page loads; as
+    many as the threads do on any number (behind nginx, as deployed, only nginx connects;
+    the tests' one process takes every connection). The webhook and
+    email delivery worker (a process of its own) only where a test waits for a delivery."""
+    return ["--threads", "8"] + ([] if deliver else ["--no-deliver"])
+
+
 @contextmanager
 def served(
-    workdir: Path, setup: Callable[[Flask], object], port: int | None = None, **settings: str
+    workdir: Path,
+    setup: Callable[[Flask], object],
+    port: int | None = None,
+    deliver: bool = False,
+    **settings: str,
 ) -> Iterator[ServerProcess]:
     """``moderation serve`` in ``workdir`` with ``settings`` (``MODERATION_*`` without the
     prefix, see :func:`tests.servers.fresh_server_env`), set up by ``setup(app)`` through the
     application in this process (:func:`app_of`); stopped afterwards, and on a PostgreSQL
-    run its database left empty for the next module."""
+    run its database left empty for the next module. ``deliver``: with the delivery worker
+    (see :func:`serve_args`)."""
     from tests.servers import fresh_server_env, leave_server_database_empty, start_server
 
     env = fresh_server_env(workdir, **settings)
-    process = start_server(workdir, env, port=port)
+    process = start_server(workdir, env, args=serve_args(deliver), port=port)
     try:
         with app_of(env) as app:
             setup(app)
@@ -431,14 +451,8 @@ def module_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The module's server folder (its instance folder below)."""
+    """A folder of the module's own (for what it runs beside the server)."""
     return tmp_path_factory.mktemp(module_name(request))
-
-
-@pytest.fixture(scope="module")
-def served_database(request: pytest.FixtureRequest, workdir: Path) -> Iterator[str]:
-    """The module's server database (see :func:`private_database`)."""
-    yield from private_database(workdir, SERVER_DATABASE_URL, module_name(request))
 
 
 @pytest.fixture(scope="module")
@@ -447,33 +461,71 @@ def serve_settings() -> dict[str, str]:
     return dict(QUICK_SETTINGS)
 
 
+@dataclass
+class WidgetServers:
+    """The test process's widget servers, one per set of settings: modules whose settings
+    are the same share one (each registers a site of its own, and its tests their own
+    threads), stopped when the process ends. A start and a stop cost seconds of CPU (the
+    server, its worker, migrations) and a few of waiting."""
+
+    folders: pytest.TempPathFactory
+    stack: ExitStack = field(default_factory=ExitStack)
+    envs: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(default_factory=dict)
+    started: dict[str, ServerProcess] = field(default_factory=dict)
+
+    def env(self, settings: dict[str, str]) -> dict[str, str]:
+        """The environment of the server with ``settings`` (its address in
+        ``MODERATION_PUBLIC_URL``), a new folder and database the first time."""
+        from tests.servers import free_port
+
+        key = tuple(sorted(settings.items()))
+        if key not in self.envs:
+            workdir = self.folders.mktemp("served")
+            database = self.stack.enter_context(
+                contextmanager(private_database)(workdir, SERVER_DATABASE_URL, workdir.name)
+            )
+            self.envs[key] = {
+                "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
+                "MODERATION_DATABASE_URL": database,
+                "MODERATION_PUBLIC_URL": f"http://localhost:{free_port()}",
+                **{f"MODERATION_{name}": value for name, value in settings.items()},
+            }
+        return self.envs[key]
+
+    def start(self, env: dict[str, str]) -> str:
+        """The server of ``env`` running (started if it is not): its public address."""
+        from tests.servers import start_server
+
+        public = env["MODERATION_PUBLIC_URL"]
+        if public not in self.started:
+            workdir = Path(env["MODERATION_INSTANCE_PATH"]).parent
+            port = int(public.rsplit(":", 1)[1])
+            server = start_server(workdir, env, args=serve_args(deliver=False), port=port)
+            self.stack.callback(server.stop)
+            self.started[public] = server
+        return public
+
+
+@pytest.fixture(scope="session")
+def widget_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetServers]:
+    """See :class:`WidgetServers`."""
+    servers = WidgetServers(tmp_path_factory)
+    with servers.stack:
+        yield servers
+
+
 @pytest.fixture(scope="module")
-def serve_env(
-    workdir: Path, served_database: str, serve_settings: dict[str, str]
-) -> dict[str, str]:
+def serve_env(widget_servers: WidgetServers, serve_settings: dict[str, str]) -> dict[str, str]:
     """The server's environment; its public address is ``MODERATION_PUBLIC_URL``."""
-    from tests.servers import free_port
-
-    return {
-        "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
-        "MODERATION_DATABASE_URL": served_database,
-        "MODERATION_PUBLIC_URL": f"http://localhost:{free_port()}",
-        **{f"MODERATION_{name}": value for name, value in serve_settings.items()},
-    }
+    return widget_servers.env(serve_settings)
 
 
 @pytest.fixture(scope="module")
-def service(workdir: Path, serve_env: dict[str, str]) -> Iterator[str]:
+def service(widget_servers: WidgetServers, serve_env: dict[str, str]) -> str:
     """``moderation serve`` as a real process, as the browser reaches it: ``localhost``,
-    another site than the hosts' ``127.0.0.1``."""
-    from tests.servers import start_server
-
-    public = serve_env["MODERATION_PUBLIC_URL"]
-    server = start_server(workdir, serve_env, port=int(public.rsplit(":", 1)[1]))
-    try:
-        yield public
-    finally:
-        server.stop()
+    another site than the hosts' ``127.0.0.1`` (shared by the modules of this test process
+    with the same settings, see :class:`WidgetServers`)."""
+    return widget_servers.start(serve_env)
 
 
 @pytest.fixture(scope="module")
@@ -509,6 +561,25 @@ def stranger() -> Iterator[HostSite]:
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     """Chromium as Playwright sets it up: cross-site frames get no storage at all."""
     yield from page_maker(browser)
+
+
+@pytest.fixture(scope="module")
+def same_reader(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """``same_reader(viewport=..., color_scheme=...)``: the one page of a reader going from
+    post to post, for tests that only look (posting nothing, storing nothing; a navigation
+    leaves nothing of the page before). A navigation costs Chromium half the CPU of a page
+    in a new context (0.6 s against 1.2 s for a post with the widget)."""
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+
+    def look(viewport: ViewportSize | None = None, color_scheme: str = "light") -> Page:
+        page.set_viewport_size(viewport or {"width": 720, "height": 900})
+        page.emulate_media(color_scheme=color_scheme)  # type: ignore[arg-type]
+        return page
+
+    yield look
+    context.close()
 
 
 def launched(playwright: Playwright, args: list[str]) -> Iterator[Browser]:

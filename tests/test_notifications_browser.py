@@ -71,6 +71,7 @@ def server(
         tmp_path_factory.mktemp("notifications-browser"),
         setup,
         port=port,
+        deliver=True,  # emails and chat messages go out through the delivery worker
         **QUICK_SETTINGS,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp.port),

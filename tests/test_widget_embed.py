@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Frame, Page, Request, expect
 
 from tests import browsing
 from tests.browsing import (
@@ -165,11 +165,11 @@ def test_links_in_a_comment_open_in_a_new_tab_and_the_widget_stays(
 
 
 def test_dark_host_page_gets_light_text_on_its_own_background(
-    service: str, host: HostSite, service_app: Flask, new_page: Any
+    service: str, host: HostSite, service_app: Flask, same_reader: Any
 ) -> None:
     published(service_app, "dark-host", "Readable on a dark page.")
     _page, frame = open_post(
-        new_page,
+        same_reader,
         host,
         service,
         "dark-host",
@@ -200,14 +200,16 @@ def test_dark_host_page_gets_light_text_on_its_own_background(
 def test_theme_follows_the_snippet_the_host_page_and_the_reader(
     service: str,
     host: HostSite,
-    new_page: Any,
+    same_reader: Any,
     attributes: str,
     head: str,
     scheme: str,
     expected: str,
 ) -> None:
     thread = f"theme-{expected}-{scheme}-{len(attributes)}-{len(head)}"
-    page, frame = open_post(new_page, host, service, thread, attributes, head, color_scheme=scheme)
+    page, frame = open_post(
+        same_reader, host, service, thread, attributes, head, color_scheme=scheme
+    )
     text, _ = colours(frame, ".comment-reply-title")
     luminance = frame.evaluate(
         "(value) => value.match(/[\\d.]+/g).slice(0, 3).reduce((sum, c) => sum + Number(c), 0) / 765",
@@ -222,14 +224,14 @@ def test_theme_follows_the_snippet_the_host_page_and_the_reader(
 
 
 def test_site_properties_reach_the_frame_without_weakening_the_csp(
-    service: str, host: HostSite, new_page: Any
+    service: str, host: HostSite, same_reader: Any
 ) -> None:
     style = (
         ' style="--comments-accent: #c0392b; --comments-radius: 0px;'
         " --comments-font: Georgia, serif; --comments-text: rgb(10, 20, 30);"
         ' --comments-background: url(https://evil.example/x.png)"'
     )
-    page, frame = open_post(new_page, host, service, "properties", style)
+    page, frame = open_post(same_reader, host, service, "properties", style)
     button = frame.locator("#submit").evaluate(
         "node => [getComputedStyle(node).backgroundColor, getComputedStyle(node).borderTopLeftRadius]"
     )
@@ -374,7 +376,7 @@ def test_wrong_origin_or_site_is_explained_on_the_host_page(
     service: str,
     host: HostSite,
     stranger: HostSite,
-    new_page: Any,
+    same_reader: Any,
     where: str,
     site: str,
     lang: str,
@@ -385,7 +387,7 @@ def test_wrong_origin_or_site_is_explained_on_the_host_page(
     url = page_site.add(
         f"/wrong-{site}-{lang}", post_page("Wrong", embed_snippet(service, site, "w", attributes))
     )
-    page: Page = new_page()
+    page: Page = same_reader()
     page.goto(url)
     notice = page.locator("#comments .moderation-embed-notice")
     expect(notice).to_contain_text(says, timeout=15_000)
@@ -446,7 +448,7 @@ def test_count_placeholders_are_filled_with_one_request(
     service: str,
     host: HostSite,
     service_app: Flask,
-    new_page: Any,
+    same_reader: Any,
     lang: str,
     three: str,
     one: str,
@@ -465,15 +467,22 @@ def test_count_placeholders_are_filled_with_one_request(
         f"/index-{lang}",
         post_page("Index", spans + f'<script src="{service}/embed.js" async></script>', lang=lang),
     )
-    page: Page = new_page()
+    page: Page = same_reader()
     requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.goto(url)
-    counts = page.locator("[data-comments-count]")
-    expect(counts.nth(0)).to_have_text(three)
-    expect(counts.nth(1)).to_have_text(one)
-    expect(counts.nth(2)).to_have_text(none)
-    expect(counts.nth(3)).to_have_text(three)
+
+    def sent(request: Request) -> None:
+        requests.append(request.url)
+
+    page.on("request", sent)
+    try:
+        page.goto(url)
+        counts = page.locator("[data-comments-count]")
+        expect(counts.nth(0)).to_have_text(three)
+        expect(counts.nth(1)).to_have_text(one)
+        expect(counts.nth(2)).to_have_text(none)
+        expect(counts.nth(3)).to_have_text(three)
+    finally:
+        page.remove_listener("request", sent)  # the page goes on to the module's next test
     assert len([seen for seen in requests if "/counts?" in seen]) == 1
 
 
@@ -489,7 +498,7 @@ def box(frame: Frame, selector: str) -> dict[str, float]:
 
 
 def test_arabic_widget_lays_out_right_to_left(
-    service: str, host: HostSite, service_app: Flask, new_page: Any
+    service: str, host: HostSite, service_app: Flask, same_reader: Any
 ) -> None:
     """The host page's ``lang="ar"`` reaches the frame (embed.js passes it): the widget is
     written right to left, mirrored (avatar right of the name, replies indented from the
@@ -514,7 +523,7 @@ def test_arabic_widget_lays_out_right_to_left(
             lang="ar",
         ),
     )
-    page: Page = new_page(viewport={"width": 390, "height": 844})
+    page: Page = same_reader(viewport={"width": 390, "height": 844})
     page.goto(url)
     frame = widget_frame(page)
     root = frame.evaluate("() => [document.documentElement.lang, document.documentElement.dir]")
@@ -560,7 +569,7 @@ def test_arabic_widget_lays_out_right_to_left(
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
-    service: str, host: HostSite, service_app: Flask, new_page: Any, width: int
+    service: str, host: HostSite, service_app: Flask, same_reader: Any, width: int
 ) -> None:
     """Text against the page behind it, light and dark, at 390 and 1280 px. With
     ``SCREENSHOT_DIR`` set, also the README's screenshots of each."""
@@ -589,7 +598,7 @@ def test_readable_on_light_and_dark_pages_at_phone_and_desktop_widths(
             f"/pictures-{scheme}",
             post_page("A post about comments", embed_snippet(service, SITE, thread), head),
         )
-        page: Page = new_page(viewport={"width": width, "height": 900})
+        page: Page = same_reader(viewport={"width": width, "height": 900})
         page.goto(url)
         frame = widget_frame(page)
         assert frame.evaluate("() => document.documentElement.dataset.theme") == scheme
