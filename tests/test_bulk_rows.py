@@ -10,7 +10,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.exc import IntegrityError
 
 from moderation.extensions import db
-from moderation.services.bulk_rows import insert_rows
+from moderation.services.bulk_rows import add_to_rows, insert_rows
 
 PROBE = Table(
     "bulk_rows_probe",
@@ -40,3 +40,43 @@ def test_a_duplicate_key_is_an_integrity_error_and_the_session_goes_on(app: Flas
         finally:
             db.session.rollback()
             PROBE.drop(db.engine, checkfirst=True)
+
+
+COUNTS = Table(
+    "bulk_rows_counts_probe",
+    MetaData(),
+    Column("scope", String(10), primary_key=True),
+    Column("feature", String(20), primary_key=True),
+    Column("spam", Integer, nullable=False),
+    Column("ham", Integer, nullable=False),
+)
+
+
+def test_added_rows_grow_the_counts_present_and_insert_the_others(app: Flask) -> None:
+    """What an import's batch does to the classifier's counts: rows present add the new
+    values to theirs, the others are inserted as given."""
+    with app.app_context():
+        COUNTS.create(db.engine, checkfirst=True)
+        try:
+            connection = db.session.connection()
+            insert_rows(connection, COUNTS, [{"scope": "s", "feature": "a", "spam": 2, "ham": 5}])
+            add_to_rows(
+                connection,
+                COUNTS,
+                ("scope", "feature"),
+                [
+                    {"scope": "s", "feature": "a", "spam": 1, "ham": 0},
+                    {"scope": "s", "feature": "b", "spam": 0, "ham": 3},
+                    {"scope": "t", "feature": "a", "spam": 4, "ham": 1},
+                ],
+            )
+            db.session.commit()
+            rows = db.session.execute(COUNTS.select().order_by(COUNTS.c.scope, COUNTS.c.feature))
+            assert [tuple(row) for row in rows] == [
+                ("s", "a", 3, 5),
+                ("s", "b", 0, 3),
+                ("t", "a", 4, 1),
+            ]
+        finally:
+            db.session.rollback()
+            COUNTS.drop(db.engine, checkfirst=True)

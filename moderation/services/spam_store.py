@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, scoped_session
 from moderation.domain.spam import Counts
 from moderation.domain.spam.store import Key
 from moderation.models import SpamCount
+from moderation.services.bulk_rows import add_to_rows
 from moderation.services.list_parameters import list_value, one_of
 
 
@@ -91,23 +92,13 @@ class SqlCountStore:
 
     def _add_increments(self, deltas: Mapping[Key, Counts]) -> None:
         """Many different increments, none negative (a batch of imported comments): one
-        executemany in the sorted order ``deltas`` has, each row adding its own values."""
-        connection = self.session.connection()
-        dialect = connection.dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SpamCount)
-        table = SpamCount.__table__.c
-        statement = insert.on_conflict_do_update(
-            index_elements=[table.scope, table.feature],
-            set_={
-                "spam": table.spam + insert.excluded.spam,
-                "ham": table.ham + insert.excluded.ham,
-            },
-        )
+        write in the sorted order ``deltas`` has, each row adding its own values (through
+        the driver: thousands of rows a batch)."""
         rows = [
             {"scope": scope, "feature": feature, "spam": delta.spam, "ham": delta.ham}
             for (scope, feature), delta in deltas.items()
         ]
-        connection.execute(statement, rows)
+        add_to_rows(self.session.connection(), SpamCount.__table__, ("scope", "feature"), rows)
 
 
 def _clamped(column: ColumnElement[int], delta: int) -> ColumnElement[int]:
