@@ -16,10 +16,16 @@ Each run is a fresh process: a new migrated database (a temporary SQLite file, o
 PostgreSQL database named, emptied first), one site, then the import service on the whole
 file, exactly as ``moderation import`` runs it (batches of 1,000 comments, one commit each).
 Prints comments stored per second (wall clock; CPU of the importing process; that plus its
-feature helper process's; and plus the PostgreSQL backend's, read from
-``/proc/<pid>/stat``: the machine is shared, so all are shown) and the importing process's
-peak resident memory (``VmHWM``); then each run's raw numbers (JSON).
-``--runs N`` repeats and prints the median with the spread.
+helper process's, which cleans the comments and works out their features; and plus the
+PostgreSQL backend's, read from ``/proc/<pid>/stat``: the machine is shared, so all are
+shown), the peak resident memory (``VmHWM``) of the importing process and of its helper
+(sampled from ``/proc`` every 0.2 s while it runs) and the load average at the start;
+then each run's raw numbers (JSON). ``--runs N`` repeats and prints the median with the
+spread (min to max).
+
+To compare two versions of the code, run the same command with ``PYTHONPATH`` naming an
+extracted copy of the other (``git archive COMMIT | tar -x -C /tmp/before``): the run's
+processes, helper included, import ``moderation`` from there.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ BENCH = Path(__file__).resolve().parent
 FORMATS = {".wxr": "wxr", ".jsonl": "jsonl", ".xml": "disqus", ".gz": "remark42", ".db": "isso"}
 
 _MEASURE = """
-import json, os, re, sys, tempfile, time
+import json, os, re, sys, tempfile, threading, time
 from sqlalchemy import text
 from pathlib import Path
 fmt, path, url = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -67,6 +73,24 @@ def server_ticks(backend):
         return 0
     fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+helper_peaks = {}
+finished = threading.Event()
+def watch_helpers():
+    # the peak memory of every child process (the helper), sampled while the import runs
+    while not finished.wait(0.2):
+        for task in os.listdir("/proc/self/task"):
+            try:
+                children = Path(f"/proc/self/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for child in children:
+                try:
+                    found = re.search(r"VmHWM:\\s+(\\d+) kB", Path(f"/proc/{child}/status").read_text())
+                except OSError:
+                    continue
+                if found:
+                    helper_peaks[child] = max(helper_peaks.get(child, 0), int(found[1]) * 1024)
+load = os.getloadavg()[0]
 with app.app_context():
     upgrade(directory=str(MIGRATIONS_DIRECTORY))
     create_site("bench", "Bench", ["https://bench.example"], "premoderate")
@@ -76,21 +100,27 @@ with app.app_context():
         backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
         db.session.commit()
     ticks = server_ticks(backend)
+    watcher = threading.Thread(target=watch_helpers, daemon=True)
+    watcher.start()
     started, cpu = time.perf_counter(), time.process_time()
     report = import_comments(fmt, path, "bench")
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - started
+    finished.set()
+    watcher.join()
     server = (server_ticks(backend) - ticks) / os.sysconf("SC_CLK_TCK")
 status = Path("/proc/self/status").read_text()
 import resource
 print(json.dumps({
-    # the feature helper process (a child, ended): its CPU (its peak memory is not
-    # measured here: the rusage of a child counts the pages it shared before its exec)
+    # the helper process (a child, ended): its CPU (its peak memory is sampled above:
+    # the rusage of a child counts the pages it shared before its exec)
     "helper_cpu": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
     "imported": report.imported, "refused": sum(report.read.refusals.values()),
     "wall": wall, "cpu": cpu, "server_cpu": server,
     "peak_rss": int(re.search(r"VmHWM:\\s+(\\d+) kB", status)[1]) * 1024,
+    "helper_peak_rss": max(helper_peaks.values(), default=0),
+    "load": load,
     "error": report.error,
 }))
 """
@@ -131,13 +161,17 @@ def report(engine: str, fmt: str, runs: list[dict[str, float]]) -> str:
         r["imported"] / (r["cpu"] + r.get("helper_cpu", 0) + r.get("server_cpu", 0)) for r in runs
     ]
     rss = [r["peak_rss"] / 2**20 for r in runs]
+    helper_rss = [r.get("helper_peak_rss", 0) / 2**20 for r in runs]
+    load = [r.get("load", 0) for r in runs]
     row = (
         f"| {engine} | {fmt} | {runs[0]['imported']:,.0f} | {len(runs)} | "
         f"{statistics.median(wall):,.0f} ({min(wall):,.0f}–{max(wall):,.0f}) | "
         f"{statistics.median(cpu):,.0f} ({min(cpu):,.0f}–{max(cpu):,.0f}) | "
         f"{statistics.median(helped):,.0f} ({min(helped):,.0f}–{max(helped):,.0f}) | "
         f"{statistics.median(both):,.0f} ({min(both):,.0f}–{max(both):,.0f}) | "
-        f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) |"
+        f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) | "
+        f"{statistics.median(helper_rss):.0f} MiB (max {max(helper_rss):.0f}) | "
+        f"{min(load):.1f}–{max(load):.1f} |"
     )
     row += "\n" + json.dumps(runs)
     if runs[0].get("error"):
@@ -164,9 +198,9 @@ def main() -> None:
     print(
         "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) "
         "| comments/s (CPU with the helper's) | comments/s (CPU with the helper's and the "
-        "server's) | peak RSS |"
+        "server's) | peak RSS importer | peak RSS helper | load at start |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for engine, url in targets:
             runs = [measure(fmt, path, url) for _ in range(args.runs)]
