@@ -75,6 +75,7 @@ def server_ticks(backend):
     return int(fields[11]) + int(fields[12])
 helper_peaks = {}
 finished = threading.Event()
+own_command = Path("/proc/self/cmdline").read_bytes()
 def watch_helpers():
     # the peak memory of every child process (the helper), sampled while the import runs
     while not finished.wait(0.2):
@@ -85,6 +86,8 @@ def watch_helpers():
                 continue
             for child in children:
                 try:
+                    if Path(f"/proc/{child}/cmdline").read_bytes() == own_command:
+                        continue  # forked, not yet the helper: its memory is still ours
                     found = re.search(r"VmHWM:\\s+(\\d+) kB", Path(f"/proc/{child}/status").read_text())
                 except OSError:
                     continue
