@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, scoped_session
 from moderation.domain.spam import Counts
 from moderation.domain.spam.store import Key
 from moderation.models import SpamCount
-from moderation.services.bulk_rows import add_to_rows
 from moderation.services.list_parameters import list_value, one_of
 
 
@@ -93,7 +92,10 @@ class SqlCountStore:
     def _add_increments(self, deltas: Mapping[Key, Counts]) -> None:
         """Many different increments, none negative (a batch of imported comments): one
         write in the sorted order ``deltas`` has, each row adding its own values (through
-        the driver: thousands of rows a batch)."""
+        the driver: thousands of rows a batch). Only imports do this, so the bulk writer
+        is loaded here, not in every web process."""
+        from moderation.services.bulk_rows import add_to_rows
+
         rows = [
             {"scope": scope, "feature": feature, "spam": delta.spam, "ham": delta.ham}
             for (scope, feature), delta in deltas.items()
