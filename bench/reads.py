@@ -64,7 +64,8 @@ ROOT = HERE.parent
 SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench")).resolve()
 WORK = Path(os.environ.get("BENCH_WORK", "/tmp/moderation-bench-reads"))
 PORT = int(os.environ.get("READS_PORT", "8095"))
-REF_PORT = int(os.environ.get("READS_REF_PORT", "8096"))
+# ours take PORT, PORT + 1, ... (one port per config): the ceiling starts well above them
+REF_PORT = int(os.environ.get("READS_REF_PORT", "8190"))
 FLASK_VENV = os.environ.get("FLASK_VENV", "/tmp/flask-venv")
 LEAN_GET = HERE / "wrk" / "get_lean.lua"
 POST_SCRIPT = HERE / "wrk" / "post_prepared.lua"
