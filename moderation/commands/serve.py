@@ -33,11 +33,10 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
 )
 @click.option(
     "--threads",
-    default=4,
+    default=2,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads per process (a client sending slowly holds one, not the process; four "
-    "served reads best on the quiet machine, posts no worse: bench/RESULTS.md).",
+    help="Threads per process (two: a client sending slowly holds one, not the process).",
 )
 @click.option(
     "--deliver/--no-deliver",
