@@ -16,7 +16,7 @@ Each run is a fresh process: a new migrated database (a temporary SQLite file, o
 PostgreSQL database named, emptied first), one site, then the import service on the whole
 file, exactly as ``moderation import`` runs it (batches of 1,000 comments, one commit each).
 Prints comments stored per second (wall clock; CPU of the importing process; that plus its
-helper process's, which cleans the comments and works out their features; and plus the
+helper process's, which works out the features the comments teach; and plus the
 PostgreSQL backend's, read from ``/proc/<pid>/stat``: the machine is shared, so all are
 shown), the peak resident memory (``VmHWM``) of the importing process and of its helper
 (sampled from ``/proc`` every 0.2 s while it runs) and the load average at the start;
