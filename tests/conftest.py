@@ -213,19 +213,16 @@ def playwright() -> Iterator[Any]:
     worker has its own) and kept to the end: a start costs a second of CPU."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browsing import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (scripts/test.sh does)")
     with sync_playwright() as driver:
         yield driver
 
 
 @pytest.fixture(scope="session")
 def browser(playwright: Any) -> Iterator[Any]:
-    """Debian's Chromium (never a downloaded browser), one per test process. Tests share
-    nothing through it: each page lives in a browser context of its own (a new visitor:
-    cookies, storage and cache start empty), closed by the test or its fixture."""
+    """Debian's headless Chromium (never a downloaded browser, see
+    :data:`tests.browsing.CHROMIUM`), one per test process. Tests share nothing through
+    it: each page lives in a browser context of its own (a new visitor: cookies, storage
+    and cache start empty), closed by the test or its fixture."""
     from tests.browsing import CHROMIUM_ARGS, launched
 
     yield from launched(playwright, CHROMIUM_ARGS)

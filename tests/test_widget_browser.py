@@ -165,14 +165,14 @@ def test_embedded_widget_across_sites(
     stranger: HostSite,
     service: str,
     service_app: Flask,
-    new_page: Any,
+    storageless_page: Any,
 ) -> None:
     thread = "post-1"
     text = "Cross-site comments work in a real browser."
     email = "ann.visitor@example.org"
 
     # 1-2. the blog embeds the widget from the other origin; the frame sizes itself
-    page = new_page()
+    page = storageless_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(blog_post(host, service, thread))
@@ -191,8 +191,8 @@ def test_embedded_widget_across_sites(
     widget.get_by_role("textbox", name="Name", exact=True).fill("Ann Visitor")
     widget.get_by_role("textbox", name="Email", exact=True).fill("ann.visitor-at-example.org")
     widget.get_by_role("textbox", name="Website", exact=True).fill("https://ann.example")
-    # Playwright's Chromium gives cross-site frames no storage: nothing could be
-    # remembered, so the widget does not offer to (see the storage test below)
+    # a browser that gives cross-site frames no storage: nothing could be remembered,
+    # so the widget does not offer to (see the storage test below)
     expect(widget.locator(".comment-form-cookies-consent")).to_be_hidden()
     with answered_in(frame):
         widget.get_by_role("button", name="Post Comment").click()
@@ -223,7 +223,7 @@ def test_embedded_widget_across_sites(
     assert comment.status.value == "pending", (comment.status, comment.held_reason)
     assert comment.email == email
 
-    other = new_page()
+    other = storageless_page()
     other.goto(blog_post(host, service, thread))
     widget_frame(other)
     expect(other.frame_locator(FRAME).get_by_text("No comments yet.")).to_be_visible()
@@ -237,11 +237,11 @@ def test_embedded_widget_across_sites(
     entry = page.frame_locator(FRAME).locator(f"#comment-{comment.id}")
     expect(entry.locator(".comment-content")).to_have_text(text)
     expect(page.frame_locator(FRAME).locator(".comment-awaiting-moderation")).to_have_count(0)
-    # Playwright's Chromium denies this third-party frame any storage (reading
-    # localStorage throws): the widget must not break on it
+    # this browser denies the third-party frame any storage (reading localStorage
+    # throws): the widget must not break on it
     assert errors == []
 
-    visitor = new_page()
+    visitor = storageless_page()
     visitor.goto(blog_post(host, service, thread))
     visitor_frame = widget_frame(visitor)
     assert_sized_to_content(visitor, visitor_frame)
@@ -258,7 +258,7 @@ def test_embedded_widget_across_sites(
         assert "ann.visitor@" not in rendered
 
     # 5. a page on an origin the site does not allow gets no widget
-    blocked = new_page()
+    blocked = storageless_page()
     refused: list[str] = []
     blocked.on("console", lambda message: refused.append(message.text))
     blocked.goto(blog_post(stranger, service, thread))
@@ -277,7 +277,7 @@ def test_embedded_widget_across_sites(
     assert blocked.locator(FRAME).evaluate("frame => frame.style.height") == ""
     assert any("frame-ancestors" in line for line in refused), refused
 
-    save_screenshots(new_page, host, service, thread)
+    save_screenshots(storageless_page, host, service, thread)
 
 
 def test_widget_page_without_javascript(site: str, service: str, new_page: Any) -> None:

@@ -321,12 +321,12 @@ def test_own_pending_comment_stays_in_view_under_the_right_heading(
     service: str,
     host: HostSite,
     service_app: Flask,
-    new_page: Any,
+    storageless_page: Any,
     stock_page: Any,
     storage: str,
 ) -> None:
     thread = f"pending-{storage}"
-    make = stock_page if storage == "partitioned" else new_page
+    make = stock_page if storage == "partitioned" else storageless_page
     url = host.add(f"/{thread}", post_page(thread, embed_snippet(service, SITE, thread)))
     page: Page = make()
     page.goto(url)
