@@ -77,13 +77,15 @@ def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
         # the policy change below reaches both processes within a second, not five
         SITE_SETTINGS_STALENESS="1",
     )
-    first = start_server(tmp_path, env)
+    # no delivery workers: the integration has no target, they would have nothing to send
+    # (each costs a process's start, about a second of CPU)
+    first = start_server(tmp_path, env, ["--no-deliver"])
     servers = [first]
     try:
         with service_app(env) as app:
             Actions(app).create_site("blog", [ORIGIN], flood_seconds=0)
             hook = Hook(*create_integration(app, "blog"))
-        servers.append(start_server(tmp_path, env))
+        servers.append(start_server(tmp_path, env, ["--no-deliver"]))
         spam, ham = corpus("spam"), corpus("ham")
         # 25 spam and 25 ham, each submitted to one process and decided on the other
         for index in range(25):
