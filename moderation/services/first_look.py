@@ -39,11 +39,9 @@ class FirstLook:
 
 @cache
 def _first_look_statement(dialect: str) -> Any:
-    """Everything a submission needs to know before it is judged, in one round trip: the
-    thread, the duplicate check, and whether the site's block list, integrations and chat
-    hooks can concern it at all (on most sites they cannot, and then they are not read).
-    One row whether or not the thread exists yet (the site's row, the thread joined to it).
-    Built once per dialect (the block list's candidates are one parameter)."""
+    """The statement of :func:`first_look`: one row whether or not the thread exists yet
+    (the site's row, the thread joined to it). Built once per dialect (the block list's
+    candidates are one parameter)."""
     return (
         select(
             *THREAD_STATE_COLUMNS,
