@@ -29,9 +29,12 @@ server's processes (master and workers, from /proc) is read before and after. Th
 gives, per config and workload, the median req/s of the reps with their min-max, the
 median p99 (min-max), each median as a share of the best config and of the ceiling, and
 the server's CPU per request (on a loaded machine the CPU per request still means
-something when req/s do not). Then, per workload, whether the default is within 10 % of
-the best config (by req/s and by CPU per request among configs with a process per core),
-and the config that is best for all of them together.
+something when req/s do not), and how evenly the worker processes shared the work: the
+least-loaded worker's share of the workers' CPU time against a fair share, and the most
+uneven split of wrk's connections over the workers (bench/worker_shares.py, from /proc;
+outside load falls on the workers alike). Then, per workload, whether the default is
+within 10 % of the best config (by req/s and by CPU per request among configs with a
+process per core), and the config that is best for all of them together.
 
 The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, about 8 minutes quiet;
 ``--reps 1 --configs default,1x1`` checks the set-up in one). SQLite, the shared seed data
