@@ -83,10 +83,14 @@ def sign_in(page: Page, server: ServerProcess, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{server.url}/dashboard/")
+    page.wait_for_load_state()  # its stylesheet applied: what is measured is what is seen
 
 
 def assert_fits(page: Page, what: str) -> None:
-    """Nothing wider than the screen: no sideways scrolling."""
+    """Nothing wider than the screen: no sideways scrolling. (Measured once the page has
+    loaded: the text a test waits for is there before the stylesheet has come, and the
+    page is wider without it.)"""
+    page.wait_for_load_state()
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], (what, widths)
 
