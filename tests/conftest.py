@@ -66,6 +66,55 @@ def share_url_builders_between_apps() -> None:
 share_url_builders_between_apps()
 
 
+def share_url_rule_parsing_between_apps() -> None:
+    """Binding the app's ~90 URL rules to its new map parses each rule's text into the
+    parts the matcher uses (``Rule._parse_rule``: a regex walk, escaping, weights): half
+    of what is left of ``create_app``'s CPU once the builders are shared. The parts depend
+    only on the text and the map's converter classes, so they are parsed once; each rule
+    still gets converter objects of its own map, made with the arguments the parse found
+    (``get_converter``, as werkzeug calls it)."""
+    from werkzeug.routing.rules import Rule
+
+    parse_rule = Rule._parse_rule
+    get_converter = Rule.get_converter
+    parsed: dict[tuple[Any, ...], tuple[list[Any], list[Any], list[tuple[Any, ...]]]] = {}
+
+    def converters_seen(self: Rule, found: list[tuple[Any, ...]]) -> Any:
+        """``get_converter`` of one rule, noting each call's arguments in ``found``."""
+
+        def noted(name: str, converter: str, args: tuple[Any, ...], kwargs: Any) -> Any:
+            found.append((name, converter, args, dict(kwargs)))
+            return get_converter(self, name, converter, args, kwargs)
+
+        return noted
+
+    def shared(self: Rule, rule: str) -> Iterator[Any]:
+        assert self.map is not None
+        key = (rule, tuple(sorted(self.map.converters.items())))
+        if key not in parsed:
+            trace_before = len(self._trace)
+            found: list[tuple[Any, ...]] = []
+            self.get_converter = converters_seen(self, found)  # type: ignore[method-assign]
+            try:
+                parts = list(parse_rule(self, rule))
+            finally:
+                del self.get_converter
+            parsed[key] = (parts, self._trace[trace_before:], found)
+            yield from parts
+            return
+        parts, trace, found = parsed[key]
+        for name, converter, args, kwargs in found:
+            self._converters[name] = self.get_converter(name, converter, args, kwargs)
+            self.arguments.add(name)
+        self._trace.extend(trace)
+        yield from parts
+
+    Rule._parse_rule = shared  # type: ignore[method-assign]
+
+
+share_url_rule_parsing_between_apps()
+
+
 class SharedTemplateCode(BytecodeCache):
     """Jinja's compiled templates, kept for every app of the test process.
 
