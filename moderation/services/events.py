@@ -22,6 +22,7 @@ from moderation.models import (
     Thread,
 )
 from moderation.services import statistics
+from moderation.services.prepared import prepared
 from moderation.services.threads import forget_public_state
 
 #: Outbound event per status a comment enters.
@@ -248,12 +249,14 @@ def count_status(
                 {"b_site_id": site_id, "b_delta": delta, "b_day": day},
             )
             return
-        connection.execute(
-            _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
+        prepared(_COUNT_STATUS, connection.dialect).execute(
+            connection, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
         )
         statistics.record_queue_depth(site_id, day)
         return
-    connection.execute(_COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta})
+    prepared(_COUNT_STATUS, connection.dialect).execute(
+        connection, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
+    )
 
 
 def count_status_statement() -> Any:

@@ -24,6 +24,7 @@ from moderation.domain.rules import Outcome
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, DailyOutcome, DailyQueueDepth, StatusCount
+from moderation.services.prepared import prepared
 from moderation.services.queue import status_counts
 from moderation.services.rule_record import rule_records
 
@@ -114,8 +115,8 @@ def record_queue_depth(site_id: int, day: date) -> None:
     """Keep the site's pending count (its counter, already changed) as the queue's depth at
     the end of ``day``: the day's last change wins. In the caller's transaction."""
     connection = db.session.connection()
-    connection.execute(
-        _queue_depth_statement(connection.dialect.name), {"site_id": site_id, "day": day}
+    prepared(_queue_depth_statement(connection.dialect.name), connection.dialect).execute(
+        connection, {"site_id": site_id, "day": day}
     )
 
 
