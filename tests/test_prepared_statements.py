@@ -15,7 +15,15 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
-from moderation.models import AuditEvent, Comment, CommentSpam, Site, StatusCount, UsedFormToken
+from moderation.models import (
+    AuditEvent,
+    Comment,
+    CommentSpam,
+    Site,
+    StatusCount,
+    Thread,
+    UsedFormToken,
+)
 from moderation.services.prepared import prepare, prepared
 from tests.helpers import Actions, aged_token, comment_fields
 
@@ -144,3 +152,30 @@ def test_a_submission_written_by_prepared_statements_reads_back_typed(
         assert comment.email_flagged is False
         assert isinstance(assessment.clues, list)
         assert assessment.features.split("\n") == sorted(assessment.features.split("\n"))
+
+
+def test_a_prepared_select_reads_rows_as_the_core_select_does(
+    app: Flask, client: FlaskClient, actions: Actions
+) -> None:
+    """Times come back aware, flags as booleans, by column name."""
+    from moderation.services.threads import THREAD_STATE_COLUMNS
+
+    actions.create_site("blog", [ORIGIN])
+    response = client.post(
+        "/api/v1/sites/blog/comments?thread=selected",
+        json={**comment_fields(), "form_token": aged_token(app, "blog", "selected")},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    with app.app_context():
+        connection = db.session.connection()
+        statement = select(*THREAD_STATE_COLUMNS).where(Thread.key == bindparam("key"))
+        core = connection.execute(statement, {"key": "selected"}).one()
+        fast = prepared(statement, connection.dialect).first(connection, {"key": "selected"})
+        assert prepared(statement, connection.dialect).first(connection, {"key": "none"}) is None
+        for name in ("id", "version", "is_open", "approved_count", "created_at", "keep_open"):
+            assert getattr(fast, name) == getattr(core, name)
+            assert type(getattr(fast, name)) is type(getattr(core, name))
+        assert fast.is_open is True
+        assert fast.created_at.tzinfo is UTC
+        db.session.rollback()

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 #: A type's conversion of a Python value for the driver (``None``: the value as it is).
@@ -37,6 +38,10 @@ class Prepared:
     fixed: Mapping[str, Any]
     #: the driver takes a tuple (``?``, ``$1``), not a mapping (``%(name)s``)
     positional: bool
+    #: a SELECT's columns: their names and their types' conversions of what the driver
+    #: returns (``None``: the value as it is)
+    columns: tuple[str, ...] = ()
+    column_converters: tuple[Converter, ...] = ()
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
         """Run on ``connection`` with ``params`` (every parameter the statement names
@@ -49,6 +54,21 @@ class Prepared:
         if self.positional:
             return connection.exec_driver_sql(self.sql, tuple(converted))
         return connection.exec_driver_sql(self.sql, dict(zip(self.names, converted, strict=True)))
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """A SELECT's first row, its values converted as a Core statement's row converts
+        them and read by column name (``None`` when there is none)."""
+        row = self.execute(connection, params).first()
+        if row is None:
+            return None
+        return SimpleNamespace(
+            **{
+                name: value if convert is None else convert(value)
+                for name, convert, value in zip(
+                    self.columns, self.column_converters, row, strict=True
+                )
+            }
+        )
 
 
 def prepare(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...] = ()) -> Prepared:
@@ -70,7 +90,25 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...] = 
         converters.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
         if bind.value is not None or not bind.required:
             fixed[name] = bind.effective_value
-    return Prepared(compiled.string, names, tuple(converters), fixed, positional)
+    columns: list[str] = []
+    column_converters: list[Converter] = []
+    if isinstance(statement, Select):
+        for column in statement.selected_columns:
+            if column.key is None or column.key in columns:
+                raise ValueError("a prepared SELECT's columns need names of their own")
+            columns.append(column.key)
+            column_converters.append(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+            )
+    return Prepared(
+        compiled.string,
+        names,
+        tuple(converters),
+        fixed,
+        positional,
+        tuple(columns),
+        tuple(column_converters),
+    )
 
 
 @lru_cache(maxsize=64)

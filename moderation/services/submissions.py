@@ -43,6 +43,7 @@ from moderation.services import (
 from moderation.services.events import VISITOR, Actor
 from moderation.services.form_tokens import FormToken
 from moderation.services.list_parameters import list_value, one_of
+from moderation.services.prepared import prepared
 from moderation.services.sites import SiteInfo, site_info
 from moderation.services.submission_writes import (
     SubmissionRows,
@@ -570,7 +571,7 @@ def _first_look(
         "block_values": list_value((value for _, value in wanted), dialect),
         "now": context.now,
     }
-    row = connection.execute(_first_look_statement(dialect), params).first()
+    row = prepared(_first_look_statement(dialect), connection.dialect).first(connection, params)
     if row is None:  # the site is gone: let every later read find out the usual way
         return FirstLook(None, False, True, True, True)
     return FirstLook(
