@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from moderation.clock import utcnow
 from moderation.domain.status import CommentStatus
@@ -236,11 +236,16 @@ def _outbox_row(
 
 
 def count_status(
-    site_id: int, status: CommentStatus, delta: int, moment: datetime | None = None
+    site_id: int,
+    status: CommentStatus,
+    delta: int,
+    moment: datetime | None = None,
+    connection: Connection | None = None,
 ) -> None:
     """Keep the per-site status counters right (an atomic increment in the database), and
-    the queue's depth on the day of ``moment`` (default: now) with the pending one."""
-    connection = db.session.connection()
+    the queue's depth on the day of ``moment`` (default: now) with the pending one; on the
+    session's ``connection``, when the caller has it at hand."""
+    connection = connection or db.session.connection()
     if status == CommentStatus.PENDING and delta:
         day = (moment or utcnow()).date()
         if connection.dialect.name == "postgresql":
@@ -252,7 +257,7 @@ def count_status(
         prepared(_COUNT_STATUS, connection.dialect).execute(
             connection, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
         )
-        statistics.record_queue_depth(site_id, day)
+        statistics.record_queue_depth(site_id, day, connection)
         return
     prepared(_COUNT_STATUS, connection.dialect).execute(
         connection, {"b_site_id": site_id, "b_status": status, "b_delta": delta}

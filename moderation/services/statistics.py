@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Date, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -111,10 +111,11 @@ def _queue_depth_statement(dialect: str) -> Any:
     )
 
 
-def record_queue_depth(site_id: int, day: date) -> None:
+def record_queue_depth(site_id: int, day: date, connection: Connection | None = None) -> None:
     """Keep the site's pending count (its counter, already changed) as the queue's depth at
-    the end of ``day``: the day's last change wins. In the caller's transaction."""
-    connection = db.session.connection()
+    the end of ``day``: the day's last change wins. In the caller's transaction (on its
+    ``connection``, when the caller has it at hand)."""
+    connection = connection or db.session.connection()
     prepared(_queue_depth_statement(connection.dialect.name), connection.dialect).execute(
         connection, {"site_id": site_id, "day": day}
     )

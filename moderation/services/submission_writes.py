@@ -74,7 +74,9 @@ def _one_by_one(connection: Connection, rows: SubmissionRows) -> int:
     comment_id: int = inserted.scalar_one()
     audit = {"comment_id": comment_id, **rows.audit}
     prepared(_INSERT_AUDIT, dialect, tuple(audit)).execute(connection, audit)
-    events.count_status(comment["site_id"], comment["status"], +1, comment["created_at"])
+    events.count_status(
+        comment["site_id"], comment["status"], +1, comment["created_at"], connection
+    )
     prepared(statistics.count_submission_statement(dialect.name), dialect).execute(
         connection, rows.outcome
     )
