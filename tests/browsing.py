@@ -15,17 +15,22 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, ViewportSize
 from sqlalchemy import create_engine, make_url, text
 
 from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
 from tests.host_sites import HostSite, hosting
 from tests.servers import ServerProcess
 from tests.servers import service_app as app_of_server
+
+if TYPE_CHECKING:
+    # names for annotations only: this module is a plugin of every test process, and one
+    # that drives no browser (pytest-xdist's controller) need not load Playwright (0.15 s)
+    from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, ViewportSize
+
 
 #: Debian's Chromium in its headless build (package ``chromium-headless-shell``: the same
 #: version, Blink and V8 as ``chromium``, and what Playwright itself runs for headless

@@ -17,6 +17,7 @@ from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import BlockEntry, ChatHook, Comment, Integration, Site, Thread
 from moderation.services.list_parameters import list_value, one_of
+from moderation.services.prepared import prepared
 from moderation.services.threads import THREAD_STATE_COLUMNS, ThreadState, state_of
 
 
@@ -96,7 +97,7 @@ def first_look(
         "block_values": list_value((value for _, value in wanted), dialect),
         "now": now,
     }
-    row = connection.execute(_first_look_statement(dialect), params).first()
+    row = prepared(_first_look_statement(dialect), connection.dialect).first(connection, params)
     if row is None:  # the site is gone: let every later read find out the usual way
         return FirstLook(None, False, True, True, True)
     return FirstLook(

@@ -213,6 +213,7 @@ def _submit(
         signals,
         classifier(site, draft, context.client_ip, assessed),
         pass_grey_zone=Suspicion.GREY_ZONE in waived,
+        reading=reading,
     )
     if decision.outcome is Outcome.REFUSE:
         # nothing is stored, but the statistics page counts what the rules turned away
