@@ -110,7 +110,7 @@ def comments_lxml(path):
 
 comments = comments_lxml if parser_name == "lxml" else comments_stdlib
 import gc
-gc.freeze()  # the cycle collector as the import sets it (importing._bulk_collection)
+# the cycle collector as the import sets it (importing._bulk_collection)
 gc.set_threshold(50_000, *gc.get_threshold()[1:])
 load = os.getloadavg()[0]
 started, cpu = time.perf_counter(), time.process_time()
