@@ -34,12 +34,6 @@ def imported_email(raw: str | None) -> tuple[str, bool]:
     """The email normalised, or as found (cleaned, cut to fit) and flagged when invalid."""
     if not raw:
         return "", False
-    return _imported_email(raw)
-
-
-@lru_cache(maxsize=16_384)
-def _imported_email(raw: str) -> tuple[str, bool]:
-    """:func:`imported_email` of an address (people write several comments: remembered)."""
     plain = _PLAIN_EMAIL.match(raw)
     if plain is not None and len(raw) <= MAX_EMAIL:
         domain = plain.group(1)
@@ -59,7 +53,7 @@ def _checked_email(raw: str) -> tuple[str, bool]:
         return strip_controls(raw, single_line=True)[:MAX_EMAIL], True
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)
 def imported_website(raw: str | None) -> tuple[str, str]:
     """The website when it is an http(s) address that fits, else nothing; and its search
     key (:func:`website_key`), both remembered: a person's website repeats."""
@@ -72,7 +66,7 @@ def imported_website(raw: str | None) -> tuple[str, str]:
     return website, website_key(website)
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=4096)
 def imported_line(raw: str, limit: int) -> str:
     """A one-line field (a name, a user agent) as new comments clean it, cut to ``limit``
     (names and user agents repeat: remembered)."""
