@@ -8,12 +8,9 @@
 #   floor.sh stop
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-SHARED=${BENCH_SHARED:-$(cd "$ROOT/../shared/bench" && pwd)}
-VENV=${OURS_VENV:-/tmp/ours-bench-venv}
-export BENCH_WORK=${BENCH_WORK:-/tmp/isso-bench}
+# shellcheck source=servers_env.sh
+. "$HERE/servers_env.sh"
 PORT=${FLOOR_PORT:-8085}
-PG_ADMIN=${BENCH_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}
 PG_DB=${BENCH_FLOOR_PG_DB:-moderation_floor}
 
 url() {

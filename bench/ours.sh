@@ -9,12 +9,9 @@
 #   ours.sh stop
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-SHARED=${BENCH_SHARED:-$(cd "$ROOT/../shared/bench" && pwd)}
-VENV=${OURS_VENV:-/tmp/ours-bench-venv}
-export BENCH_WORK=${BENCH_WORK:-/tmp/isso-bench}
+# shellcheck source=servers_env.sh
+. "$HERE/servers_env.sh"
 PORT=${OURS_PORT:-8084}
-PG_ADMIN=${BENCH_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}
 PG_DB=${BENCH_PG_DB:-moderation_bench}
 
 backend_env() {

@@ -29,9 +29,12 @@ server's processes (master and workers, from /proc) is read before and after. Th
 gives, per config and workload, the median req/s of the reps with their min-max, the
 median p99 (min-max), each median as a share of the best config and of the ceiling, and
 the server's CPU per request (on a loaded machine the CPU per request still means
-something when req/s do not). Then, per workload, whether the default is within 10 % of
-the best config (by req/s and by CPU per request among configs with a process per core),
-and the config that is best for all of them together.
+something when req/s do not), and how evenly the worker processes shared the work: the
+least-loaded worker's share of the workers' CPU time against a fair share, and the most
+uneven split of wrk's connections over the workers (bench/worker_shares.py, from /proc;
+outside load falls on the workers alike). Then, per workload, whether the default is
+within 10 % of the best config (by req/s and by CPU per request among configs with a
+process per core), and the config that is best for all of them together.
 
 The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, about 8 minutes quiet;
 ``--reps 1 --configs default,1x1`` checks the set-up in one). SQLite, the shared seed data
@@ -51,12 +54,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import worker_shares
 from reads_report import recommendation, table
 
 HERE = Path(__file__).resolve().parent
@@ -396,6 +401,10 @@ def wrk(
     return json.loads(line[len("BENCH_JSON ") :])  # type: ignore[no-any-return]
 
 
+def shares_text(shares: list[float]) -> str:
+    return "/".join(f"{share:.2f}" for share in shares) or "-"
+
+
 def warm_reads(server: Ours | Ceiling, workloads: list[str]) -> None:
     """A few dozen of each read, 16 at a time, so every worker has seen each one."""
 
@@ -409,14 +418,31 @@ def warm_reads(server: Ours | Ceiling, workloads: list[str]) -> None:
 
 
 def measure(server: Ours | Ceiling, workload: str, seconds: int, tag: str) -> dict[str, Any]:
-    """One ``wrk`` run with the server's CPU time read around it."""
+    """One ``wrk`` run with the server's CPU time read around it, and how it split over the
+    worker processes: each one's share of their CPU time, and the connections each held
+    half-way through (bench/worker_shares.py)."""
     url = server.url(workload, tag)
     assert url is not None
     script, env = server.script(workload, tag)
+    pids = worker_shares.workers(server.root_pid())
+    held: list[int] = []
+    sample = threading.Timer(
+        seconds / 2, lambda: held.extend(worker_shares.connections(pids, server.port))
+    )
     before = tree_cpu_seconds(server.root_pid())
-    result = wrk(url, seconds, script, env)
+    workers_before = worker_shares.cpu_seconds(pids)
+    sample.start()
+    try:
+        result = wrk(url, seconds, script, env)
+    finally:
+        sample.cancel()
+        sample.join()
     used = cpu_between(before, tree_cpu_seconds(server.root_pid()))
     result["server_cpu_us"] = used / max(result["requests"], 1) * 1e6
+    result["worker_cpu_shares"] = worker_shares.cpu_shares(
+        workers_before, worker_shares.cpu_seconds(pids)
+    )
+    result["worker_connections"] = held
     return result
 
 
@@ -511,7 +537,9 @@ def main() -> int:
                         f"rep {rep} {server.config} {workload}: {result['rps']:.0f} req/s, "
                         f"p99 {result['latency_us']['p99'] / 1000:.1f} ms, "
                         f"non-2xx {result['requests'] - result['status']['2xx']}, "
-                        f"server CPU {result['server_cpu_us']:.0f} µs/request"
+                        f"server CPU {result['server_cpu_us']:.0f} µs/request, "
+                        f"workers' CPU shares {shares_text(result['worker_cpu_shares'])}, "
+                        f"connections {'/'.join(map(str, result['worker_connections']))}"
                     )
     finally:
         for server in servers:

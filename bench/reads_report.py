@@ -35,14 +35,40 @@ def spread(runs: list[dict[str, Any]], value: Any, scale: float = 1, digits: int
     return f"{min(values):.{digits}f}-{max(values):.{digits}f}"
 
 
+def worst_share(run: dict[str, Any]) -> float | None:
+    """The least-loaded worker's share of the workers' CPU against a fair share (1.0: all
+    alike, 0: one idle); None for one process or a run from before the shares were kept."""
+    shares = run.get("worker_cpu_shares") or []
+    return min(shares) * len(shares) if len(shares) > 1 else None
+
+
+def process_shares(runs: list[dict[str, Any]]) -> str:
+    """The worst process's share: median of the reps (min-max)."""
+    values = [v for v in map(worst_share, runs) if v is not None]
+    if not values:
+        return ""
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def most_uneven(runs: list[dict[str, Any]]) -> str:
+    """The most uneven split of the connections over the processes among the reps (held
+    half-way through a run; sync workers close each connection after its answer)."""
+    splits = [r["worker_connections"] for r in runs if len(r.get("worker_connections", [])) > 1]
+    if not splits:
+        return ""
+    worst = min(splits, key=lambda split: min(split) / max(sum(split), 1))
+    return "/".join(map(str, worst))
+
+
 def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> list[str]:
     """One line per config and workload: medians of the reps with their min-max."""
     m = medians_of(rows)
     configs = list(dict.fromkeys(row["config"] for row in rows))
     lines = [
         "| workload | config | req/s median | min-max | of best ours | of ceiling "
-        "| p99 ms median (min-max) | server CPU µs/req median (min-max) | non-2xx |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 ms median (min-max) | server CPU µs/req median (min-max) | non-2xx "
+        "| worst process's share median (min-max) | most uneven connections |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for workload in workloads:
         ours = [c for c in configs if processes(c) and (c, workload) in m["rps"]]
@@ -62,7 +88,8 @@ def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> lis
             lines.append(
                 f"| {workload} | {name} | {median:.0f} | {spread(runs, lambda r: r['rps'])} | "
                 f"{share} | {of_ceiling} | {m['p99'][(config, workload)]:.1f} ({p99}) | "
-                f"{m['cpu'][(config, workload)]:.0f} ({cpu}) | {non2xx} |"
+                f"{m['cpu'][(config, workload)]:.0f} ({cpu}) | {non2xx} | "
+                f"{process_shares(runs)} | {most_uneven(runs)} |"
             )
     return lines
 

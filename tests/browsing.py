@@ -1,6 +1,6 @@
-"""A real cross-site embed for browser tests: host pages on ``http://127.0.0.1:A`` (a tiny
-``http.server`` serving whatever HTML a test registers) embedding the widget of a real
-``moderation serve`` reached as ``http://localhost:B``; Debian's Chromium through Playwright.
+"""A real cross-site embed for browser tests: host pages on ``http://127.0.0.1:A``
+(tests/host_sites.py) embedding the widget of a real ``moderation serve`` reached as
+``http://localhost:B``; Debian's Chromium through Playwright; what a reader does there.
 
 tests/conftest.py loads this module as a plugin: its fixtures (a served widget shared by the
 modules with the same settings, a host site per module, fresh browser pages per test) reach
@@ -9,27 +9,26 @@ defining a fixture of the same name."""
 
 from __future__ import annotations
 
-import html
 import os
-import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, ViewportSize
 from sqlalchemy import create_engine, make_url, text
 
 from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
+from tests.host_sites import HostSite, hosting
 from tests.servers import ServerProcess
 from tests.servers import service_app as app_of_server
+
+if TYPE_CHECKING:
+    # names for annotations only: this module is a plugin of every test process, and one
+    # that drives no browser (pytest-xdist's controller) need not load Playwright (0.15 s)
+    from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, ViewportSize
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -59,83 +58,6 @@ STOCK_STORAGE_ARGS = [
 TIMEOUT_MS = 15_000
 FRAME = "#comments iframe"
 
-#: A blog post: ``{head}`` goes into ``<head>``, ``{embed}`` is the widget's snippet.
-POST = """<!doctype html>
-<html lang="{lang}">
-<head><meta charset="utf-8"><title>{title}</title>{head}</head>
-<body>
-<h1>{title}</h1>
-<p>A blog post on the host site, with the comment widget below.</p>
-{embed}
-</body>
-</html>
-"""
-
-
-def embed_snippet(service: str, site: str, thread: str, attributes: str = "") -> str:
-    """The README's snippet (``<noscript>`` link included) for ``site`` and ``thread``,
-    with extra container attributes."""
-    return (
-        f'<div id="comments" data-site="{html.escape(site)}" data-thread="{html.escape(thread)}"'
-        f"{attributes}></div>\n"
-        f'<script src="{service}/embed.js" async></script>\n'
-        f'<noscript><a href="{service}/w/{html.escape(site)}?thread={html.escape(thread)}">'
-        "Read and post comments</a></noscript>"
-    )
-
-
-def post_page(title: str, embed: str, head: str = "", lang: str = "en") -> str:
-    return POST.format(title=html.escape(title), embed=embed, head=head, lang=lang)
-
-
-@dataclass
-class HostSite:
-    """A website on ``http://127.0.0.1:PORT``: ``add(path, html)`` publishes a page."""
-
-    server: ThreadingHTTPServer
-    thread: threading.Thread
-    pages: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def add(self, path: str, body: str) -> str:
-        self.pages[path] = body
-        return f"{self.origin}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-
-def start_host() -> HostSite:
-    pages: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(urlsplit(self.path).path)
-            if body is None:
-                self.send_error(404)
-                return
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the test output is for failures."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="host-site", daemon=True)
-    thread.start()
-    return HostSite(server, thread, pages)
-
 
 def private_database(workdir: Path, server_url: str, suffix: str) -> Iterator[str]:
     """SQLite in ``workdir``'s instance folder, or on a PostgreSQL run a database of the
@@ -155,21 +77,6 @@ def private_database(workdir: Path, server_url: str, suffix: str) -> Iterator[st
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def cli(workdir: Path, env: dict[str, str], *args: str) -> str:
-    """``python -m moderation ARGS`` as the operator runs it, in ``workdir``."""
-    result = subprocess.run(
-        [sys.executable, "-m", "moderation", *args],
-        cwd=workdir,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def page_maker(browser: Browser) -> Iterator[Any]:
@@ -211,87 +118,6 @@ def widget_frame(page: Page, ready: str = "#commentform") -> Frame:
     assert frame is not None
     frame.wait_for_selector(ready, timeout=TIMEOUT_MS)
     return frame
-
-
-#: A site served by nginx with server-side includes on, the comments fragment fetched from
-#: the service through an internal location: the README's configuration, ports filled in.
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp;
-    proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp;
-    uwsgi_temp_path {root}/tmp;
-    scgi_temp_path {root}/tmp;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root}/pages;
-        ssi on;
-        location /_comments/ {{
-            internal;
-            proxy_pass {service}/w/;
-            proxy_set_header Accept-Encoding "";
-        }}
-    }}
-}}
-"""
-
-
-@dataclass
-class NginxSite:
-    """nginx on ``http://127.0.0.1:PORT`` serving ``pages/`` with SSI (see :data:`NGINX_CONF`)."""
-
-    process: subprocess.Popen[bytes]
-    root: Path
-    port: int
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def add(self, name: str, body: str) -> str:
-        (self.root / "pages" / name).write_text(body)
-        return f"{self.origin}/{name}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def start_nginx(root: Path, service: str) -> NginxSite:
-    """Start nginx in ``root`` with :data:`NGINX_CONF`, its includes answered by ``service``."""
-    import time
-    import urllib.request
-
-    from tests.servers import free_port
-
-    port = free_port()
-    (root / "pages").mkdir(parents=True)
-    (root / "tmp").mkdir()
-    (root / "pages" / "ping.html").write_text("ok")
-    conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(root=root, port=port, service=service))
-    process = subprocess.Popen(
-        ["/usr/sbin/nginx", "-p", str(root), "-c", str(conf), "-e", str(root / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    site = NginxSite(process, root, port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{site.origin}/ping.html", timeout=1):
-                return site
-        except OSError:
-            time.sleep(0.05)
-    site.stop()
-    raise RuntimeError((root / "error.log").read_text(errors="replace"))
 
 
 # --- what a reader does in the widget --------------------------------------------------
@@ -534,15 +360,6 @@ def service_app(serve_env: dict[str, str], service: str) -> Iterator[Flask]:
     test's moderator, and its setup, through the service layer."""
     with app_of(serve_env) as app:
         yield app
-
-
-def hosting() -> Iterator[HostSite]:
-    """A host site for as long as the fixture that yields from this lasts."""
-    site = start_host()
-    try:
-        yield site
-    finally:
-        site.stop()
 
 
 @pytest.fixture(scope="module")

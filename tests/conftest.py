@@ -5,8 +5,10 @@ The database helpers live in tests/databases.py; their names stay importable fro
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +64,55 @@ def share_url_builders_between_apps() -> None:
 
 
 share_url_builders_between_apps()
+
+
+def share_url_rule_parsing_between_apps() -> None:
+    """Binding the app's ~90 URL rules to its new map parses each rule's text into the
+    parts the matcher uses (``Rule._parse_rule``: a regex walk, escaping, weights): half
+    of what is left of ``create_app``'s CPU once the builders are shared. The parts depend
+    only on the text and the map's converter classes, so they are parsed once; each rule
+    still gets converter objects of its own map, made with the arguments the parse found
+    (``get_converter``, as werkzeug calls it)."""
+    from werkzeug.routing.rules import Rule
+
+    parse_rule = Rule._parse_rule
+    get_converter = Rule.get_converter
+    parsed: dict[tuple[Any, ...], tuple[list[Any], list[Any], list[tuple[Any, ...]]]] = {}
+
+    def converters_seen(self: Rule, found: list[tuple[Any, ...]]) -> Any:
+        """``get_converter`` of one rule, noting each call's arguments in ``found``."""
+
+        def noted(name: str, converter: str, args: tuple[Any, ...], kwargs: Any) -> Any:
+            found.append((name, converter, args, dict(kwargs)))
+            return get_converter(self, name, converter, args, kwargs)
+
+        return noted
+
+    def shared(self: Rule, rule: str) -> Iterator[Any]:
+        assert self.map is not None
+        key = (rule, tuple(sorted(self.map.converters.items())))
+        if key not in parsed:
+            trace_before = len(self._trace)
+            found: list[tuple[Any, ...]] = []
+            self.get_converter = converters_seen(self, found)  # type: ignore[method-assign]
+            try:
+                parts = list(parse_rule(self, rule))
+            finally:
+                del self.get_converter
+            parsed[key] = (parts, self._trace[trace_before:], found)
+            yield from parts
+            return
+        parts, trace, found = parsed[key]
+        for name, converter, args, kwargs in found:
+            self._converters[name] = self.get_converter(name, converter, args, kwargs)
+            self.arguments.add(name)
+        self._trace.extend(trace)
+        yield from parts
+
+    Rule._parse_rule = shared  # type: ignore[method-assign]
+
+
+share_url_rule_parsing_between_apps()
 
 
 class SharedTemplateCode(BytecodeCache):
@@ -266,6 +317,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             getattr(item, "fixturenames", ())
         ):
             raise pytest.UsageError(f"{item.nodeid} is marked any_database but uses the database")
+    check_file_marks(items)
     start_slow_files_first(items)
     leave_out_soak_unless_asked(config, items)
     if not uses_server_database() or os.environ.get("MODERATION_TEST_EVERYTHING"):
@@ -288,9 +340,71 @@ def leave_out_soak_unless_asked(config: pytest.Config, items: list[pytest.Item])
         items[:] = [item for item in items if not item.get_closest_marker("soak")]
 
 
+#: Marks whose tests the PostgreSQL pass leaves out (they ran on the SQLite pass).
+SQLITE_IS_ENOUGH = ("any_database", "database_incidental")
+
+
 def sqlite_is_enough(item: pytest.Item) -> bool:
     """Whether the PostgreSQL pass may leave ``item`` out (it ran on the SQLite pass)."""
-    return any(item.get_closest_marker(name) for name in ("any_database", "database_incidental"))
+    return any(item.get_closest_marker(name) for name in SQLITE_IS_ENOUGH)
+
+
+# --- test files the run leaves out without importing them ------------------------------------
+
+#: A module-level mark on one line, the way test files write it: ``pytestmark =
+#: pytest.mark.any_database`` or ``pytestmark = [pytest.mark.browser, pytest.mark.slow]``.
+FILE_MARKS = re.compile(r"pytestmark = \[?(pytest\.mark\.\w+(?:, pytest\.mark\.\w+)*)\]?")
+
+
+@functools.cache
+def file_marks(path: Path) -> frozenset[str]:
+    """The marks every test of the file at ``path`` carries, read from its text: its one
+    top-level ``pytestmark`` line when that is a plain mark or list of marks; none when the
+    file sets ``pytestmark`` otherwise or more than once. :func:`check_file_marks` proves
+    the reading right on each run that imports the file."""
+    lines = [line for line in path.read_text().splitlines() if line.startswith("pytestmark")]
+    found = FILE_MARKS.fullmatch(lines[0]) if len(lines) == 1 else None
+    if found is None:
+        return frozenset()
+    return frozenset(mark.removeprefix("pytest.mark.") for mark in found[1].split(", "))
+
+
+def marks_left_out(config: pytest.Config) -> frozenset[str]:
+    """Marks whose every test this run leaves out: those the PostgreSQL pass leaves to the
+    SQLite pass, and ``browser`` under ``-m "not browser"`` (scripts/test.sh's PostgreSQL
+    pass; any other ``-m`` expression is left for pytest to judge)."""
+    left_out: set[str] = set()
+    if uses_server_database() and not os.environ.get("MODERATION_TEST_EVERYTHING"):
+        left_out.update(SQLITE_IS_ENOUGH)
+    if " ".join((config.getoption("markexpr") or "").split()) == "not browser":
+        left_out.add("browser")
+    return frozenset(left_out)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave out, unimported, a test file the run would deselect whole (by a mark on the
+    whole file: :func:`file_marks`): the PostgreSQL pass's workers imported and collected
+    all 108 test files to run the tests of 69. A file named on the command line is collected
+    all the same (pytest asks this hook only for files it finds in folders)."""
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    if file_marks(collection_path) & marks_left_out(config):
+        return True
+    return None
+
+
+def check_file_marks(items: list[pytest.Item]) -> None:
+    """Fail the run when a file's text seems to mark all its tests and they are not so
+    marked (a ``pytestmark`` line inside a string, say): another run would leave that
+    file out unimported (:func:`pytest_ignore_collect`). The SQLite pass imports every
+    file, so a wrong reading cannot go unnoticed there."""
+    for item in items:
+        for mark in file_marks(item.path):
+            if item.get_closest_marker(mark) is None:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: its file's pytestmark line names {mark}, "
+                    "but the test does not carry that mark"
+                )
 
 
 def start_slow_files_first(items: list[pytest.Item]) -> None:

@@ -4,13 +4,18 @@ OpenAPI document; no 5xx and no answer that breaks the schema."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.helpers import Actions, create_integration
 from tests.servers import ServerProcess, fresh_server_env, http_json, service_app, start_server
+
+if TYPE_CHECKING:
+    # imported where used: every test process imports this file to collect it, and only
+    # the one that runs it needs schemathesis (0.13 s of CPU)
+    import schemathesis
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
@@ -37,6 +42,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 def operations(url: str) -> list[schemathesis.APIOperation]:
     """Every operation of the live document."""
+    import schemathesis
+
     schema = schemathesis.openapi.from_url(f"{url}/api/openapi.json")
     return [result.ok() for result in schema.get_all_operations()]
 

@@ -36,20 +36,31 @@ def test_units_verify(tmp_path: Path) -> None:
     assert result.stderr.strip() == "", result.stderr
 
 
+def exec_start_arguments(unit: str) -> list[str]:
+    """What ``unit``'s ``ExecStart=`` passes to the installed ``moderation`` command."""
+    exec_start = next(
+        line for line in (DEPLOY / unit).read_text().splitlines() if line.startswith("ExecStart=")
+    )
+    return exec_start.removeprefix(f"ExecStart={INSTALLED} ").split()
+
+
 def test_units_run_commands_the_cli_has(tmp_path: Path) -> None:
     for name in UNITS:
-        exec_start = next(
-            line
-            for line in (DEPLOY / name).read_text().splitlines()
-            if line.startswith("ExecStart=")
-        )
-        args = exec_start.removeprefix(f"ExecStart={INSTALLED} ").split()
+        args = exec_start_arguments(name)
         words = [arg for arg in args if not arg.startswith("-")][:2]
         words = words[:1] if words[0] == "serve" else words
         result = cli_in_process(instance_env(tmp_path), *words, "--help")
         assert result.exit_code == 0, result.output
         for option in (arg for arg in args if arg.startswith("--")):
             assert option in result.stdout, (name, option)
+
+
+def test_the_web_unit_sizes_itself_as_serve_does_by_default() -> None:
+    """One process per core, two threads each (the unit's comment says why): a number
+    written into the unit would hold on every machine it is copied to, whatever its cores."""
+    args = exec_start_arguments("moderation.service")
+    assert args[0] == "serve", args
+    assert "--workers" not in args and "--threads" not in args, args
 
 
 def instance_env(tmp_path: Path) -> dict[str, str]:

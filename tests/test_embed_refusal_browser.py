@@ -12,8 +12,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, Request, expect
 
-from tests.browsing import FRAME, HostSite, embed_snippet, post_page, widget_frame
+from tests.browsing import FRAME, widget_frame
 from tests.helpers import Actions
+from tests.host_sites import HostSite, embed_snippet, post_page
 
 pytestmark = [pytest.mark.browser]
 

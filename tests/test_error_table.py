@@ -9,7 +9,7 @@ from flask import Flask
 
 from moderation.domain.errors import FieldError, InvalidFields, InvalidInput, NotFound
 from moderation.services.form_tokens import FormTokenRefused
-from moderation.services.submissions import RateLimited
+from moderation.services.refusals import RateLimited
 from moderation.web.errors import Refusal, localized, status_of
 
 pytestmark = pytest.mark.database_incidental

@@ -120,7 +120,8 @@ def test_erasure_forgets_the_rate_limit_traces_of_the_address(
     app: Flask, runner: FlaskCliRunner, people: dict[str, list[int]]
 ) -> None:
     from moderation.domain.comments import CommentDraft
-    from moderation.services.submissions import RateLimited, SubmissionContext, submit_comment
+    from moderation.services.refusals import RateLimited
+    from moderation.services.submissions import SubmissionContext, submit_comment
 
     def post() -> None:
         with app.app_context():

@@ -26,16 +26,16 @@ pytestmark = pytest.mark.any_database
 
 
 class Clock:
-    """``time.time()`` for the storages and the limits library, moved on at will: a window
-    passes in no time instead of being waited for."""
+    """``time.time()`` for the storages and the limits library, stopped and moved on at will:
+    a window passes in no time instead of being waited for, and none turns over by itself in
+    the middle of a test on a slow machine."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.offset = 0.0
-        real = time.time
-        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+        self.now = time.time()
+        monkeypatch.setattr(time, "time", lambda: self.now)
 
     def sleep(self, seconds: float) -> None:
-        self.offset += seconds
+        self.now += seconds
 
 
 @pytest.fixture

@@ -16,15 +16,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from tests.browsing import (
-    HostSite,
-    NginxSite,
-    embed_snippet,
-    post_page,
-    start_nginx,
-    widget_frame,
-)
+from tests.browsing import widget_frame
 from tests.helpers import Actions, approve, seed_comments
+from tests.host_sites import HostSite, NginxSite, embed_snippet, post_page, start_nginx
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

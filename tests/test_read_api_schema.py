@@ -15,16 +15,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import requests
-import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.specs.openapi.checks import ignored_auth
 from standardwebhooks import Webhook
 
 from tests.helpers import Actions, create_integration
 from tests.servers import ServerProcess, fresh_server_env, service_app, start_server
+
+if TYPE_CHECKING:
+    # imported where used: every test process imports this file to collect it, and only
+    # the one that runs it needs schemathesis and requests (0.18 s of CPU)
+    import schemathesis
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
@@ -48,6 +51,8 @@ def signed(secret: str, content: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server with a site, a reading integration allowed emails, and a few comments."""
+    import requests
+
     workdir = tmp_path_factory.mktemp("read-schema")
     env = fresh_server_env(
         workdir,
@@ -89,6 +94,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def read_operations(url: str) -> list[schemathesis.APIOperation]:
+    import schemathesis
+
     schema = schemathesis.openapi.from_url(f"{url}/api/openapi.json")
     return [
         operation
@@ -98,6 +105,9 @@ def read_operations(url: str) -> list[schemathesis.APIOperation]:
 
 
 def test_signed_reads_conform_to_the_schema(live: Live) -> None:
+    import requests
+    from schemathesis.specs.openapi.checks import ignored_auth
+
     found = read_operations(live.server.url)
     assert len(found) == 3
     failures: list[str] = []

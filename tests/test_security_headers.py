@@ -21,8 +21,10 @@ host-only, ``Path=/dashboard``, and a new session on sign-in.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +32,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from moderation import create_app
 from moderation.config import DEFAULTS
+from moderation.extensions import db
+from tests.databases import BASE_CONFIG, uses_server_database
 from tests.helpers import (
     PASSWORD,
     Actions,
@@ -60,21 +65,71 @@ STRICT_REFERRER_POLICIES = {
 SESSION_COOKIE = DEFAULTS["SESSION_COOKIE_NAME"]
 
 
+#: a route ceiling by the hour: flooding it must not race the clock on a slow machine
+MATRIX_CONFIG = {"LIMIT_PUBLIC_POSTS_PER_ADDRESS": "10/hour"}
+
+
 @pytest.fixture
 def config_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
-    # a route ceiling by the hour: flooding it must not race the clock on a slow machine
-    return {"LIMIT_PUBLIC_POSTS_PER_ADDRESS": "10/hour", **getattr(request, "param", {})}
+    return {**MATRIX_CONFIG, **getattr(request, "param", {})}
+
+
+def seed(app: Flask) -> int:
+    """Where each case of the matrix starts: the site, and one approved comment on the
+    thread (its id returned)."""
+    Actions(app).create_site("blog", list(SITE_ORIGINS), flood_seconds=0)
+    [comment_id] = seed_comments(app, 1, thread=THREAD)
+    approve(app, comment_id)
+    return comment_id
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A SQLite database :func:`seed` made, and the comment's id in it."""
+
+    path: Path
+    comment_id: int
+
+
+@pytest.fixture(scope="module")
+def seeded(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """The matrix's starting database, seeded once for the module (on SQLite): seeding
+    through the services was a third of each case's CPU, copying a file costs little."""
+    folder = tmp_path_factory.mktemp("seeded")
+    path = folder / "seeded.db"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+    app = create_app(
+        {**BASE_CONFIG, **MATRIX_CONFIG, "DATABASE_URL": f"sqlite:///{path}"},
+        instance_path=str(folder),
+    )
+    comment_id = seed(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return Seeded(path, comment_id)
+
+
+@pytest.fixture
+def database_url(database_url: str, request: pytest.FixtureRequest) -> str:
+    """The test's own database; for a case of the matrix on SQLite, a copy of
+    :func:`seeded` (a database server seeds it for each case: :class:`Env`)."""
+    if "env" in request.fixturenames and not uses_server_database():
+        seeded: Seeded = request.getfixturevalue("seeded")
+        shutil.copyfile(seeded.path, database_url.removeprefix("sqlite:///"))
+    return database_url
 
 
 class Env:
     """A site with one approved comment, a reader's browser and, on demand, a signed-in
     moderator's browser."""
 
-    def __init__(self, app: Flask, client: FlaskClient, actions: Actions) -> None:
+    def __init__(
+        self, app: Flask, client: FlaskClient, actions: Actions, comment_id: int | None
+    ) -> None:
+        """``comment_id``: the approved comment when the database holds it already
+        (:func:`seeded`); otherwise it is made here."""
         self.app, self.client, self.actions = app, client, actions
-        actions.create_site("blog", list(SITE_ORIGINS), flood_seconds=0)
-        [self.comment_id] = seed_comments(app, 1, thread=THREAD)
-        approve(app, self.comment_id)
+        self.comment_id = seed(app) if comment_id is None else comment_id
         self._moderator: FlaskClient | None = None
         self.csrf = ""
 
@@ -173,8 +228,9 @@ class Env:
 
 
 @pytest.fixture
-def env(app: Flask, client: FlaskClient, actions: Actions) -> Env:
-    return Env(app, client, actions)
+def env(app: Flask, client: FlaskClient, actions: Actions, request: pytest.FixtureRequest) -> Env:
+    seeded: Seeded | None = None if uses_server_database() else request.getfixturevalue("seeded")
+    return Env(app, client, actions, seeded.comment_id if seeded else None)
 
 
 # --------------------------------------------------------------------------- the matrix

@@ -22,16 +22,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Frame, Page, expect
 
-from tests.browsing import (
-    FRAME,
-    TIMEOUT_MS,
-    HostSite,
-    answered_in,
-    embed_snippet,
-    post_page,
-    widget_frame,
-)
+from tests.browsing import FRAME, TIMEOUT_MS, answered_in, widget_frame
 from tests.helpers import Actions, approve
+from tests.host_sites import HostSite, embed_snippet, post_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -15,16 +15,9 @@ from flask import Flask
 from playwright.sync_api import Frame, Page, Request, expect
 
 from tests import browsing
-from tests.browsing import (
-    FRAME,
-    HostSite,
-    axe_violations,
-    embed_snippet,
-    post_page,
-    post_through_the_form,
-    widget_frame,
-)
+from tests.browsing import FRAME, axe_violations, post_through_the_form, widget_frame
 from tests.helpers import Actions, approve
+from tests.host_sites import HostSite, embed_snippet, post_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

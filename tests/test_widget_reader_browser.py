@@ -14,15 +14,9 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import browsing
-from tests.browsing import (
-    HostSite,
-    answered_in,
-    axe_violations,
-    embed_snippet,
-    post_page,
-    widget_frame,
-)
+from tests.browsing import answered_in, axe_violations, widget_frame
 from tests.helpers import PASSWORD, Actions
+from tests.host_sites import HostSite, embed_snippet, post_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -14,8 +14,8 @@ from moderation.extensions import csrf
 from moderation.models import Integration
 from moderation.ratelimit import gate
 from moderation.services import hooks, integrations
+from moderation.services.refusals import RateLimited
 from moderation.services.secret_box import SecretUnreadable
-from moderation.services.submissions import RateLimited
 from moderation.web.errors import Refusal, domain_problem, problem
 from moderation.web.limits import client_key
 

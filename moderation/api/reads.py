@@ -18,8 +18,8 @@ from moderation.clock import utcnow
 from moderation.domain.errors import N_, DomainError, InvalidInput, NotFound
 from moderation.models import Integration
 from moderation.services import integrations, reads
+from moderation.services.refusals import RateLimited
 from moderation.services.secret_box import SecretUnreadable
-from moderation.services.submissions import RateLimited
 from moderation.web.errors import domain_problem, problem
 
 log = logging.getLogger(__name__)

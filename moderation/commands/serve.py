@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import socket
 import subprocess
 import sys
 import traceback
@@ -50,6 +52,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
     """Apply migrations, create the admin and demo site on first start, and serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     workers = server_processes(workers, app.config["RATELIMIT_STORAGE_URI"])
+    refuse_a_port_in_use(host, port)
     upgrade_in_a_child()
     private = private_paths(Path(app.instance_path), app.config["DATABASE_URL"])
     for warning in loose_permissions(private):
@@ -93,6 +96,9 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "gthread" if threads > 1 else "sync",
+                # A listening socket per process, so the kernel deals connections out
+                # evenly (see balanced_listeners).
+                "reuse_port": balanced_listeners(workers),
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "accesslog": None,
@@ -110,6 +116,45 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
             except subprocess.TimeoutExpired:
                 worker.kill()
         multiprocess.remove_directory(metrics_directory)
+
+
+def balanced_listeners(workers: int) -> bool:
+    """Whether each server process listens on a socket of its own (``SO_REUSEPORT``; gunicorn
+    creates them in the workers since 24.0) instead of all sharing the master's.
+
+    A process keeps every connection it accepted for as long as the client keeps it alive.
+    On one shared socket the process that wakes first accepts a burst of new connections,
+    so a client with a pool of keep-alive connections (a proxy, wrk's 16) often ended up
+    entirely on one process while the other idled: half the machine's cores, and req/s
+    that swung twofold from run to run (bench/RESULTS.md, "the connections' split"). With
+    a socket per process the kernel hashes each new connection to one of them, evenly.
+
+    Trade-offs: a connection waiting in a process's queue when that process stops (a
+    timed-out worker, a restart) is reset instead of going to the next process (Linux 5.14+
+    hands them over with ``sysctl net.ipv4.tcp_migrate_req=1``); the kernel spreads
+    connections without knowing how busy a process is; and another server started on the
+    same port by the same user would share it silently (``refuse_a_port_in_use`` stops
+    that at start). One process has nothing to balance and keeps gunicorn's shared socket:
+    it stays open while the process restarts."""
+    return workers > 1 and hasattr(socket, "SO_REUSEPORT")
+
+
+def refuse_a_port_in_use(host: str, port: int) -> None:
+    """Stop with one line when something already listens on ``host:port``: with a socket
+    per process (``balanced_listeners``) a second ``moderation serve`` on the same port
+    would otherwise start and share the connections of the first without a word."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # as gunicorn binds: a port whose old connections linger (TIME_WAIT) is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is in use (another server listens there)"
+                ) from error
+            # anything else (an address this machine lacks, say) gunicorn reports itself
 
 
 def upgrade_in_a_child() -> None:

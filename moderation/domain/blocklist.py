@@ -10,6 +10,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from moderation.domain.errors import N_, InvalidInput
@@ -92,14 +93,20 @@ def host_of(address: str) -> str:
 
 def ip_prefixes(client_ip: str) -> list[str]:
     """The /24 (IPv4) or /64 (IPv6) of a client address, as stored entries read."""
+    return list(_ip_prefixes(client_ip))
+
+
+@lru_cache(maxsize=1024)  # every submission asks (the block list's candidates)
+def _ip_prefixes(client_ip: str) -> tuple[str, ...]:
+    """:func:`ip_prefixes`, remembered."""
     try:
         address = ipaddress.ip_address(client_ip.strip())
     except ValueError:
-        return []
+        return ()
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     wanted = 24 if address.version == 4 else 64
-    return [str(ipaddress.ip_network(f"{address}/{wanted}", strict=False))]
+    return (str(ipaddress.ip_network(f"{address}/{wanted}", strict=False)),)
 
 
 def candidates(

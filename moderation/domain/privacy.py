@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+#: How many addresses :func:`truncate_ip` and :func:`rate_limit_address` remember: a
+#: submission asks for the same address up to four times (limits, classifier, storage).
+_REMEMBERED_ADDRESSES = 1024
 
+
+@lru_cache(maxsize=_REMEMBERED_ADDRESSES)
 def truncate_ip(address: str) -> str:
     """Keep the network only: /24 for IPv4, /48 for IPv6 (an IPv4-mapped v6 is v4)."""
     try:
@@ -26,6 +31,7 @@ def truncate_ip(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+@lru_cache(maxsize=_REMEMBERED_ADDRESSES)
 def rate_limit_address(address: str) -> str:
     """The unit a client is limited by: its IPv4 address, or its IPv6 /64."""
     try:

@@ -127,6 +127,7 @@ def decide(
     signals: Signals,
     classify: Callable[[], SpamScore] | None = None,
     pass_grey_zone: bool = False,
+    reading: Reading | None = None,
 ) -> Decision:
     """Apply the rules in order; the first that speaks decides.
 
@@ -134,6 +135,8 @@ def decide(
     comment through, and its answer rides on the decision (``Decision.spam``).
     ``pass_grey_zone``: the sender solved a challenge asked for a grey-zone score, so a
     classifier *hold* passes on to the policy (a spam verdict still marks spam).
+    ``reading``: the comment as rendered for ``rules.comment_format`` and read
+    (:func:`~moderation.domain.reading.read_html`), where the caller has it already.
     """
     if signals.honeypot_filled:
         return Decision(Outcome.SPAM, Rule.HONEYPOT, "The hidden honeypot field was filled in.")
@@ -157,7 +160,8 @@ def decide(
     if signals.blocked_by:
         return Decision(Outcome.SPAM, Rule.BLOCK_LIST, signals.blocked_by)
     # the rules judge what readers will see: the comment as it will be rendered
-    reading = read_html(render_text(draft.text, rules.comment_format))
+    if reading is None:
+        reading = read_html(render_text(draft.text, rules.comment_format))
     searchable = searchable_text(draft, reading)
     blocked = find_word(searchable, rules.blocked_words)
     if blocked:

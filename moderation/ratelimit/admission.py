@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
 
@@ -31,9 +32,11 @@ class Admission:
     flood_wait: int | None = None
 
 
-def parse_limits(text: str) -> list[RateLimitItem]:
-    """``"5/minute;30/hour"`` as items; an empty setting is no limit."""
-    return list(parse_many(text)) if text.strip() else []
+@lru_cache(maxsize=256)
+def parse_limits(text: str) -> tuple[RateLimitItem, ...]:
+    """``"5/minute;30/hour"`` as items; an empty setting is no limit. (Remembered: the
+    settings are a handful of strings, and every submission counts against three.)"""
+    return tuple(parse_many(text)) if text.strip() else ()
 
 
 def over_limit(

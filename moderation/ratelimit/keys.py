@@ -11,4 +11,4 @@ from flask import current_app
 def private_key(value: str) -> str:
     """A keyed hash for values (emails) that must not appear in the rate-limit storage."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, value.lower().encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(secret, value.lower().encode(), hashlib.sha256).hex()[:32]

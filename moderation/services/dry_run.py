@@ -33,9 +33,9 @@ from moderation.domain.spam.store import Key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import BlockEntry, Comment, CommentSpam
+from moderation.services.judging import site_rules
 from moderation.services.sites import SiteInfo, site_info
 from moderation.services.spam_store import SqlCountStore
-from moderation.services.submissions import site_rules
 
 MAX_LAST = 5000
 

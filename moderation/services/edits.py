@@ -18,8 +18,8 @@ from moderation.extensions import db, get_by_id
 from moderation.models import Comment, CommentRevision
 from moderation.services import decisions, events
 from moderation.services.events import VISITOR
+from moderation.services.judging import judge_edit
 from moderation.services.sites import SiteInfo
-from moderation.services.submissions import judge_edit
 
 #: The outbound event of a comment an edit moved (a held edit has none: it waits unseen).
 _MOVED_EVENTS = {CommentStatus.SPAM: "comment.spam"}

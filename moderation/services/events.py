@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from moderation.clock import utcnow
 from moderation.domain.status import CommentStatus
@@ -22,6 +22,7 @@ from moderation.models import (
     Thread,
 )
 from moderation.services import statistics
+from moderation.services.prepared import prepared
 from moderation.services.threads import forget_public_state
 
 #: Outbound event per status a comment enters.
@@ -235,11 +236,16 @@ def _outbox_row(
 
 
 def count_status(
-    site_id: int, status: CommentStatus, delta: int, moment: datetime | None = None
+    site_id: int,
+    status: CommentStatus,
+    delta: int,
+    moment: datetime | None = None,
+    connection: Connection | None = None,
 ) -> None:
     """Keep the per-site status counters right (an atomic increment in the database), and
-    the queue's depth on the day of ``moment`` (default: now) with the pending one."""
-    connection = db.session.connection()
+    the queue's depth on the day of ``moment`` (default: now) with the pending one; on the
+    session's ``connection``, when the caller has it at hand."""
+    connection = connection or db.session.connection()
     if status == CommentStatus.PENDING and delta:
         day = (moment or utcnow()).date()
         if connection.dialect.name == "postgresql":
@@ -248,12 +254,14 @@ def count_status(
                 {"b_site_id": site_id, "b_delta": delta, "b_day": day},
             )
             return
-        connection.execute(
-            _COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
+        prepared(_COUNT_STATUS, connection.dialect).execute(
+            connection, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
         )
-        statistics.record_queue_depth(site_id, day)
+        statistics.record_queue_depth(site_id, day, connection)
         return
-    connection.execute(_COUNT_STATUS, {"b_site_id": site_id, "b_status": status, "b_delta": delta})
+    prepared(_COUNT_STATUS, connection.dialect).execute(
+        connection, {"b_site_id": site_id, "b_status": status, "b_delta": delta}
+    )
 
 
 def count_status_statement() -> Any:

@@ -21,8 +21,8 @@ from moderation.models import DeliveryState, Integration, OutboxDelivery
 from moderation.ratelimit import gate
 from moderation.services import outbound, secret_box
 from moderation.services.events import EVENT_TYPES, Actor, audit
+from moderation.services.refusals import RateLimited
 from moderation.services.sites import get_site
-from moderation.services.submissions import RateLimited
 
 SCOPES = ("submit", "moderate", "threads", "read")
 

@@ -15,6 +15,7 @@ from moderation.domain.spam import Counts
 from moderation.domain.spam.store import Key
 from moderation.models import SpamCount
 from moderation.services.list_parameters import list_value, one_of
+from moderation.services.prepared import prepared
 
 
 @cache
@@ -42,8 +43,9 @@ class SqlCountStore:
         found: dict[Key, Counts] = {}
         connection = self.session.connection()
         dialect = connection.dialect.name
-        rows = connection.execute(
-            _select_counts(dialect),
+        # its four columns are text and whole numbers: rows need no conversion
+        rows = prepared(_select_counts(dialect), connection.dialect).execute(
+            connection,
             {"scopes": list_value(scopes, dialect), "features": list_value(features, dialect)},
         )
         for row in rows:

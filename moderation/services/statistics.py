@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Date, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -24,6 +24,7 @@ from moderation.domain.rules import Outcome
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, DailyOutcome, DailyQueueDepth, StatusCount
+from moderation.services.prepared import prepared
 from moderation.services.queue import status_counts
 from moderation.services.rule_record import rule_records
 
@@ -110,12 +111,13 @@ def _queue_depth_statement(dialect: str) -> Any:
     )
 
 
-def record_queue_depth(site_id: int, day: date) -> None:
+def record_queue_depth(site_id: int, day: date, connection: Connection | None = None) -> None:
     """Keep the site's pending count (its counter, already changed) as the queue's depth at
-    the end of ``day``: the day's last change wins. In the caller's transaction."""
-    connection = db.session.connection()
-    connection.execute(
-        _queue_depth_statement(connection.dialect.name), {"site_id": site_id, "day": day}
+    the end of ``day``: the day's last change wins. In the caller's transaction (on its
+    ``connection``, when the caller has it at hand)."""
+    connection = connection or db.session.connection()
+    prepared(_queue_depth_statement(connection.dialect.name), connection.dialect).execute(
+        connection, {"site_id": site_id, "day": day}
     )
 
 

@@ -27,6 +27,7 @@ from moderation.models import AuditEvent, Comment, CommentSpam, Thread, UsedForm
 from moderation.models.base import Base
 from moderation.services import events, statistics
 from moderation.services.form_tokens import FormTokenRefused
+from moderation.services.prepared import prepared
 from moderation.services.threads import thread_state
 
 
@@ -65,15 +66,23 @@ def write_rows(rows: SubmissionRows) -> int:
 def _one_by_one(connection: Connection, rows: SubmissionRows) -> int:
     """One statement per row (the counter and the queue depth as :func:`events.count_status`
     writes them)."""
+    dialect = connection.dialect
     if rows.spent_token is not None:
-        connection.execute(_SPEND, rows.spent_token)
-    comment_id: int = connection.execute(_INSERT_COMMENT, rows.comment).scalar_one()
-    connection.execute(_INSERT_AUDIT, {"comment_id": comment_id, **rows.audit})
+        prepared(_SPEND, dialect, tuple(rows.spent_token)).execute(connection, rows.spent_token)
     comment = rows.comment
-    events.count_status(comment["site_id"], comment["status"], +1, comment["created_at"])
-    connection.execute(statistics.count_submission_statement(connection.dialect.name), rows.outcome)
+    inserted = prepared(_INSERT_COMMENT, dialect, tuple(comment)).execute(connection, comment)
+    comment_id: int = inserted.scalar_one()
+    audit = {"comment_id": comment_id, **rows.audit}
+    prepared(_INSERT_AUDIT, dialect, tuple(audit)).execute(connection, audit)
+    events.count_status(
+        comment["site_id"], comment["status"], +1, comment["created_at"], connection
+    )
+    prepared(statistics.count_submission_statement(dialect.name), dialect).execute(
+        connection, rows.outcome
+    )
     if rows.assessment is not None:
-        connection.execute(_INSERT_ASSESSMENT, {"comment_id": comment_id, **rows.assessment})
+        assessment = {"comment_id": comment_id, **rows.assessment}
+        prepared(_INSERT_ASSESSMENT, dialect, tuple(assessment)).execute(connection, assessment)
     return comment_id
 
 
@@ -107,7 +116,7 @@ def _in_one_statement(connection: Connection, rows: SubmissionRows) -> int:
         params.update(_prefixed("t_", rows.spent_token))
     if rows.assessment is not None:
         params.update(_prefixed("s_", rows.assessment))
-    return int(connection.execute(statement, params).scalar_one())
+    return int(prepared(statement, connection.dialect).execute(connection, params).scalar_one())
 
 
 def _prefixed(prefix: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from moderation.clock import utcnow
-from moderation.domain.blocklist import candidates as block_candidates
 from moderation.domain.challenge import Suspicion, solved_note, suspicions
 from moderation.domain.closing import ThreadClosed
 from moderation.domain.comments import CommentDraft
@@ -21,28 +17,25 @@ from moderation.domain.errors import N_, DomainError, FieldError, InvalidFields
 from moderation.domain.privacy import rate_limit_address, truncate_ip
 from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_text
-from moderation.domain.rules import Decision, Outcome, Signals, SiteRules, decide
+from moderation.domain.rules import Decision, Outcome, Signals, decide
 from moderation.domain.sites import SitePolicy
-from moderation.domain.spam import SpamScore, Thresholds
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db, get_by_id
 from moderation.metrics import count_submission
-from moderation.models import BlockEntry, ChatHook, Comment, Integration, Site, Thread
+from moderation.models import Comment
 from moderation.ratelimit import gate, private_key
-from moderation.services import (
-    blocklist,
-    challenges,
-    events,
-    form_tokens,
-    notifications,
-    spam,
-    statistics,
-    subscriptions,
-)
+from moderation.services import challenges, events, form_tokens, notifications, spam, statistics
 from moderation.services.events import VISITOR, Actor
+from moderation.services.first_look import FirstLook, first_look
 from moderation.services.form_tokens import FormToken
-from moderation.services.list_parameters import list_value, one_of
+from moderation.services.judging import (
+    author_and_content_signals,
+    classifier,
+    has_approved_comment,
+    site_rules,
+)
+from moderation.services.refusals import Flooded, RateLimited, Refused
 from moderation.services.sites import SiteInfo, site_info
 from moderation.services.submission_writes import (
     SubmissionRows,
@@ -50,12 +43,7 @@ from moderation.services.submission_writes import (
     follow_the_post,
     write_rows,
 )
-from moderation.services.threads import (
-    THREAD_STATE_COLUMNS,
-    ThreadState,
-    is_closed,
-    state_of,
-)
+from moderation.services.threads import ThreadState, is_closed
 
 #: The scope of the soft per-address limit (counted only where challenges are on).
 SOFT_LIMIT_SCOPE = "soft_address"
@@ -65,35 +53,6 @@ OUTCOME_STATUS = {
     Outcome.HOLD: CommentStatus.PENDING,
     Outcome.SPAM: CommentStatus.SPAM,
 }
-
-
-#: The one wording of a rate-limit refusal (the wait is written out in the reader's language).
-RATE_LIMIT_MESSAGE = N_("You have posted too many comments. Please try again in %(wait)s.")
-
-
-class RateLimited(DomainError):
-    """A submission limit is exhausted; ``retry_after`` says for how long."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(RATE_LIMIT_MESSAGE, wait=timedelta(seconds=retry_after))
-        self.retry_after = retry_after
-
-
-class Refused(DomainError):
-    """A rule refused the comment (a duplicate); nothing was stored."""
-
-    def __init__(self, decision: Decision) -> None:
-        super().__init__(decision.reason, **decision.params)
-        self.decision = decision
-
-
-class Flooded(Refused):
-    """The flood rule refused the comment: the same person posted too soon before.
-    ``retry_after`` says how long until they may post again."""
-
-    def __init__(self, decision: Decision, retry_after: int) -> None:
-        super().__init__(decision)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -187,7 +146,9 @@ def _submit(
     site = site_info(context.site_slug)
     html = render_text(draft.text, site.comment_format)
     reading = read_html(html)
-    look = _first_look(site.id, context, draft, reading.links)
+    look = first_look(
+        site.id, context.thread_key, context.client_ip, context.now, draft, reading.links
+    )
     thread, is_duplicate = look.thread, look.is_duplicate
     if is_closed(site, thread, context.now):
         raise ThreadClosed()
@@ -225,7 +186,7 @@ def _submit(
     if admission.breach is not None and not soft_limited:
         raise RateLimited(admission.breach.retry_after)
     has_approved = (
-        _has_approved_comment(site.id, draft.email)
+        has_approved_comment(site.id, draft.email)
         if site.policy is SitePolicy.TRUSTED or challenging
         else False
     )
@@ -234,7 +195,7 @@ def _submit(
         fill_seconds=context.form_token.age_seconds(context.now) if context.form_token else None,
         is_duplicate=is_duplicate,
         flood_wait_seconds=admission.flood_wait,
-        **_author_and_content_signals(
+        **author_and_content_signals(
             site,
             draft,
             context.client_ip,
@@ -250,8 +211,9 @@ def _submit(
         draft,
         rules,
         signals,
-        _classifier(site, draft, context.client_ip, assessed),
+        classifier(site, draft, context.client_ip, assessed),
         pass_grey_zone=Suspicion.GREY_ZONE in waived,
+        reading=reading,
     )
     if decision.outcome is Outcome.REFUSE:
         # nothing is stored, but the statistics page counts what the rules turned away
@@ -284,91 +246,6 @@ def _submit(
         before_commit(result)
     db.session.commit()
     return result
-
-
-def judge_edit(site: SiteInfo, draft: CommentDraft, client_ip: str, now: datetime) -> Decision:
-    """The rules' decision on an author's edited text: as on a new comment's, without the
-    rules of the door (timing, duplicates, floods: the comment is already there)."""
-    signals = Signals(**_author_and_content_signals(site, draft, client_ip, now))
-    rules = site_rules(site, current_app.config["SPAM_MIN_FILL_SECONDS"])
-    return decide(draft, rules, signals, _classifier(site, draft, client_ip, []))
-
-
-def _author_and_content_signals(
-    site: SiteInfo,
-    draft: CommentDraft,
-    client_ip: str,
-    now: datetime,
-    links: tuple[str, ...] | None = None,
-    has_approved: bool | None = None,
-    maybe_blocked: bool = True,
-) -> dict[str, Any]:
-    """What the rules need to know of the author and the text (the door's own signals aside);
-    the text's ``links`` and whether the author ``has_approved`` comments, where the caller
-    already knows them, and whether a block list entry ``maybe_blocked`` it (when the caller
-    knows none does, the list is not read)."""
-    if links is None:
-        links = read_html(render_text(draft.text, site.comment_format)).links
-    return {
-        "author_has_approved_comment": (
-            site.policy is SitePolicy.TRUSTED
-            and (
-                _has_approved_comment(site.id, draft.email)
-                if has_approved is None
-                else has_approved
-            )
-            # anyone can type a trusted author's address: optionally trust only confirmed ones
-            and (
-                not current_app.config["TRUSTED_REQUIRES_CONFIRMED_EMAIL"]
-                or subscriptions.is_confirmed(site.id, draft.email)
-            )
-        ),
-        "blocked_by": (
-            blocklist.blocked_by(site.id, draft.email, draft.url, links, client_ip, now)
-            if maybe_blocked
-            else None
-        ),
-        "author_comment_count": (
-            _approved_count(site.id, draft.email) if site.hold_first_comments else None
-        ),
-    }
-
-
-def _classifier(
-    site: SiteInfo, draft: CommentDraft, client_ip: str, assessed: list[spam.Assessment]
-) -> Callable[[], SpamScore]:
-    """The classifier rule's question, asked only if the rules get that far (its full
-    assessment is kept in ``assessed``)."""
-
-    def classify() -> SpamScore:
-        assessment = spam.assess(
-            site.id,
-            draft.text,
-            draft.author,
-            draft.email,
-            draft.url,
-            draft.parent_id is not None,
-            client_ip,
-        )
-        assessed.append(assessment)
-        return assessment.result
-
-    return classify
-
-
-def site_rules(site: SiteInfo, min_fill_seconds: float) -> SiteRules:
-    """The rule settings of ``site``."""
-    return SiteRules(
-        policy=site.policy,
-        max_links=site.max_links,
-        moderation_words=site.moderation_words,
-        blocked_words=site.blocked_words,
-        flood_seconds=site.flood_seconds,
-        min_fill_seconds=float(min_fill_seconds),
-        spam_thresholds=Thresholds(site.spam_hold_threshold, site.spam_threshold),
-        hold_first_comments=site.hold_first_comments,
-        comment_format=site.comment_format,
-    )
 
 
 def _store(
@@ -495,114 +372,3 @@ def comment_depth(comment: Comment) -> int:
             break
         depth, current = depth + 1, parent
     return depth
-
-
-@dataclass(frozen=True)
-class FirstLook:
-    """What a submission reads before anything else, in one round trip."""
-
-    #: the thread's state (``None`` before its first comment)
-    thread: ThreadState | None
-    #: the same person already said exactly this on this thread (WordPress's check)
-    is_duplicate: bool
-    #: a current block list entry names one of the submission's values (its kind is
-    #: checked by :func:`blocklist.blocked_by`, read only then)
-    maybe_blocked: bool
-    #: the site has an active integration with a webhook target (events to queue)
-    has_integrations: bool
-    #: the site has chat hooks (held comments are posted there)
-    has_chat_hooks: bool
-
-
-@cache
-def _first_look_statement(dialect: str) -> Any:
-    """Everything a submission needs to know before it is judged, in one round trip: the
-    thread, the duplicate check, and whether the site's block list, integrations and chat
-    hooks can concern it at all (on most sites they cannot, and then they are not read).
-    One row whether or not the thread exists yet (the site's row, the thread joined to it).
-    Built once per dialect (the block list's candidates are one parameter)."""
-    return (
-        select(
-            *THREAD_STATE_COLUMNS,
-            exists()
-            .where(
-                Comment.thread_id == Thread.id,
-                Comment.email == bindparam("email"),
-                Comment.text == bindparam("text"),
-                Comment.status != CommentStatus.DELETED,
-            )
-            .label("is_duplicate"),
-            exists()
-            .where(
-                BlockEntry.site_id == Site.id,
-                one_of(BlockEntry.value, "block_values", dialect),
-                or_(BlockEntry.expires_at.is_(None), BlockEntry.expires_at > bindparam("now")),
-            )
-            .label("maybe_blocked"),
-            exists()
-            .where(
-                Integration.site_id == Site.id,
-                Integration.is_active.is_(True),
-                Integration.target_url != "",
-            )
-            .label("has_integrations"),
-            exists().where(ChatHook.site_id == Site.id).label("has_chat_hooks"),
-        )
-        .select_from(Site)
-        .outerjoin(Thread, and_(Thread.site_id == Site.id, Thread.key == bindparam("key")))
-        .where(Site.id == bindparam("site_id"))
-    )
-
-
-def _first_look(
-    site_id: int, context: SubmissionContext, draft: CommentDraft, links: tuple[str, ...]
-) -> FirstLook:
-    """:class:`FirstLook` for ``draft`` (whose text links to ``links``)."""
-    wanted = block_candidates(draft.email, draft.url, links, context.client_ip)
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    params = {
-        "site_id": site_id,
-        "key": context.thread_key,
-        "email": draft.email,
-        "text": draft.text,
-        "block_values": list_value((value for _, value in wanted), dialect),
-        "now": context.now,
-    }
-    row = connection.execute(_first_look_statement(dialect), params).first()
-    if row is None:  # the site is gone: let every later read find out the usual way
-        return FirstLook(None, False, True, True, True)
-    return FirstLook(
-        state_of(row) if row.id is not None else None,
-        bool(row.is_duplicate),
-        bool(row.maybe_blocked),
-        bool(row.has_integrations),
-        bool(row.has_chat_hooks),
-    )
-
-
-def _approved_count(site_id: int, email: str) -> int:
-    """How many approved comments this author (by email) has on the site."""
-    return int(
-        db.session.execute(
-            select(func.count()).where(
-                Comment.site_id == site_id,
-                Comment.email == email,
-                Comment.status == CommentStatus.APPROVED,
-            )
-        ).scalar_one()
-    )
-
-
-def _has_approved_comment(site_id: int, email: str) -> bool:
-    return bool(
-        db.session.execute(
-            select(
-                exists().where(
-                    Comment.site_id == site_id,
-                    Comment.email == email,
-                    Comment.status == CommentStatus.APPROVED,
-                )
-            )
-        ).scalar()
-    )

@@ -32,7 +32,7 @@ from moderation.metrics import count_rate_limit_refusal, count_storage_error
 from moderation.services.challenges import ChallengeRequired
 from moderation.services.form_tokens import FormTokenRefused
 from moderation.services.integrations import ScopeRefused, SignatureRefused
-from moderation.services.submissions import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
+from moderation.services.refusals import RATE_LIMIT_MESSAGE, Flooded, RateLimited, Refused
 from moderation.web.limits import route_limit_retry_after
 from moderation.web.requestlog import request_id, route
 
