@@ -136,6 +136,9 @@ def measure(fmt: str, path: Path, url: str) -> dict[str, float]:
         capture_output=True,
         text=True,
         check=False,
+        # not the caller's folder: "-c" puts it first on sys.path, and from a checkout it
+        # would shadow the PYTHONPATH of a "before" copy (both runs then measure one code)
+        cwd=tempfile.gettempdir(),
     )
     if finished.returncode != 0:
         raise SystemExit(finished.stderr[-2000:])

@@ -101,6 +101,22 @@ def test_running_the_same_import_again_adds_nothing(
     assert first.output.count("Refused:") == 1
 
 
+def test_the_cycle_collector_is_as_it_was_after_an_import_stored_or_stopped(
+    runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    """The import runs the collector less often (a bulk job); the process keeps its own
+    setting afterwards, whether the file was stored or refused half way."""
+    import gc
+
+    before = gc.get_threshold()
+    assert run_import(runner, "wxr", WXR).exit_code == 0
+    assert gc.get_threshold() == before
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(WXR.read_bytes()[:-200])
+    assert run_import(runner, "wxr", cut).exit_code == 1
+    assert gc.get_threshold() == before
+
+
 def test_an_interrupted_import_completes_when_run_again(
     app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
 ) -> None:

@@ -68,6 +68,15 @@ def sanitize(text: str, tags: set[str] = ALLOWED_TAGS) -> str:
 
 def link_bare_urls(html: str) -> str:
     """Turn URLs in text (not inside a link already) into links."""
+    if "://" not in html:
+        # every URL linked has "://" (``_BARE_URL``): without one nothing changes, and
+        # the split and join below would give ``html`` back (most comments; imports)
+        return html
+    return _link_bare_urls_in_parts(html)
+
+
+def _link_bare_urls_in_parts(html: str) -> str:
+    """:func:`link_bare_urls` the long way: the text between tags, outside links, linked."""
     parts = _TAG.split(html)
     inside_link = 0
     for index, part in enumerate(parts):
@@ -90,6 +99,15 @@ def link_bare_urls(html: str) -> str:
 
 def paragraphs(html: str) -> str:
     """Blank lines separate paragraphs; single newlines become line breaks."""
+    if "\n" not in html:
+        # one paragraph, no line break: what the split below gives, without it
+        block = html.strip()
+        return f"<p>{block}</p>" if block else ""
+    return _paragraphs_split(html)
+
+
+def _paragraphs_split(html: str) -> str:
+    """:func:`paragraphs` the long way: split at blank lines, newlines to ``<br>``."""
     blocks = [block.strip() for block in re.split(r"\n\s*\n", html) if block.strip()]
     return "".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks)
 

@@ -103,7 +103,7 @@ def _values(
     else:
         values = [pick(row) for row in rows]
     if processors:
-        values = [_converted(row, processors) for row in values]
+        values = _converted(values, processors)
     return table, columns, values
 
 
@@ -131,14 +131,30 @@ def _driver_errors(connection: Connection, statement: str) -> Iterator[None]:
 
 
 def _converted(
-    row: tuple[Any, ...], processors: list[tuple[int, Callable[[Any], Any]]]
-) -> tuple[Any, ...]:
-    values = list(row)
-    for index, process in processors:
-        value = values[index]
-        if value is not None:
-            values[index] = process(value)
-    return tuple(values)
+    rows: list[tuple[Any, ...]], processors: list[tuple[int, Callable[[Any], Any]]]
+) -> list[tuple[Any, ...]]:
+    """``rows`` with each value of a column that has a processor converted by it.
+
+    A value that is the very object met before in the same column (an enum member, a
+    flag, the import's one "now") is converted once: a processor is a function of its
+    value, and every row is alive until the end, so no object's ``id`` is reused here.
+    """
+    seen: list[dict[int, Any]] = [{} for _ in processors]
+    converted: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = list(row)
+        for (index, process), done in zip(processors, seen, strict=True):
+            value = values[index]
+            if value is not None:
+                known = done.get(id(value), _UNSEEN)
+                if known is _UNSEEN or known[0] is not value:
+                    known = done[id(value)] = (value, process(value))
+                values[index] = known[1]
+        converted.append(tuple(values))
+    return converted
+
+
+_UNSEEN: Any = object()
 
 
 @lru_cache(maxsize=64)

@@ -16,6 +16,7 @@ from moderation.domain.comments import MAX_EMAIL, clean_email, clean_url, strip_
 from moderation.domain.errors import FieldError
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.rendering import link_bare_urls, paragraphs, render_comment
+from moderation.domain.websites import website_key
 
 #: A plain ASCII address (most of them): email-validator's verdict and normal form are
 #: known without asking it, which costs a millisecond an address on a busy machine.
@@ -52,15 +53,24 @@ def _checked_email(raw: str) -> tuple[str, bool]:
         return strip_controls(raw, single_line=True)[:MAX_EMAIL], True
 
 
-@lru_cache(maxsize=65_536)
-def imported_website(raw: str | None) -> str:
-    """The website when it is an http(s) address that fits, else nothing."""
+@lru_cache(maxsize=16_384)
+def imported_website(raw: str | None) -> tuple[str, str]:
+    """The website when it is an http(s) address that fits, else nothing; and its search
+    key (:func:`website_key`), both remembered: a person's website repeats."""
     if not raw:
-        return ""
+        return "", ""
     try:
-        return clean_url(raw)
+        website = clean_url(raw)
     except FieldError:
-        return ""
+        return "", ""
+    return website, website_key(website)
+
+
+@lru_cache(maxsize=4096)
+def imported_line(raw: str, limit: int) -> str:
+    """A one-line field (a name, a user agent) as new comments clean it, cut to ``limit``
+    (names and user agents repeat: remembered)."""
+    return strip_controls(raw, single_line=True)[:limit]
 
 
 @lru_cache(maxsize=65_536)
