@@ -64,6 +64,9 @@ class Scale:
     load_seconds: float
     fault_seconds: float
     fault_cycles: int
+    #: Between the moments of a fault run (see LoadRun.calm): how long each client waits
+    #: after each comment; 0 keeps the servers saturated all along.
+    calm_pause: float = 0.0
 
     @classmethod
     def from_environment(cls) -> Scale:
@@ -78,9 +81,13 @@ class Scale:
 #: Every test run: 32 clients for a few seconds, each fault striking once. Long enough for
 #: hundreds of requests around each fault (the servers are saturated from the first
 #: second: a longer run adds requests, not another kind of moment); the checks are the same
-#: as the soak's.
-QUICK = Scale(clients=32, load_seconds=2.5, fault_seconds=3.0, fault_cycles=1)
-#: ``scripts/soak.sh`` (``-m soak``): the same scenarios, longer and repeated.
+#: as the soak's. A fault strikes a saturated service (every thread of every server in the
+#: middle of a request); between the moments of a fault run (a dependency away, the
+#: stretch that must answer well after its return) the 32 clients send a comment each a
+#: second: dozens a second to check, a third of what saturation costs in CPU.
+QUICK = Scale(clients=32, load_seconds=2.5, fault_seconds=3.0, fault_cycles=1, calm_pause=1.0)
+#: ``scripts/soak.sh`` (``-m soak``): the same scenarios, longer and repeated, saturated
+#: all along.
 SOAK = Scale.from_environment()
 #: Parametrize a scenario with both: ``quick`` runs in every test run, ``soak`` only when
 #: asked for (tests/conftest.py leaves ``soak`` tests out unless ``-m`` names the mark).
@@ -181,6 +188,9 @@ class ServerSet:
 
 # -- the load ------------------------------------------------------------------------------
 
+
+#: How long clients woken from a calm take to keep every server thread busy again.
+SATURATION_LEAD = 0.5
 
 MARKER = re.compile(r"mk-[0-9a-f]{8}-c-?\d+-n\d+")
 
@@ -311,6 +321,9 @@ class LoadRun:
         self.tokens_issued = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.pause = 0.0
+        self.saturating = threading.Event()  # set: full speed; waking every waiting client
+        self.saturating.set()
         self.threads: list[threading.Thread] = []
         self.t0 = 0.0
 
@@ -330,6 +343,7 @@ class LoadRun:
         for thread in self.threads:
             thread.join(timeout=max(0.1, deadline - time.monotonic()))
         self.stopping.set()
+        self.saturating.set()
         alive = sum(thread.is_alive() for thread in self.threads)
         assert alive == 0, f"{alive} client thread(s) still waiting for an answer"
 
@@ -337,6 +351,22 @@ class LoadRun:
         self.start()
         self.join()
         return self
+
+    def calm(self, pause: float) -> None:
+        """From now on each client waits ``pause`` seconds after each comment (0: no
+        change): between the moments of a fault, where saturation only costs CPU."""
+        if pause > 0:
+            self.pause = pause
+            self.saturating.clear()
+
+    def saturate(self) -> None:
+        """Full speed again, at once (every waiting client wakes up); after a calm, returns
+        once the clients fill every server thread again, ready for the next fault."""
+        was_calm = self.pause > 0
+        self.pause = 0.0
+        self.saturating.set()
+        if was_calm:
+            time.sleep(SATURATION_LEAD)
 
     def _client(self, client: int) -> None:
         number = 0
@@ -349,6 +379,9 @@ class LoadRun:
                 # a server without its database answers 503 at once: wait a little, as a
                 # client told Retry-After would (hundreds of 503s still come each second)
                 time.sleep(0.2)
+            pause = min(self.pause, self.seconds - self.now())
+            if pause > 0:
+                self.saturating.wait(pause)
             number += 1
 
     def submit(

@@ -28,6 +28,7 @@ from tests.private_services import (
 from tests.servers import http_json, service_app
 from tests.system_harness import (
     ONCE_PER_CI,
+    SATURATION_LEAD,
     SCALES,
     SOAK,
     TRACEBACK,
@@ -107,10 +108,16 @@ def test_kill_9_of_a_server_process_mid_load(
         servers.start(2)
         run = LoadRun(servers.urls, scale.clients, scale.fault_seconds)
         windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.3, 0.6)
+
+        def kill(victim: int) -> None:
+            servers.kill(victim)  # every thread of both servers busy (clients in flight)
+            run.calm(scale.calm_pause)  # the survivor serves, the victim starts again
+
         actions = []
         for cycle, (kill_at, restart_at) in enumerate(windows):
             victim = cycle % 2
-            actions.append((kill_at, f"kill{cycle}", lambda v=victim: servers.kill(v)))
+            actions.append((kill_at - SATURATION_LEAD, f"saturate{cycle}", run.saturate))
+            actions.append((kill_at, f"kill{cycle}", lambda v=victim: kill(v)))
             actions.append((restart_at, f"restart{cycle}", lambda v=victim: servers.replace(v)))
         marks = run_with_schedule(run, actions)
         counts = verify(run, database_url)
@@ -201,7 +208,8 @@ def test_postgresql_restarted_mid_load(
 
         def stop_postgres() -> None:
             run.seconds += HOLD  # the load goes on until the restart is over
-            postgres.stop("fast")
+            postgres.stop("fast")  # cut under saturation: transactions in flight
+            run.calm(scale.calm_pause)
 
         def start_postgres() -> None:
             postgres.start()
@@ -209,16 +217,20 @@ def test_postgresql_restarted_mid_load(
 
         def settle() -> None:
             # before the restart, a stretch in which every answer must be a success, however
-            # long the start took (pg_ctl waits until the server accepts connections)
-            time.sleep(max(0.0, back[-1] + RECOVERY_GRACE + 1.5 - run.now()))
+            # long the start took (pg_ctl waits until the server accepts connections); its
+            # end at full speed, so the restart cuts transactions in flight
+            time.sleep(max(0.0, back[-1] + RECOVERY_GRACE + 1.5 - SATURATION_LEAD - run.now()))
+            run.saturate()
 
         def restart_postgres() -> None:
             postgres.restart()
+            run.calm(scale.calm_pause)
             run.seconds = max(run.seconds - HOLD, run.now() + RECOVERY_GRACE + 1.5)
 
         actions = []
         outages = []  # (the mark when it went away, the mark when it was back)
         for cycle, (stop_at, restart_at) in enumerate(windows):
+            actions.append((stop_at - SATURATION_LEAD, f"saturate{cycle}", run.saturate))
             actions.append((stop_at, f"stop{cycle}", stop_postgres))
             actions.append((stop_at + 1.0, f"doors{cycle}", ask_every_door))
             actions.append((stop_at + downtime - 0.7, f"doors-later{cycle}", ask_every_door))
@@ -302,7 +314,8 @@ def test_redis_stopped_mid_load(
 
     def stop_redis_and_probe(cycle: int) -> None:
         run.seconds += HOLD  # the load goes on until Redis is back (start_redis ends it)
-        redis_server.stop()
+        redis_server.stop()  # under saturation: requests counting in Redis in flight
+        run.calm(scale.calm_pause)
         statuses = []
         for number in range(7):
             attempt = run.submit(
@@ -330,6 +343,7 @@ def test_redis_stopped_mid_load(
         windows = fault_windows(scale.fault_seconds, scale.fault_cycles, 0.2, 0.5)
         actions = []
         for cycle, (stop_at, start_at) in enumerate(windows):
+            actions.append((stop_at - SATURATION_LEAD, f"saturate{cycle}", run.saturate))
             actions.append((stop_at, f"redis-stop{cycle}", lambda c=cycle: stop_redis_and_probe(c)))
             actions.append((start_at, f"redis-start{cycle}", start_redis))
         marks = run_with_schedule(run, actions)
@@ -458,7 +472,8 @@ def test_webhook_receiver_down_for_a_while(
             def receiver_down() -> None:
                 run.seconds += HOLD  # the load goes on until the receiver is back
                 wait_until(lambda: receiver.accepted, "no delivery reached the receiver")
-                receiver.stop()
+                receiver.stop()  # with comments flowing at full speed
+                run.calm(scale.calm_pause)  # events pile up in the outbox meanwhile
 
             def receiver_up() -> None:
                 # back once a delivery found it down (at once, on any but a busy machine)
@@ -468,6 +483,7 @@ def test_webhook_receiver_down_for_a_while(
 
             actions = []
             for cycle, (down_at, up_at) in enumerate(windows):
+                actions.append((down_at - SATURATION_LEAD, f"saturate{cycle}", run.saturate))
                 actions.append((down_at, f"receiver-down{cycle}", receiver_down))
                 actions.append((up_at, f"receiver-up{cycle}", receiver_up))
             run_with_schedule(run, actions)
