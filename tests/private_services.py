@@ -182,6 +182,11 @@ class PrivateRedis:
                 self.process.wait(timeout=5)
         self.process = None
 
+    def flush(self) -> None:
+        """Delete every key (limits counted so far)."""
+        with self._client() as client:
+            client.flushall()
+
     def key_count(self) -> int:
         with self._client() as client:
             return int(client.dbsize())

@@ -132,6 +132,7 @@ class ServerSet:
         self.args = list(args)
         self.processes: list[ServerProcess] = []
         self.retired: list[ServerProcess] = []
+        self.log_start: dict[Path, int] = {}  # what logs() leaves out (see begin)
 
     def _launch(self, port: int | None = None) -> ServerProcess:
         folder = self.workdir / f"server-{len(self.processes) + len(self.retired)}"
@@ -162,10 +163,24 @@ class ServerSet:
         self.retired.append(old)
         self.processes[index] = self._launch(port=old.port)
 
+    def begin(self) -> None:
+        """A set serving test after test: start any process an earlier test left dead
+        again, and from now on, logs() holds only what the processes print next."""
+        for index, server in enumerate(self.processes):
+            if server.process.poll() is not None:
+                self.replace(index)
+        self.log_start = {
+            server.log_path: server.log_path.stat().st_size
+            for server in [*self.retired, *self.processes]
+        }
+
     def logs(self) -> str:
-        return "\n".join(
-            server.output() for server in [*self.retired, *self.processes] if server.log_path
-        )
+        parts = []
+        for server in [*self.retired, *self.processes]:
+            with server.log_path.open("rb") as log:
+                log.seek(self.log_start.get(server.log_path, 0))
+                parts.append(log.read().decode(errors="replace"))
+        return "\n".join(parts)
 
     def close(self) -> None:
         for server in self.processes:  # all at once: each takes a moment to stop
