@@ -269,8 +269,10 @@ def test_postgresql_restarted_mid_load(
     def settle() -> None:
         # before the restart, a stretch in which every answer must be a success, however
         # long the start took (pg_ctl waits until the server accepts connections); its
-        # end at full speed, so the restart cuts transactions in flight
-        time.sleep(max(0.0, back[-1] + RECOVERY_GRACE + 1.5 - SATURATION_LEAD - run.now()))
+        # end at full speed, so the restart cuts transactions in flight (saturate waits
+        # SATURATION_LEAD for it after a calm)
+        lead = SATURATION_LEAD if run.pause else 0.0
+        time.sleep(max(0.0, back[-1] + RECOVERY_GRACE + 1.5 - lead - run.now()))
         run.saturate()
 
     def restart_postgres() -> None:
@@ -356,8 +358,9 @@ def test_redis_stopped_mid_load(
 
     def stop_redis_and_probe(cycle: int) -> None:
         run.seconds += HOLD  # the load goes on until Redis is back (start_redis ends it)
-        redis_server.stop()  # under saturation: requests counting in Redis in flight
-        run.calm(scale.calm_pause)
+        # under saturation, all along the outage (both processes must keep serving it,
+        # however long each takes to find Redis gone): requests counting in Redis in flight
+        redis_server.stop()
         statuses = []
         for number in range(7):
             attempt = run.submit(
@@ -377,6 +380,7 @@ def test_redis_stopped_mid_load(
 
     def start_redis() -> None:
         redis_server.start()
+        run.calm(scale.calm_pause)
         run.seconds -= HOLD  # the load ends as planned; the return to Redis is seen after it
 
     run = LoadRun(servers.urls, scale.clients, scale.fault_seconds)
