@@ -82,9 +82,11 @@ class Scale:
 #: hundreds of requests around each fault (the servers are saturated from the first
 #: second: a longer run adds requests, not another kind of moment); the checks are the same
 #: as the soak's. A fault strikes a saturated service (every thread of every server in the
-#: middle of a request); between the moments of a fault run (a dependency away, the
-#: stretch that must answer well after its return) the 32 clients send a comment each a
-#: second: dozens a second to check, a third of what saturation costs in CPU.
+#: middle of a request); between the moments of a fault run where saturation proves nothing
+#: more (a killed server starting again, PostgreSQL or the webhook receiver away, the
+#: stretch that must answer well after a return) the 32 clients send a comment each a
+#: second: a few dozen a second to check, where saturation sent over a hundred and took
+#: every core it could get.
 QUICK = Scale(clients=32, load_seconds=2.5, fault_seconds=3.0, fault_cycles=1, calm_pause=1.0)
 #: ``scripts/soak.sh`` (``-m soak``): the same scenarios, longer and repeated, saturated
 #: all along.

@@ -68,7 +68,8 @@ def stored_comments(database_url: str, after_id: int = 0) -> list[dict[str, Any]
 
 
 def last_comment_id(database_url: str) -> int:
-    """The highest comment id so far (0: none): rows stored later have higher ones."""
+    """The highest comment id so far (0: none). Ids only grow: rows stored after this
+    call, once nothing is being written, have higher ones."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
