@@ -42,12 +42,13 @@ SITE = "blog"
 TRACEBACK = "Traceback (most recent call last)"
 LOCKED = "database is locked"
 
-#: The suite starts its own PostgreSQL and Redis and uses SQLite files of its own, so the
-#: database the whole run is pointed at changes nothing for it: CI runs it once, in the
-#: SQLite pass, not again in the PostgreSQL pass.
+#: The suite's databases are its own (a private PostgreSQL cluster or a database of its own
+#: on the machine's, SQLite files of its own), so the database the whole run is pointed at
+#: changes nothing for it: CI runs it once, in the SQLite pass, not again in the PostgreSQL
+#: pass.
 ONCE_PER_CI = pytest.mark.skipif(
     uses_server_database(),
-    reason="system suite: starts its own PostgreSQL, Redis and SQLite; runs in the SQLite pass",
+    reason="system suite: its databases are its own; runs in the SQLite pass",
 )
 
 
