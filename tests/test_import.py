@@ -102,6 +102,59 @@ def test_running_the_same_import_again_adds_nothing(
     assert first.output.count("Refused:") == 1
 
 
+def test_comments_erased_or_purged_since_stay_gone_when_the_import_runs_again(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    """A re-run completes an interrupted import; it must not bring back a person erased
+    since (address and all), nor comments purged once deleted."""
+    assert run_import(runner, "wxr", WXR).exit_code == 0
+    erased = runner.invoke(
+        args=["people", "erase", "editor@blog.example.com", "--mode", "delete", "--yes"]
+    )
+    assert erased.exit_code == 0, erased.output
+    deleted = {k for k, c in comments_by_source_id(app).items() if c.status.value == "deleted"}
+    assert "106" in deleted
+    purged = runner.invoke(args=["comments", "purge", "--older-than-days", "0"])
+    assert f"{len(deleted)} deleted comment(s) purged" in purged.output
+    before = comments_by_source_id(app)
+    assert not ({"102"} | deleted) & set(before)
+    assert before["104"].parent_id is None  # the reply to the erased comment, on top
+
+    for extra in (("--dry-run",), ()):
+        again = run_import(runner, "wxr", WXR, *extra)
+        assert again.exit_code == 0, again.output
+        assert "imported: 0." in again.output
+        assert f"Skipped as removed here since (erased or purged): {1 + len(deleted)}." in (
+            again.output
+        )
+        assert f"Skipped as already present: {len(before):,}." in again.output
+    after = comments_by_source_id(app)
+    assert set(after) == set(before)
+    assert all(c.email != "editor@blog.example.com" for c in after.values())
+    # another site's import of the same file is its own
+    Actions(app).create_site("fresh")
+    assert run_import(runner, "wxr", WXR, "--site", "fresh").exit_code == 0
+    assert {"102", "106"} <= set(comments_by_source_id(app, "fresh"))
+
+
+def test_a_comment_noted_as_removed_twice_is_noted_once(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    """An import running while a person is erased may store their comment again, and a
+    second erasure notes it again: that must not fail the erasure."""
+    from moderation.models import RemovedImport
+    from moderation.services.removed_imports import note_removed
+
+    assert run_import(runner, "wxr", WXR).exit_code == 0
+    stored = comments_by_source_id(app)
+    with app.app_context():
+        note_removed([stored["101"].id])
+        note_removed([stored["101"].id, stored["102"].id])
+        db.session.commit()
+        noted = db.session.execute(select(RemovedImport.source, RemovedImport.source_id)).all()
+    assert sorted(noted) == [("wordpress", "101"), ("wordpress", "102")]
+
+
 def test_the_cycle_collector_is_as_it_was_after_an_import_stored_or_stopped(
     runner: FlaskCliRunner, site: str, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 
 from moderation.clock import utcnow
 from moderation.extensions import db
-from moderation.models import Comment, Thread
+from moderation.models import Comment, RemovedImport, Thread
 from moderation.porting import CommentRecord, ThreadRecord
 from moderation.services.import_fields import stored_id
 from moderation.services.import_report import ImportReport
@@ -42,6 +42,9 @@ class KnownRows:
         #: batches need no look-up of present comments (a collision with an import running
         #: at the same time raises IntegrityError, and the batch is stored again, looking).
         self.fresh: dict[str, bool] = {}
+        #: Sources with comments removed here for good (:class:`RemovedImport`) when the
+        #: import began: only their batches look those up.
+        self.removed_sources: dict[str, bool] = {}
         self.fake_ids = 0
 
     def forget(self) -> None:
@@ -65,12 +68,17 @@ class KnownRows:
         keys = [stored_id(record.source_id) for record in records]
         present = self._stored_ids(source, keys) if not self._is_fresh(source) else {}
         self.ids.update(present)
+        removed = self._removed_ids(source, keys) if self._has_removed(source) else set()
         new: list[tuple[CommentRecord, dict[str, Any]]] = []
+        left_out = 0
         for record, row, key in zip(records, rows, keys, strict=True):
-            if key not in present:
+            if key in removed:
+                left_out += 1  # erased or purged here: it stays gone (its replies go on top)
+            elif key not in present:
                 present[key] = 0  # an id twice in one batch (on two pages): stored once
                 new.append((record, row))
-        self.report.present += len(records) - len(new)
+        self.report.removed += left_out
+        self.report.present += len(records) - len(new) - left_out
         unknown = {
             stored_id(record.parent_source_id)
             for record, _row in new
@@ -111,6 +119,34 @@ class KnownRows:
             ).first()
             fresh = self.fresh[source] = found is None
         return fresh
+
+    def _has_removed(self, source: str) -> bool:
+        """Whether comments of ``source`` had been removed here for good when the import
+        began (an erasure during the import is not looked for)."""
+        found = self.removed_sources.get(source)
+        if found is None:
+            row = db.session.execute(
+                select(RemovedImport.source_id)
+                .where(RemovedImport.site_id == self.site_id, RemovedImport.source == source[:20])
+                .limit(1)
+            ).first()
+            found = self.removed_sources[source] = row is not None
+        return found
+
+    def _removed_ids(self, source: str, keys: list[str]) -> set[str]:
+        """Which of ``keys`` were imported before and removed here for good since."""
+        found: set[str] = set()
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            found.update(
+                db.session.execute(
+                    select(RemovedImport.source_id).where(
+                        RemovedImport.site_id == self.site_id,
+                        RemovedImport.source == source[:20],
+                        RemovedImport.source_id.in_(keys[start : start + _LOOKUP_CHUNK]),
+                    )
+                ).scalars()
+            )
+        return found
 
     def _stored_ids(self, source: str, keys: list[str]) -> dict[str, int]:
         """Which of ``keys`` are stored for this site and source, with their ids."""

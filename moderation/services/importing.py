@@ -3,7 +3,9 @@
 The readers of :mod:`moderation.porting` stream threads, comments (parents first) and
 refusals; :func:`import_comments` stores them in batches, one commit per batch, so that an
 interrupted import keeps what it stored and a re-run completes it: every comment keeps its
-``source`` and ``source_id`` (unique per site), and comments already present are skipped.
+``source`` and ``source_id`` (unique per site), and comments already present are skipped,
+as are those removed here for good since (erased, or purged once deleted: their source ids
+are kept, :mod:`~moderation.services.removed_imports`).
 
 Imported comments go through no rules (their status comes from the status map) and, unless
 asked, emit no outbound events; their text goes through the same sanitiser as new comments,
