@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -378,6 +379,12 @@ def tree_cpu_seconds(root: int) -> dict[int, float]:
     return {pid: used[pid] for pid in tree if pid in used}
 
 
+def machine_idle() -> tuple[float, float]:
+    """Idle and total CPU time of every core so far, in clock ticks (/proc/stat)."""
+    ticks = [float(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, of user ... steal
+
+
 def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds the processes alive at both moments used in between."""
     return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
@@ -431,14 +438,26 @@ def measure(server: Ours | Ceiling, workload: str, seconds: int, tag: str) -> di
     )
     before = tree_cpu_seconds(server.root_pid())
     workers_before = worker_shares.cpu_seconds(pids)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    idle_before = machine_idle()
     sample.start()
     try:
         result = wrk(url, seconds, script, env)
     finally:
         sample.cancel()
         sample.join()
+    idle_after = machine_idle()
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = cpu_between(before, tree_cpu_seconds(server.root_pid()))
     result["server_cpu_us"] = used / max(result["requests"], 1) * 1e6
+    client = (client_after.ru_utime - client_before.ru_utime) + (
+        client_after.ru_stime - client_before.ru_stime
+    )
+    result["wrk_cpu_us"] = client / max(result["requests"], 1) * 1e6
+    # the cores' time nobody used: on a quiet machine, what a config leaves on the table
+    result["machine_idle"] = (idle_after[0] - idle_before[0]) / max(
+        idle_after[1] - idle_before[1], 1
+    )
     result["worker_cpu_shares"] = worker_shares.cpu_shares(
         workers_before, worker_shares.cpu_seconds(pids)
     )

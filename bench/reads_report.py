@@ -60,6 +60,12 @@ def most_uneven(runs: list[dict[str, Any]]) -> str:
     return "/".join(map(str, worst))
 
 
+def median_of(runs: list[dict[str, Any]], key: str, scale: float = 1) -> str:
+    """The median of a value the runs kept (none from before it was kept: blank)."""
+    values = [r[key] * scale for r in runs if key in r]
+    return f"{statistics.median(values):.0f}" if values else ""
+
+
 def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> list[str]:
     """One line per config and workload: medians of the reps with their min-max."""
     m = medians_of(rows)
@@ -67,8 +73,9 @@ def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> lis
     lines = [
         "| workload | config | req/s median | min-max | of best ours | of ceiling "
         "| p99 ms median (min-max) | server CPU µs/req median (min-max) | non-2xx "
-        "| worst process's share median (min-max) | most uneven connections |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| worst process's share median (min-max) | most uneven connections "
+        "| wrk CPU µs/req | machine idle % |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for workload in workloads:
         ours = [c for c in configs if processes(c) and (c, workload) in m["rps"]]
@@ -89,7 +96,8 @@ def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> lis
                 f"| {workload} | {name} | {median:.0f} | {spread(runs, lambda r: r['rps'])} | "
                 f"{share} | {of_ceiling} | {m['p99'][(config, workload)]:.1f} ({p99}) | "
                 f"{m['cpu'][(config, workload)]:.0f} ({cpu}) | {non2xx} | "
-                f"{process_shares(runs)} | {most_uneven(runs)} |"
+                f"{process_shares(runs)} | {most_uneven(runs)} | "
+                f"{median_of(runs, 'wrk_cpu_us')} | {median_of(runs, 'machine_idle', 100)} |"
             )
     return lines
 

@@ -1,7 +1,7 @@
 """Counters in a SQLite file: exact limits across every process on one machine, with
 nothing to install.
 
-The embedded default runs several server processes (one per core); limits counted in
+The embedded default runs several server processes (one more than the cores); limits counted in
 each process's memory would multiply. A small SQLite file beside the database holds the
 counters instead: every check-and-count runs in one ``BEGIN IMMEDIATE`` transaction, so
 processes racing on one limit are serialised by SQLite's write lock and never all pass.
