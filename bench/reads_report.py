@@ -102,6 +102,13 @@ def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> lis
     return lines
 
 
+def paired_ratios(mine: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[float]:
+    """req/s of ``mine`` over ``other`` in each rep both were measured in: drift between
+    reps (outside load, the machine warming) falls on both alike."""
+    theirs = {run["rep"]: run["rps"] for run in other if "rep" in run}
+    return [run["rps"] / theirs[run["rep"]] for run in mine if theirs.get(run.get("rep"))]
+
+
 def recommendation(
     rows: list[dict[str, Any]], workloads: list[str], default: str, one_process: str, cores: int
 ) -> list[str]:
@@ -130,6 +137,13 @@ def recommendation(
             f"{m['rps'][(best, workload)]:.0f}: {mine:.2f}, default within 10 % of best: "
             f"**{'met' if mine >= 0.9 else 'not met'}**"
         )
+        if best != default:
+            paired = paired_ratios(m["runs"][(default, workload)], m["runs"][(best, workload)])
+            if paired:
+                text += (
+                    f"; rep by rep (the two measured in the same minute): median "
+                    f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})"
+                )
         full = [c for c in measured if processes(c) >= cores]
         if default in full:
             lean = min(full, key=lambda c: m["cpu"][(c, workload)])
