@@ -360,23 +360,7 @@ class Ceiling:
 def tree_cpu_seconds(root: int) -> dict[int, float]:
     """CPU seconds (user + system) used so far by ``root`` and every process below it, by
     pid, from /proc (Linux)."""
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # gone meanwhile
-        pid = int(stat.parent.name)
-        parents[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / tick
-    tree, found = {root}, True
-    while found:
-        below = {pid for pid, parent in parents.items() if parent in tree} - tree
-        found = bool(below)
-        tree |= below
-    return {pid: used[pid] for pid in tree if pid in used}
+    return worker_shares.cpu_seconds(list(worker_shares.process_tree(root)))
 
 
 def machine_idle() -> tuple[float, float]:
