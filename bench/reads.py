@@ -9,7 +9,7 @@ which flags serve the work best, and how far the default is from them (issue 20)
                                     [--no-ceiling]
 
 A config ``WxT`` is ``moderation serve --workers W --threads T``; ``default`` is no flags,
-whatever the command chooses (one process per core): its log line names the flags it
+whatever the command chooses (cores + 1 processes): its log line names the flags it
 took, and when those are in the sweep the same server stands for both. The workloads:
 ``list200`` (the 200-comment thread as JSON), ``list200-page`` (its widget page),
 ``count5`` (counts of 5 threads) and ``post`` (bench/run.py's submission with every check
@@ -32,9 +32,12 @@ the server's CPU per request (on a loaded machine the CPU per request still mean
 something when req/s do not), and how evenly the worker processes shared the work: the
 least-loaded worker's share of the workers' CPU time against a fair share, and the most
 uneven split of wrk's connections over the workers (bench/worker_shares.py, from /proc;
-outside load falls on the workers alike). Then, per workload, whether the default is
-within 10 % of the best config (by req/s and by CPU per request among configs with a
-process per core), and the config that is best for all of them together.
+outside load falls on the workers alike), the CPU wrk itself used per request and the
+share of the cores' time nobody used (/proc/stat: on a quiet machine, what a config leaves
+idle). Then, per workload, whether the default is within 10 % of the best config (by the
+medians' req/s, by its req/s over the best's rep by rep, both measured in the same rep, and
+by CPU per request among configs with a process per core), and the config that is best
+for all of them together.
 
 The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, about 8 minutes quiet;
 ``--reps 1 --configs default,1x1`` checks the set-up in one). SQLite, the shared seed data
