@@ -110,7 +110,7 @@ def server_env(instance: Path, database_url: str, storage: str, **settings: str)
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": storage,
-        "RATELIMIT_KEY_PREFIX": f"system-{uuid.uuid4().hex[:8]}",
+        "RATELIMIT_KEY_PREFIX": f"test-system-{uuid.uuid4().hex[:8]}",  # see tests/redis_dbs.py
         "TRUSTED_PROXIES": "1",
         "FORM_TOKEN_MIN_AGE": "0",
         "SPAM_MIN_FILL_SECONDS": "0",

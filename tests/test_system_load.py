@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.databases import scratch_postgres_url
+from tests.redis_dbs import LIMITS_DB, redis_url
 from tests.system_harness import (
     ONCE_PER_CI,
     SCALES,
@@ -37,7 +38,7 @@ from tests.system_ledger import (
 #: Nothing stops them here: the machine's PostgreSQL (a database of the test's own) and
 #: Redis (the keys under a prefix of the run's own, see server_env) do what a private
 #: cluster did, without its initdb and start (a second and a half of CPU).
-SHARED_REDIS = "redis://127.0.0.1:6379/0"
+SHARED_REDIS = redis_url(LIMITS_DB)
 
 
 @pytest.fixture
