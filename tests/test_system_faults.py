@@ -115,8 +115,11 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pairs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Scale, Pair]]:
-    """The module's server pairs (one per scale), stopped at the end of the module."""
+def pairs(
+    postgres_cluster: PrivatePostgres, redis_of_the_module: PrivateRedis
+) -> Iterator[dict[Scale, Pair]]:
+    """The module's server pairs (one per scale), stopped at the end of the module, before
+    the PostgreSQL and Redis they use."""
     started: dict[Scale, Pair] = {}
     try:
         yield started
