@@ -6,11 +6,13 @@ import importlib
 import json
 import os
 import re
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import sysconfig
+import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
@@ -18,9 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from sqlalchemy import text
 
+from moderation import create_app
+from moderation.commands.serve import schema_at_head
+from moderation.extensions import db
 from tests.databases import reset_server_database, uses_server_database
-from tests.servers import ServerProcess, start_server
+from tests.servers import ServerProcess, fresh_server_env, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +38,16 @@ def get(url: str) -> tuple[int, str, dict[str, str]]:
             return response.status, response.read().decode(), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), dict(error.headers)
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie waiting for whoever
+    adopted it to reap it has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
 
 
 @pytest.fixture
@@ -79,13 +96,14 @@ def first_start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstStart
 
 @pytest.fixture(scope="module")
 def second_output(first_start: FirstStart, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """What a second start on the same instance printed, once someone opened the instance
-    folder up to other users (``chmod 755``)."""
+    """What a second start on the same instance printed until it was stopped (SIGTERM),
+    once someone opened the instance folder up to other users (``chmod 755``)."""
     first_start.instance.chmod(0o755)
     workdir = tmp_path_factory.mktemp("second")
-    second = start_server(workdir, first_start.env, args=["--no-deliver"])
+    second = start_server(workdir, first_start.env)
     try:
         assert get(f"{second.url}/healthz")[0] == 200
+        second.wait_for_output("webhook delivery worker started")
     finally:
         second.stop()
     return second.output()
@@ -113,6 +131,60 @@ def test_serve_migrates_bootstraps_and_answers(first_start: FirstStart) -> None:
 def test_second_start_does_not_bootstrap_again(second_output: str) -> None:
     assert "Created the first admin" not in second_output
     assert "Created the demo site" not in second_output
+
+
+@pytest.mark.slow
+def test_second_start_migrates_nothing_and_its_worker_stops_with_it(second_output: str) -> None:
+    """At the migrations' head a start does not load Alembic at all (it would say which
+    database it found); a stopped server's delivery worker finishes before the server
+    exits."""
+    assert "alembic" not in second_output
+    assert "webhook delivery worker stopped" in second_output
+
+
+def test_a_start_migrates_a_database_behind_the_migration_scripts(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Whether ``serve`` runs the migrations: not at the head the scripts name, yes on a
+    database one migration short of it (a release that ships a new script) or never
+    migrated."""
+    with app.app_context():
+        assert schema_at_head()
+        head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        db.session.commit()
+        try:
+            assert not schema_at_head()
+        finally:
+            db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+            db.session.commit()
+    empty = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    with empty.app_context():
+        assert not schema_at_head()
+        db.engine.dispose()
+
+
+@pytest.mark.slow
+def test_the_delivery_worker_leaves_when_the_server_is_killed(
+    tmp_path: Path, migrated_database: str
+) -> None:
+    """The worker is forked from the server's process; killed (SIGKILL, no chance to stop
+    it), the server leaves no worker behind."""
+    server = start_server(tmp_path, fresh_server_env(tmp_path, migrated_database))
+    try:
+        server.wait_for_output("webhook delivery worker started")
+        match = re.search(r"webhook delivery worker started \(pid (\d+)\)", server.output())
+        assert match, server.output()
+        worker = int(match.group(1))
+        assert worker != server.process.pid
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=5)
+        deadline = time.monotonic() + 10
+        while running(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(worker), server.output()
+    finally:
+        server.kill()
 
 
 @pytest.mark.slow
