@@ -26,10 +26,14 @@ BURSTS = 5
 
 
 @pytest.fixture(scope="module")
-def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def two_processes(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("balance")
     server = start_server(
-        workdir, fresh_server_env(workdir), ["--workers", "2", "--threads", "2", "--no-deliver"]
+        workdir,
+        fresh_server_env(workdir, migrated_database),
+        ["--workers", "2", "--threads", "2", "--no-deliver"],
     )
     try:
         yield server
