@@ -165,26 +165,47 @@ def test_a_start_migrates_a_database_behind_the_migration_scripts(
 
 
 @pytest.mark.slow
-def test_the_delivery_worker_leaves_when_the_server_is_killed(
+def test_only_the_server_process_stops_what_it_started(
     tmp_path: Path, migrated_database: str
 ) -> None:
-    """The worker is forked from the server's process; killed (SIGKILL, no chance to stop
-    it), the server leaves no worker behind."""
-    server = start_server(tmp_path, fresh_server_env(tmp_path, migrated_database))
+    """A gunicorn worker that leaves (here told to by SIGTTOU) runs up the server's code as
+    it goes: it neither removes the metrics folder the other worker writes to nor stops the
+    delivery worker. The delivery worker is forked from the server's process; killed
+    (SIGKILL, no chance to stop it), the server leaves no delivery worker behind."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**fresh_server_env(tmp_path, migrated_database), "TMPDIR": str(temporary)}
+    server = start_server(tmp_path, env, ["--workers", "2"])
     try:
         server.wait_for_output("webhook delivery worker started")
-        match = re.search(r"webhook delivery worker started \(pid (\d+)\)", server.output())
-        assert match, server.output()
-        worker = int(match.group(1))
-        assert worker != server.process.pid
+        output = server.output()
+        match = re.search(r"webhook delivery worker started \(pid (\d+)\)", output)
+        assert match, output
+        delivery = int(match.group(1))
+        booted = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", output)]
+        (metrics,) = temporary.glob("moderation-metrics-*")
+
+        os.kill(server.process.pid, signal.SIGTTOU)  # one worker fewer
+        server.wait_for_output("Worker exiting")
+        wait_until_gone(booted, count=1)
+        assert metrics.is_dir()
+        assert running(delivery)
+        assert get(f"{server.url}/healthz")[0] == 200
+
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=5)
-        deadline = time.monotonic() + 10
-        while running(worker) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not running(worker), server.output()
+        wait_until_gone([delivery])
+        assert not running(delivery), server.output()
     finally:
         server.kill()
+
+
+def wait_until_gone(pids: list[int], count: int | None = None, timeout: float = 10) -> None:
+    """Until ``count`` of ``pids`` (all by default) have exited, for ``timeout`` seconds."""
+    wanted = len(pids) if count is None else count
+    deadline = time.monotonic() + timeout
+    while sum(not running(pid) for pid in pids) < wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.mark.slow

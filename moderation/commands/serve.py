@@ -91,6 +91,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
     gc.collect()
     gc.freeze()
     worker = start_delivery_worker() if deliver else None
+    server = os.getpid()
     try:
         GunicornServer(
             {
@@ -111,9 +112,13 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
             }
         ).run()
     finally:
-        if worker is not None:
-            stop_delivery_worker(worker)
-        multiprocess.remove_directory(metrics_directory)
+        # A gunicorn worker leaves through here too (its fork returns up this stack by
+        # sys.exit): the delivery worker and the metrics folder, which the others still
+        # use, are the server's to stop and remove, not a leaving worker's.
+        if os.getpid() == server:
+            if worker is not None:
+                stop_delivery_worker(worker)
+            multiprocess.remove_directory(metrics_directory)
 
 
 def balanced_listeners(workers: int) -> bool:
