@@ -17,9 +17,11 @@ pytestmark = pytest.mark.any_database
 
 #: Modules a web process never needs until a command, an export or a readiness check asks:
 #: Alembic (and Mako, Pygments under it), the OpenSSL bindings that seal integration
-#: secrets, the import and export formats, the commands.
+#: secrets, the import and export formats, the commands; and the Redis client, on the
+#: embedded default's limits (SQLite).
 LOADED_ON_DEMAND = (
     "alembic",
+    "redis",
     "flask_migrate",
     "mako",
     "pygments",
