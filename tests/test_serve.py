@@ -106,6 +106,7 @@ def second_output(first_start: FirstStart, tmp_path_factory: pytest.TempPathFact
         second.wait_for_output("webhook delivery worker started")
     finally:
         second.stop()
+    assert second.process.returncode == 0, second.output()  # stopped as asked: no failure
     return second.output()
 
 

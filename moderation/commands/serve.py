@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import logging
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -92,6 +94,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
     gc.freeze()
     worker = start_delivery_worker() if deliver else None
     server = os.getpid()
+    status: int | str | None = 0
     try:
         GunicornServer(
             {
@@ -111,6 +114,8 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
                 "child_exit": multiprocess.worker_exited,
             }
         ).run()
+    except SystemExit as leaving:  # how gunicorn ends, in the server and in each worker
+        status = leaving.code
     finally:
         # A gunicorn worker leaves through here too (its fork returns up this stack by
         # sys.exit): the delivery worker and the metrics folder, which the others still
@@ -119,6 +124,24 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, deliv
             if worker is not None:
                 stop_delivery_worker(worker)
             multiprocess.remove_directory(metrics_directory)
+    leave_at_once(status)
+
+
+def leave_at_once(status: int | str | None) -> NoReturn:
+    """End this process (the server, or a gunicorn worker leaving through its stack) with
+    ``status`` as ``sys.exit`` would, without taking the interpreter apart: freeing the
+    app's ~180,000 objects one by one cost 0.05 s of CPU in the server and 0.04 s in each
+    worker at every stop, memory the system takes back at once anyway. What an ordinary
+    exit does first is done: the log handlers and the standard streams are flushed."""
+    if status is None:
+        status = 0
+    elif not isinstance(status, int):
+        print(status, file=sys.stderr)
+        status = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def balanced_listeners(workers: int) -> bool:
