@@ -6,13 +6,11 @@ import importlib
 import json
 import os
 import re
-import signal
 import socket
 import stat
 import subprocess
 import sys
 import sysconfig
-import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
@@ -20,14 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from sqlalchemy import text
 
-from moderation import create_app
-from moderation.commands.serve import schema_at_head
-from moderation.extensions import db
 from tests.databases import reset_server_database, uses_server_database
-from tests.servers import ServerProcess, fresh_server_env, start_server
+from tests.servers import ServerProcess, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,16 +31,6 @@ def get(url: str) -> tuple[int, str, dict[str, str]]:
             return response.status, response.read().decode(), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), dict(error.headers)
-
-
-def running(pid: int) -> bool:
-    """Whether process ``pid`` exists and has not exited (a zombie waiting for whoever
-    adopted it to reap it has)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 @pytest.fixture
@@ -141,72 +124,6 @@ def test_second_start_migrates_nothing_and_its_worker_stops_with_it(second_outpu
     exits."""
     assert "alembic" not in second_output
     assert "webhook delivery worker stopped" in second_output
-
-
-def test_a_start_migrates_a_database_behind_the_migration_scripts(
-    app: Flask, tmp_path: Path
-) -> None:
-    """Whether ``serve`` runs the migrations: not at the head the scripts name, yes on a
-    database one migration short of it (a release that ships a new script) or never
-    migrated."""
-    with app.app_context():
-        assert schema_at_head()
-        head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-        db.session.commit()
-        try:
-            assert not schema_at_head()
-        finally:
-            db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
-            db.session.commit()
-    empty = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
-    with empty.app_context():
-        assert not schema_at_head()
-        db.engine.dispose()
-
-
-@pytest.mark.slow
-def test_only_the_server_process_stops_what_it_started(
-    tmp_path: Path, migrated_database: str
-) -> None:
-    """A gunicorn worker that leaves (here told to by SIGTTOU) runs up the server's code as
-    it goes: it neither removes the metrics folder the other worker writes to nor stops the
-    delivery worker. The delivery worker is forked from the server's process; killed
-    (SIGKILL, no chance to stop it), the server leaves no delivery worker behind."""
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    env = {**fresh_server_env(tmp_path, migrated_database), "TMPDIR": str(temporary)}
-    server = start_server(tmp_path, env, ["--workers", "2"])
-    try:
-        server.wait_for_output("webhook delivery worker started")
-        output = server.output()
-        match = re.search(r"webhook delivery worker started \(pid (\d+)\)", output)
-        assert match, output
-        delivery = int(match.group(1))
-        booted = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", output)]
-        (metrics,) = temporary.glob("moderation-metrics-*")
-
-        os.kill(server.process.pid, signal.SIGTTOU)  # one worker fewer
-        server.wait_for_output("Worker exiting")
-        wait_until_gone(booted, count=1)
-        assert metrics.is_dir()
-        assert running(delivery)
-        assert get(f"{server.url}/healthz")[0] == 200
-
-        os.kill(server.process.pid, signal.SIGKILL)
-        server.process.wait(timeout=5)
-        wait_until_gone([delivery])
-        assert not running(delivery), server.output()
-    finally:
-        server.kill()
-
-
-def wait_until_gone(pids: list[int], count: int | None = None, timeout: float = 10) -> None:
-    """Until ``count`` of ``pids`` (all by default) have exited, for ``timeout`` seconds."""
-    wanted = len(pids) if count is None else count
-    deadline = time.monotonic() + timeout
-    while sum(not running(pid) for pid in pids) < wanted and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
