@@ -4,6 +4,7 @@ without Flask's development commands (``run``, ``shell``, ``routes``) and extens
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -26,11 +27,12 @@ class ModerationGroup(FlaskGroup):
     It knows the commands itself (:data:`moderation.commands.COMMANDS`): listing them, or
     a command's ``--help``, builds no app; running one builds it, as Flask's group does."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, settle_startup: bool = False, **kwargs: Any) -> None:
         from moderation.commands import name_all
         from moderation.commands.on_demand import CommandsOnDemand
 
         super().__init__(**kwargs)
+        self._settle_startup = settle_startup
         self._ours = CommandsOnDemand()
         name_all(self._ours)
 
@@ -54,6 +56,8 @@ class ModerationGroup(FlaskGroup):
             app = ctx.ensure_object(ScriptInfo).load_app()
             if name not in BUILDS_THE_DATABASE:
                 explain_instance(app)
+        if self._settle_startup:
+            settle_startup()
         return name, command, rest
 
 
@@ -81,11 +85,13 @@ def explain_instance(app: Flask) -> None:
         sys.exit(1)
 
 
-def command() -> ModerationGroup:
-    """The ``moderation`` command (tests invoke it in their own process)."""
+def command(settle_startup: bool = False) -> ModerationGroup:
+    """The ``moderation`` command (tests invoke it in their own process); ``settle_startup``
+    in a process of its own (:func:`main`)."""
     from moderation import create_app
 
     return ModerationGroup(
+        settle_startup=settle_startup,
         name="moderation",
         create_app=lambda: create_app(),
         add_default_commands=False,
@@ -98,6 +104,24 @@ def command() -> ModerationGroup:
     )
 
 
+def settle_startup() -> None:
+    """The start-up is over: what it built (modules, classes, the app: some 180,000
+    objects) lives as long as the process, so it leaves the collector's sight
+    (``gc.freeze``), whose passes then walk only what the command makes; and the collector,
+    off while they were built (:func:`main`), is on again."""
+    gc.freeze()
+    gc.enable()
+
+
 def main() -> None:
-    """Console-script entry point."""
-    command().main(args=sys.argv[1:], prog_name="moderation")
+    """Console-script entry point.
+
+    The collector is off until the command is about to run (:func:`settle_startup`): its
+    automatic passes over the objects a start-up builds, all of them alive, found next to
+    nothing (a few hundred objects) and were a fifth of the CPU a ``moderation`` process
+    spent before its command ran (0.18 of 0.9 s in ``moderation serve``)."""
+    gc.disable()
+    try:
+        command(settle_startup=True).main(args=sys.argv[1:], prog_name="moderation")
+    finally:
+        gc.enable()

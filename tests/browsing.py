@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from tests.databases import CHEAP_PASSWORD_HASH, SERVER_DATABASE_URL
 from tests.host_sites import HostSite, hosting
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, copy_migrated_database
 from tests.servers import service_app as app_of_server
 
 if TYPE_CHECKING:
@@ -233,16 +233,18 @@ def served(
     setup: Callable[[Flask], object],
     port: int | None = None,
     deliver: bool = False,
+    template: str = "",
     **settings: str,
 ) -> Iterator[ServerProcess]:
     """``moderation serve`` in ``workdir`` with ``settings`` (``MODERATION_*`` without the
     prefix, see :func:`tests.servers.fresh_server_env`), set up by ``setup(app)`` through the
     application in this process (:func:`app_of`); stopped afterwards, and on a PostgreSQL
     run its database left empty for the next module. ``deliver``: with the delivery worker
-    (see :func:`serve_args`)."""
+    (see :func:`serve_args`); ``template``: on a database migrated already (the
+    ``migrated_database`` fixture, see :func:`tests.servers.fresh_server_env`)."""
     from tests.servers import fresh_server_env, leave_server_database_empty, start_server
 
-    env = fresh_server_env(workdir, **settings)
+    env = fresh_server_env(workdir, template, **settings)
     process = start_server(workdir, env, args=serve_args(deliver), port=port)
     try:
         with app_of(env) as app:
@@ -309,6 +311,9 @@ class WidgetServers:
     server, its worker, migrations) and a few of waiting."""
 
     folders: pytest.TempPathFactory
+    #: the ``migrated_database`` fixture: on SQLite each server's database starts as a
+    #: copy of it, so the server migrates nothing
+    template: str
     stack: ExitStack = field(default_factory=ExitStack)
     envs: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(default_factory=dict)
     started: dict[str, ServerProcess] = field(default_factory=dict)
@@ -324,6 +329,8 @@ class WidgetServers:
             database = self.stack.enter_context(
                 contextmanager(private_database)(workdir, SERVER_DATABASE_URL, workdir.name)
             )
+            if database.startswith("sqlite"):
+                copy_migrated_database(self.template, workdir / "instance")
             self.envs[key] = {
                 "MODERATION_INSTANCE_PATH": str(workdir / "instance"),
                 "MODERATION_DATABASE_URL": database,
@@ -347,9 +354,11 @@ class WidgetServers:
 
 
 @pytest.fixture(scope="session")
-def widget_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetServers]:
+def widget_servers(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[WidgetServers]:
     """See :class:`WidgetServers`."""
-    servers = WidgetServers(tmp_path_factory)
+    servers = WidgetServers(tmp_path_factory, migrated_database)
     with servers.stack:
         yield servers
 

@@ -21,11 +21,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[ServerProcess]:
     """One real server with a site and an integration, for the whole module."""
     workdir = tmp_path_factory.mktemp("schemathesis")
     env = fresh_server_env(
         workdir,
+        migrated_database,
         LIMIT_SUBMIT_PER_ADDRESS="100000/minute",
         LIMIT_WEBHOOK_PER_INTEGRATION="100000/minute",
         SPAM_MIN_FILL_SECONDS="0",

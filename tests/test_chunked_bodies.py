@@ -24,10 +24,13 @@ LIMIT = 64 * 1024  # a small MAX_CONTENT_LENGTH keeps the bodies small
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[tuple[ServerProcess, str, str]]:
     workdir = tmp_path_factory.mktemp("chunked")
     env = fresh_server_env(
         workdir,
+        migrated_database,
         MAX_CONTENT_LENGTH=str(LIMIT),
         SECRET_KEY='"chunked-test-key"',
         LIMIT_SUBMIT_PER_ADDRESS='"1000/minute"',

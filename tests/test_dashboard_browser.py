@@ -39,7 +39,9 @@ PASSWORD = "a long passphrase 123"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[ServerProcess]:
     """``moderation serve`` as a real process, with the blog and a moderator account; form
     tokens usable at once and room for many posts, so seeding through the JSON API is
     quick. The session cookie keeps its default (Secure)."""
@@ -51,6 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with served(
         tmp_path_factory.mktemp("dashboard-browser"),
         setup,
+        template=migrated_database,
         **QUICK_SETTINGS,
     ) as process:
         yield process

@@ -36,7 +36,9 @@ PASSWORD = "a long passphrase 123"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[ServerProcess]:
     """``moderation serve``: a blog and a gazette, an admin, and a moderator of the blog."""
 
     def setup(app: Flask) -> None:
@@ -49,6 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with served(
         tmp_path_factory.mktemp("teams-browser"),
         setup,
+        template=migrated_database,
         **QUICK_SETTINGS,
         QUEUE_POLL_SECONDS="1",  # the open queue's poll, quick enough to watch
     ) as process:

@@ -923,12 +923,13 @@ def test_unexpected_database_errors_do_not_log_addresses(
 
 
 @pytest.mark.slow
-def test_a_real_server_never_logs_an_address(tmp_path: Path) -> None:
+def test_a_real_server_never_logs_an_address(tmp_path: Path, migrated_database: str) -> None:
     """``moderation serve`` with its own logging (DEBUG), behind a trusted proxy, taking
     comments over real HTTP: accepted, refused, invalid, limited. Its output names no
     commenter's email and no raw client address."""
     env = fresh_server_env(
         tmp_path,
+        migrated_database,
         FORM_TOKEN_MIN_AGE="0",
         SPAM_MIN_FILL_SECONDS="0",
         TRUSTED_PROXIES="1",

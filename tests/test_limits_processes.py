@@ -64,9 +64,10 @@ def post_comment(
     return status, response_headers
 
 
-def limited_env(tmp_path: Path, storage: str) -> dict[str, str]:
+def limited_env(tmp_path: Path, template: str, storage: str) -> dict[str, str]:
     return fresh_server_env(
         tmp_path,
+        template,
         RATELIMIT_STORAGE_URI=storage,
         RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex[:8]}",
         # per hour: a sliding window that turns over during the test lets one more through
@@ -110,7 +111,7 @@ def race(
 
 
 def test_processes_on_the_embedded_default_count_limits_and_floods_together(
-    tmp_path: Path,
+    tmp_path: Path, migrated_database: str
 ) -> None:
     """No Redis: one ``serve`` with two processes and another ``serve`` on the same
     instance (three processes) share the counters' SQLite file, so simultaneous posts from
@@ -118,6 +119,7 @@ def test_processes_on_the_embedded_default_count_limits_and_floods_together(
     pass its flood interval exactly once."""
     env = fresh_server_env(
         tmp_path,
+        migrated_database,
         LIMIT_SUBMIT_PER_ADDRESS="5/minute",
         LIMIT_SUBMIT_PER_EMAIL="100/hour",
         FORM_TOKEN_MIN_AGE="0",
@@ -163,10 +165,10 @@ def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 def test_limits_hold_across_two_processes_on_redis_and_per_process_when_it_stops(
-    tmp_path: Path, redis_server: PrivateRedis
+    tmp_path: Path, redis_server: PrivateRedis, migrated_database: str
 ) -> None:
     """One pair of servers for both halves (each start costs seconds of CPU)."""
-    servers = start_pair(tmp_path, limited_env(tmp_path, redis_server.url))
+    servers = start_pair(tmp_path, limited_env(tmp_path, migrated_database, redis_server.url))
     try:
         statuses = [post_comment(servers[number % 2], number)[0] for number in range(6)]
         # 4 an hour for one address, counted together by both processes

@@ -141,10 +141,11 @@ def start_nginx(prefix: Path, server: ServerProcess) -> Proxy:
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+def proxy(tmp_path_factory: pytest.TempPathFactory, migrated_database: str) -> Iterator[Proxy]:
     tmp_path = tmp_path_factory.mktemp("nginx")
     env = fresh_server_env(
         tmp_path,
+        migrated_database,
         SECRET_KEY=SECRET_KEY,
         TRUSTED_PROXIES="1",
         # per hour: a sliding window that turns over during the test lets one more through

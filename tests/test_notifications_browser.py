@@ -52,6 +52,7 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
     smtp: SmtpSink,
     chat: tuple[ChatReceiver, ChatReceiver],
+    migrated_database: str,
 ) -> Iterator[ServerProcess]:
     port = free_port()
 
@@ -72,6 +73,7 @@ def server(
         setup,
         port=port,
         deliver=True,  # emails and chat messages go out through the delivery worker
+        template=migrated_database,
         **QUICK_SETTINGS,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp.port),

@@ -226,7 +226,7 @@ def scrape(driven: Driven) -> None:
 
 
 @pytest.fixture(scope="module")
-def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
+def driven(tmp_path_factory: pytest.TempPathFactory, migrated_database: str) -> Iterator[Driven]:
     """One server for the module, driven once; the tests read what it left behind."""
     tmp_path = tmp_path_factory.mktemp("observability")
     metrics_directory = tmp_path / "metrics"
@@ -235,6 +235,7 @@ def driven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driven]:
     (metrics_directory / "counter_4194999.db").write_bytes(b"left by an earlier run")
     env = fresh_server_env(
         tmp_path,
+        migrated_database,
         SECRET_KEY=SECRET_KEY,
         METRICS_TOKEN=METRICS_TOKEN,
         LOG_FORMAT="json",

@@ -49,13 +49,14 @@ def signed(secret: str, content: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, migrated_database: str) -> Iterator[Live]:
     """A server with a site, a reading integration allowed emails, and a few comments."""
     import requests
 
     workdir = tmp_path_factory.mktemp("read-schema")
     env = fresh_server_env(
         workdir,
+        migrated_database,
         LIMIT_SUBMIT_PER_ADDRESS="100000/minute",
         LIMIT_SUBMIT_PER_EMAIL="100000/minute",
         LIMIT_WEBHOOK_PER_INTEGRATION="100000/minute",

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from moderation import create_app
+from moderation.commands.serve import schema_at_head
 from moderation.extensions import db
 from moderation.services.events import SYSTEM
 from tests.databases import BASE_CONFIG
@@ -118,3 +119,25 @@ def test_an_outbox_nobody_sends_is_named_until_its_integration_is_disabled(
         set_enabled(public_id, False, SYSTEM)  # its deliveries wait on purpose now
     status, body = readiness_of(client)
     assert status == 200, body
+
+
+def test_a_start_migrates_a_database_behind_the_migration_scripts(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Whether ``serve`` runs the migrations: not at the head the scripts name, yes on a
+    database one migration short of it (a release that ships a new script) or never
+    migrated."""
+    with app.app_context():
+        assert schema_at_head()
+        head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        db.session.commit()
+        try:
+            assert not schema_at_head()
+        finally:
+            db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+            db.session.commit()
+    empty = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    with empty.app_context():
+        assert not schema_at_head()
+        db.engine.dispose()

@@ -23,14 +23,16 @@ FRESH_SECONDS = 3
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
+def server(tmp_path: Path, migrated_database: str) -> Iterator[ServerProcess]:
     """``moderation serve`` where a sign-in stays fresh for a few seconds only."""
 
     def setup(app: Flask) -> None:
         Actions(app).create_site("blog", ["https://blog.example"])
         Actions(app).create_moderator("root", "admin", PASSWORD)
 
-    with served(tmp_path, setup, SESSION_FRESH_LIFETIME=str(FRESH_SECONDS)) as process:
+    with served(
+        tmp_path, setup, template=migrated_database, SESSION_FRESH_LIFETIME=str(FRESH_SECONDS)
+    ) as process:
         yield process
 
 

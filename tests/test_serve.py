@@ -79,15 +79,17 @@ def first_start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstStart
 
 @pytest.fixture(scope="module")
 def second_output(first_start: FirstStart, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """What a second start on the same instance printed, once someone opened the instance
-    folder up to other users (``chmod 755``)."""
+    """What a second start on the same instance printed until it was stopped (SIGTERM),
+    once someone opened the instance folder up to other users (``chmod 755``)."""
     first_start.instance.chmod(0o755)
     workdir = tmp_path_factory.mktemp("second")
-    second = start_server(workdir, first_start.env, args=["--no-deliver"])
+    second = start_server(workdir, first_start.env)
     try:
         assert get(f"{second.url}/healthz")[0] == 200
+        second.wait_for_output("webhook delivery worker started")
     finally:
         second.stop()
+    assert second.process.returncode == 0, second.output()  # stopped as asked: no failure
     return second.output()
 
 
@@ -113,6 +115,15 @@ def test_serve_migrates_bootstraps_and_answers(first_start: FirstStart) -> None:
 def test_second_start_does_not_bootstrap_again(second_output: str) -> None:
     assert "Created the first admin" not in second_output
     assert "Created the demo site" not in second_output
+
+
+@pytest.mark.slow
+def test_second_start_migrates_nothing_and_its_worker_stops_with_it(second_output: str) -> None:
+    """At the migrations' head a start does not load Alembic at all (it would say which
+    database it found); a stopped server's delivery worker finishes before the server
+    exits."""
+    assert "alembic" not in second_output
+    assert "webhook delivery worker stopped" in second_output
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,15 +27,31 @@ BURSTS = 5
 
 
 @pytest.fixture(scope="module")
-def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def two_processes(
+    tmp_path_factory: pytest.TempPathFactory, migrated_database: str
+) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("balance")
     server = start_server(
-        workdir, fresh_server_env(workdir), ["--workers", "2", "--threads", "2", "--no-deliver"]
+        workdir,
+        fresh_server_env(workdir, migrated_database),
+        ["--workers", "2", "--threads", "2", "--no-deliver"],
     )
     try:
+        # healthy is one worker answering; the other may not listen yet (gunicorn forks
+        # it up to 0.1 s later), and a burst then all lands on the first
+        deadline = time.monotonic() + 30
+        while not both_listen(server) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert both_listen(server), server.output()
         yield server
     finally:
         server.stop()
+
+
+def both_listen(server: ServerProcess) -> bool:
+    """Whether both workers hold a listening socket on the server's port."""
+    workers = worker_pids(server.process.pid)
+    return len(workers) == 2 and all(listening(pid, server.port) for pid in workers)
 
 
 def worker_pids(master: int) -> list[int]:
@@ -50,21 +67,27 @@ def worker_pids(master: int) -> list[int]:
     return children
 
 
-def held_connections(pid: int, port: int) -> int:
-    """Established connections to ``port`` that process ``pid`` holds (from /proc)."""
-    established = set()
+def held_connections(pid: int, port: int, state: str = "01") -> int:
+    """Sockets on ``port`` in ``state`` (01: established connections, 0A: listening) that
+    process ``pid`` holds (from /proc)."""
+    found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == "01":
-                established.add(f"socket:[{fields[9]}]")
+            if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == state:
+                found.add(f"socket:[{fields[9]}]")
     held = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
-            held += os.readlink(fd) in established
+            held += os.readlink(fd) in found
         except OSError:
             continue  # closed meanwhile
     return held
+
+
+def listening(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on ``port``."""
+    return held_connections(pid, port, state="0A") > 0
 
 
 def read_response(client: socket.socket) -> bytes:

@@ -169,9 +169,12 @@ def http_sign_in(
 
 
 @pytest.mark.slow
-def test_simultaneous_wrong_passwords_on_two_processes_sharing_redis(tmp_path: Path) -> None:
+def test_simultaneous_wrong_passwords_on_two_processes_sharing_redis(
+    tmp_path: Path, migrated_database: str
+) -> None:
     env = fresh_server_env(
         tmp_path,
+        migrated_database,
         RATELIMIT_STORAGE_URI=redis_url(LIMITS_DB),
         RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex[:8]}",
         LIMIT_LOGIN_FAILURES="5/hour",

@@ -68,9 +68,12 @@ def submit(hook: Hook, server: ServerProcess, number: int, row: dict[str, Any]) 
     )
 
 
-def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
+def test_two_processes_learn_and_score_with_one_model(
+    tmp_path: Path, migrated_database: str
+) -> None:
     env = fresh_server_env(
         tmp_path,
+        migrated_database,
         RATELIMIT_STORAGE_URI=redis_url(LIMITS_DB),
         RATELIMIT_KEY_PREFIX=f"test-spam-{uuid.uuid4().hex[:8]}",
         LIMIT_SUBMIT_PER_EMAIL="1000/minute",

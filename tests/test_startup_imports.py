@@ -17,9 +17,11 @@ pytestmark = pytest.mark.any_database
 
 #: Modules a web process never needs until a command, an export or a readiness check asks:
 #: Alembic (and Mako, Pygments under it), the OpenSSL bindings that seal integration
-#: secrets, the import and export formats, the commands.
+#: secrets, the import and export formats, the commands; and the Redis client, on the
+#: embedded default's limits (SQLite).
 LOADED_ON_DEMAND = (
     "alembic",
+    "redis",
     "flask_migrate",
     "mako",
     "pygments",
@@ -117,13 +119,51 @@ def test_every_named_command_is_the_command_of_that_name() -> None:
 def test_serve_says_in_one_line_that_the_database_is_unreachable(
     cli_env: dict[str, str],
 ) -> None:
-    """The migrations run in a child of ``moderation serve``; its refusal is still the
-    command's own one-line error and exit status."""
+    """``moderation serve`` (its console script's ``main``) looks at the schema before
+    anything else touches the database; the refusal is one line and exit status 1. By
+    then the start-up's objects are out of the collector's sight and the collector is on
+    (printed by the probe as the process ends)."""
     env = {**cli_env, "MODERATION_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
-    result = python(env, "-m", "moderation", "serve", "--no-deliver")
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('collector', gc.isenabled(), gc.get_freeze_count()))\n"
+        "sys.argv = ['moderation', 'serve', '--no-deliver']\n"
+        "from moderation.cli import main\n"
+        "main()\n"
+    )
+    result = python(env, "-c", probe)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: cannot reach the database: "), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Serving on" not in result.stdout
+    _, enabled, frozen = result.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 50_000, result.stdout  # the app built: ~180,000
+
+
+def test_serve_says_in_one_line_that_a_newer_release_migrated_the_database(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A database at a revision these scripts do not know (migrated by a newer release) is
+    not at their head: the migrations, in a child of ``moderation serve``, refuse; the
+    command says why in one line (after Alembic's notes) and exits with status 1, serving
+    nothing."""
+    import sqlite3
+
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o700)
+    with sqlite3.connect(instance / "moderation.db") as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('from_a_newer_release')")
+    connection.close()
+    (instance / "moderation.db").chmod(0o600)  # as the service creates it
+    env = {**cli_env, "MODERATION_DATABASE_URL": ""}
+    result = python(env, "-m", "moderation", "serve", "--no-deliver")
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("INFO ")]
+    assert errors == [
+        "ERROR [flask_migrate] Error: Can't locate revision identified by 'from_a_newer_release'"
+    ], result.stderr
     assert "Serving on" not in result.stdout
 
 

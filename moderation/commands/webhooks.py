@@ -56,9 +56,8 @@ def webhooks_group() -> None:
     show_default=True,
     help="Seconds to wait when nothing is due.",
 )
-@click.option("--parent-pid", type=int, hidden=True, help="Exit when this process is gone.")
 @one_line_errors
-def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None:
+def deliver_command(once: bool, interval: float) -> None:
     """The delivery worker: runs until stopped (SIGTERM finishes the current send)."""
     settings = delivery_settings()
     if once:
@@ -68,6 +67,15 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
             total += sent
         click.echo(f"{total} attempt(s) made.")
         return
+    deliver_until_stopped(settings, interval)
+
+
+def deliver_until_stopped(
+    settings: webhooks.DeliverySettings, interval: float, parent_pid: int | None = None
+) -> None:
+    """Send what falls due, look for due digests and do the housekeeping, until SIGTERM or
+    SIGINT (the current send finishes first) or until ``parent_pid`` is no longer this
+    process's parent."""
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import redis
 from limits import RateLimitItem
 
 from moderation.ratelimit.admission import Admission, Breach, Check, Key, parse_limits
@@ -72,6 +71,10 @@ class RedisAdmission:
     """The combined check, against the Redis the service is configured with."""
 
     def __init__(self, url: str, prefix: str, options: dict[str, Any]) -> None:
+        # here, not at the top: a process on the embedded SQLite limits never needs the
+        # client library (30 ms of every start)
+        import redis
+
         self._client = redis.Redis.from_url(url, **options)
         self._script = self._client.register_script(SCRIPT)
         self._prefix = prefix
