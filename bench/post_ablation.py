@@ -9,7 +9,8 @@ patching the part out: the product is not changed), and the difference.
 
 Under valgrind (``--callgrind OUT``, the same file name as valgrind's), each variant's
 posts are counted in instructions (``OUT.N`` per variant): a count that does not move with
-the machine's load. Without it, the CPU time of this process (``time.process_time``) per
+the machine's load (the objects alive before each variant's posts are frozen, ``gc.freeze``,
+so a full collection of them cannot land in one variant). Without it, the CPU time of this process (``time.process_time``) per
 post, each variant measured once per round, in a rotated order, and the median of the
 rounds. Either way, per post: the SQL statements (with BEGIN and COMMIT where psycopg sends
 them: each a round trip on PostgreSQL) and the Redis round trips.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import html
 import importlib
 import itertools
@@ -507,6 +509,11 @@ def main() -> int:
                     batch = [next(numbers) for _ in range(args.posts)]
                     if loop.counter is not None:
                         loop.counter.count = 0
+                    # a full collection over every object of the process costs millions of
+                    # instructions: one landing in a variant's posts would be charged to
+                    # that variant alone. The young generations are still collected.
+                    gc.collect()
+                    gc.freeze()
                     redis_trips.count = 0
                     if args.callgrind:
                         post_profile.counted(functools.partial(_run, loop.post, batch), name)
@@ -520,6 +527,7 @@ def main() -> int:
                         loop.counter.count / args.posts if loop.counter is not None else 0.0
                     )
                     trips[name] = redis_trips.count / args.posts
+                    gc.unfreeze()
                 inprocess.log(
                     f"{name}: {results[name][-1]:,.3f} per post, {statements[name]:.2f} "
                     f"statements, {trips[name]:.2f} Redis round trips"
