@@ -400,8 +400,10 @@ class Loop:
         variant pays for checkpointing its own pages."""
         engine = self.counter.engine if self.counter is not None else None
         if engine is not None and engine.dialect.name == "sqlite":
+            statements = self.counter.count  # (not a statement of the posts)
             with engine.connect() as connection:
                 connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+            self.counter.count = statements
 
 
 def null_poster(app: Any) -> Callable[[int], None]:
