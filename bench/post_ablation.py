@@ -259,15 +259,20 @@ def _rules(stack: ExitStack, memo: Remembered) -> None:
 
 
 def _classifier(stack: ExitStack, memo: Remembered) -> None:
-    """The classifier's features and counts off; the first post's assessment is kept
-    (and written) for every post."""
+    """The classifier's features, counts and scoring off; the first post's assessment is
+    kept (and written) for every post. (Where a post reads the counts ahead, in its first
+    read, that read asks for none.)"""
     from moderation.services import submissions
 
     real = submissions.classifier
+    if hasattr(submissions, "counts_wanted"):
+        features = memo.first("features", submissions.spam.draft_features)
+        stack.enter_context(patch.object(submissions.spam, "draft_features", features))
+        stack.enter_context(patch.object(submissions, "counts_wanted", lambda *_args: ((), ())))
 
-    def asked(site: Any, draft: Any, client_ip: Any, assessed: list[Any]) -> Any:
+    def asked(site: Any, draft: Any, client_ip: Any, assessed: list[Any], *ahead: Any) -> Any:
         if "assessment" not in memo.values:
-            return _remembering(real(site, draft, client_ip, assessed), assessed, memo)
+            return _remembering(real(site, draft, client_ip, assessed, *ahead), assessed, memo)
 
         def classify() -> Any:
             assessed.append(memo.values["assessment"])
