@@ -47,6 +47,7 @@ from sqlalchemy.engine import create_engine
 
 SECRET = "benchmark-secret-key-not-for-production"
 ORIGIN = "http://127.0.0.1:8084"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/moderation_inprocess"
 
 
 def log(message: str) -> None:
@@ -71,9 +72,7 @@ def make_app(backend: str, folder: Path) -> Any:
     from moderation.extensions import MIGRATIONS_DIRECTORY
 
     if backend == "pg":
-        url = os.environ.get(
-            "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/moderation_inprocess"
-        )
+        url = os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL)
         fresh_postgres(url)
         limits = os.environ.get(
             "BENCH_REDIS_URL", f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '5')}"
@@ -136,7 +135,17 @@ class Counter:
         from moderation.extensions import db
 
         with app.app_context():
-            self.engine = db.engine
+            self._listen(db.engine)
+
+    @classmethod
+    def of_engine(cls, engine: Any) -> Counter:
+        """A counter of another app's engine (the floor's)."""
+        counter = cls.__new__(cls)
+        counter._listen(engine)
+        return counter
+
+    def _listen(self, engine: Any) -> None:
+        self.engine = engine
         self.count = 0
         event.listen(self.engine, "before_cursor_execute", self._statement)
         event.listen(self.engine, "commit", self._commit)

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,21 @@ def poster(app: Any, door: str) -> Any:
     return post
 
 
+def counted(run: Callable[[], object], name: str) -> None:
+    """Run ``run`` with callgrind's instruction counting on (this process runs under
+    ``valgrind --tool=callgrind --instr-atstart=no``) and dump its counts as ``name``: the
+    next ``OUT.N`` file, whose ``totals:`` line is what ``run`` executed."""
+    pid = str(os.getpid())
+    subprocess.run(["callgrind_control", "--zero", pid], check=True, capture_output=True)
+    subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+    run()
+    subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+    dump = subprocess.run(
+        ["callgrind_control", f"--dump={name}", pid], check=True, capture_output=True, text=True
+    )
+    print(dump.stdout.strip(), file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -84,19 +100,7 @@ def main() -> int:
         counter.count = 0
         numbers = range(args.warm, args.warm + args.posts)
         if args.callgrind:
-            pid = str(os.getpid())
-            subprocess.run(["callgrind_control", "--zero", pid], check=True, capture_output=True)
-            subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
-            for number in numbers:
-                post(number)
-            subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
-            dump = subprocess.run(
-                ["callgrind_control", "--dump=loop", pid],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            print(dump.stdout.strip(), file=sys.stderr)
+            counted(lambda: [post(number) for number in numbers], "loop")
         elif args.plain:
             started = time.process_time()
             for number in numbers:

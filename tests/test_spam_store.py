@@ -8,15 +8,21 @@ import threading
 
 from flask import Flask
 
+from moderation.clock import utcnow
+from moderation.domain.comments import CommentDraft
 from moderation.domain.spam import (
     Counts,
     InMemoryCountStore,
     Label,
+    ReadAhead,
     SpamClassifier,
+    counts_wanted,
     relabel_deltas,
 )
 from moderation.extensions import db
+from moderation.services.first_look import first_look
 from moderation.services.spam_store import SqlCountStore
+from tests.helpers import Actions
 
 FEATURES = [f"w:word{number}" for number in range(30)]
 
@@ -92,3 +98,49 @@ def test_concurrent_learners_lose_no_decision(app: Flask) -> None:
     counts = sql_snapshot(app)
     assert counts[("site:1", "w:word0")] == Counts(spam=50, ham=50)
     assert counts[("*", "@messages")] == Counts(spam=50, ham=50)
+
+
+def test_counts_read_ahead_by_a_submissions_first_read_are_the_stores(
+    app: Flask, actions: Actions
+) -> None:
+    site = actions.create_site()
+    chooser = random.Random(11)
+    with app.app_context():
+        sql = SqlCountStore(db.session)
+        classifier = SpamClassifier(sql)
+        for _ in range(30):
+            for site_id in (site.id, site.id + 1):
+                classifier.learn(site_id, chooser.sample(FEATURES, 8), chooser.choice(list(Label)))
+        # a row un-learned to zero counts as none, in both reads
+        classifier.learn(site.id, ["w:gone"], Label.SPAM)
+        classifier.unlearn(site.id, ["w:gone"], Label.SPAM)
+        db.session.commit()
+        draft = CommentDraft("Hello there", "Ann", "ann@example.org")
+        for features in ([*FEATURES[:12], "w:gone", "w:never-seen"], [], ["w:never-seen"]):
+            scopes, wanted = counts_wanted(site.id, features)
+            look = first_look(
+                site.id, "/post", "203.0.113.9", utcnow(), draft, (), (scopes, wanted)
+            )
+            assert look.spam_counts == sql.counts(scopes, wanted)
+        assert set(look.spam_counts) == {("*", "@messages"), (f"site:{site.id}", "@messages")}
+        assert first_look(site.id, "/post", "203.0.113.9", utcnow(), draft, ()).spam_counts == {}
+        scopes, wanted = counts_wanted(site.id, FEATURES)
+        ahead = first_look(site.id, "/post", "203.0.113.9", utcnow(), draft, (), (scopes, wanted))
+        assert ahead.spam_counts
+        assert SpamClassifier(ReadAhead(sql, scopes, wanted, ahead.spam_counts)).score(
+            site.id, FEATURES
+        ) == classifier.score(site.id, FEATURES)
+
+
+def test_a_read_ahead_answers_only_its_own_question() -> None:
+    store = InMemoryCountStore()
+    SpamClassifier(store).learn(1, ["w:a", "w:b"], Label.SPAM)
+    ahead = ReadAhead(store, ("site:1", "*"), ("w:a",), {("*", "w:a"): Counts(7, 0)})
+    assert ahead.counts(("site:1", "*"), ("w:a",)) == {("*", "w:a"): Counts(7, 0)}
+    # another question goes to the store, and so does every write
+    assert ahead.counts(("site:1",), ("w:a", "w:b")) == {
+        ("site:1", "w:a"): Counts(1, 0),
+        ("site:1", "w:b"): Counts(1, 0),
+    }
+    ahead.add({("site:1", "w:c"): Counts(0, 2)})
+    assert store.counts(("site:1",), ("w:c",)) == {("site:1", "w:c"): Counts(0, 2)}

@@ -1,9 +1,12 @@
 """What a submission reads before anything else, in one round trip: the thread, the
-duplicate check, and whether the site's block list, integrations and chat hooks can concern
-it at all (on most sites they cannot, and then they are not read)."""
+duplicate check, whether the site's block list, integrations and chat hooks can concern
+it at all (on most sites they cannot, and then they are not read), and the classifier's
+counts for the comment's features (read ahead: the classifier is asked on most posts, and
+reading them here saves it a round trip of its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -13,11 +16,14 @@ from sqlalchemy import and_, bindparam, exists, or_, select
 
 from moderation.domain.blocklist import candidates as block_candidates
 from moderation.domain.comments import CommentDraft
+from moderation.domain.spam import Counts
+from moderation.domain.spam.store import Key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import BlockEntry, ChatHook, Comment, Integration, Site, Thread
 from moderation.services.list_parameters import list_value, one_of
 from moderation.services.prepared import prepared
+from moderation.services.spam_store import counts_column, read_counts
 from moderation.services.threads import THREAD_STATE_COLUMNS, ThreadState, state_of
 
 
@@ -36,6 +42,8 @@ class FirstLook:
     has_integrations: bool
     #: the site has chat hooks (held comments are posted there)
     has_chat_hooks: bool
+    #: the classifier's counts for the features :func:`first_look` was given
+    spam_counts: Mapping[Key, Counts]
 
 
 @cache
@@ -69,6 +77,7 @@ def _first_look_statement(dialect: str) -> Any:
             )
             .label("has_integrations"),
             exists().where(ChatHook.site_id == Site.id).label("has_chat_hooks"),
+            counts_column(dialect),
         )
         .select_from(Site)
         .outerjoin(Thread, and_(Thread.site_id == Site.id, Thread.key == bindparam("key")))
@@ -83,9 +92,11 @@ def first_look(
     now: datetime,
     draft: CommentDraft,
     links: tuple[str, ...],
+    counts_of: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> FirstLook:
     """:class:`FirstLook` for ``draft`` posted on ``thread_key`` from ``client_ip`` at ``now``
-    (its text links to ``links``)."""
+    (its text links to ``links``), with the classifier's counts of ``counts_of`` (scopes,
+    features: :func:`~moderation.domain.spam.counts_wanted`)."""
     wanted = block_candidates(draft.email, draft.url, links, client_ip)
     connection = db.session.connection()
     dialect = connection.dialect.name
@@ -96,14 +107,17 @@ def first_look(
         "text": draft.text,
         "block_values": list_value((value for _, value in wanted), dialect),
         "now": now,
+        "count_scopes": list_value(counts_of[0], dialect),
+        "count_features": list_value(counts_of[1], dialect),
     }
     row = prepared(_first_look_statement(dialect), connection.dialect).first(connection, params)
     if row is None:  # the site is gone: let every later read find out the usual way
-        return FirstLook(None, False, True, True, True)
+        return FirstLook(None, False, True, True, True, read_counts(None))
     return FirstLook(
         state_of(row) if row.id is not None else None,
         bool(row.is_duplicate),
         bool(row.maybe_blocked),
         bool(row.has_integrations),
         bool(row.has_chat_hooks),
+        read_counts(row.spam_counts),
     )

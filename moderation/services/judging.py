@@ -6,7 +6,7 @@ judged alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,8 @@ from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_text
 from moderation.domain.rules import Decision, Signals, SiteRules, decide
 from moderation.domain.sites import SitePolicy
-from moderation.domain.spam import SpamScore, Thresholds
+from moderation.domain.spam import Counts, SpamScore, Thresholds
+from moderation.domain.spam.store import Key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment
@@ -73,21 +74,19 @@ def author_and_content_signals(
 
 
 def classifier(
-    site: SiteInfo, draft: CommentDraft, client_ip: str, assessed: list[spam.Assessment]
+    site: SiteInfo,
+    draft: CommentDraft,
+    client_ip: str,
+    assessed: list[spam.Assessment],
+    features: frozenset[str] | None = None,
+    counts: Mapping[Key, Counts] | None = None,
 ) -> Callable[[], SpamScore]:
     """The classifier rule's question, asked only if the rules get that far (its full
-    assessment is kept in ``assessed``)."""
+    assessment is kept in ``assessed``); with the draft's ``features`` and their ``counts``
+    where the caller read them ahead."""
 
     def classify() -> SpamScore:
-        assessment = spam.assess(
-            site.id,
-            draft.text,
-            draft.author,
-            draft.email,
-            draft.url,
-            draft.parent_id is not None,
-            client_ip,
-        )
+        assessment = spam.assess(site.id, draft, client_ip, features, counts)
         assessed.append(assessment)
         return assessment.result
 

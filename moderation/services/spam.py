@@ -16,17 +16,23 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from sqlalchemy import insert
 
+from moderation.domain.comments import CommentDraft
 from moderation.domain.privacy import truncate_ip
 from moderation.domain.spam import (
     FEATURE_VERSION,
+    Counts,
+    CountStore,
     FeatureExtractor,
     Label,
+    ReadAhead,
     SpamClassifier,
     SpamScore,
     Submission,
     batch_training_deltas,
+    counts_wanted,
     label_for_status,
 )
+from moderation.domain.spam.store import Key
 from moderation.domain.status import CommentStatus
 from moderation.extensions import db
 from moderation.models import Comment, CommentSpam
@@ -68,12 +74,33 @@ def features_of(
     return extractor().extract(Submission(text, author, email, url, is_reply, network))
 
 
+def draft_features(draft: CommentDraft, client_ip: str) -> frozenset[str]:
+    """The features of a new comment sent from ``client_ip``."""
+    return features_of(
+        draft.text,
+        draft.author,
+        draft.email,
+        draft.url,
+        draft.parent_id is not None,
+        truncate_ip(client_ip),
+    )
+
+
 def assess(
-    site_id: int, text: str, author: str, email: str, url: str, is_reply: bool, client_ip: str
+    site_id: int,
+    draft: CommentDraft,
+    client_ip: str,
+    features: frozenset[str] | None = None,
+    counts: Mapping[Key, Counts] | None = None,
 ) -> Assessment:
-    """Score a new comment on a site: one SELECT of its features' counts."""
-    features = features_of(text, author, email, url, is_reply, truncate_ip(client_ip))
-    return Assessment(features, classifier().score(site_id, features))
+    """Score a new comment on a site: one SELECT of its features' counts, unless the caller
+    read them ahead (``counts``, read for ``features``: :func:`counts_wanted`)."""
+    if features is None:
+        features = draft_features(draft, client_ip)
+    store: CountStore = SqlCountStore(db.session)
+    if counts is not None:
+        store = ReadAhead(store, *counts_wanted(site_id, features), counts)
+    return Assessment(features, SpamClassifier(store).score(site_id, features))
 
 
 def record_assessment(comment_id: int, assessment: Assessment | None) -> None:

@@ -3,11 +3,12 @@ that every process shares and changes with atomic increments only."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import ColumnElement, Text, case, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
@@ -26,6 +27,37 @@ def _select_counts(dialect: str) -> Any:
         one_of(SpamCount.scope, "scopes", dialect),
         one_of(SpamCount.feature, "features", dialect),
     )
+
+
+def counts_column(dialect: str) -> Any:
+    """A column (``spam_counts``) holding, as one JSON text, the rows
+    :meth:`SqlCountStore.counts` would read for the scopes and features bound as
+    ``count_scopes`` and ``count_features``: another read can bring them along
+    (:func:`read_counts` decodes them)."""
+    columns = (SpamCount.scope, SpamCount.feature, SpamCount.spam, SpamCount.ham)
+    rows: Any = (
+        cast(func.json_agg(func.json_build_array(*columns)), Text)
+        if dialect == "postgresql"
+        else func.json_group_array(func.json_array(*columns))
+    )
+    return (
+        select(rows)
+        .where(
+            one_of(SpamCount.scope, "count_scopes", dialect),
+            one_of(SpamCount.feature, "count_features", dialect),
+        )
+        .scalar_subquery()
+        .label("spam_counts")
+    )
+
+
+def read_counts(value: str | None) -> dict[Key, Counts]:
+    """The rows of a :func:`counts_column`, as :meth:`SqlCountStore.counts` returns them."""
+    found: dict[Key, Counts] = {}
+    for scope, feature, spam, ham in json.loads(value) if value else ():
+        if spam or ham:  # a row un-learned to zero counts as none
+            found[(scope, feature)] = Counts(spam, ham)
+    return found
 
 
 class SqlCountStore:

@@ -19,6 +19,7 @@ from moderation.domain.reading import read_html
 from moderation.domain.rendering import render_text
 from moderation.domain.rules import Decision, Outcome, Signals, decide
 from moderation.domain.sites import SitePolicy
+from moderation.domain.spam import counts_wanted
 from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
 from moderation.extensions import db, get_by_id
@@ -146,8 +147,15 @@ def _submit(
     site = site_info(context.site_slug)
     html = render_text(draft.text, site.comment_format)
     reading = read_html(html)
+    features = spam.draft_features(draft, context.client_ip)
     look = first_look(
-        site.id, context.thread_key, context.client_ip, context.now, draft, reading.links
+        site.id,
+        context.thread_key,
+        context.client_ip,
+        context.now,
+        draft,
+        reading.links,
+        counts_wanted(site.id, features),
     )
     thread, is_duplicate = look.thread, look.is_duplicate
     if is_closed(site, thread, context.now):
@@ -211,7 +219,7 @@ def _submit(
         draft,
         rules,
         signals,
-        classifier(site, draft, context.client_ip, assessed),
+        classifier(site, draft, context.client_ip, assessed, features, look.spam_counts),
         pass_grey_zone=Suspicion.GREY_ZONE in waived,
         reading=reading,
     )

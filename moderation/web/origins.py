@@ -7,6 +7,7 @@ the widget page posting to itself (its form lives in the iframe on this origin).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import request
@@ -17,8 +18,12 @@ from moderation.models import Site
 from moderation.services.sites import SiteInfo
 
 
+@lru_cache(maxsize=256)
 def normalise(value: str) -> str | None:
-    """``scheme://host[:port]`` of a URL or origin, or ``None`` if it is not one."""
+    """``scheme://host[:port]`` of a URL or origin, or ``None`` if it is not one.
+    (Remembered: a pure function of a header most requests to a site send alike, asked
+    twice by every cross-site post, by its door and by its CORS answer; 256 values of at
+    most a header's size each.)"""
     if not value or value == "null":
         return None
     parts = urlsplit(value)

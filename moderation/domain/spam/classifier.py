@@ -152,6 +152,14 @@ def relabel_deltas(
     return {key: combined[key] for key in sorted(combined) if combined[key] != ZERO}
 
 
+def counts_wanted(
+    site_id: int | str, features: Collection[str]
+) -> tuple[tuple[str, str], list[str]]:
+    """The scopes and features whose counts :meth:`SpamClassifier.score` reads for a
+    comment with ``features`` on a site (a caller may read them ahead: :class:`ReadAhead`)."""
+    return (site_scope(site_id), GLOBAL_SCOPE), sorted({*features, MESSAGES})
+
+
 class SpamClassifier:
     """Scores comments and learns from decisions, with its counts in ``store``."""
 
@@ -179,8 +187,8 @@ class SpamClassifier:
         """The spam probability of a comment with ``features`` on this site, explained."""
         settings = self.settings
         site = site_scope(site_id)
-        wanted = sorted({*features, MESSAGES})
-        rows = self.store.counts((site, GLOBAL_SCOPE), wanted)
+        scopes, wanted = counts_wanted(site_id, features)
+        rows = self.store.counts(scopes, wanted)
         blend = _Blend(rows, site, settings)
         if blend.spam_total < settings.min_spam or blend.ham_total < settings.min_ham:
             return SpamScore(

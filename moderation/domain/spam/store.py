@@ -122,3 +122,29 @@ class InMemoryCountStore:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+class ReadAhead:
+    """A :class:`CountStore` answering one ``counts`` question with rows read ahead (in the
+    same read as other things); any other question, and every write, go to ``store``."""
+
+    def __init__(
+        self,
+        store: CountStore,
+        scopes: Sequence[str],
+        features: Collection[str],
+        rows: Mapping[Key, Counts],
+    ) -> None:
+        self.store = store
+        self._question = (tuple(scopes), tuple(features))
+        self._rows = rows
+
+    def counts(self, scopes: Sequence[str], features: Collection[str]) -> Mapping[Key, Counts]:
+        """The rows read ahead if they answer this question, else the store's."""
+        if (tuple(scopes), tuple(features)) == self._question:
+            return self._rows
+        return self.store.counts(scopes, features)
+
+    def add(self, deltas: Mapping[Key, Counts]) -> None:
+        """The store's."""
+        self.store.add(deltas)
