@@ -38,12 +38,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+
 _RUN = r"""
 import json, os, sqlite3, sys, tempfile, time
-from pathlib import Path
 import xml.etree.ElementTree as ET
 
 path, url, schema, parser_name, mode = sys.argv[1:6]
+sys.path.append(sys.argv[6])  # bench/
+from fresh_site import bench_app, fresh_database, migrate_with_site
+from worker_shares import cpu_seconds
 WP = "{http://wordpress.org/export/1.2/}"
 COMMENT = WP + "comment"
 FIELDS = {WP + name: index for index, name in enumerate((
@@ -53,11 +57,17 @@ FIELDS = {WP + name: index for index, name in enumerate((
 STATUS = {"1": "approved", "0": "pending", "spam": "spam", "trash": "deleted"}
 BATCH = 1000
 
-def server_ticks(backend):
-    if not backend:
-        return 0
-    fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+def server_cpu(backend):
+    return cpu_seconds([backend]).get(backend, 0.0) if backend else 0.0
+
+def fields_of(comment):
+    # a <wp:comment>'s fields, in FIELDS' order (None: absent)
+    values = [None] * 11
+    for child in comment:
+        index = FIELDS.get(child.tag)
+        if index is not None:
+            values[index] = child.text
+    return values
 
 def comments_stdlib(path):
     # the reader's way: expat's C tree builder, events at each end, records dropped
@@ -74,12 +84,7 @@ def comments_stdlib(path):
         if tag == COMMENT:
             if item_key is None:
                 item_key = item.findtext("link") or item.findtext("guid")
-            values = [None] * 11
-            for child in element:
-                index = FIELDS.get(child.tag)
-                if index is not None:
-                    values[index] = child.text
-            yield item_key, values
+            yield item_key, fields_of(element)
             item.remove(element)
         elif tag == "item":
             channel.remove(element)
@@ -97,12 +102,7 @@ def comments_lxml(path):
             item_key = element.text
             continue
         if tag == COMMENT:
-            values = [None] * 11
-            for child in element:
-                index = FIELDS.get(child.tag)
-                if index is not None:
-                    values[index] = child.text
-            yield item_key, values
+            yield item_key, fields_of(element)
         element.clear(keep_tail=False)
         if tag == "item":
             while element.getprevious() is not None:
@@ -123,15 +123,7 @@ if mode == "parse":
 
 postgres = url.startswith("postgresql")
 folder = tempfile.mkdtemp(prefix="import-floor-")
-if not postgres:
-    url = f"sqlite:///{folder}/floor.db"
-else:
-    from sqlalchemy import create_engine, text
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+url = fresh_database(url if postgres else "", folder, "floor.db")
 
 BARE = [
     "CREATE TABLE sites (id INTEGER PRIMARY KEY)",
@@ -148,15 +140,9 @@ BARE = [
     "INSERT INTO sites (id) VALUES (1)",
 ]
 if schema in ("ours", "unsearched"):
-    from flask_migrate import upgrade
-    from moderation import create_app
-    from moderation.extensions import MIGRATIONS_DIRECTORY
-    from moderation.services.sites import create_site
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url,
-                      "RATELIMIT_STORAGE_URI": "memory://"}, instance_path=folder)
+    app = bench_app(url, folder)
     with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIRECTORY))
-        site_id = create_site("bench", "Bench", ["https://bench.example"], "premoderate").id
+        site_id = migrate_with_site()
 else:
     site_id = 1
 
@@ -228,7 +214,9 @@ threads, ids, roots = {}, {}, {}
 next_thread = next_comment = 1  # ids given here, as the import takes them before inserting
 batch_threads, batch_comments = [], []
 count = 0
-ticks = server_ticks(backend)
+server = server_cpu(backend)
+# the clocks start here: the schema's setup (create_app, migrations) is no part of a floor
+started, cpu = time.perf_counter(), time.process_time()
 
 def flush():
     global batch_threads, batch_comments
@@ -283,7 +271,7 @@ if batch_comments:
     flush()
 cpu = time.process_time() - cpu
 wall = time.perf_counter() - started
-server = (server_ticks(backend) - ticks) / os.sysconf("SC_CLK_TCK")
+server = server_cpu(backend) - server
 print(json.dumps({"imported": count, "wall": wall, "cpu": cpu, "server_cpu": server, "load": load}))
 """
 
@@ -291,11 +279,11 @@ print(json.dumps({"imported": count, "wall": wall, "cpu": cpu, "server_cpu": ser
 def measure(path: Path, url: str, schema: str, parser: str, mode: str) -> dict[str, float]:
     """One floor run in a fresh process."""
     finished = subprocess.run(
-        [sys.executable, "-c", _RUN, str(path), url, schema, parser, mode],
+        [sys.executable, "-c", _RUN, str(path), url, schema, parser, mode, str(HERE)],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
     )
     if finished.returncode != 0:
         raise SystemExit(finished.stderr[-3000:])

@@ -48,31 +48,16 @@ import json, os, re, sys, tempfile, threading, time
 from sqlalchemy import text
 from pathlib import Path
 fmt, path, url = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.append(sys.argv[4])  # bench/, last: "moderation" still comes from PYTHONPATH
+from fresh_site import bench_app, fresh_database, migrate_with_site
+from worker_shares import cpu_seconds
 folder = tempfile.mkdtemp(prefix="import-bench-")
-if not url:
-    url = f"sqlite:///{folder}/bench.db"
-else:
-    from sqlalchemy import create_engine, text
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-from flask_migrate import upgrade
-from moderation import create_app
-from moderation.extensions import MIGRATIONS_DIRECTORY
+url = fresh_database(url, folder, "bench.db")
 from moderation.services.importing import import_comments
-from moderation.services.sites import create_site
-app = create_app(
-    {"SECRET_KEY": "bench", "DATABASE_URL": url, "RATELIMIT_STORAGE_URI": "memory://"},
-    instance_path=folder,
-)
-def server_ticks(backend):
-    # CPU clock ticks of the PostgreSQL backend serving this process (same machine)
-    if not backend:
-        return 0
-    fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+app = bench_app(url, folder)
+def server_cpu(backend):
+    # CPU seconds of the PostgreSQL backend serving this process (same machine)
+    return cpu_seconds([backend]).get(backend, 0.0) if backend else 0.0
 helper_peaks = {}
 finished = threading.Event()
 own_command = Path("/proc/self/cmdline").read_bytes()
@@ -95,14 +80,13 @@ def watch_helpers():
                     helper_peaks[child] = max(helper_peaks.get(child, 0), int(found[1]) * 1024)
 load = os.getloadavg()[0]
 with app.app_context():
-    upgrade(directory=str(MIGRATIONS_DIRECTORY))
-    create_site("bench", "Bench", ["https://bench.example"], "premoderate")
+    migrate_with_site()
     from moderation.extensions import db
     backend = 0
     if url.startswith("postgresql"):
         backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
         db.session.commit()
-    ticks = server_ticks(backend)
+    server = server_cpu(backend)
     watcher = threading.Thread(target=watch_helpers, daemon=True)
     watcher.start()
     started, cpu = time.perf_counter(), time.process_time()
@@ -111,7 +95,7 @@ with app.app_context():
     wall = time.perf_counter() - started
     finished.set()
     watcher.join()
-    server = (server_ticks(backend) - ticks) / os.sysconf("SC_CLK_TCK")
+    server = server_cpu(backend) - server
 status = Path("/proc/self/status").read_text()
 import resource
 print(json.dumps({
@@ -132,7 +116,7 @@ print(json.dumps({
 def measure(fmt: str, path: Path, url: str) -> dict[str, float]:
     """One import of ``path`` in a fresh process; its counts, times and peak memory."""
     finished = subprocess.run(
-        [sys.executable, "-c", _MEASURE, fmt, str(path), url],
+        [sys.executable, "-c", _MEASURE, fmt, str(path), url, str(BENCH)],
         capture_output=True,
         text=True,
         check=False,

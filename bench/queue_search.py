@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
+from fresh_site import empty_postgres
+from sqlalchemy import insert, text
 
 from moderation import create_app
 from moderation.domain.rendering import render_comment
@@ -81,11 +82,7 @@ def fresh_app(database_url: str, instance: Path) -> Any:
     from moderation.extensions import MIGRATIONS_DIRECTORY
 
     if database_url.startswith("postgresql"):
-        engine = create_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_postgres(database_url)
     app = create_app(
         {"DATABASE_URL": database_url, "SECRET_KEY": "bench-only"}, instance_path=str(instance)
     )

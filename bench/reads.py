@@ -9,7 +9,7 @@ which flags serve the work best, and how far the default is from them (issue 20)
                                     [--no-ceiling]
 
 A config ``WxT`` is ``moderation serve --workers W --threads T``; ``default`` is no flags,
-whatever the command chooses (one process per core): its log line names the flags it
+whatever the command chooses (cores + 1 processes): its log line names the flags it
 took, and when those are in the sweep the same server stands for both. The workloads:
 ``list200`` (the 200-comment thread as JSON), ``list200-page`` (its widget page),
 ``count5`` (counts of 5 threads) and ``post`` (bench/run.py's submission with every check
@@ -32,9 +32,12 @@ the server's CPU per request (on a loaded machine the CPU per request still mean
 something when req/s do not), and how evenly the worker processes shared the work: the
 least-loaded worker's share of the workers' CPU time against a fair share, and the most
 uneven split of wrk's connections over the workers (bench/worker_shares.py, from /proc;
-outside load falls on the workers alike). Then, per workload, whether the default is
-within 10 % of the best config (by req/s and by CPU per request among configs with a
-process per core), and the config that is best for all of them together.
+outside load falls on the workers alike), the CPU wrk itself used per request and the
+share of the cores' time nobody used (/proc/stat: on a quiet machine, what a config leaves
+idle). Then, per workload, whether the default is within 10 % of the best config (by the
+medians' req/s, by its req/s over the best's rep by rep, both measured in the same rep, and
+by CPU per request among configs with a process per core), and the config that is best
+for all of them together.
 
 The defaults run the sweep (16 configs x 4 workloads x 3 reps of 2 s, about 8 minutes quiet;
 ``--reps 1 --configs default,1x1`` checks the set-up in one). SQLite, the shared seed data
@@ -50,6 +53,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -359,23 +363,13 @@ class Ceiling:
 def tree_cpu_seconds(root: int) -> dict[int, float]:
     """CPU seconds (user + system) used so far by ``root`` and every process below it, by
     pid, from /proc (Linux)."""
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # gone meanwhile
-        pid = int(stat.parent.name)
-        parents[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / tick
-    tree, found = {root}, True
-    while found:
-        below = {pid for pid, parent in parents.items() if parent in tree} - tree
-        found = bool(below)
-        tree |= below
-    return {pid: used[pid] for pid in tree if pid in used}
+    return worker_shares.cpu_seconds(list(worker_shares.process_tree(root)))
+
+
+def machine_idle() -> tuple[float, float]:
+    """Idle and total CPU time of every core so far, in clock ticks (/proc/stat)."""
+    ticks = [float(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, of user ... steal
 
 
 def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
@@ -431,14 +425,26 @@ def measure(server: Ours | Ceiling, workload: str, seconds: int, tag: str) -> di
     )
     before = tree_cpu_seconds(server.root_pid())
     workers_before = worker_shares.cpu_seconds(pids)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    idle_before = machine_idle()
     sample.start()
     try:
         result = wrk(url, seconds, script, env)
     finally:
         sample.cancel()
         sample.join()
+    idle_after = machine_idle()
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = cpu_between(before, tree_cpu_seconds(server.root_pid()))
     result["server_cpu_us"] = used / max(result["requests"], 1) * 1e6
+    client = (client_after.ru_utime - client_before.ru_utime) + (
+        client_after.ru_stime - client_before.ru_stime
+    )
+    result["wrk_cpu_us"] = client / max(result["requests"], 1) * 1e6
+    # the cores' time nobody used: on a quiet machine, what a config leaves on the table
+    result["machine_idle"] = (idle_after[0] - idle_before[0]) / max(
+        idle_after[1] - idle_before[1], 1
+    )
     result["worker_cpu_shares"] = worker_shares.cpu_shares(
         workers_before, worker_shares.cpu_seconds(pids)
     )

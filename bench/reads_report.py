@@ -60,6 +60,12 @@ def most_uneven(runs: list[dict[str, Any]]) -> str:
     return "/".join(map(str, worst))
 
 
+def median_of(runs: list[dict[str, Any]], key: str, scale: float = 1) -> str:
+    """The median of a value the runs kept (none from before it was kept: blank)."""
+    values = [r[key] * scale for r in runs if key in r]
+    return f"{statistics.median(values):.0f}" if values else ""
+
+
 def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> list[str]:
     """One line per config and workload: medians of the reps with their min-max."""
     m = medians_of(rows)
@@ -67,8 +73,9 @@ def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> lis
     lines = [
         "| workload | config | req/s median | min-max | of best ours | of ceiling "
         "| p99 ms median (min-max) | server CPU µs/req median (min-max) | non-2xx "
-        "| worst process's share median (min-max) | most uneven connections |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| worst process's share median (min-max) | most uneven connections "
+        "| wrk CPU µs/req | machine idle % |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for workload in workloads:
         ours = [c for c in configs if processes(c) and (c, workload) in m["rps"]]
@@ -89,9 +96,17 @@ def table(rows: list[dict[str, Any]], workloads: list[str], default: str) -> lis
                 f"| {workload} | {name} | {median:.0f} | {spread(runs, lambda r: r['rps'])} | "
                 f"{share} | {of_ceiling} | {m['p99'][(config, workload)]:.1f} ({p99}) | "
                 f"{m['cpu'][(config, workload)]:.0f} ({cpu}) | {non2xx} | "
-                f"{process_shares(runs)} | {most_uneven(runs)} |"
+                f"{process_shares(runs)} | {most_uneven(runs)} | "
+                f"{median_of(runs, 'wrk_cpu_us')} | {median_of(runs, 'machine_idle', 100)} |"
             )
     return lines
+
+
+def paired_ratios(mine: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[float]:
+    """req/s of ``mine`` over ``other`` in each rep both were measured in: drift between
+    reps (outside load, the machine warming) falls on both alike."""
+    theirs = {run["rep"]: run["rps"] for run in other if "rep" in run}
+    return [run["rps"] / theirs[run["rep"]] for run in mine if theirs.get(run.get("rep"))]
 
 
 def recommendation(
@@ -122,6 +137,13 @@ def recommendation(
             f"{m['rps'][(best, workload)]:.0f}: {mine:.2f}, default within 10 % of best: "
             f"**{'met' if mine >= 0.9 else 'not met'}**"
         )
+        if best != default:
+            paired = paired_ratios(m["runs"][(default, workload)], m["runs"][(best, workload)])
+            if paired:
+                text += (
+                    f"; rep by rep (the two measured in the same minute): median "
+                    f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})"
+                )
         full = [c for c in measured if processes(c) >= cores]
         if default in full:
             lean = min(full, key=lambda c: m["cpu"][(c, workload)])

@@ -91,20 +91,33 @@ Verdict = tuple[str, bool]
 def report(results: dict[str, Any]) -> str:
     """Every table of ``results`` (what main() gathered), then each goal met or not."""
     verdicts: list[Verdict] = []
-    lines = [
-        *throughput_table(results, verdicts),
-        *floor_table(results),
-        *growth_table(results, verdicts),
-        *queue_table(results, verdicts),
-        *memory_table(results, verdicts),
+    sections = [
+        throughput_table(results, verdicts),
+        floor_table(results),
+        growth_table(results, verdicts),
+        queue_table(results, verdicts),
+        memory_table(results, verdicts),
     ]
     if results.get("inprocess"):
-        lines += ["", "## CPU and statements per request, in one process", "", results["inprocess"]]
+        sections.append(
+            [*heading("CPU and statements per request, in one process"), results["inprocess"]]
+        )
         verdicts += [(name, met) for name, met in results.get("inprocess_verdicts", [])]
-    lines += ["", "## Goals", ""] + [
-        f"- {'met' if met else 'NOT met'}: {name}" for name, met in verdicts
-    ]
-    return "\n".join(lines)
+    sections.append(
+        [*heading("Goals"), *(f"- {'met' if met else 'NOT met'}: {name}" for name, met in verdicts)]
+    )
+    return "\n\n".join("\n".join(lines) for lines in sections)
+
+
+def heading(title: str) -> list[str]:
+    """A section's title and the blank line under it."""
+    return [f"## {title}", ""]
+
+
+def table_head(title: str, prose: list[str], header: str, align: str) -> list[str]:
+    """A table's section: its title, what it shows (lines of a paragraph, or none), its
+    header and alignment rows."""
+    return [*heading(title), *prose, *([""] if prose else []), header, align]
 
 
 def setups(results: dict[str, Any]) -> list[tuple[list[dict[str, Any]], str, str]]:
@@ -114,16 +127,16 @@ def setups(results: dict[str, Any]) -> list[tuple[list[dict[str, Any]], str, str
 
 def throughput_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[str]:
     """Ours against Isso, workload by workload."""
-    lines = [
-        "## Throughput (wrk -t1 -c16)",
-        "",
-        "req/s: median of the reps (min-max); p50 / p99: medians of the reps; ours / Isso: the",
-        "median (min-max) of the per-rep ratios (each rep measures both in the same cycle);",
-        "CPU: the server processes' CPU per request (not the database's).",
-        "",
+    lines = table_head(
+        "Throughput (wrk -t1 -c16)",
+        [
+            "req/s: median of the reps (min-max); p50 / p99: medians of the reps; ours / Isso: the",
+            "median (min-max) of the per-rep ratios (each rep measures both in the same cycle);",
+            "CPU: the server processes' CPU per request (not the database's).",
+        ],
         "| setup | workload | ours req/s | ours p50 / p99 ms | ours CPU ms/req | Isso req/s | Isso p50 / p99 ms | Isso CPU ms/req | ours / Isso | goal | non-2xx (ours) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
-    ]
+    )
     comparisons = [
         ("list200", "list200", "isso", GOALS["list200"]),
         ("list200-page", "list200", "isso", GOALS["list200"]),
@@ -149,18 +162,17 @@ def throughput_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[s
 
 def floor_table(results: dict[str, Any]) -> list[str]:
     """The Flask floor of a post against Isso, and ours against the floor."""
-    lines = [
-        "",
-        "## Posts: the Flask floor (same run)",
-        "",
-        "bench/floor/app.py under the same gunicorn flags: a Flask + Flask-SQLAlchemy app that",
-        "checks presence, finds or creates the thread, INSERTs the comment and COMMITs, with",
-        "none of our checks. floor / Isso: the most any Flask service on this database reaches",
-        "here against Isso with its guard off; ours / floor: what our checks cost.",
-        "",
+    lines = table_head(
+        "Posts: the Flask floor (same run)",
+        [
+            "bench/floor/app.py under the same gunicorn flags: a Flask + Flask-SQLAlchemy app that",
+            "checks presence, finds or creates the thread, INSERTs the comment and COMMITs, with",
+            "none of our checks. floor / Isso: the most any Flask service on this database reaches",
+            "here against Isso with its guard off; ours / floor: what our checks cost.",
+        ],
         "| setup | floor req/s | floor p50 / p99 ms | floor CPU ms/req | floor / Isso | ours / floor |",
         "|---|---:|---:|---:|---:|---:|",
-    ]
+    )
     for records, name, label in setups(results):
         floor_name = name.replace("ours-", "floor-")
         floor = summary(records, floor_name, "post")
@@ -177,17 +189,16 @@ def floor_table(results: dict[str, Any]) -> list[str]:
 
 def growth_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[str]:
     """Ours alone: a long thread's first page against a short one's, 100 counts against 5."""
-    lines = [
-        "",
-        "## Growth (ours alone, same run)",
-        "",
-        "Latency ratio = the inverse of the req/s ratio at the same concurrency: the first page",
-        "of the 10,000-comment thread over the 200's (pages of 50 top-level comments), counts",
-        "of 100 threads over counts of 5; median (min-max) of the per-rep ratios.",
-        "",
+    lines = table_head(
+        "Growth (ours alone, same run)",
+        [
+            "Latency ratio = the inverse of the req/s ratio at the same concurrency: the first page",
+            "of the 10,000-comment thread over the 200's (pages of 50 top-level comments), counts",
+            "of 100 threads over counts of 5; median (min-max) of the per-rep ratios.",
+        ],
         "| setup | workload | req/s | p50 / p99 ms | CPU ms/req | latency ratio | goal |",
         "|---|---|---:|---:|---:|---:|---|",
-    ]
+    )
     for records, name, label in setups(results):
         for small, large, goal in (
             ("first-page-200", "first-page-10000", GOALS["growth-page"]),
@@ -211,13 +222,12 @@ def growth_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[str]:
 def queue_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[str]:
     """The dashboard's first queue page at each size, and the largest size against the
     smallest."""
-    lines = [
-        "",
-        "## Dashboard: first queue page",
-        "",
+    lines = table_head(
+        "Dashboard: first queue page",
+        [],
         "| setup | comments | req/s | p50 ms | p99 ms | non-2xx |",
         "|---|---:|---:|---:|---:|---:|",
-    ]
+    )
     for row in results.get("queue", []):
         lines.append(
             f"| {row['backend']} ×{row['workers']} | {row['comments']:,} | {row['rps']:.1f} | {row['p50']:.1f} | "
@@ -240,13 +250,12 @@ def queue_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[str]:
 
 def memory_table(results: dict[str, Any], verdicts: list[Verdict]) -> list[str]:
     """Resident memory per server process, and the write probe's counts."""
-    lines = [
-        "",
-        "## Memory and correctness under concurrency",
-        "",
+    lines = table_head(
+        "Memory and correctness under concurrency",
+        [],
         "| setup | RSS per process (MB) | probe requests | statuses | wrong answers | duplicate ids | threads with rows ≠ 2xx |",
         "|---|---|---:|---|---:|---:|---:|",
-    ]
+    )
     for row in results.get("memory", []):
         probe = row["probe"]
         lines.append(

@@ -202,10 +202,10 @@ def test_serve_refuses_several_processes_on_memory_rate_limits(runner: FlaskCliR
 
 
 @pytest.mark.any_database
-def test_serve_runs_a_process_per_core_unless_limits_are_in_memory() -> None:
+def test_serve_runs_one_process_more_than_the_cores_unless_limits_are_in_memory() -> None:
     from moderation.commands.serve import server_processes, usable_cores
 
-    assert server_processes(None, "sqlite:////srv/ratelimits.db") == usable_cores()
+    assert server_processes(None, "sqlite:////srv/ratelimits.db") == usable_cores() + 1
     assert server_processes(3, "redis://127.0.0.1:6379/0") == 3
     assert server_processes(None, "memory://") == 1
     assert server_processes(1, "memory://") == 1

@@ -56,8 +56,9 @@ def test_units_run_commands_the_cli_has(tmp_path: Path) -> None:
 
 
 def test_the_web_unit_sizes_itself_as_serve_does_by_default() -> None:
-    """One process per core, two threads each (the unit's comment says why): a number
-    written into the unit would hold on every machine it is copied to, whatever its cores."""
+    """One process more than the cores, two threads each (the unit's comment says why): a
+    number written into the unit would hold on every machine it is copied to, whatever its
+    cores."""
     args = exec_start_arguments("moderation.service")
     assert args[0] == "serve", args
     assert "--workers" not in args and "--threads" not in args, args

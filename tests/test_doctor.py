@@ -22,6 +22,7 @@ from moderation.domain.configuration import (
 )
 from moderation.extensions import db
 from tests.databases import BASE_CONFIG
+from tests.redis_dbs import CHECKS_DB, redis_url
 from tests.servers import cli_in_process, free_port
 
 STRONG_KEY = "kq3V9x_b1T0Zr7m2WcYp4LsN8dGh6JeAuQfRtXiOvB5yHnMlKjD"
@@ -118,7 +119,7 @@ def test_a_stopped_redis_and_a_weak_key_fail(database_url: str, instance_path: P
         {
             **BASE_CONFIG,
             "DATABASE_URL": database_url,
-            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/8",
+            "RATELIMIT_STORAGE_URI": redis_url(CHECKS_DB, free_port()),
         }
     )
     result = app.test_cli_runner().invoke(args=["doctor"])

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, Site, Thread
 from tests.helpers import PASSWORD, Actions, approve, seed_comments
-from tests.porting_support import FIXTURES
+from tests.porting_support import FIXTURES, make_isso_database
 
 
 def snapshot(app: Flask, slug: str, *, whole_seconds: bool = False) -> dict[str, Any]:
     """A site as its readers and moderators know it, without ids: threads, and comments
-    with their status, author, website, text, date and the comment they answer."""
+    with their status, author, website, text, the HTML readers see, date and the comment
+    they answer."""
     with app.app_context():
         site_id = db.session.scalar(select(Site.id).where(Site.slug == slug))
         threads = {
@@ -44,6 +45,7 @@ def snapshot(app: Flask, slug: str, *, whole_seconds: bool = False) -> dict[str,
                 comment.status.value,
                 comment.author,
                 comment.url,
+                comment.html,
                 name(by_id[comment.parent_id]) if comment.parent_id else None,
             )
             for comment in by_id.values()
@@ -53,9 +55,9 @@ def snapshot(app: Flask, slug: str, *, whole_seconds: bool = False) -> dict[str,
 
 
 @pytest.fixture
-def populated(app: Flask, actions: Actions, runner: FlaskCliRunner) -> str:
-    """A site with imported comments (a tree, every WordPress status) and some posted here,
-    one approved with a reply, one rejected."""
+def populated(app: Flask, actions: Actions, runner: FlaskCliRunner, tmp_path: Path) -> str:
+    """A site with imported comments (a tree, every WordPress status, Isso's Markdown) and
+    some posted here, one approved with a reply, one rejected."""
     from moderation.domain.status import ModerationAction
     from moderation.services.decisions import moderate
     from moderation.services.events import Actor
@@ -64,6 +66,9 @@ def populated(app: Flask, actions: Actions, runner: FlaskCliRunner) -> str:
     result = runner.invoke(
         args=["import", "wxr", str(FIXTURES / "wordpress-1.2.xml"), "--site", "blog"]
     )
+    assert result.exit_code == 0, result.output
+    isso = make_isso_database(tmp_path / "isso.db")
+    result = runner.invoke(args=["import", "isso", str(isso), "--site", "blog"])
     assert result.exit_code == 0, result.output
     first, _pending, third = seed_comments(app, 3)
     approve(app, first)
@@ -84,7 +89,7 @@ def test_export_then_import_into_an_empty_site_gives_the_same_site(
         args=["export", "--site", "blog", "--format", fmt, "--output", str(exported)]
     )
     assert result.exit_code == 0, result.output
-    assert "Exported 3 thread(s)" in result.output
+    assert "Exported 4 thread(s)" in result.output
     actions.create_site("copy")
     imported = runner.invoke(args=["import", fmt, str(exported), "--site", "copy"])
     assert imported.exit_code == 0, imported.output
@@ -99,7 +104,8 @@ def test_export_then_import_into_an_empty_site_gives_the_same_site(
     assert copy["comments"] == original["comments"]
     statuses = {value[0] for value in original["comments"].values()}
     assert {"approved", "pending", "rejected", "spam", "deleted"} <= statuses
-    assert any(value[3] for value in original["comments"].values()), "no reply in the tree"
+    assert any(value[4] for value in original["comments"].values()), "no reply in the tree"
+    assert any("<li>" in value[3] for value in original["comments"].values()), "no Markdown"
 
 
 def test_export_leaves_emails_out_unless_asked(

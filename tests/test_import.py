@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from moderation.extensions import db
 from moderation.models import AuditEvent, Comment, OutboxDelivery, StatusCount, Thread
 from tests.helpers import Actions
+from tests.mail_servers import SmtpSink, deliver, mail_config
 from tests.porting_support import FIXTURES, make_isso_database
 
 WXR = FIXTURES / "wordpress-1.2.xml"
@@ -99,6 +100,59 @@ def test_running_the_same_import_again_adds_nothing(
     assert f"Skipped as already present: {before[0]:,}." in second.output
     assert "Threads created: 0." in second.output
     assert first.output.count("Refused:") == 1
+
+
+def test_comments_erased_or_purged_since_stay_gone_when_the_import_runs_again(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    """A re-run completes an interrupted import; it must not bring back a person erased
+    since (address and all), nor comments purged once deleted."""
+    assert run_import(runner, "wxr", WXR).exit_code == 0
+    erased = runner.invoke(
+        args=["people", "erase", "editor@blog.example.com", "--mode", "delete", "--yes"]
+    )
+    assert erased.exit_code == 0, erased.output
+    deleted = {k for k, c in comments_by_source_id(app).items() if c.status.value == "deleted"}
+    assert "106" in deleted
+    purged = runner.invoke(args=["comments", "purge", "--older-than-days", "0"])
+    assert f"{len(deleted)} deleted comment(s) purged" in purged.output
+    before = comments_by_source_id(app)
+    assert not ({"102"} | deleted) & set(before)
+    assert before["104"].parent_id is None  # the reply to the erased comment, on top
+
+    for extra in (("--dry-run",), ()):
+        again = run_import(runner, "wxr", WXR, *extra)
+        assert again.exit_code == 0, again.output
+        assert "imported: 0." in again.output
+        assert f"Skipped as removed here since (erased or purged): {1 + len(deleted)}." in (
+            again.output
+        )
+        assert f"Skipped as already present: {len(before):,}." in again.output
+    after = comments_by_source_id(app)
+    assert set(after) == set(before)
+    assert all(c.email != "editor@blog.example.com" for c in after.values())
+    # another site's import of the same file is its own
+    Actions(app).create_site("fresh")
+    assert run_import(runner, "wxr", WXR, "--site", "fresh").exit_code == 0
+    assert {"102", "106"} <= set(comments_by_source_id(app, "fresh"))
+
+
+def test_a_comment_noted_as_removed_twice_is_noted_once(
+    app: Flask, runner: FlaskCliRunner, site: str
+) -> None:
+    """An import running while a person is erased may store their comment again, and a
+    second erasure notes it again: that must not fail the erasure."""
+    from moderation.models import RemovedImport
+    from moderation.services.removed_imports import note_removed
+
+    assert run_import(runner, "wxr", WXR).exit_code == 0
+    stored = comments_by_source_id(app)
+    with app.app_context():
+        note_removed([stored["101"].id])
+        note_removed([stored["101"].id, stored["102"].id])
+        db.session.commit()
+        noted = db.session.execute(select(RemovedImport.source, RemovedImport.source_id)).all()
+    assert sorted(noted) == [("wordpress", "101"), ("wordpress", "102")]
 
 
 def test_the_cycle_collector_is_as_it_was_after_an_import_stored_or_stopped(
@@ -215,6 +269,40 @@ def test_events_are_emitted_only_when_asked(
     assert count(app, OutboxDelivery) == len(comments_by_source_id(app, "other"))
 
 
+class TestNotifications:
+    """Imported comments are decided elsewhere, most long ago: nobody is emailed or told
+    in a chat about them, though the site's moderators hear of every comment held here."""
+
+    @pytest.fixture
+    def config_overrides(self, smtp: SmtpSink) -> dict[str, Any]:
+        return mail_config(smtp, WEBHOOK_ALLOW_PRIVATE_TARGETS=True)
+
+    def test_imported_comments_notify_nobody(
+        self, app: Flask, runner: FlaskCliRunner, site: str, actions: Actions, smtp: SmtpSink
+    ) -> None:
+        from moderation.services import moderators, notify_settings
+        from moderation.services.events import SYSTEM
+        from tests.helpers import seed_comments
+
+        actions.create_moderator("mo")
+        with app.app_context():
+            account = moderators.get_by_username("mo")
+            notify_settings.set_email(account, "mo@moderators.example", SYSTEM)
+        added = runner.invoke(args=["chat", "add", "blog", "http://127.0.0.1:9/chat"])
+        assert added.exit_code == 0, added.output
+        result = run_import(runner, "wxr", WXR)
+        assert result.exit_code == 0, result.output
+        assert any(c.status.value == "pending" for c in comments_by_source_id(app).values())
+        assert count(app, OutboxDelivery) == 0
+        deliver(app)
+        assert smtp.messages == []
+        # the same site hears of a comment held here: by email and in the chat
+        seed_comments(app, 1)
+        with app.app_context():
+            channels = set(db.session.execute(select(OutboxDelivery.channel)).scalars())
+        assert {"email", "chat"} <= channels
+
+
 def test_invalid_emails_are_kept_and_flagged_and_valid_ones_normalised(
     app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
 ) -> None:
@@ -274,6 +362,30 @@ def test_every_format_imports_what_its_reader_reads(
         assert comment.status.value == record.status.value
         parent = record.parent_source_id
         assert comment.parent_id == (stored[parent].id if parent else None)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("disqus", "disqus.xml"), ("remark42", "remark42.jsonl")]
+)
+def test_html_paragraphs_are_stored_as_a_new_comment_s_paragraphs(
+    app: Flask, runner: FlaskCliRunner, site: str, fmt: str, name: str
+) -> None:
+    """Disqus and Remark42 write their texts as <p> paragraphs: readers get those
+    paragraphs, not each wrapped in another (``<p><p>``: an empty paragraph around each in
+    a browser) with line breaks between them."""
+    from moderation.domain.rendering import render_comment
+
+    result = run_import(runner, fmt, FIXTURES / name)
+    assert result.exit_code == 0, result.output
+    shown = [comment for comment in comments_by_source_id(app).values() if comment.html]
+    assert shown
+    for comment in shown:
+        assert "<p><p>" not in comment.html and "</p><br>" not in comment.html, comment.html
+        assert comment.html == render_comment(comment.text)
+    if fmt == "disqus":
+        assert comments_by_source_id(app)["9003"].html.startswith(
+            "<p>Reply to a reply: 美味しいコーヒー ☕</p><p><a href="
+        )
 
 
 def test_isso_markdown_is_rendered_and_sanitised(

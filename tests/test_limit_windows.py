@@ -14,10 +14,11 @@ from limits.storage import Storage, storage_from_string
 
 from moderation.ratelimit import RateGate
 from moderation.ratelimit.redis_script import RedisAdmission
+from tests.redis_dbs import WINDOWS_DB, redis_url
 
 pytestmark = pytest.mark.any_database
 
-REDIS = "redis://127.0.0.1:6379/9"
+REDIS = redis_url(WINDOWS_DB)
 
 
 def gate_on(uri: str) -> RateGate:

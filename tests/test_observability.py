@@ -20,6 +20,7 @@ import pytest
 from moderation.clock import utcnow
 from moderation.services import form_tokens
 from tests.helpers import Actions, create_integration, metric_samples, metric_value, signed_headers
+from tests.redis_dbs import CHECKS_DB, redis_url
 from tests.servers import (
     Browser,
     ServerProcess,
@@ -37,8 +38,7 @@ SECRET_KEY = f"observability-secret-key-{uuid.uuid4().hex}"
 METRICS_TOKEN = f"metrics-{uuid.uuid4().hex}"
 PASSWORD = f"moderator password {uuid.uuid4().hex[:8]}"
 ORIGIN = "https://blog.example"
-#: This suite's own Redis database.
-REDIS = "redis://127.0.0.1:6379/8"
+REDIS = redis_url(CHECKS_DB)
 
 
 @dataclass

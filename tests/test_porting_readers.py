@@ -156,7 +156,8 @@ class TestDisqus:
         result = collect(read_disqus(FIXTURES / "disqus.xml"))
         kenji = result.comments["9003"]
         assert kenji.author == "Kenji 佐藤"
-        assert kenji.text.startswith("<p>Reply to a reply: 美味しいコーヒー ☕</p>")
+        # Disqus's <p> paragraphs become blank lines, as a person types them here
+        assert kenji.text.startswith("Reply to a reply: 美味しいコーヒー ☕\n\n<a href=")
         assert kenji.ip == "2001:db8:85a3::8a2e:370:7334"
         assert kenji.created_at == at("2026-11-02T11:05:10")
         assert result.comments["12345678890"].text == "Слава кофе!"
@@ -252,6 +253,11 @@ class TestRemark42:
         assert second.ip == "198.51.100.7"
         assert all(comment.email is None for comment in result.comments.values())
 
+    def test_html_paragraphs_become_blank_lines(self) -> None:
+        result = collect(read_remark42(FIXTURES / "remark42.jsonl"))
+        first = next(iter(result.comments.values()))
+        assert first.text == "Lovely post! I prefer a <em>ristretto</em>, though."
+
     def test_broken_lines_are_refused_with_their_number(self) -> None:
         result = collect(read_remark42(FIXTURES / "remark42.jsonl"))
         assert [r.detail.split(":")[0] for r in result.refusals] == ["line 10", "line 11"]
@@ -316,3 +322,22 @@ def test_the_format_layer_needs_only_the_standard_library() -> None:
                 assert top in sys.stdlib_module_names or name.startswith("moderation.porting"), (
                     f"{module.name} imports {name}"
                 )
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>One</p>", "One"),
+        ("<p>One <b>bold</b></p>\n<p>Two</p>\n", "One <b>bold</b>\n\nTwo"),
+        ("<P class='x'>One<br>line</P><p>Two\nstill two</p>", "One<br>line\n\nTwo still two"),
+        ("<p></p><p>  </p><p>Only</p>", "Only"),
+        ("Plain text,\nno paragraphs", "Plain text,\nno paragraphs"),
+        ("<pre>code</pre> and <param>", "<pre>code</pre> and <param>"),
+        ("", ""),
+        (None, None),
+    ],
+)
+def test_html_paragraphs_read_as_blank_lines(html: str | None, text: str | None) -> None:
+    from moderation.porting.building import paragraphs_as_blank_lines
+
+    assert paragraphs_as_blank_lines(html) == text

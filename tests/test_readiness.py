@@ -17,11 +17,9 @@ from moderation.extensions import db
 from moderation.services.events import SYSTEM
 from tests.databases import BASE_CONFIG
 from tests.helpers import Actions, make_integration, seed_comments
+from tests.redis_dbs import CHECKS_DB, SHARED_PORT, redis_url
 from tests.servers import free_port
 from tests.webhook_receiver import Receiver
-
-#: This suite's own Redis database (others use 0).
-REDIS = "redis://127.0.0.1:6379/8"
 
 
 def readiness_of(client: FlaskClient) -> tuple[int, dict[str, Any]]:
@@ -42,18 +40,18 @@ def test_a_migrated_database_with_limits_in_memory_is_ready(client: FlaskClient)
 
 
 @pytest.mark.parametrize(
-    ("storage", "expected"),
-    [(REDIS, 200), ("redis://127.0.0.1:{port}/8", 503)],
+    ("port", "expected"),
+    [(SHARED_PORT, 200), (None, 503)],
     ids=["redis-up", "redis-stopped"],
 )
 def test_redis_is_checked_when_it_holds_the_limits(
-    database_url: str, instance_path: Path, storage: str, expected: int
+    database_url: str, instance_path: Path, port: int | None, expected: int
 ) -> None:
     app = create_app(
         {
             **BASE_CONFIG,
             "DATABASE_URL": database_url,
-            "RATELIMIT_STORAGE_URI": storage.format(port=free_port()),
+            "RATELIMIT_STORAGE_URI": redis_url(CHECKS_DB, port or free_port()),
         }
     )
     status, body = readiness_of(app.test_client())

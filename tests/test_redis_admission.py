@@ -9,10 +9,11 @@ import uuid
 import pytest
 
 from moderation.ratelimit.redis_script import RedisAdmission
+from tests.redis_dbs import LIMITS_DB, redis_url
 
 pytestmark = pytest.mark.any_database
 
-REDIS = "redis://127.0.0.1:6379/0"
+REDIS = redis_url(LIMITS_DB)
 
 
 @pytest.fixture

@@ -76,6 +76,27 @@ def test_retention_clears_old_addresses_and_old_rejected_emails_only(
         assert db.session.scalar(select(AuditEvent.reason).where(AuditEvent.action == "retention"))
 
 
+def test_retention_run_also_purges_comments_deleted_long_enough_ago(
+    app: Flask, runner: FlaskCliRunner, aged: dict[str, int]
+) -> None:
+    """Deleted comments are purged after PURGE_DELETED_AFTER_DAYS (30) by the same command,
+    as the delivery worker does: a comment deleted 31 days ago goes, one deleted today stays."""
+    from moderation.services.decisions import moderate
+    from moderation.services.events import Actor
+
+    with app.app_context():
+        for comment_id in (aged["old"], aged["recent"]):
+            moderate(comment_id, ModerationAction.DELETE, Actor("moderator", "1", "tester"))
+    age(app, aged["old"], 31)
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert "1 deleted comment(s) purged" in result.output
+    left = {row["id"] for row in stored_comments(app)}
+    assert aged["old"] not in left and aged["recent"] in left
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.reason).where(AuditEvent.action == "purge"))
+
+
 @pytest.mark.parametrize("config_overrides", [{"RETENTION_ADDRESS_DAYS": 0}])
 def test_a_period_of_zero_keeps_the_data(
     app: Flask, runner: FlaskCliRunner, aged: dict[str, int], config_overrides: dict[str, Any]
@@ -86,11 +107,17 @@ def test_a_period_of_zero_keeps_the_data(
 
 
 @pytest.mark.slow
-def test_the_delivery_worker_applies_retention(
+def test_the_delivery_worker_applies_retention_and_purges_deleted_comments(
     app: Flask, aged: dict[str, int], database_url: str, instance_path: Path, tmp_path: Path
 ) -> None:
     import os
 
+    from moderation.services.decisions import moderate
+    from moderation.services.events import Actor
+
+    with app.app_context():
+        moderate(aged["recent"], ModerationAction.DELETE, Actor("moderator", "1", "tester"))
+    age(app, aged["recent"], 31)
     env = {
         **os.environ,
         "MODERATION_DATABASE_URL": database_url,
@@ -109,8 +136,9 @@ def test_the_delivery_worker_applies_retention(
         # on an idle machine; starting Python and the app on a busy one takes far longer)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if {row["id"]: row for row in stored_comments(app)}[aged["old"]]["ip"] == "":
-                break
+            rows = {row["id"]: row for row in stored_comments(app)}
+            if rows[aged["old"]]["ip"] == "" and aged["recent"] not in rows:
+                break  # addresses cleared and the deleted comment purged
             time.sleep(0.2)
         else:
             raise AssertionError((tmp_path / "worker.log").read_text())

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.doors import DOORS, EVERY_DOOR, ORIGIN, Door
 from tests.helpers import Actions, approve, stored_comments
+from tests.redis_dbs import LIMITS_DB, redis_url
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -20,7 +21,7 @@ def config_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "memory":
         return {}
     return {
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_STORAGE_URI": redis_url(LIMITS_DB),
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}",
     }
 

@@ -135,7 +135,9 @@ def test_a_slow_client_does_not_stall_readers_of_either_process(
         slow.sendall(
             b"POST /api/v1/sites/demo/comments?thread=slow HTTP/1.1\r\n"
             b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100000\r\n\r\n{"
+            # the demo site's own origin, so the view reads the body (tests/test_serve.py)
+            + f"Origin: http://127.0.0.1:{server.port}\r\n".encode()
+            + b"Content-Length: 100000\r\n\r\n{"
         )
         for _ in range(20):
             slow.sendall(b" ")  # still sending: the server waits for the rest
@@ -145,6 +147,10 @@ def test_a_slow_client_does_not_stall_readers_of_either_process(
                     b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
                 )
                 assert read_response(reader).startswith(b"HTTP/1.1 200")
+        # the slow request is still being read: not answered, its thread still held
+        slow.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            slow.recv(1)
         assert "Traceback" not in server.output()
     finally:
         slow.close()

@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers import PASSWORD, Actions
+from tests.redis_dbs import LIMITS_DB, redis_url
 from tests.servers import ServerProcess, fresh_server_env, service_app, start_server
 
 SIGN_IN = "/dashboard/sign-in"
@@ -106,7 +107,7 @@ def test_guesses_from_many_addresses_stop_at_the_account_limit(
 
 
 @pytest.mark.parametrize(
-    "storage", ["moderation-memory://", "redis://127.0.0.1:6379/0", "moderation-sqlite://"]
+    "storage", ["moderation-memory://", redis_url(LIMITS_DB), "moderation-sqlite://"]
 )
 def test_the_gate_takes_before_and_gives_back_on_every_storage(
     storage: str, tmp_path: Path
@@ -171,7 +172,7 @@ def http_sign_in(
 def test_simultaneous_wrong_passwords_on_two_processes_sharing_redis(tmp_path: Path) -> None:
     env = fresh_server_env(
         tmp_path,
-        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+        RATELIMIT_STORAGE_URI=redis_url(LIMITS_DB),
         RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex[:8]}",
         LIMIT_LOGIN_FAILURES="5/hour",
         SESSION_COOKIE_SECURE="false",

@@ -16,6 +16,7 @@ from standardwebhooks import Webhook
 
 from moderation.services import sites
 from tests.helpers import Actions, create_integration
+from tests.redis_dbs import LIMITS_DB, redis_url
 from tests.servers import ServerProcess, fresh_server_env, http_json, service_app, start_server
 
 ORIGIN = "https://blog.example"
@@ -70,7 +71,7 @@ def submit(hook: Hook, server: ServerProcess, number: int, row: dict[str, Any]) 
 def test_two_processes_learn_and_score_with_one_model(tmp_path: Path) -> None:
     env = fresh_server_env(
         tmp_path,
-        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+        RATELIMIT_STORAGE_URI=redis_url(LIMITS_DB),
         RATELIMIT_KEY_PREFIX=f"test-spam-{uuid.uuid4().hex[:8]}",
         LIMIT_SUBMIT_PER_EMAIL="1000/minute",
         LIMIT_SUBMIT_PER_SITE="10000/hour",

@@ -27,6 +27,8 @@ LOADED_ON_DEMAND = (
     "xml.etree.ElementTree",
     "moderation.porting",
     "moderation.services.importing",
+    "moderation.services.import_known",
+    "moderation.services.import_writer",
     "moderation.services.exporting",
     "moderation.services.import_learning",
     "moderation.services.bulk_rows",

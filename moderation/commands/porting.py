@@ -73,7 +73,7 @@ def import_command(
     emit_events: bool,
     learn: bool,
 ) -> None:
-    """Import comments from a WordPress (WXR), Disqus, Isso, Remark42 or JSONL export.
+    """Import comments from a WordPress (WXR), Disqus, Isso, Remark42, Commento or JSONL export.
 
     Re-running the same import adds nothing; an interrupted import, re-run, completes.
     """

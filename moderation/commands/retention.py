@@ -3,6 +3,7 @@ needed, and a consistent copy of it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from moderation.commands.errors import one_line_errors
 from moderation.services.backup import BackupRefused, backup_database
+from moderation.services.decisions import purge_deleted
 from moderation.services.events import SYSTEM
 from moderation.services.retention import apply_retention
 
@@ -20,24 +22,29 @@ def retention_group() -> None:
     """Clear personal data older than the retention settings."""
 
 
-def run_retention() -> tuple[int, int]:
-    """Apply the configured retention periods (the delivery worker calls this too)."""
+def run_retention() -> tuple[int, int, int]:
+    """Apply every retention period (the delivery worker calls this too): deleted comments
+    purged after PURGE_DELETED_AFTER_DAYS, then addresses and emails cleared; how many
+    comments were purged, lost their address, lost their email."""
     config = current_app.config
+    purged = purge_deleted(timedelta(days=float(config["PURGE_DELETED_AFTER_DAYS"])), SYSTEM)
     result = apply_retention(
         float(config["RETENTION_ADDRESS_DAYS"]),
         float(config["RETENTION_REJECTED_EMAIL_DAYS"]),
         SYSTEM,
     )
-    return result.addresses, result.emails
+    return purged, result.addresses, result.emails
 
 
 @retention_group.command("run")
 @one_line_errors
 def run_command() -> None:
-    """Clear addresses and user agents after RETENTION_ADDRESS_DAYS, and the emails of
-    rejected and spam comments after RETENTION_REJECTED_EMAIL_DAYS."""
-    addresses, emails = run_retention()
+    """Purge comments deleted more than PURGE_DELETED_AFTER_DAYS ago, clear addresses and
+    user agents after RETENTION_ADDRESS_DAYS, and the emails of rejected and spam comments
+    after RETENTION_REJECTED_EMAIL_DAYS."""
+    purged, addresses, emails = run_retention()
     click.echo(
+        f"{purged} deleted comment(s) purged; "
         f"{addresses} comment(s) lost their IP address and user agent; "
         f"{emails} rejected or spam comment(s) lost their email."
     )

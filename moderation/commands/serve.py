@@ -31,7 +31,7 @@ from moderation.services.bootstrap import bootstrap, origins_for_listen_address
     "--workers",
     default=None,
     type=click.IntRange(1, 64),
-    help="Server processes [default: one per core; one on memory:// rate limits].",
+    help="Server processes [default: one more than the cores; one on memory:// rate limits].",
 )
 @click.option(
     "--threads",
@@ -195,8 +195,18 @@ def _upgrade_here() -> int:
 
 
 def server_processes(requested: int | None, storage: str) -> int:
-    """How many processes to run: as asked, else one per core. Limits counted in each
-    process's memory would multiply, so memory storage runs one (several are refused)."""
+    """How many processes to run: as asked, else one more than the cores. Limits counted
+    in each process's memory would multiply, so memory storage runs one (several are
+    refused).
+
+    Why one more: a process runs Python on one core at a time (the GIL), and each request
+    passes between its threads (the poller hands the connection to a pool thread, which
+    hands it back when the answer is written), each pass a sleep and a wake-up. With one
+    process per core, a core idles through those gaps; a spare process runs in them. On
+    the quiet 2-core machine (bench/RESULTS.md, the 22:15 sweep) 3 processes of 2 threads
+    served reads 1.02-1.20x as fast as 2 processes, posts 1.05x, and the posts' p99 stayed
+    (103 against 111 ms at 19:18); more threads too would read faster still but make the
+    posts' p99 several times longer (more writers queue on SQLite's one write lock)."""
     if is_process_local(storage):
         if requested is not None and requested > 1:
             raise click.ClickException(
@@ -205,7 +215,7 @@ def server_processes(requested: int | None, storage: str) -> int:
                 "redis://... (several), or --workers 1"
             )
         return 1
-    return requested or usable_cores()
+    return requested or usable_cores() + 1
 
 
 def usable_cores() -> int:

@@ -6,7 +6,6 @@ import logging
 import os
 import signal
 import time
-from datetime import timedelta
 from types import FrameType
 
 import click
@@ -23,8 +22,6 @@ from moderation.logs import job, log_event
 from moderation.metrics import count_storage_error
 from moderation.models import DeliveryState, OutboxDelivery
 from moderation.services import digests, form_tokens, webhooks
-from moderation.services.decisions import purge_deleted
-from moderation.services.events import SYSTEM
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +93,9 @@ def deliver_command(once: bool, interval: float, parent_pid: int | None) -> None
                 last_housekeeping = time.monotonic()
                 with job(log, "housekeeping") as fields:
                     fields["form_tokens_purged"] = form_tokens.purge_expired(utcnow())
-                    days = float(current_app.config["PURGE_DELETED_AFTER_DAYS"])
-                    fields["comments_purged"] = purge_deleted(timedelta(days=days), SYSTEM)
-                    fields["retention"] = list(run_retention())
+                    purged, addresses, emails = run_retention()
+                    fields["comments_purged"] = purged
+                    fields["retention"] = [addresses, emails]
         except SQLAlchemyError as error:
             db.session.rollback()
             count_storage_error("database", type(error).__name__)

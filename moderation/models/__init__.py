@@ -25,6 +25,7 @@ from moderation.models.notifications import (
     ThreadSubscription,
 )
 from moderation.models.person_links import PersonLink
+from moderation.models.removed_imports import RemovedImport
 from moderation.models.sessions import DashboardSession
 from moderation.models.spam import BlockEntry, CommentSpam, SpamCount
 from moderation.models.statistics import DailyOutcome, DailyQueueDepth
@@ -51,6 +52,7 @@ __all__ = [
     "NotifyAddress",
     "OutboxDelivery",
     "PersonLink",
+    "RemovedImport",
     "Site",
     "SpamCount",
     "StatusCount",

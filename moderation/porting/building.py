@@ -9,6 +9,7 @@ their replies keep their place); the text is required unless deleted, and at mos
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -35,6 +36,26 @@ def clean(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+#: An opening or closing ``<p>`` tag, with or without attributes.
+_PARAGRAPH_TAG = re.compile(r"</?p(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def paragraphs_as_blank_lines(html: str | None) -> str | None:
+    """HTML made of ``<p>`` paragraphs (Disqus's and Remark42's texts) as a person types a
+    comment here: paragraphs apart by a blank line, line breaks as ``<br>``.
+
+    Kept as it came, the text would get a paragraph of its own around its paragraphs
+    (``<p><p>...</p></p>``, which browsers read as empty paragraphs around each) and a
+    ``<br>`` for each newline between them: comments render a text's blank lines as
+    paragraphs and its newlines as line breaks. In such HTML a newline is a space, and
+    stays one. A text without ``<p>`` is returned as it is.
+    """
+    if html is None or _PARAGRAPH_TAG.search(html) is None:
+        return html
+    blocks = (" ".join(block.split()) for block in _PARAGRAPH_TAG.split(html))
+    return "\n\n".join(block for block in blocks if block)
 
 
 class CommentBuilder:

@@ -2,11 +2,12 @@
 
 The file lists ``<thread dsq:id>`` elements (``<link>``, ``<title>``, ``<id>`` — the page's
 ``disqus_identifier``, often empty — ``<isClosed>``), then ``<post dsq:id>`` elements:
-``<message>`` (HTML), ``<createdAt>``, ``<isDeleted>``, ``<isSpam>``, ``<isApproved>`` where
-present, ``<author>`` (``<name>``, ``<email>``, ``<isAnonymous>``, ``<username>``),
-``<ipAddress>``, ``<thread dsq:id>`` and, for replies, ``<parent dsq:id>``. A post without
-``dsq:id`` is known by its ``<id>``. Disqus has flags, not statuses: a post is ``deleted``
-(``isDeleted``, which wins), ``spam``, ``pending`` (``isApproved`` false) or ``approved``.
+``<message>`` (HTML, its ``<p>`` paragraphs read as blank lines), ``<createdAt>``,
+``<isDeleted>``, ``<isSpam>``, ``<isApproved>`` where present, ``<author>`` (``<name>``,
+``<email>``, ``<isAnonymous>``, ``<username>``), ``<ipAddress>``, ``<thread dsq:id>`` and,
+for replies, ``<parent dsq:id>``. A post without ``dsq:id`` is known by its ``<id>``.
+Disqus has flags, not statuses: a post is ``deleted`` (``isDeleted``, which wins), ``spam``,
+``pending`` (``isApproved`` false) or ``approved``.
 
 Threads are kept in memory (title, URL, key: a few hundred bytes each) so that posts can
 name them; a post whose thread is not in the file is refused. Posts are not grouped by
@@ -18,7 +19,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
-from moderation.porting.building import CommentBuilder, clean
+from moderation.porting.building import CommentBuilder, clean, paragraphs_as_blank_lines
 from moderation.porting.options import ReadOptions, ThreadKeying, choose_key
 from moderation.porting.records import (
     MAX_THREAD_KEY_LENGTH,
@@ -184,6 +185,6 @@ def _build(
         ip=values.get("ip"),
         user_agent=None,
         created=values.get("created"),
-        text=values.get("text"),
+        text=paragraphs_as_blank_lines(values.get("text")),
         source_status=_status(values),
     )

@@ -2,11 +2,12 @@
 
 The first line is metadata: ``{"version": 1, "users": [{"id", "blocked": {"status"},
 ...}], "posts": [{"url", "read_only"}]}``. Every other line is a comment: ``id``, ``pid``
-(the parent, ``""`` for none), ``text`` (HTML), ``user`` (``name``, ``id``, ``ip``, ``block``),
-``locator`` (``site``, ``url``), ``time`` (RFC 3339), ``delete``, ``title`` (the page's).
-Remark42 keeps no emails and stores an HMAC of the address as ``ip``: only values that are
-real IP addresses are kept. It publishes at once, so a comment is ``visible``, ``deleted``
-(``delete``), or ``blocked`` (its author is blocked: Remark42 hides it).
+(the parent, ``""`` for none), ``text`` (HTML, its ``<p>`` paragraphs read as blank
+lines), ``user`` (``name``, ``id``, ``ip``, ``block``), ``locator`` (``site``, ``url``),
+``time`` (RFC 3339), ``delete``, ``title`` (the page's). Remark42 keeps no emails and
+stores an HMAC of the address as ``ip``: only values that are real IP addresses are kept.
+It publishes at once, so a comment is ``visible``, ``deleted`` (``delete``), or ``blocked``
+(its author is blocked: Remark42 hides it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from moderation.porting.building import CommentBuilder, clean
+from moderation.porting.building import CommentBuilder, clean, paragraphs_as_blank_lines
 from moderation.porting.jsonlines import json_lines, text_field
 from moderation.porting.options import ReadOptions, ThreadKeying, choose_key
 from moderation.porting.records import (
@@ -141,7 +142,7 @@ def _build(
         ip=_real_address(user.get("ip")),
         user_agent=None,
         created=text_field(value.get("time")),
-        text=text_field(value.get("text")),
+        text=paragraphs_as_blank_lines(text_field(value.get("text"))),
         source_status=status,
     )
 

@@ -1,8 +1,8 @@
 """Counters in a SQLite file: exact limits across every process on one machine, with
 nothing to install.
 
-The embedded default runs several server processes (one per core); limits counted in
-each process's memory would multiply. A small SQLite file beside the database holds the
+The embedded default runs several server processes (one more than the cores); limits
+counted in each process's memory would multiply. A small SQLite file beside the database holds the
 counters instead: every check-and-count runs in one ``BEGIN IMMEDIATE`` transaction, so
 processes racing on one limit are serialised by SQLite's write lock and never all pass.
 It is a file of its own (not a table of the service's database) so counting a hit never

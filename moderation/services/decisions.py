@@ -29,6 +29,7 @@ from moderation.models import (
 from moderation.services import events, notifications, spam
 from moderation.services.events import STATUS_EVENTS, Actor
 from moderation.services.queue import QueueFilter, iter_matching_ids
+from moderation.services.removed_imports import note_removed
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,8 @@ def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = No
 
     ``deleted`` is the end of the status machine: after a grace period in which a mistake
     can still be seen in the dashboard, the row (and the email it holds) goes away.
-    Replies to a purged comment stay, shown at the top level.
+    Replies to a purged comment stay, shown at the top level. An imported comment's
+    source id is noted, so that running its import again does not bring it back.
     """
     cutoff = (now or utcnow()) - older_than
     rows = db.session.execute(
@@ -265,6 +267,7 @@ def purge_deleted(older_than: timedelta, actor: Actor, now: datetime | None = No
     for row in rows:
         per_site.setdefault(row.site_id, []).append(row.id)
     for site_id, ids in per_site.items():
+        note_removed(ids)  # so that an import run again does not bring them back
         for start in range(0, len(ids), 500):
             db.session.execute(delete(Comment).where(Comment.id.in_(ids[start : start + 500])))
         events.count_status(site_id, CommentStatus.DELETED, -len(ids))

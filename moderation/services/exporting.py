@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from moderation.domain.errors import N_, InvalidInput
+from moderation.domain.rendering import render_markdown
 from moderation.extensions import db
 from moderation.models import Comment, Site, Thread
 from moderation.porting import (
@@ -29,6 +30,7 @@ from moderation.porting import (
 )
 from moderation.services import events
 from moderation.services.events import Actor
+from moderation.services.import_fields import imported_html
 from moderation.services.sites import get_site
 
 #: Comments fetched per round trip while a thread is read.
@@ -149,13 +151,25 @@ def _record(comment: Comment, thread: ThreadRecord) -> CommentRecord:
         user_agent=None,
         created_at=comment.created_at,
         text=comment.text,
-        text_format=TextFormat.HTML,
+        text_format=_text_format(comment),
         source_status=comment.status.value,
         status=Status(comment.status.value),
         kind=CommentKind.COMMENT,
         held_by_rule=comment.held_by_rule or None,
         held_reason=comment.held_reason or None,
     )
+
+
+def _text_format(comment: Comment) -> TextFormat:
+    """The format the comment's text is written in, as its stored HTML shows: Markdown when
+    only Markdown gives that HTML (comments imported from Isso or Commento, or written on a
+    Markdown site), else HTML. Comments keep no format of their own, and without it an
+    import would render a Markdown text as HTML: the same text, another comment to read."""
+    if comment.html == imported_html(comment.text):
+        return TextFormat.HTML
+    if comment.html == render_markdown(comment.text):
+        return TextFormat.MARKDOWN
+    return TextFormat.HTML
 
 
 def _drain(buffer: io.StringIO) -> str:

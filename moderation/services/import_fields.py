@@ -1,22 +1,44 @@
 """The fields of imported comments, cleaned as fast as an import of millions needs: emails
 (normalised, or kept and flagged), websites, truncated client addresses and the rendered HTML
 of each text. Each gives what the domain's own cleaning gives, only quicker for the common
-cases and remembered for values that repeat (tests/test_import.py holds them to it)."""
+cases and remembered for values that repeat (tests/test_import.py holds them to it);
+:func:`cleaned_fields` gives a whole comment's.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import struct
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
-from moderation.domain.comments import MAX_EMAIL, clean_email, clean_url, strip_controls
+from moderation.domain.comments import (
+    MAX_AUTHOR,
+    MAX_EMAIL,
+    clean_email,
+    clean_url,
+    strip_controls,
+)
 from moderation.domain.errors import FieldError
 from moderation.domain.privacy import truncate_ip
-from moderation.domain.rendering import link_bare_urls, paragraphs, render_comment
+from moderation.domain.rendering import (
+    link_bare_urls,
+    paragraphs,
+    render_comment,
+    render_markdown,
+)
+from moderation.domain.status import CommentStatus
 from moderation.domain.websites import website_key
+from moderation.porting import CommentRecord, Status, TextFormat
+
+#: The rule name imported comments carry (their decision was made elsewhere).
+IMPORTED_RULE = "imported"
+ANONYMOUS = "Anonymous"
 
 #: A plain ASCII address (most of them): email-validator's verdict and normal form are
 #: known without asking it, which costs a millisecond an address on a busy machine.
@@ -116,3 +138,47 @@ def imported_html(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _render_short(text: str) -> str:
     return render_comment(text)
+
+
+def cleaned_fields(record: CommentRecord, now: datetime) -> dict[str, Any]:
+    """A comment's fields cleaned, truncated, sanitised: its row but for the id, the thread
+    and the parent (which the database gives); ``now``: the import's time."""
+    email, flagged = imported_email(record.email)
+    website, website_search_key = imported_website(record.website)
+    text = strip_controls(record.text)
+    html = render_markdown(text) if record.text_format is TextFormat.MARKDOWN else None
+    reason = record.held_reason or f"Imported from {record.source}"
+    if record.notes:
+        reason = f"{reason} ({'; '.join(record.notes)})"
+    return {
+        "author": imported_line(record.author or "", MAX_AUTHOR) or ANONYMOUS,
+        "email": email,
+        "email_flagged": flagged,
+        "url": website,
+        "website_key": website_search_key,
+        "text": text,
+        "html": html if html is not None else imported_html(text),
+        "status": _STATUSES[record.status],
+        "created_at": record.created_at,
+        # the import is the last change here: deleted comments get their grace period
+        # before purging, rejected ones theirs before retention clears their email
+        "updated_at": now,
+        "ip_truncated": truncated_address(record.ip or ""),
+        "user_agent": imported_line(record.user_agent or "", 500),
+        "held_by_rule": (record.held_by_rule or IMPORTED_RULE)[:40],
+        "held_reason": reason[:500],
+        "source": record.source[:20],
+        "source_id": stored_id(record.source_id),
+        "moderator_id": None,
+    }
+
+
+def stored_id(source_id: str) -> str:
+    """``source_id`` as stored: itself, or a digest when longer than the column."""
+    if len(source_id) <= 255:
+        return source_id
+    return "sha256:" + hashlib.sha256(source_id.encode()).hexdigest()
+
+
+#: A record's status as stored (the same values: one look-up instead of two enum calls).
+_STATUSES = {status: CommentStatus(status.value) for status in Status}

@@ -19,6 +19,8 @@ class ImportReport:
     threads_created: int = 0
     imported: int = 0
     present: int = 0
+    #: Comments removed here for good since an earlier import (erased, purged): left out.
+    removed: int = 0
     skipped_kinds: Counter[str] = field(default_factory=Counter)
     flagged_emails: int = 0
     dropped_websites: int = 0
@@ -37,6 +39,8 @@ class ImportReport:
             f"Comments {would}imported: {self.imported:,}.",
             f"Skipped as already present: {self.present:,}.",
         ]
+        if self.removed:
+            lines.append(f"Skipped as removed here since (erased or purged): {self.removed:,}.")
         for kind, count in sorted(self.skipped_kinds.items()):
             lines.append(f"Skipped: {count:,} {kind}(s) (not comments).")
         refused = sum(tally.refusals.values())

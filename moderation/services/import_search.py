@@ -79,7 +79,7 @@ class BatchSearchIndex:
         """Index the comments ``ids`` (inserted while the trigger was gone)."""
         assert self._active
         if ids and ids == list(range(ids[0], ids[0] + len(ids))):
-            # a batch's ids follow each other (see importing._Importer._new_ids): one range
+            # a batch's ids follow each other (see import_writer.BatchWriter._new_ids): one range
             db.session.execute(
                 sql(
                     f"INSERT INTO {SEARCH_TABLE}(rowid, text, author, email) "  # noqa: S608

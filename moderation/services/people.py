@@ -39,6 +39,7 @@ from moderation.models import (
 from moderation.ratelimit import gate, private_key
 from moderation.services import events, spam_upkeep
 from moderation.services.events import Actor
+from moderation.services.removed_imports import note_removed
 
 #: The outbound event an erasure sends.
 PERSON_ERASED = "person.erased"
@@ -142,6 +143,8 @@ def erase_person(email: str, mode: ErasureMode | str, actor: Actor) -> Erasure:
         # what the comments taught goes with them (their rows would go by cascade, the
         # counts would not)
         spam_upkeep.forget_person(address, ids, keep_comments=False)
+    if mode is ErasureMode.DELETE:
+        note_removed(ids)  # so that an import run again does not bring them back
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         if mode is ErasureMode.DELETE:
