@@ -171,7 +171,8 @@ class SharedCompiledSQL(LRUCache[Any, Any]):
 
     Each test's app makes an engine of its own, and SQLAlchemy keeps the SQL it compiles
     per engine (and, for the ORM's inserts and updates, per mapper and dialect object):
-    every test compiled each statement it ran again, 15-20 % of an in-process test's CPU.
+    every test compiled each statement it ran again (15-20 % of an in-process test file's
+    CPU under a profiler).
     A compiled statement depends on the statement's cache key and on the dialect's
     settings, not on which dialect object compiled it: here the dialect object in the key
     stands for its kind and every setting it holds (read once it has connected, when
