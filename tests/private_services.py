@@ -4,6 +4,7 @@ when Redis goes away)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -68,8 +69,32 @@ class PrivatePostgres:
             )
 
     def init(self) -> PrivatePostgres:
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        """A new cluster: a copy of the machine's template cluster (a tenth of initdb's CPU),
+        made by initdb the first time."""
+        template = self._template()
+        command = ["cp", "-a", str(template), str(self.data)]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
         return self
+
+    def _template(self) -> Path:
+        """The cluster initdb made once for this PostgreSQL and user, kept in the temporary
+        folder for every later run (made aside and renamed into place: a run that finds it
+        finds it whole)."""
+        options = ["-A", "trust", "-U", "postgres", "--no-sync"]
+        key = hashlib.sha256(f"{self.bindir} {options} {os.geteuid()}".encode()).hexdigest()
+        template = Path(tempfile.gettempdir()) / f"moderation-pg-template-{key[:16]}"
+        if (template / "PG_VERSION").is_file():
+            return template
+        making = Path(tempfile.mkdtemp(prefix="pgtemplate-", dir=template.parent))
+        try:
+            if self.as_postgres:
+                shutil.chown(making, user="postgres")
+            self._run("initdb", "-D", str(making / "data"), *options)
+            with suppress(OSError):  # another run put its own in place first
+                (making / "data").rename(template)
+        finally:
+            shutil.rmtree(making, ignore_errors=True)
+        return template
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
@@ -181,6 +206,11 @@ class PrivateRedis:
                 self.process.kill()
                 self.process.wait(timeout=5)
         self.process = None
+
+    def flush(self) -> None:
+        """Delete every key (limits counted so far)."""
+        with self._client() as client:
+            client.flushall()
 
     def key_count(self) -> int:
         with self._client() as client:

@@ -42,12 +42,13 @@ SITE = "blog"
 TRACEBACK = "Traceback (most recent call last)"
 LOCKED = "database is locked"
 
-#: The suite starts its own PostgreSQL and Redis and uses SQLite files of its own, so the
-#: database the whole run is pointed at changes nothing for it: CI runs it once, in the
-#: SQLite pass, not again in the PostgreSQL pass.
+#: The suite's databases are its own (a private PostgreSQL cluster or a database of its own
+#: on the machine's, SQLite files of its own), so the database the whole run is pointed at
+#: changes nothing for it: CI runs it once, in the SQLite pass, not again in the PostgreSQL
+#: pass.
 ONCE_PER_CI = pytest.mark.skipif(
     uses_server_database(),
-    reason="system suite: starts its own PostgreSQL, Redis and SQLite; runs in the SQLite pass",
+    reason="system suite: its databases are its own; runs in the SQLite pass",
 )
 
 
@@ -64,6 +65,9 @@ class Scale:
     load_seconds: float
     fault_seconds: float
     fault_cycles: int
+    #: Between the moments of a fault run (see LoadRun.calm): how long each client waits
+    #: after each comment; 0 keeps the servers saturated all along.
+    calm_pause: float = 0.0
 
     @classmethod
     def from_environment(cls) -> Scale:
@@ -78,9 +82,15 @@ class Scale:
 #: Every test run: 32 clients for a few seconds, each fault striking once. Long enough for
 #: hundreds of requests around each fault (the servers are saturated from the first
 #: second: a longer run adds requests, not another kind of moment); the checks are the same
-#: as the soak's.
-QUICK = Scale(clients=32, load_seconds=2.5, fault_seconds=3.0, fault_cycles=1)
-#: ``scripts/soak.sh`` (``-m soak``): the same scenarios, longer and repeated.
+#: as the soak's. A fault strikes a saturated service (every thread of every server in the
+#: middle of a request); between the moments of a fault run where saturation proves nothing
+#: more (a killed server starting again, PostgreSQL or the webhook receiver away, the
+#: stretch that must answer well after a return) the 32 clients send a comment each a
+#: second: a few dozen a second to check, where saturation sent over a hundred and took
+#: every core it could get.
+QUICK = Scale(clients=32, load_seconds=2.5, fault_seconds=3.0, fault_cycles=1, calm_pause=1.0)
+#: ``scripts/soak.sh`` (``-m soak``): the same scenarios, longer and repeated, saturated
+#: all along.
 SOAK = Scale.from_environment()
 #: Parametrize a scenario with both: ``quick`` runs in every test run, ``soak`` only when
 #: asked for (tests/conftest.py leaves ``soak`` tests out unless ``-m`` names the mark).
@@ -100,7 +110,7 @@ def server_env(instance: Path, database_url: str, storage: str, **settings: str)
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": storage,
-        "RATELIMIT_KEY_PREFIX": f"system-{uuid.uuid4().hex[:8]}",
+        "RATELIMIT_KEY_PREFIX": f"test-system-{uuid.uuid4().hex[:8]}",  # see tests/redis_dbs.py
         "TRUSTED_PROXIES": "1",
         "FORM_TOKEN_MIN_AGE": "0",
         "SPAM_MIN_FILL_SECONDS": "0",
@@ -125,6 +135,7 @@ class ServerSet:
         self.args = list(args)
         self.processes: list[ServerProcess] = []
         self.retired: list[ServerProcess] = []
+        self.log_start: dict[Path, int] = {}  # what logs() leaves out (see begin)
 
     def _launch(self, port: int | None = None) -> ServerProcess:
         folder = self.workdir / f"server-{len(self.processes) + len(self.retired)}"
@@ -155,10 +166,24 @@ class ServerSet:
         self.retired.append(old)
         self.processes[index] = self._launch(port=old.port)
 
+    def begin(self) -> None:
+        """A set serving test after test: start any process an earlier test left dead
+        again, and from now on, logs() holds only what the processes print next."""
+        for index, server in enumerate(self.processes):
+            if server.process.poll() is not None:
+                self.replace(index)
+        self.log_start = {
+            server.log_path: server.log_path.stat().st_size
+            for server in [*self.retired, *self.processes]
+        }
+
     def logs(self) -> str:
-        return "\n".join(
-            server.output() for server in [*self.retired, *self.processes] if server.log_path
-        )
+        parts = []
+        for server in [*self.retired, *self.processes]:
+            with server.log_path.open("rb") as log:
+                log.seek(self.log_start.get(server.log_path, 0))
+                parts.append(log.read().decode(errors="replace"))
+        return "\n".join(parts)
 
     def close(self) -> None:
         for server in self.processes:  # all at once: each takes a moment to stop
@@ -181,6 +206,9 @@ class ServerSet:
 
 # -- the load ------------------------------------------------------------------------------
 
+
+#: How long clients woken from a calm take to keep every server thread busy again.
+SATURATION_LEAD = 0.5
 
 MARKER = re.compile(r"mk-[0-9a-f]{8}-c-?\d+-n\d+")
 
@@ -311,6 +339,9 @@ class LoadRun:
         self.tokens_issued = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.pause = 0.0
+        self.saturating = threading.Event()  # set: full speed; waking every waiting client
+        self.saturating.set()
         self.threads: list[threading.Thread] = []
         self.t0 = 0.0
 
@@ -330,6 +361,7 @@ class LoadRun:
         for thread in self.threads:
             thread.join(timeout=max(0.1, deadline - time.monotonic()))
         self.stopping.set()
+        self.saturating.set()
         alive = sum(thread.is_alive() for thread in self.threads)
         assert alive == 0, f"{alive} client thread(s) still waiting for an answer"
 
@@ -337,6 +369,22 @@ class LoadRun:
         self.start()
         self.join()
         return self
+
+    def calm(self, pause: float) -> None:
+        """From now on each client waits ``pause`` seconds after each comment (0: no
+        change): between the moments of a fault, where saturation only costs CPU."""
+        if pause > 0:
+            self.pause = pause
+            self.saturating.clear()
+
+    def saturate(self) -> None:
+        """Full speed again, at once (every waiting client wakes up); after a calm, returns
+        once the clients fill every server thread again, ready for the next fault."""
+        was_calm = self.pause > 0
+        self.pause = 0.0
+        self.saturating.set()
+        if was_calm:
+            time.sleep(SATURATION_LEAD)
 
     def _client(self, client: int) -> None:
         number = 0
@@ -349,6 +397,9 @@ class LoadRun:
                 # a server without its database answers 503 at once: wait a little, as a
                 # client told Retry-After would (hundreds of 503s still come each second)
                 time.sleep(0.2)
+            pause = min(self.pause, self.seconds - self.now())
+            if pause > 0:
+                self.saturating.wait(pause)
             number += 1
 
     def submit(

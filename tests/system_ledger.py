@@ -49,15 +49,31 @@ class Counts:
             self.examples.append(message)
 
 
-def stored_comments(database_url: str) -> list[dict[str, Any]]:
-    """Every comment row, read with a connection of our own."""
+def stored_comments(database_url: str, after_id: int = 0) -> list[dict[str, Any]]:
+    """Every comment row (after ``after_id``: stored since a moment), read with a
+    connection of our own."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                text("SELECT id, author, email, text, html, ip_truncated FROM comments")
+                text(
+                    "SELECT id, author, email, text, html, ip_truncated FROM comments"
+                    " WHERE id > :after"
+                ),
+                {"after": after_id},
             ).mappings()
             return [dict(row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def last_comment_id(database_url: str) -> int:
+    """The highest comment id so far (0: none). Ids only grow: rows stored after this
+    call, once nothing is being written, have higher ones."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT max(id) FROM comments")).scalar() or 0)
     finally:
         engine.dispose()
 
@@ -66,10 +82,11 @@ def sqlite_url(instance: Path) -> str:
     return f"sqlite:///{instance / 'moderation.db'}"
 
 
-def verify(run: LoadRun, database_url: str) -> Counts:
-    """Hold every answer against the database."""
+def verify(run: LoadRun, database_url: str, after_id: int = 0) -> Counts:
+    """Hold every answer against the database (its comments after ``after_id``: on a
+    database earlier runs wrote to, what was stored since the run began)."""
     counts = Counts()
-    rows = stored_comments(database_url)
+    rows = stored_comments(database_url, after_id)
     by_id = {row["id"]: row for row in rows}
     by_marker: dict[str | None, list[dict[str, Any]]] = {}
     for row in rows:

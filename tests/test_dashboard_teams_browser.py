@@ -265,11 +265,15 @@ def store_history(server: ServerProcess, days: int) -> None:
             sites.SiteSettings(policy="open", moderation_words="pills", blocked_words="followers"),
         )
         now = utcnow()
+        # each day's submissions between 05:50 and noon of that day, whatever the time
+        # now: counted back from now, those of a run just after midnight fell on the
+        # day before
+        noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
         held = []
         for day in range(days, 0, -1):
             for number in range(3 + (day * 7) % 9):
                 text = words[(day + number) % len(words)]
-                moment = now - timedelta(days=day, minutes=number * 37)
+                moment = noon - timedelta(days=day, minutes=number * 37)
                 context = SubmissionContext(
                     site_slug="blog",
                     thread_key=f"history-{day % 5}",

@@ -15,6 +15,10 @@ from moderation.extensions import db
 from moderation.models.search import include_name
 from tests.databases import BASE_CONFIG, migrate, scratch_postgres_url
 
+#: Each test migrates a database of its own (a SQLite file, a scratch PostgreSQL database)
+#: whichever database the run uses: the PostgreSQL pass would run the same tests again.
+pytestmark = pytest.mark.any_database
+
 EXPECTED_TABLES = {
     "sites",
     "threads",

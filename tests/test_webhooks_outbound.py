@@ -317,6 +317,9 @@ def test_a_worker_killed_mid_send_loses_nothing(
 
 
 @pytest.mark.slow
+# its PostgreSQL database is its own whichever database the run uses: the PostgreSQL pass
+# would run the same test again
+@pytest.mark.any_database
 def test_two_workers_on_postgresql_never_send_one_delivery_twice_at_once(
     receiver: Receiver, tmp_path: Path
 ) -> None:
