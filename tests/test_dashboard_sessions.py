@@ -15,7 +15,7 @@ from flask.testing import FlaskCliRunner
 from werkzeug.test import TestResponse
 
 from moderation import clock
-from tests.helpers import PASSWORD, Actions, csrf_token
+from tests.helpers import PASSWORD, SIGNED_IN_TOKEN_PAGE, Actions, csrf_token
 
 COOKIE = "moderation_session"
 
@@ -56,7 +56,7 @@ class Browser:
         )
 
     def post(self, path: str, **data: Any) -> TestResponse:
-        data.setdefault("csrf_token", csrf_token(self.client, "/dashboard/"))
+        data.setdefault("csrf_token", csrf_token(self.client, SIGNED_IN_TOKEN_PAGE))
         return self.client.post(path, data=data)
 
     def signed_in(self) -> bool:

@@ -49,6 +49,7 @@ from tests.helpers import stored_comments as stored
 from tests.hostile import (
     XSS_PAYLOADS,
     Moderator,
+    RowCountsPerExample,
     assert_all_pass,
     assert_no_failures,
     assert_readable_page,
@@ -208,6 +209,7 @@ def test_form_door_answers_any_body_readably(
 ) -> None:
     serial = itertools.count()
     seen: Counter[int] = Counter()
+    counts = RowCountsPerExample(app)
     values = st.one_of(TEXT.map(lambda text: text.encode()), st.binary(max_size=200))
     names = st.one_of(
         st.sampled_from(["comment", "author", "email", "url", "comment_parent", "contact_phone"]),
@@ -248,7 +250,7 @@ def test_form_door_answers_any_body_readably(
         else:
             body = b"&".join(name + b"=" + value for name, value in pairs)
 
-        before = row_counts(app)
+        before = counts.before()
         response = client.post(
             f"/w/{site}?{urlencode({'thread': thread})}",
             data=body,
@@ -256,7 +258,7 @@ def test_form_door_answers_any_body_readably(
             headers={"Origin": ORIGIN},
             environ_base={"REMOTE_ADDR": next(addresses)},
         )
-        after = row_counts(app)
+        after = counts.after()
         seen[response.status_code] += 1
         assert response.status_code < 500, response.get_data(as_text=True)[:2000]
         if response.status_code == 303:
@@ -275,6 +277,7 @@ def test_json_door_answers_any_body_readably(
 ) -> None:
     serial = itertools.count()
     seen: Counter[int] = Counter()
+    counts = RowCountsPerExample(app)
     content_types = st.sampled_from(
         [
             "application/json",
@@ -304,7 +307,7 @@ def test_json_door_answers_any_body_readably(
             }
             body = json.dumps(treated(data, valid)).encode()
 
-        before = row_counts(app)
+        before = counts.before()
         response = client.post(
             f"/api/v1/sites/{site}/comments?thread=post-1",
             data=body,
@@ -312,7 +315,7 @@ def test_json_door_answers_any_body_readably(
             headers={"Origin": ORIGIN},
             environ_base={"REMOTE_ADDR": next(addresses)},
         )
-        after = row_counts(app)
+        after = counts.after()
         seen[response.status_code] += 1
         assert response.status_code < 500, response.get_data(as_text=True)[:2000]
         if response.status_code in (201, 202):
@@ -359,6 +362,7 @@ def test_webhook_answers_any_signed_event_readably(
     approve(app, seeded[0])
     serial = itertools.count()
     seen: Counter[int] = Counter()
+    counts = RowCountsPerExample(app)
 
     @settings(FUZZ, max_examples=60)
     @given(data=st.data())
@@ -374,9 +378,9 @@ def test_webhook_answers_any_signed_event_readably(
         body = json.dumps(envelope).encode()
         webhook_id = f"msg_{uuid.uuid4().hex}"
 
-        before = row_counts(app)
+        before = counts.before()
         response = integrator.send(event_type, {}, body=body, webhook_id=webhook_id)
-        after = row_counts(app)
+        after = counts.after()
         seen[response.status_code] += 1
         assert response.status_code < 500, response.get_data(as_text=True)[:2000]
         if response.status_code < 300:

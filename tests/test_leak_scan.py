@@ -25,6 +25,7 @@ that *is* allowed emails receives them all, found by the same scanner.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -148,6 +149,17 @@ def response_parts(response: TestResponse) -> dict[str, str]:
     return parts
 
 
+@functools.lru_cache(maxsize=4096)
+def kinds_found(text: str, secrets: tuple[Secret, ...]) -> tuple[frozenset[str], ...]:
+    """Each secret's kinds found in any reading of ``text``. Most of an answer's headers
+    (its policies, types, caching) come back alike in every answer: each distinct text
+    is read once for the same secrets, not once per answer."""
+    texts = readings(text)
+    return tuple(
+        frozenset(kind for reading in texts for kind in secret.finds(reading)) for secret in secrets
+    )
+
+
 def find_leaks(
     surface: str,
     parts: dict[str, str],
@@ -157,11 +169,10 @@ def find_leaks(
     """Where any secret appears in ``parts``. ``echo_allowed``: the sender's own address,
     which may appear as an address (never as a digest) in the body only."""
     leaks = []
-    secrets = list(secrets)
+    secrets = tuple(secrets)
     for part, text in parts.items():
-        texts = readings(text)
-        for secret in secrets:
-            kinds = {kind for reading in texts for kind in secret.finds(reading)}
+        for secret, found in zip(secrets, kinds_found(text, secrets), strict=True):
+            kinds = set(found)
             if secret is echo_allowed and part == "body":
                 kinds = {kind for kind in kinds if not kind.startswith(("address", "local part"))}
             if kinds:

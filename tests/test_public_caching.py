@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from moderation.cache import TimedCache
 from moderation.extensions import db
-from tests.helpers import Actions, approve, seed_comments
+from tests.helpers import Actions, approve_all, seed_comments
 
 ORIGIN = "https://blog.example"
 PAGE = "/w/blog?thread=post-1"
@@ -31,8 +31,7 @@ LISTING = "/api/v1/sites/blog/comments?thread=post-1"
 def site(app: Flask, actions: Actions) -> str:
     """Seven approved comments, five a page: two pages."""
     actions.create_site("blog", [ORIGIN], page_size=5)
-    for comment_id in seed_comments(app, 7):
-        approve(app, comment_id)
+    approve_all(app, seed_comments(app, 7))
     return "blog"
 
 

@@ -27,7 +27,14 @@ from moderation.extensions import db
 from moderation.services import form_tokens
 from moderation.web.replay import ReplayReads
 from tests.databases import BASE_CONFIG
-from tests.helpers import Actions, approve, metric_samples, metric_value, seed_comments
+from tests.helpers import (
+    Actions,
+    approve,
+    approve_all,
+    metric_samples,
+    metric_value,
+    seed_comments,
+)
 
 ORIGIN = "https://blog.example"
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
@@ -75,10 +82,7 @@ def config_overrides() -> dict[str, Any]:
 def site(app: Flask, actions: Actions) -> str:
     """Seven approved comments, five a page, on post-1; one on post-2."""
     actions.create_site("blog", [ORIGIN], page_size=5, flood_seconds=0)
-    for comment_id in seed_comments(app, 7):
-        approve(app, comment_id)
-    for comment_id in seed_comments(app, 1, thread="post-2"):
-        approve(app, comment_id)
+    approve_all(app, seed_comments(app, 7) + seed_comments(app, 1, thread="post-2"))
     return "blog"
 
 

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.helpers import Actions, approve, seed_comments
+from tests.helpers import Actions, approve, approve_all, seed_comments
 
 WIDGET = "/w/blog?thread=post-1"
 
@@ -27,8 +27,7 @@ def thread(app: Flask, actions: Actions) -> list[int]:
     """Three top-level comments, a second apart, and a reply to the first (written last)."""
     actions.create_site("blog", ["https://blog.example"], flood_seconds=0)
     ids = seed_comments(app, 3)
-    for comment_id in ids:
-        approve(app, comment_id)
+    approve_all(app, ids)
     later = datetime.now(UTC) - timedelta(minutes=30)
     [reply] = seed_comments(app, 1, since=later, text="A reply to the first.", parent_id=ids[0])
     approve(app, reply)
@@ -77,8 +76,7 @@ def test_pages_of_newest_first_lead_to_older_comments(
 ) -> None:
     actions.create_site("blog", ["https://blog.example"], page_size=5, sort="newest")
     ids = seed_comments(app, 6)
-    for comment_id in ids:
-        approve(app, comment_id)
+    approve_all(app, ids)
     assert shown_order(client) == ids[::-1][:5]
     page = client.get(WIDGET).get_data(as_text=True)
     older = re.search(r'<a class="next" href="([^"]+)">Older comments</a>', page)
