@@ -37,12 +37,15 @@ def outcomes(app: Flask, actions: Actions) -> dict[str, int]:
     actions.create_site("gazette", flood_seconds=0)
     actions.create_moderator("alice", "admin")
     actions.create_moderator("bob", sites=["blog"])
-    (published,) = seed_comments(app, 1, text="Lovely post")
-    (held,) = seed_comments(app, 1, thread="post-2", text="A discount for you")
-    (spam,) = seed_comments(app, 1, thread="post-3", text="Best casino")
+    # today, whatever the time: seed_comments' default (an hour ago) is yesterday before 01:00
+    now = datetime.now(UTC)
+    since = max(now - timedelta(hours=1), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    (published,) = seed_comments(app, 1, text="Lovely post", since=since)
+    (held,) = seed_comments(app, 1, thread="post-2", text="A discount for you", since=since)
+    (spam,) = seed_comments(app, 1, thread="post-3", text="Best casino", since=since)
     with pytest.raises(DomainError):  # the same words again: refused as a duplicate
-        seed_comments(app, 1, text="Lovely post")
-    seed_comments(app, 3, site="gazette", thread="scoop")
+        seed_comments(app, 1, text="Lovely post", since=since)
+    seed_comments(app, 3, site="gazette", thread="scoop", since=since)
     approve(app, held)  # a person decides otherwise than the moderation-words rule
     return {"published": published, "held": held, "spam": spam}
 
