@@ -112,12 +112,7 @@ class KnownRows:
         """Whether no comment of ``source`` was stored in this site when the import began."""
         fresh = self.fresh.get(source)
         if fresh is None:
-            found = db.session.execute(
-                select(Comment.id)
-                .where(Comment.site_id == self.site_id, Comment.source == source[:20])
-                .limit(1)
-            ).first()
-            fresh = self.fresh[source] = found is None
+            fresh = self.fresh[source] = not self._has_rows(Comment, source)
         return fresh
 
     def _has_removed(self, source: str) -> bool:
@@ -125,13 +120,15 @@ class KnownRows:
         began (an erasure during the import is not looked for)."""
         found = self.removed_sources.get(source)
         if found is None:
-            row = db.session.execute(
-                select(RemovedImport.source_id)
-                .where(RemovedImport.site_id == self.site_id, RemovedImport.source == source[:20])
-                .limit(1)
-            ).first()
-            found = self.removed_sources[source] = row is not None
+            found = self.removed_sources[source] = self._has_rows(RemovedImport, source)
         return found
+
+    def _has_rows(self, model: type[Comment] | type[RemovedImport], source: str) -> bool:
+        """Whether ``model``'s table holds a row of ``source`` in this site."""
+        query = select(model.site_id).where(
+            model.site_id == self.site_id, model.source == source[:20]
+        )
+        return db.session.execute(query.limit(1)).first() is not None
 
     def _removed_ids(self, source: str, keys: list[str]) -> set[str]:
         """Which of ``keys`` were imported before and removed here for good since."""
