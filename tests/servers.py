@@ -395,3 +395,19 @@ class Browser:
 
     def cookie_values(self) -> list[str]:
         return [cookie.value or "" for cookie in self.cookies]
+
+
+def start_slow_post(port: int) -> socket.socket:
+    """A connection that begins a comment post to the demo site and has sent one byte of
+    its 100,000-byte body: the server holds a thread reading it until the client sends
+    the rest or gives up (send a byte now and then to keep it there). It carries the demo
+    site's own origin, so the view really reads the body (from elsewhere it would refuse at
+    once, and the thread would only drain the body for a few seconds)."""
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    slow.sendall(
+        b"POST /api/v1/sites/demo/comments?thread=slow HTTP/1.1\r\n"
+        b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Origin: http://127.0.0.1:{port}\r\n".encode()
+        + b"Content-Length: 100000\r\n\r\n{"
+    )
+    return slow

@@ -6,7 +6,6 @@ import importlib
 import json
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.databases import reset_server_database, uses_server_database
-from tests.servers import ServerProcess, start_server
+from tests.servers import ServerProcess, start_server, start_slow_post
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -233,16 +232,8 @@ def test_a_client_sending_its_body_slowly_does_not_stall_readers(first_start: Fi
     holds one thread while it lasts; readers keep getting answers from the others. (With
     one thread it would hold the whole process until the client finished or gave up.)"""
     server = first_start.server
-    slow = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    slow = start_slow_post(server.port)
     try:
-        slow.sendall(
-            b"POST /api/v1/sites/demo/comments?thread=slow HTTP/1.1\r\n"
-            b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            # the demo site's own origin: the view reads the body (from elsewhere it would
-            # refuse at once, and the thread would only drain the body for a few seconds)
-            + f"Origin: http://127.0.0.1:{server.port}\r\n".encode()
-            + b"Content-Length: 100000\r\n\r\n{"
-        )
         for _ in range(10):
             slow.sendall(b" ")  # still sending: the server waits for the rest
             status, body, _ = get(f"{server.url}/api/v1/sites/demo/comments?thread=t")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ServerProcess, fresh_server_env, start_server
+from tests.servers import ServerProcess, fresh_server_env, start_server, start_slow_post
 
 #: Where the connections land does not depend on the database: SQLite is enough.
 pytestmark = [pytest.mark.slow, pytest.mark.database_incidental]
@@ -153,15 +153,8 @@ def test_a_slow_client_does_not_stall_readers_of_either_process(
     on, whichever that is; readers on new connections (hashed to both processes) keep
     getting answers, from that process's other thread too."""
     server = two_processes
-    slow = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    slow = start_slow_post(server.port)
     try:
-        slow.sendall(
-            b"POST /api/v1/sites/demo/comments?thread=slow HTTP/1.1\r\n"
-            b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            # the demo site's own origin, so the view reads the body (tests/test_serve.py)
-            + f"Origin: http://127.0.0.1:{server.port}\r\n".encode()
-            + b"Content-Length: 100000\r\n\r\n{"
-        )
         for _ in range(20):
             slow.sendall(b" ")  # still sending: the server waits for the rest
             with socket.create_connection(("127.0.0.1", server.port), timeout=10) as reader:
