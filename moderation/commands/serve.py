@@ -247,10 +247,12 @@ def server_processes(requested: int | None, storage: str) -> int:
     passes between its threads (the poller hands the connection to a pool thread, which
     hands it back when the answer is written), each pass a sleep and a wake-up. With one
     process per core, a core idles through those gaps; a spare process runs in them. On
-    the quiet 2-core machine (bench/RESULTS.md, the 22:15 sweep) 3 processes of 2 threads
-    served reads 1.02-1.20x as fast as 2 processes, posts 1.05x, and the posts' p99 stayed
-    (103 against 111 ms at 19:18); more threads too would read faster still but make the
-    posts' p99 several times longer (more writers queue on SQLite's one write lock)."""
+    the quiet 2-core machine (bench/RESULTS.md, the sweep of 2026-11-30 00:40) 3 processes
+    of 2 threads served reads 1.04-1.07x as fast as 2 processes, within 10 % of the best
+    flags found, where 2 processes were 12-13 % behind. The cost is on a flood of posts
+    (16 connections posting without a pause): 0.92 of the rate and a p99 of 192 against
+    82 ms, as more writers queue on SQLite's one write lock; more threads would read a
+    little faster still but lengthen that p99 further (3x4: 449 ms)."""
     if is_process_local(storage):
         if requested is not None and requested > 1:
             raise click.ClickException(
