@@ -14,6 +14,9 @@ same run, same gunicorn settings and concurrency, ratios printed at the end.
 4. a concurrent-write correctness probe (answers that describe another request's comment);
 5. CPU and database statements per request inside one process (bench/inprocess.py):
    what a loaded machine cannot blur;
+6. the server's flags (bench/reads.py): the default against the best config found, against
+   one process and against the Flask ceiling for the same bytes (needs FLASK_VENV, made by
+   ../shared/bench/ref_flask.sh setup);
 then prints the tables (req/s as the median of the reps with their min-max, p99 beside
 every throughput) and each goal met or not, and writes them to bench/results/<tag>/.
 The measurements of ours alone (2-4) are bench/run_alone.py's, the tables
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -214,6 +218,73 @@ def inprocess(args: argparse.Namespace, out: Path) -> tuple[str, list[tuple[str,
     return table, verdicts
 
 
+# -- the server's flags: the default against the best, one process and the ceiling -----------
+
+#: The configs the flags sweep sets beside the default: one process (the "every core" goal's
+#: base), the old default, and those with more processes or threads than 2 cores.
+FLAG_CONFIGS = "default,1x2,2x2,3x2,2x4,3x4,4x4,4x8"
+FLAG_WORKLOADS = ("list200", "list200-page", "count5")
+
+
+def flags_sweep(args: argparse.Namespace) -> tuple[str, list[tuple[str, bool]]]:
+    """bench/reads.py (its own SQLite database, servers and the Flask ceiling for the same
+    bytes): how the default flags read against the best config found (within 10 %), against
+    one process (every core: 1.7x on 2) and against the ceiling (0.8); its summary and
+    those verdicts."""
+    from reads_report import medians_of
+
+    work = WORK / "flags"
+    shutil.rmtree(work, ignore_errors=True)
+    reps = 2 if args.quick else max(3, 2 * args.reps)
+    python = os.environ.get("BENCH_INPROCESS_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
+    sh(
+        [
+            python if Path(python).exists() else sys.executable,
+            str(HERE / "reads.py"),
+            "--configs",
+            FLAG_CONFIGS,
+            "--workloads",
+            ",".join(FLAG_WORKLOADS),
+            "--reps",
+            str(reps),
+        ],
+        timeout=7200,
+        env={"BENCH_WORK": str(work)},
+    )
+    (found,) = work.glob("reads-*")
+    data = json.loads((found / "results.json").read_text())
+    rps = medians_of(data["rows"])["rps"]
+    default = data["default"]
+    verdicts = []
+    for workload in FLAG_WORKLOADS:
+        mine = rps[(default, workload)]
+        best = max(v for (c, w), v in rps.items() if w == workload and not c.startswith("ref"))
+        verdicts.append(
+            (
+                f"flags: the default ({default}) / the best config, {workload}: "
+                f"{mine / best:.2f} (≥ 0.9)",
+                mine / best >= 0.9,
+            )
+        )
+        if (single := rps.get(("1x2", workload))) and default != "1x2":
+            verdicts.append(
+                (
+                    f"every core: the default / one process (1x2), {workload}: "
+                    f"{mine / single:.2f} (≥ 1.7)",
+                    mine / single >= 1.7,
+                )
+            )
+        if ceiling := rps.get(("ref", workload)):
+            verdicts.append(
+                (
+                    f"ceiling: the default / a fixed body of the same bytes, {workload}: "
+                    f"{mine / ceiling:.2f} (≥ 0.8)",
+                    mine / ceiling >= 0.8,
+                )
+            )
+    return (found / "summary.md").read_text().strip(), verdicts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -226,6 +297,9 @@ def main() -> int:
     parser.add_argument("--skip-isso", action="store_true", help="measure only us (no ratios)")
     parser.add_argument(
         "--skip-inprocess", action="store_true", help="leave out bench/inprocess.py's CPU counts"
+    )
+    parser.add_argument(
+        "--skip-flags", action="store_true", help="leave out bench/reads.py's flags sweep"
     )
     parser.add_argument(
         "--reuse", metavar="DIR", help="take the throughput part from an earlier run's results"
@@ -272,6 +346,8 @@ def main() -> int:
     results["memory"].append(memory_and_probe("pg", 2))
     if not args.skip_inprocess:
         results["inprocess"], results["inprocess_verdicts"] = inprocess(args, out)
+    if not args.skip_flags:
+        results["flags"], results["flags_verdicts"] = flags_sweep(args)
     text = report(results)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     (out / "summary.md").write_text(f"# Benchmark {tag}\n\n{text}\n")

@@ -103,6 +103,9 @@ def report(results: dict[str, Any]) -> str:
             [*heading("CPU and statements per request, in one process"), results["inprocess"]]
         )
         verdicts += [(name, met) for name, met in results.get("inprocess_verdicts", [])]
+    if results.get("flags"):
+        sections.append([*heading("The server's flags (bench/reads.py)"), results["flags"]])
+        verdicts += [(name, met) for name, met in results.get("flags_verdicts", [])]
     sections.append(
         [*heading("Goals"), *(f"- {'met' if met else 'NOT met'}: {name}" for name, met in verdicts)]
     )
