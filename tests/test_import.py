@@ -131,6 +131,14 @@ def test_comments_erased_or_purged_since_stay_gone_when_the_import_runs_again(
     after = comments_by_source_id(app)
     assert set(after) == set(before)
     assert all(c.email != "editor@blog.example.com" for c in after.values())
+    with app.app_context():  # the audit log says so too (the dry run leaves no entry)
+        last = db.session.execute(
+            select(AuditEvent.reason)
+            .where(AuditEvent.action == "imported")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).scalar_one()
+    assert f"{1 + len(deleted)} removed here since" in last, last
     # another site's import of the same file is its own
     Actions(app).create_site("fresh")
     assert run_import(runner, "wxr", WXR, "--site", "fresh").exit_code == 0

@@ -333,6 +333,11 @@ def test_the_format_layer_needs_only_the_standard_library() -> None:
         ("<p></p><p>  </p><p>Only</p>", "Only"),
         ("Plain text,\nno paragraphs", "Plain text,\nno paragraphs"),
         ("<pre>code</pre> and <param>", "<pre>code</pre> and <param>"),
+        (
+            "<p>Try:</p>\n<pre><code>def f():\n    return 1\n</code></pre>\n<p>ok</p>",
+            "Try:\n\n<pre><code>def f():\n    return 1\n</code></pre>\n\nok",
+        ),
+        ("<p>a\u00a0b\u3000c  d</p>", "a\u00a0b\u3000c d"),
         ("", ""),
         (None, None),
     ],

@@ -139,7 +139,7 @@ def test_form_content_types_are_refused(client: FlaskClient, app: Flask, site: s
     assert stored_comments(app) == []
 
 
-@pytest.mark.parametrize("origin", [None, "https://evil.example", "null"])
+@pytest.mark.parametrize("origin", [None, "https://evil.example", "null", "http://[::1"])
 def test_only_the_sites_origins_may_submit(
     client: FlaskClient, app: Flask, site: str, origin: str | None
 ) -> None:
@@ -156,9 +156,10 @@ def test_preflight(client: FlaskClient, site: str) -> None:
     assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
     assert allowed.headers["Access-Control-Allow-Headers"] == "Content-Type"
-    refused = client.options(COMMENTS, headers={"Origin": "https://evil.example"})
-    assert refused.status_code == 403
-    assert "Access-Control-Allow-Origin" not in refused.headers
+    for origin in ("https://evil.example", "http://[::1"):  # the second no URL at all
+        refused = client.options(COMMENTS, headers={"Origin": origin})
+        assert refused.status_code == 403
+        assert "Access-Control-Allow-Origin" not in refused.headers
 
 
 def test_token_is_required_and_single_use(client: FlaskClient, app: Flask, site: str) -> None:

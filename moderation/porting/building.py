@@ -54,8 +54,24 @@ def paragraphs_as_blank_lines(html: str | None) -> str | None:
     """
     if html is None or _PARAGRAPH_TAG.search(html) is None:
         return html
-    blocks = (" ".join(block.split()) for block in _PARAGRAPH_TAG.split(html))
+    blocks = (_collapsed(block) for block in _PARAGRAPH_TAG.split(html))
     return "\n\n".join(block for block in blocks if block)
+
+
+_PRE_BLOCK = re.compile(r"(<pre(?:\s[^>]*)?>.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)
+#: HTML's white space: no-break and ideographic spaces are text, not layout
+_HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
+
+
+def _collapsed(block: str) -> str:
+    """A paragraph's runs of HTML white space as one space, except inside ``<pre>`` (code
+    keeps its lines and indentation)."""
+    parts = _PRE_BLOCK.split(block)
+    # odd places hold the <pre> blocks the split kept
+    joined = "".join(
+        part if odd % 2 else _HTML_SPACE.sub(" ", part) for odd, part in enumerate(parts)
+    )
+    return joined.strip(" \t\r\n\f")
 
 
 class CommentBuilder:

@@ -100,6 +100,7 @@ def import_comments(
             site_id=site.id,
             reason=(
                 f"{fmt}: {report.imported} imported, {report.present} already present, "
+                f"{report.removed} removed here since, "
                 f"{sum(report.read.refusals.values())} refused"
                 + (f"; stopped: {report.error}" if report.error else "")
             ),

@@ -26,7 +26,10 @@ def normalise(value: str) -> str | None:
     most a header's size each.)"""
     if not value or value == "null":
         return None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # such as an unclosed IPv6 bracket: "http://[::1"
+        return None
     if not parts.scheme or not parts.netloc:
         return None
     try:
