@@ -189,15 +189,20 @@ def run_harness(
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def checkout_python() -> str:
+    """The Python of this checkout's virtualenv (``BENCH_INPROCESS_PYTHON`` names another),
+    else this one: the benchmarks that import the service run there."""
+    python = os.environ.get("BENCH_INPROCESS_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
+    return python if Path(python).exists() else sys.executable
+
+
 # -- CPU per request in one process ----------------------------------------------------------
 
 
 def inprocess(args: argparse.Namespace, out: Path) -> tuple[str, list[tuple[str, bool]]]:
     """bench/inprocess.py in this checkout's virtualenv (its own databases): its table and
     its growth verdicts."""
-    python = os.environ.get("BENCH_INPROCESS_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
-    if not Path(python).exists():
-        python = sys.executable
+    python = checkout_python()
     found = out / "inprocess.json"
     reps, requests = (3, 20) if args.quick else (5, 40)
     printed = sh(
@@ -236,10 +241,9 @@ def flags_sweep(args: argparse.Namespace) -> tuple[str, list[tuple[str, bool]]]:
     work = WORK / "flags"
     shutil.rmtree(work, ignore_errors=True)
     reps = 2 if args.quick else max(3, 2 * args.reps)
-    python = os.environ.get("BENCH_INPROCESS_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
     sh(
         [
-            python if Path(python).exists() else sys.executable,
+            checkout_python(),
             str(HERE / "reads.py"),
             "--configs",
             FLAG_CONFIGS,
