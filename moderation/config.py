@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sqlite3
 import stat
 import time
 from collections.abc import Mapping
@@ -282,6 +283,33 @@ def create_private_file(path: Path) -> None:
     except (FileExistsError, FileNotFoundError):
         return  # there already, or its folder is missing (SQLite will say so)
     os.close(fd)
+
+
+def use_wal(connection: Any, patience: float = 5.0) -> None:
+    """Put a SQLite database in WAL mode (it stays so: the mode is kept in the file).
+
+    Switching a new file to WAL needs it to itself, and SQLite answers ``database is locked``
+    at once, without waiting in its busy handler, while another connection opens or switches
+    the same file: connections opened together (the server's processes, threads with a
+    connection each) would fail at random. So the mode is read first (a file already in WAL
+    costs one read), and a busy switch is tried again for up to ``patience`` seconds.
+    ``connection`` is a DB-API connection of :mod:`sqlite3`."""
+    deadline = time.monotonic() + patience
+    cursor = connection.cursor()
+    try:
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode")
+                if cursor.fetchone()[0] != "wal":
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.002)
+    finally:
+        cursor.close()
 
 
 def sqlite_file(database_url: str) -> Path | None:

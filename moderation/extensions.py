@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from moderation.config import create_private_file, sqlite_file
+from moderation.config import create_private_file, sqlite_file, use_wal
 from moderation.domain.languages import LANGUAGE_CODES, choose_language
 from moderation.domain.numbers import parse_id
 from moderation.models.base import Base
@@ -167,8 +167,8 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        use_wal(dbapi_connection)
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -28,7 +28,7 @@ from typing import Any
 from limits.storage import MovingWindowSupport, SlidingWindowCounterSupport, Storage
 from limits.storage.base import TimestampedSlidingWindow
 
-from moderation.config import create_private_file
+from moderation.config import create_private_file, use_wal
 from moderation.ratelimit.admission import over_limit
 
 #: The scheme :class:`SQLiteCounters` registers with ``limits``.
@@ -78,7 +78,7 @@ class SQLiteCounters(
             connection = sqlite3.connect(
                 self.path, timeout=5, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA journal_mode=WAL")
+            use_wal(connection)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(SCHEMA)
             self._local.connection, self._local.pid, self._local.depth = (
