@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +93,7 @@ def import_command(
             emit_events=emit_events,
             learn=learn,
             actor=COMMAND_LINE,
+            rebuilding=_rebuild_progress() if sys.stderr.isatty() else None,
         )
     if dry_run:
         click.echo("Dry run: nothing was stored.")
@@ -118,6 +120,22 @@ def _progress(file: Path, fmt: str) -> Iterator[Source]:
         yield io.BufferedReader(_Counting(raw, bar.update), 1 << 16)
 
 
+def _rebuild_progress() -> Callable[[int, int], None]:
+    """Says on standard error which search index is being built after the import (the
+    text's takes most of the time: about a minute per 10⁶ comments)."""
+    started = time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        if done < total:
+            message = f"Building the search index again: {done + 1} of {total}"
+        else:
+            message = f"Built the search index again: {total} of {total}"
+        click.echo(f"\r{message} ({elapsed:,.0f} s)", err=True, nl=done == total)
+
+    return show
+
+
 class _Counting(io.RawIOBase):
     """A binary file that reports how many bytes were read."""
 
@@ -127,6 +145,10 @@ class _Counting(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def fileno(self) -> int:
+        """The file's own (the import estimates its comments from its size)."""
+        return self._inner.fileno()
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self._inner.read(len(buffer))
