@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from moderation.extensions import db
 from moderation.models import Comment
@@ -176,3 +176,25 @@ def test_a_killed_import_leaves_the_indexes_missing_until_the_next_import_or_the
     assert missing(app) == ()
     matched, now_stored = found(app)
     assert matched == now_stored >= stored
+
+
+def test_an_import_whose_indexes_cannot_be_built_keeps_its_comments_and_says_so(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(export_lines(2, 10)))
+    with app.app_context():
+        db.session.execute(text("DROP EXTENSION pg_trgm CASCADE"))  # takes the indexes along
+        db.session.commit()
+    try:
+        result = runner.invoke(args=["import", "jsonl", str(path), "--site", "blog"])
+        assert result.exit_code == 0, result.output
+        assert "Search index: NOT built again (ProgrammingError: " in result.output
+        assert found(app)[0] == found(app)[1] > 0
+    finally:
+        with app.app_context():
+            db.session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            db.session.commit()
+    doctor = runner.invoke(args=["doctor"]).output
+    assert "search_index" in doctor and "built again in" in doctor, doctor
+    assert missing(app) == ()

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from moderation.extensions import db
 from moderation.models.search import TRIGRAM_INDEXES, trigram_index_statement
@@ -70,6 +70,8 @@ class Rebuild:
     seconds: float = 0.0
     #: An import still running has the indexes set aside: it rebuilds them at its end.
     left_to_import: bool = False
+    #: Why the build failed ("": it did not).
+    error: str = ""
 
 
 def missing_search_indexes(connection: Connection) -> tuple[str, ...]:
@@ -186,8 +188,14 @@ def search_indexes_set_aside(
                     _lock(connection, "pg_advisory_unlock_shared")
                 state.rebuild = restore_search_indexes(connection, progress)
                 connection.exec_driver_sql("RESET ALL")  # back to the pool as it came
-            except BaseException:
+            except SQLAlchemyError as error:
+                # the comments are stored: the import does not fail for its search index
+                # (pg_trgm gone, say); the report says so, the doctor builds it again
                 connection.invalidate()  # closed: the server lets go of its locks
+                reason = str(getattr(error, "orig", error)).splitlines()[0]
+                state.rebuild = Rebuild(error=f"{error.__class__.__name__}: {reason}")
+            except BaseException:
+                connection.invalidate()
                 raise
 
 

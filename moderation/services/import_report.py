@@ -74,6 +74,11 @@ class ImportReport:
         rebuild = self.search_rebuild
         if rebuild is None:
             return []
+        if rebuild.error:
+            return [
+                f"Search index: NOT built again ({rebuild.error}); `moderation doctor` builds "
+                "it (the search finds the same comments meanwhile, only slower)."
+            ]
         if rebuild.left_to_import:
             return [
                 "Search index: being kept aside by another import still running, "
