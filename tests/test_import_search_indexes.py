@@ -25,6 +25,7 @@ from moderation.services.import_indexes import (
     missing_search_indexes,
     pays,
     restore_search_indexes,
+    search_indexes_set_aside,
 )
 from moderation.services.importing import import_comments
 from moderation.services.queue import QueueFilter, count_matching
@@ -197,4 +198,16 @@ def test_an_import_whose_indexes_cannot_be_built_keeps_its_comments_and_says_so(
             db.session.commit()
     doctor = runner.invoke(args=["doctor"]).output
     assert "search_index" in doctor and "built again in" in doctor, doctor
+    assert missing(app) == ()
+
+
+def test_the_doctor_leaves_indexes_set_aside_by_a_running_import_to_it(
+    app: Flask, runner: FlaskCliRunner, site: str, tmp_path: Path
+) -> None:
+    with app.app_context(), search_indexes_set_aside(tmp_path, set_aside=True) as set_aside:
+        assert set_aside.indexes == TRIGRAM_INDEXES
+        doctor = runner.invoke(args=["doctor"]).output
+        assert "set aside by an import in progress: built again at its end" in doctor, doctor
+        assert missing(app) == TRIGRAM_INDEXES
+    assert set_aside.rebuild is not None and set_aside.rebuild.indexes == TRIGRAM_INDEXES
     assert missing(app) == ()
