@@ -119,7 +119,7 @@ def restore_search_indexes(
             # an invalid index of that name would make IF NOT EXISTS do nothing
             connection.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")
             connection.exec_driver_sql(trigram_index_statement(index, concurrently=True))
-        if progress is not None:
+        if progress is not None and missing:
             progress(len(missing), len(missing))
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SET_ASIDE_LOCK})
