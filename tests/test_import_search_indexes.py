@@ -22,6 +22,7 @@ from moderation.models.search import TRIGRAM_INDEXES
 from moderation.porting import JsonlWriter
 from moderation.services.import_indexes import (
     MIN_COMMENTS,
+    SHARE,
     missing_search_indexes,
     pays,
     restore_search_indexes,
@@ -30,7 +31,7 @@ from moderation.services.import_indexes import (
 from moderation.services.importing import import_comments
 from moderation.services.queue import QueueFilter, count_matching
 from tests.databases import uses_server_database
-from tests.helpers import Actions
+from tests.helpers import Actions, seed_comments
 from tests.porting_support import synthetic_threads
 
 pytestmark = pytest.mark.skipif(not uses_server_database(), reason="PostgreSQL's indexes")
@@ -108,12 +109,32 @@ def test_a_large_import_sets_the_indexes_aside_and_builds_them_after_search_righ
     ), lines
 
 
-def test_setting_aside_pays_from_the_smallest_large_import_into_an_empty_table(
+def test_setting_aside_pays_for_a_large_import_that_brings_most_of_the_comments(
     app: Flask, site: str
 ) -> None:
     with app.app_context(), db.engine.connect() as connection:
         assert pays(connection, MIN_COMMENTS)
         assert not pays(connection, MIN_COMMENTS - 1)
+    seed_comments(app, 1)
+    stored = MIN_COMMENTS // SHARE + 1
+    with app.app_context(), db.engine.begin() as connection:
+        columns = ", ".join(
+            connection.execute(
+                text(
+                    "SELECT quote_ident(column_name) FROM information_schema.columns "
+                    "WHERE table_name = 'comments' AND column_name <> 'id'"
+                )
+            ).scalars()
+        )
+        connection.execute(
+            text(
+                f"INSERT INTO comments ({columns}) SELECT {columns} "  # noqa: S608 - the table's
+                "FROM comments, generate_series(2, :copies)"
+            ),
+            {"copies": stored},
+        )
+        assert not pays(connection, MIN_COMMENTS)  # a fifth of it is there already
+        assert pays(connection, stored * SHARE)
 
 
 @pytest.mark.parametrize("restorer", ["import", "doctor"])

@@ -45,8 +45,10 @@ from moderation.porting.sources import Source
 
 #: Fewer comments than this: not worth changing the indexes (the import takes seconds).
 MIN_COMMENTS = 20_000
-#: The file must hold at least this many times the comments stored already.
-SHARE = 4
+#: The file must hold at least this many times the comments stored already. Kept up to
+#: date, the indexes cost ~125 µs an imported comment; built, ~95 µs (10⁵) to ~102 µs (10⁶)
+#: per row of the whole table: the break-even is 3.2x (10⁵) to 4.9x (10⁶).
+SHARE = 5
 #: Bytes of an export per comment (the generated WXR of bench/gen_import_files.py: 1,277).
 BYTES_PER_COMMENT = 1_300
 #: How long a drop may wait for its lock before the index is kept instead.
