@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from moderation.domain.spam.features import _MONEY, FeatureExtractor, _names_money
 from moderation.domain.spam.text import (
     REPEATED_CHARACTER,
+    WORD_PATTERN,
     is_ip_host,
     other_characters,
     script_shares,
+    words_of,
 )
 
 pytestmark = pytest.mark.any_database
@@ -120,3 +122,16 @@ def test_capitals_and_emoji_are_counted_as_character_by_character(text: str) -> 
     emoji = len(_EMOJI.findall(text))
     expected = {"emoji:many"} if emoji >= 5 else {"emoji:some"} if emoji else set()
     assert {feature for feature in features if feature.startswith("emoji:")} == expected
+
+
+_WORDY = st.lists(
+    st.sampled_from([*"aZ9_'\u2019 \n.-", "don't", "don\u2019t", "snake_case", "\u00e9", "\u4e2d"])
+    | st.characters(exclude_categories=("Cs",)),
+    max_size=30,
+).map("".join)
+
+
+@_SETTINGS
+@given(text=_WORDY)
+def test_words_are_the_words_of_the_pattern(text: str) -> None:
+    assert words_of(text) == WORD_PATTERN.findall(text)

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from moderation.domain.spam.explain import describe, reason
 from moderation.domain.spam.scoring import Evidence, feature_probability, fisher_combine
@@ -130,12 +131,17 @@ def batch_training_deltas(
         counter[MESSAGES] += 1
     spam, ham = seen[Label.SPAM], seen[Label.HAM]
     features = sorted(spam.keys() | ham.keys())
-    totals = [Counts(spam=spam[feature], ham=ham[feature]) for feature in features]
+    totals = [_shared_counts(spam.get(feature, 0), ham.get(feature, 0)) for feature in features]
     return {
         (scope, feature): counts
         for scope in sorted((site_scope(site_id), GLOBAL_SCOPE))
         for feature, counts in zip(features, totals, strict=True)
     }
+
+
+#: ``Counts`` made once per value (they are immutable): most of a batch's features were
+#: seen once or twice, so a few hundred values make nearly all of its thousands of counts.
+_shared_counts = lru_cache(maxsize=1024)(Counts)
 
 
 def relabel_deltas(

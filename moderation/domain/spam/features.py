@@ -273,6 +273,8 @@ class FeatureExtractor:
             features.append("html:a")
         if "[url" in lowered:
             features.append("bbcode:url")
+        if not links:
+            return set(), text_without
         domains: list[str] = []
         link_words: list[str] = []
         for link in links:
@@ -327,7 +329,7 @@ class FeatureExtractor:
     def _words(self, folded: str, features: list[str]) -> None:
         """Lower-cased words (of the text ``folded``); numbers as their length; unspaced
         scripts as character pairs."""
-        words = measure.WORD_PATTERN.findall(folded)
+        words = measure.words_of(folded)
         distinct = dict.fromkeys(words)  # each word once, in order: a feature counts once
         if len(words) >= 8 and len(distinct) / len(words) < 0.5:
             features.append("rep:words")
@@ -357,14 +359,15 @@ class FeatureExtractor:
         if not name:
             features.append("name:none")
             return ""
-        words = measure.WORD_PATTERN.findall(name.casefold())
+        folded = name.casefold()
+        words = measure.words_of(folded)
         features.append("name:words:" + ("4+" if len(words) >= 4 else str(len(words))))
         features.extend(
             "n:" + word[:_MAX_WORD] for word in words[:_MAX_NAME_WORDS] if not word.isdigit()
         )
         if any(map(str.isdigit, name)):
             features.append("name:digits")
-        if measure.find_links(name) or "http" in name.casefold():
+        if measure.find_links(name) or "http" in folded:
             features.append("name:url")
         if _NAME_SEPARATORS.search(name):
             features.append("name:separators")

@@ -100,6 +100,8 @@ EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
 IPV4_PATTERN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 PHONE_PATTERN = re.compile(r"(?<![\d+])\+?\d(?:[ ().-]{0,3}+\d){7,15}+")
 WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
+#: ``WORD_PATTERN`` in a text without an underscore or an apostrophe (found faster).
+_PLAIN_WORD = re.compile(r"\w+")
 #: Five of a character in a row ("!!!!!", "sooooo"); a presence test: five and no more is
 #: the same answer, found faster than "four or more repeats" (no repeat to extend).
 REPEATED_CHARACTER = re.compile(r"(.)\1\1\1\1")
@@ -137,14 +139,16 @@ def script_shares(
 ) -> tuple[int, list[tuple[str, float]]]:
     """The number of letters and each script's share of them, largest first; ``others``:
     ``other_characters(text)``, when the caller has it already."""
-    counts: dict[str, int] = {}
     # UTF-8 writes every other character with bytes >= 0x80: what is left is A-Z and a-z
     ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_LETTERS))
-    if ascii_letters:
-        counts["latin"] = ascii_letters
+    if others is None:
+        others = other_characters(text)
+    if not others:  # ASCII only (most names, many comments): Latin or no letters
+        return (ascii_letters, [("latin", 1.0)]) if ascii_letters else (0, [])
+    counts = {"latin": ascii_letters} if ascii_letters else {}
     # each distinct character once, in order of first appearance: scripts then enter the
     # counts in the same order as letter by letter (ties keep that order)
-    for character, count in (other_characters(text) if others is None else others).items():
+    for character, count in others.items():
         script = _letter_script(character)
         if script:
             counts[script] = counts.get(script, 0) + count
@@ -154,6 +158,15 @@ def script_shares(
     # largest first, ties in the order counted (as Counter.most_common sorts)
     ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)
     return letters, [(script, count / letters) for script, count in ranked]
+
+
+def words_of(text: str) -> list[str]:
+    """``WORD_PATTERN.findall(text)``: without an underscore there is no word character
+    to leave out, and without an apostrophe no words to join, so a word is then any run
+    of word characters."""
+    if "_" in text or "'" in text or "\u2019" in text:
+        return WORD_PATTERN.findall(text)
+    return _PLAIN_WORD.findall(text)
 
 
 def token_scripts(token: str) -> set[str]:
