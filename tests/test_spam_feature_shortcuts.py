@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.domain.spam.features import _MONEY, FeatureExtractor, _names_money
+from moderation.domain.spam.features import _MONEY, FeatureExtractor, _has_digit, _names_money
 from moderation.domain.spam.text import (
     REPEATED_CHARACTER,
     WORD_PATTERN,
@@ -79,6 +79,14 @@ def test_five_of_a_character_in_a_row_is_found_as_by_counting(text: str) -> None
     assert (REPEATED_CHARACTER.search(text) is not None) == runs
 
 
+@_SETTINGS
+@given(
+    text=_TEXTS | st.text(alphabet=st.characters(categories=("Nd", "No", "Nl", "Ll")), max_size=8)
+)
+def test_a_digit_is_found_as_by_the_pattern(text: str) -> None:
+    assert _has_digit(text, other_characters(text)) == (re.search(r"\d", text) is not None)
+
+
 def _is_ip_the_long_way(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -114,7 +122,7 @@ _EMOJI = re.compile("[\U0001f300-\U0010ffff]")
 def test_capitals_and_emoji_are_counted_as_character_by_character(text: str) -> None:
     """Most letters capitals, and emoji: the shape's bounds skip counts, never change them."""
     features: list[str] = []
-    EXTRACTOR._shape(text, text.casefold(), features)
+    EXTRACTOR._shape(text, text.casefold(), other_characters(text), features)
     letters, _ = script_shares(text)
     upper = sum(character.isupper() for character in text)
     most = letters >= 12 and upper / letters > 0.6
