@@ -17,8 +17,12 @@ from hypothesis import strategies as st
 
 from moderation.domain.spam.features import _MONEY, FeatureExtractor, _has_digit, _names_money
 from moderation.domain.spam.text import (
+    _TRAILING_PUNCTUATION,
     REPEATED_CHARACTER,
+    URL_PATTERN,
     WORD_PATTERN,
+    _is_link,
+    find_links,
     is_ip_host,
     other_characters,
     script_shares,
@@ -143,3 +147,22 @@ _WORDY = st.lists(
 @given(text=_WORDY)
 def test_words_are_the_words_of_the_pattern(text: str) -> None:
     assert words_of(text) == WORD_PATTERN.findall(text)
+
+
+_LINKY = st.lists(
+    st.sampled_from([*"a.:/ w-", "http://", "https://x", "www.", ".com", "example", "\u00e9"])
+    | st.characters(exclude_categories=("Cs",)),
+    max_size=20,
+).map("".join)
+
+
+@_SETTINGS
+@given(text=_LINKY)
+def test_links_are_the_links_of_the_pattern(text: str) -> None:
+    """Without a dot or "://" there is no link to look for (a name usually)."""
+    expected = [
+        match.group(0).rstrip(_TRAILING_PUNCTUATION)
+        for match in URL_PATTERN.finditer(text)
+        if _is_link(match)
+    ]
+    assert find_links(text) == expected

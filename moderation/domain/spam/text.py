@@ -141,10 +141,10 @@ def script_shares(
     ``other_characters(text)``, when the caller has it already."""
     # UTF-8 writes every other character with bytes >= 0x80: what is left is A-Z and a-z
     ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_LETTERS))
+    if text.isascii():  # (most names, many comments): Latin or no letters
+        return (ascii_letters, [("latin", 1.0)]) if ascii_letters else (0, [])
     if others is None:
         others = other_characters(text)
-    if not others:  # ASCII only (most names, many comments): Latin or no letters
-        return (ascii_letters, [("latin", 1.0)]) if ascii_letters else (0, [])
     counts = {"latin": ascii_letters} if ascii_letters else {}
     # each distinct character once, in order of first appearance: scripts then enter the
     # counts in the same order as letter by letter (ties keep that order)
@@ -184,6 +184,8 @@ def _is_link(match: re.Match[str]) -> bool:
 
 def find_links(text: str) -> list[str]:
     """The URLs and bare domains in a comment, in order, trailing punctuation removed."""
+    if "." not in text and "://" not in text:
+        return []  # every link has a scheme or a dot: none here
     return [
         match.group(0).rstrip(_TRAILING_PUNCTUATION)
         for match in URL_PATTERN.finditer(text)
