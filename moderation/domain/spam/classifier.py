@@ -119,6 +119,11 @@ def training_deltas(
     return dict.fromkeys(sorted(set(keys)), step)
 
 
+#: ``Counts`` made once per value (they are immutable): most of a batch's features were
+#: seen once or twice, so a few hundred values make nearly all of its thousands of counts.
+_shared_counts = lru_cache(maxsize=1024)(Counts)
+
+
 def batch_training_deltas(
     site_id: int | str, learned: Iterable[tuple[Collection[str], Label]]
 ) -> dict[Key, Counts]:
@@ -140,11 +145,6 @@ def batch_training_deltas(
         for scope in sorted((site_scope(site_id), GLOBAL_SCOPE))
         for feature, counts in zip(features, totals, strict=True)
     }
-
-
-#: ``Counts`` made once per value (they are immutable): most of a batch's features were
-#: seen once or twice, so a few hundred values make nearly all of its thousands of counts.
-_shared_counts = lru_cache(maxsize=1024)(Counts)
 
 
 def relabel_deltas(

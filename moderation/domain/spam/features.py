@@ -240,6 +240,7 @@ class FeatureExtractor:
         return tuple(features)
 
     def _email_domain_feature(self, domain: str) -> str:
+        """The keyed hash of an address's domain (the same for all its addresses)."""
         return self.keyed("emaildom", domain)
 
     def _network_feature(self, network: str) -> str:
