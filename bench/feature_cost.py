@@ -37,7 +37,7 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))  # last: PYTHONPATH
 import moderation
 from bench.spam_corpora import load_comments
 from moderation.domain import websites
-from moderation.domain.spam import batch, features, text
+from moderation.domain.spam import batch, classifier, features, text
 from moderation.domain.spam.batch import Lesson
 from moderation.domain.spam.features import FeatureExtractor, Submission
 from moderation.porting import read
@@ -86,7 +86,7 @@ def corpus_lessons() -> list[Lesson]:
 
 def forget_everything() -> None:
     """Empty every function cache of the modules the features use: each run starts cold."""
-    for module in (features, text, batch, websites):
+    for module in (features, text, batch, classifier, websites):
         for value in vars(module).values():
             if isinstance(value, functools._lru_cache_wrapper):
                 value.cache_clear()
