@@ -17,9 +17,10 @@ PostgreSQL database named, emptied first), one site, then the import service on 
 file, exactly as ``moderation import`` runs it (batches of 1,000 comments, one commit each).
 Prints comments stored per second (wall clock; CPU of the importing process; that plus its
 helper process's, which works out the features the comments teach; and plus the
-PostgreSQL server's, read from ``/proc/<pid>/stat`` for every backend serving the database:
-the import's session and the connection that drops and builds again its search indexes;
-the machine is shared, so all are shown; and the server's CPU per comment alone), the peak resident memory (``VmHWM``) of the importing process and of its helper
+PostgreSQL server's, read from ``/proc/<pid>/stat`` for every backend serving the database
+(the import's session, and any other connection it opens); the machine is shared, so all
+are shown; and the server's CPU per comment alone), the peak resident memory (``VmHWM``)
+of the importing process and of its helper
 (sampled from ``/proc`` every 0.2 s while it runs) and the load average at the start;
 then each run's raw numbers (JSON). ``--runs N`` repeats and prints the median with the
 spread (min to max).
@@ -65,8 +66,8 @@ if url.startswith("postgresql"):
 server_seen = {}  # pid: (CPU seconds when first seen, when last seen)
 def sample_server():
     # CPU seconds of every PostgreSQL backend serving this database but the monitor's (same
-    # machine): the import's session and the connection that drops and builds its search
-    # indexes; one that appears during the import counts from zero
+    # machine): the import's session and any other connection it opens; one that appears
+    # during the import counts from zero
     if monitor is None:
         return
     pids = monitor.execute(
@@ -131,7 +132,6 @@ print(json.dumps({
     "helper_peak_rss": max(helper_peaks.values(), default=0),
     "load": load,
     "error": report.error,
-    "search_rebuild_s": getattr(getattr(report, "search_rebuild", None), "seconds", 0.0),
 }))
 """
 
