@@ -3,10 +3,10 @@
     python bench/gen_import_files.py 100000 --out /tmp/import-files --formats wxr
     python bench/import_stages.py /tmp/import-files/comments.wxr [--batch-size N] [--no-learn]
 
-One import into a new migrated SQLite file (bench/fresh_site.py), as ``moderation import``
-runs it, with the import's own functions wrapped in CPU timers: each stage's CPU of the
-importing thread (``time.thread_time``, so the thread reading the helper's answers is not
-counted in any stage), exclusive of the stages it calls. What no wrapped function
+One import into a new migrated SQLite file (bench/fresh_site.py, removed afterwards), as
+``moderation import`` runs it, with the import's own functions wrapped in CPU timers: each
+stage's CPU of the importing thread (``time.thread_time``, so the thread reading the
+helper's answers is not counted in any stage), exclusive of the stages it calls. What no wrapped function
 accounts for is the reading (the reader's parsing and records), the run loop and its
 report. Prints µs a comment per stage, the importing process's CPU and the helper's.
 Stages missing from the code run (``PYTHONPATH`` naming another version) are left out.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import resource
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -115,6 +116,9 @@ def main() -> None:
         )
         thread = time.thread_time() - thread
         process = time.process_time() - process
+        db.session.remove()
+        db.engine.dispose()
+    shutil.rmtree(folder)
     count = report.imported
     helper = resource.getrusage(resource.RUSAGE_CHILDREN)
     timers.spent["reading, the run loop, the report (not wrapped)"] = thread - sum(
