@@ -15,6 +15,8 @@ from moderation.domain.spam.store import GLOBAL_SCOPE, ZERO, Counts, Key, site_s
 
 #: One comment to learn from: (text, author, email, website, is a reply, network, label).
 Lesson = tuple[str, str, str, str, bool, str, str]
+#: A lesson's label by its value (a look-up, not an enum call per comment).
+_LABELS = {label.value: label for label in Label}
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def lessons(extractor: FeatureExtractor, site_id: int, batch: Sequence[Lesson]) 
     joined: list[str] = []
     for text, author, email, url, is_reply, network, label in batch:
         features = extract(Submission(text, author, email, url, is_reply, network))
-        learned.append((features, Label(label)))
+        learned.append((features, _LABELS[label]))
         joined.append("\n".join(sorted(features)))
     return Lessons(joined, batch_training_deltas(site_id, learned))
 

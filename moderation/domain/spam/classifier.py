@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from itertools import chain
 
 from moderation.domain.spam.explain import describe, reason
 from moderation.domain.spam.scoring import Evidence, feature_probability, fisher_combine
@@ -117,20 +119,27 @@ def training_deltas(
     return dict.fromkeys(sorted(set(keys)), step)
 
 
+#: ``Counts`` made once per value (they are immutable): most of a batch's features were
+#: seen once or twice, so a few hundred values make nearly all of its thousands of counts.
+_shared_counts = lru_cache(maxsize=1024)(Counts)
+
+
 def batch_training_deltas(
     site_id: int | str, learned: Iterable[tuple[Collection[str], Label]]
 ) -> dict[Key, Counts]:
     """The increments that learn many comments at once (an import's batch): the sum of
     their :func:`training_deltas`, in sorted key order, counted per label in one pass
     instead of a :class:`Counts` per feature per comment."""
-    seen: dict[Label, Counter[str]] = {Label.SPAM: Counter(), Label.HAM: Counter()}
+    taught: dict[Label, list[Collection[str]]] = {Label.SPAM: [], Label.HAM: []}
     for features, label in learned:
-        counter = seen[label]
-        counter.update(features)  # a set: each feature once per comment
-        counter[MESSAGES] += 1
-    spam, ham = seen[Label.SPAM], seen[Label.HAM]
+        taught[label].append(features)
+    spam, ham = Counter[str](), Counter[str]()
+    for counter, comments in ((spam, taught[Label.SPAM]), (ham, taught[Label.HAM])):
+        if comments:
+            counter.update(chain.from_iterable(comments))  # sets: a feature once per comment
+            counter[MESSAGES] += len(comments)
     features = sorted(spam.keys() | ham.keys())
-    totals = [Counts(spam=spam[feature], ham=ham[feature]) for feature in features]
+    totals = [_shared_counts(spam.get(feature, 0), ham.get(feature, 0)) for feature in features]
     return {
         (scope, feature): counts
         for scope in sorted((site_scope(site_id), GLOBAL_SCOPE))

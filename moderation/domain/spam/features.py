@@ -22,6 +22,7 @@ from __future__ import annotations
 import hmac
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -36,16 +37,21 @@ MAX_FEATURE_LENGTH = 64
 MAX_FEATURES = 400
 #: Word features come from the first this many characters of the comment.
 MAX_SCANNED_CHARACTERS = 12_000
-_EMOJI = re.compile("[\U0001f300-\U0010ffff]")
+#: Emoji and pictographs: every character from here on (U+1F300 to the last code point).
+_FIRST_EMOJI = "\U0001f300"
 _MAX_WORD = 30
 _MAX_NAME_WORDS = 6
 _MAX_LINK_WORDS = 24
 _CAPITAL_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _MONEY = re.compile(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", re.IGNORECASE)
+_CURRENCY_SYMBOLS = "$€£¥₹₽"
+#: What a text case-folded holds wherever ``_MONEY`` can match a word: the letters it
+#: matches ignoring case (u and U, s, S and the long s, …) all fold to the lower-case ASCII
+#: letter, so a text without these substrings has no currency word.
+_CURRENCY_WORDS = ("usd", "eur", "btc")
 _NAME_SEPARATORS = re.compile(r"[|:/@#]|\s-\s")
 _DIGIT_RUN = re.compile(r"\d{3,}")
-_DIGIT = re.compile(r"\d")
-_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_ASCII_DIGITS = "0123456789"
 _NOT_ASCII_UPPER = bytes(b for b in range(256) if not 0x41 <= b <= 0x5A)
 #: Senders (website, name, email, network) whose features are remembered: commenters come
 #: back, and an import of a million comments meets the same few thousand again and again.
@@ -156,6 +162,8 @@ class FeatureExtractor:
         self._named = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._name_features)
         self._addressed = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._email_features)
         self._network = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._network_feature)
+        # an import meets a new address in almost every comment, but few domains
+        self._email_domain = lru_cache(maxsize=_REMEMBERED_SENDERS)(self._email_domain_feature)
 
     @property
     def key(self) -> bytes:
@@ -171,7 +179,7 @@ class FeatureExtractor:
         """The features derived from one address, so erasing a person can drop them."""
         address = _normalise(email.strip())
         domain = address.rpartition("@")[2]
-        return frozenset({self.keyed("email", address), self.keyed("emaildom", domain)})
+        return frozenset({self.keyed("email", address), self._email_domain(domain)})
 
     def extract(self, submission: Submission) -> frozenset[str]:
         """Every feature of one submission (the author's first, so a cap cuts only words)."""
@@ -186,10 +194,11 @@ class FeatureExtractor:
         every = head + body
         if max(map(len, every)) > MAX_FEATURE_LENGTH:
             every = [feature[:MAX_FEATURE_LENGTH] for feature in every]
-        unique = dict.fromkeys(every)
-        if len(unique) <= MAX_FEATURES:
-            return frozenset(unique)
-        return frozenset(list(unique)[:MAX_FEATURES])
+        found = frozenset(every)
+        if len(found) <= MAX_FEATURES:
+            return found
+        # too many: the first ones (in order, each once) are kept
+        return frozenset(list(dict.fromkeys(every))[:MAX_FEATURES])
 
     def _sender_features(
         self, url: str, author: str, email: str, network: str
@@ -230,6 +239,10 @@ class FeatureExtractor:
         self._email(address, site_domain, features)
         return tuple(features)
 
+    def _email_domain_feature(self, domain: str) -> str:
+        """The keyed hash of an address's domain (the same for all its addresses)."""
+        return self.keyed("emaildom", domain)
+
     def _network_feature(self, network: str) -> str:
         return self.keyed("net", network.strip().lower())
 
@@ -244,11 +257,15 @@ class FeatureExtractor:
         if "@" in text:
             text = _flag_and_remove(measure.EMAIL_PATTERN, "text:email", text, features)
         domains, text = self._links(text, features)
-        if _DIGIT.search(text):
+        # each non-ASCII character counted once, for digits, scripts, capitals and emoji
+        others = measure.other_characters(text)
+        if _has_digit(text, others):
             text = _flag_and_remove(measure.IPV4_PATTERN, "text:ip", text, features)
             text = _flag_and_remove(measure.PHONE_PATTERN, "text:phone", text, features)
-        self._shape(text, features)
-        self._words(text, features)
+            others = measure.other_characters(text)  # a number blanked out may have had some
+        folded = text.casefold()
+        self._shape(text, folded, others, features)
+        self._words(folded, features)
         return domains
 
     def _links(self, text: str, features: list[str]) -> tuple[set[str], str]:
@@ -261,6 +278,8 @@ class FeatureExtractor:
             features.append("html:a")
         if "[url" in lowered:
             features.append("bbcode:url")
+        if not links:
+            return set(), text_without
         domains: list[str] = []
         link_words: list[str] = []
         for link in links:
@@ -276,9 +295,10 @@ class FeatureExtractor:
         features.extend("u:" + word[:_MAX_WORD] for word in link_words[:_MAX_LINK_WORDS])
         return set(domains), text_without
 
-    def _shape(self, text: str, features: list[str]) -> None:
-        """Script mix, capitals, repetition, punctuation, emoji."""
-        letters, shares = measure.script_shares(text)
+    def _shape(self, text: str, folded: str, others: Counter[str], features: list[str]) -> None:
+        """Script mix, capitals, repetition, punctuation, emoji (``folded``: the text
+        case-folded; ``others``: its non-ASCII characters counted)."""
+        letters, shares = measure.script_shares(text, others)
         if shares:
             features.append("script:" + shares[0][0])
             if len(shares) > 1 and shares[1][1] >= 0.1:
@@ -287,9 +307,11 @@ class FeatureExtractor:
         # A-Z counted in bytes (UTF-8 writes every other character with bytes >= 0x80);
         # the other characters, usually few, one by one
         ascii_upper = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_UPPER))
-        others = "" if text.isascii() else _ASCII_RUN.sub("", text)
-        if letters >= 12:
-            upper = ascii_upper + sum(map(str.isupper, others))
+        # (only when every other character being a capital could make most letters ones)
+        if letters >= 12 and (ascii_upper + others.total()) / letters > 0.6:
+            upper = ascii_upper + sum(
+                count for character, count in others.items() if character.isupper()
+            )
             if upper / letters > 0.6:
                 features.append("caps:most")
         # three capital words need at least nine capitals
@@ -299,15 +321,18 @@ class FeatureExtractor:
             features.append("rep:char")
         if text.count("!") >= 3:
             features.append("excl:many")
-        if _MONEY.search(text):
+        if _names_money(text, folded):
             features.append("money")
-        emoji = len(_EMOJI.findall(others)) if others else 0
+        emoji = 0
+        if others and max(others) >= _FIRST_EMOJI:
+            emoji = sum(count for character, count in others.items() if character >= _FIRST_EMOJI)
         if emoji:
             features.append("emoji:" + ("many" if emoji >= 5 else "some"))
 
-    def _words(self, text: str, features: list[str]) -> None:
-        """Lower-cased words; numbers as their length; unspaced scripts as character pairs."""
-        words = measure.WORD_PATTERN.findall(text.casefold())
+    def _words(self, folded: str, features: list[str]) -> None:
+        """Lower-cased words (of the text ``folded``); numbers as their length; unspaced
+        scripts as character pairs."""
+        words = measure.words_of(folded)
         distinct = dict.fromkeys(words)  # each word once, in order: a feature counts once
         if len(words) >= 8 and len(distinct) / len(words) < 0.5:
             features.append("rep:words")
@@ -337,19 +362,20 @@ class FeatureExtractor:
         if not name:
             features.append("name:none")
             return ""
-        words = measure.WORD_PATTERN.findall(name.casefold())
+        folded = name.casefold()
+        words = measure.words_of(folded)
         features.append("name:words:" + ("4+" if len(words) >= 4 else str(len(words))))
         features.extend(
             "n:" + word[:_MAX_WORD] for word in words[:_MAX_NAME_WORDS] if not word.isdigit()
         )
-        if any(character.isdigit() for character in name):
+        if any(map(str.isdigit, name)):
             features.append("name:digits")
-        if measure.find_links(name) or "http" in name.casefold():
+        if measure.find_links(name) or "http" in folded:
             features.append("name:url")
         if _NAME_SEPARATORS.search(name):
             features.append("name:separators")
-        letters = [character for character in name if character.isalpha()]
-        if len(letters) >= 4 and all(character.isupper() for character in letters):
+        letters = list(filter(str.isalpha, name))
+        if len(letters) >= 4 and all(map(str.isupper, letters)):
             features.append("name:caps")
         if len(name) > 30:
             features.append("name:long")
@@ -370,6 +396,23 @@ class FeatureExtractor:
             features.append("email:digits")
         if site_domain and measure.registered_domain(domain) == site_domain:
             features.append("email:in_site")
+
+
+def _has_digit(text: str, others: Counter[str]) -> bool:
+    """Whether ``text`` holds a decimal digit (what ``\\d`` matches), ``others`` its
+    non-ASCII characters counted: ten substring tests and the few other characters are
+    faster than a pattern trying every position."""
+    return any(digit in text for digit in _ASCII_DIGITS) or any(map(str.isdecimal, others))
+
+
+def _names_money(text: str, folded: str) -> bool:
+    """Whether ``_MONEY`` matches ``text`` (``folded``: the text case-folded); most texts
+    hold neither a currency sign nor one of its words, which two substring tests tell."""
+    if any(symbol in text for symbol in _CURRENCY_SYMBOLS) or any(
+        word in folded for word in _CURRENCY_WORDS
+    ):
+        return _MONEY.search(text) is not None
+    return False
 
 
 @lru_cache(maxsize=_REMEMBERED_WORDS)

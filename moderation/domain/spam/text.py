@@ -12,6 +12,7 @@ import ipaddress
 import re
 from collections import Counter
 from functools import lru_cache
+from operator import itemgetter
 from urllib.parse import urlsplit
 
 from moderation.domain.websites import hostname
@@ -99,7 +100,11 @@ EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
 IPV4_PATTERN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 PHONE_PATTERN = re.compile(r"(?<![\d+])\+?\d(?:[ ().-]{0,3}+\d){7,15}+")
 WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
-REPEATED_CHARACTER = re.compile(r"(.)\1{4,}")
+#: ``WORD_PATTERN`` in a text without an underscore or an apostrophe (found faster).
+_PLAIN_WORD = re.compile(r"\w+")
+#: Five of a character in a row ("!!!!!", "sooooo"); a presence test: five and no more is
+#: the same answer, found faster than "four or more repeats" (no repeat to extend).
+REPEATED_CHARACTER = re.compile(r"(.)\1\1\1\1")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _NOT_ASCII_LETTERS = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
@@ -117,27 +122,51 @@ def script_of(character: str) -> str:
     return "other"
 
 
-#: ``script_of`` remembered: a text's letters come from a small alphabet.
-_letter_script = lru_cache(maxsize=4096)(script_of)
+@lru_cache(maxsize=4096)  # a text's letters come from a small alphabet
+def _letter_script(character: str) -> str:
+    """``script_of`` a letter, "" for any other character."""
+    return script_of(character) if character.isalpha() else ""
 
 
-def script_shares(text: str) -> tuple[int, list[tuple[str, float]]]:
-    """The number of letters and each script's share of them, largest first."""
-    counts: Counter[str] = Counter()
+def other_characters(text: str) -> Counter[str]:
+    """How often each non-ASCII character occurs in ``text``, in order of first appearance
+    (what :func:`script_shares` and a caller's other counts of them can share)."""
+    return Counter() if text.isascii() else Counter(_ASCII_RUN.sub("", text))
+
+
+def script_shares(
+    text: str, others: Counter[str] | None = None
+) -> tuple[int, list[tuple[str, float]]]:
+    """The number of letters and each script's share of them, largest first; ``others``:
+    ``other_characters(text)``, when the caller has it already."""
     # UTF-8 writes every other character with bytes >= 0x80: what is left is A-Z and a-z
     ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_LETTERS))
-    if ascii_letters:
-        counts["latin"] = ascii_letters
-    if not text.isascii():
-        # each distinct character once, in order of first appearance: scripts then enter
-        # the counts in the same order as letter by letter (ties keep that order)
-        for character, count in Counter(_ASCII_RUN.sub("", text)).items():
-            if character.isalpha():
-                counts[_letter_script(character)] += count
+    if text.isascii():  # (most names, many comments): Latin or no letters
+        return (ascii_letters, [("latin", 1.0)]) if ascii_letters else (0, [])
+    if others is None:
+        others = other_characters(text)
+    counts = {"latin": ascii_letters} if ascii_letters else {}
+    # each distinct character once, in order of first appearance: scripts then enter the
+    # counts in the same order as letter by letter (ties keep that order)
+    for character, count in others.items():
+        script = _letter_script(character)
+        if script:
+            counts[script] = counts.get(script, 0) + count
     letters = sum(counts.values())
     if not letters:
         return 0, []
-    return letters, [(script, count / letters) for script, count in counts.most_common()]
+    # largest first, ties in the order counted (as Counter.most_common sorts)
+    ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)
+    return letters, [(script, count / letters) for script, count in ranked]
+
+
+def words_of(text: str) -> list[str]:
+    """``WORD_PATTERN.findall(text)``: without an underscore there is no word character
+    to leave out, and without an apostrophe no words to join, so a word is then any run
+    of word characters."""
+    if "_" in text or "'" in text or "\u2019" in text:
+        return WORD_PATTERN.findall(text)
+    return _PLAIN_WORD.findall(text)
 
 
 def token_scripts(token: str) -> set[str]:
@@ -155,6 +184,8 @@ def _is_link(match: re.Match[str]) -> bool:
 
 def find_links(text: str) -> list[str]:
     """The URLs and bare domains in a comment, in order, trailing punctuation removed."""
+    if "." not in text and "://" not in text:
+        return []  # every link has a scheme or a dot: none here
     return [
         match.group(0).rstrip(_TRAILING_PUNCTUATION)
         for match in URL_PATTERN.finditer(text)
@@ -193,13 +224,17 @@ def host_of(link: str) -> str:
 
 def is_ip_host(host: str) -> bool:
     """Whether a host is an IP literal rather than a name."""
+    address = host.strip("[]")
+    if ":" not in address and not address.replace(".", "").isdecimal():
+        return False  # no IPv6 address without a colon, no IPv4 one with a non-digit
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(address)
     except ValueError:
         return False
     return True
 
 
+@lru_cache(maxsize=4096)  # links, websites and addresses name the same domains again
 def registered_domain(host: str) -> str:
     """The part of a host someone registered: "shop.example.co.uk" → "example.co.uk"."""
     if is_ip_host(host):
