@@ -17,8 +17,9 @@ PostgreSQL database named, emptied first), one site, then the import service on 
 file, exactly as ``moderation import`` runs it (batches of 1,000 comments, one commit each).
 Prints comments stored per second (wall clock; CPU of the importing process; that plus its
 helper process's, which works out the features the comments teach; and plus the
-PostgreSQL backend's, read from ``/proc/<pid>/stat``: the machine is shared, so all are
-shown), the peak resident memory (``VmHWM``) of the importing process and of its helper
+PostgreSQL server's, read from ``/proc/<pid>/stat`` for every backend serving the database:
+the import's session and the connection that drops and builds again its search indexes;
+the machine is shared, so all are shown; and the server's CPU per comment alone), the peak resident memory (``VmHWM``) of the importing process and of its helper
 (sampled from ``/proc`` every 0.2 s while it runs) and the load average at the start;
 then each run's raw numbers (JSON). ``--runs N`` repeats and prints the median with the
 spread (min to max).
@@ -55,15 +56,35 @@ folder = tempfile.mkdtemp(prefix="import-bench-")
 url = fresh_database(url, folder, "bench.db")
 from moderation.services.importing import import_comments
 app = bench_app(url, folder)
-def server_cpu(backend):
-    # CPU seconds of the PostgreSQL backend serving this process (same machine)
-    return cpu_seconds([backend]).get(backend, 0.0) if backend else 0.0
+monitor = None
+if url.startswith("postgresql"):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+    monitor = create_engine(url, poolclass=NullPool).connect()
+    monitor_pid = monitor.execute(text("SELECT pg_backend_pid()")).scalar()
+server_seen = {}  # pid: (CPU seconds when first seen, when last seen)
+def sample_server():
+    # CPU seconds of every PostgreSQL backend serving this database but the monitor's (same
+    # machine): the import's session and the connection that drops and builds its search
+    # indexes; one that appears during the import counts from zero
+    if monitor is None:
+        return
+    pids = monitor.execute(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+             "AND backend_type = 'client backend' AND pid <> :me"), {"me": monitor_pid}
+    ).scalars().all()
+    monitor.rollback()
+    for pid, used in cpu_seconds(pids).items():
+        first = server_seen[pid][0] if pid in server_seen else (used if not importing else 0.0)
+        server_seen[pid] = (first, used)
+importing = False
 helper_peaks = {}
 finished = threading.Event()
 own_command = Path("/proc/self/cmdline").read_bytes()
 def watch_helpers():
     # the peak memory of every child process (the helper), sampled while the import runs
     while not finished.wait(0.2):
+        sample_server()
         for task in os.listdir("/proc/self/task"):
             try:
                 children = Path(f"/proc/self/task/{task}/children").read_text().split()
@@ -82,11 +103,11 @@ load = os.getloadavg()[0]
 with app.app_context():
     migrate_with_site()
     from moderation.extensions import db
-    backend = 0
     if url.startswith("postgresql"):
-        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.execute(text("SELECT 1"))  # the session's backend, there from the start
         db.session.commit()
-    server = server_cpu(backend)
+    sample_server()
+    importing = True
     watcher = threading.Thread(target=watch_helpers, daemon=True)
     watcher.start()
     started, cpu = time.perf_counter(), time.process_time()
@@ -95,7 +116,8 @@ with app.app_context():
     wall = time.perf_counter() - started
     finished.set()
     watcher.join()
-    server = server_cpu(backend) - server
+    sample_server()
+    server = sum(last - first for first, last in server_seen.values())
 status = Path("/proc/self/status").read_text()
 import resource
 print(json.dumps({
@@ -109,6 +131,7 @@ print(json.dumps({
     "helper_peak_rss": max(helper_peaks.values(), default=0),
     "load": load,
     "error": report.error,
+    "search_rebuild_s": getattr(getattr(report, "search_rebuild", None), "seconds", 0.0),
 }))
 """
 
@@ -153,6 +176,7 @@ def report(engine: str, fmt: str, runs: list[dict[str, float]]) -> str:
     rss = [r["peak_rss"] / 2**20 for r in runs]
     helper_rss = [r.get("helper_peak_rss", 0) / 2**20 for r in runs]
     load = [r.get("load", 0) for r in runs]
+    server = [r.get("server_cpu", 0) / r["imported"] * 1e6 for r in runs]
     row = (
         f"| {engine} | {fmt} | {runs[0]['imported']:,.0f} | {len(runs)} | "
         f"{statistics.median(wall):,.0f} ({min(wall):,.0f}–{max(wall):,.0f}) | "
@@ -161,7 +185,8 @@ def report(engine: str, fmt: str, runs: list[dict[str, float]]) -> str:
         f"{statistics.median(both):,.0f} ({min(both):,.0f}–{max(both):,.0f}) | "
         f"{statistics.median(rss):.0f} MiB (max {max(rss):.0f}) | "
         f"{statistics.median(helper_rss):.0f} MiB (max {max(helper_rss):.0f}) | "
-        f"{min(load):.1f}–{max(load):.1f} |"
+        f"{min(load):.1f}–{max(load):.1f} | "
+        f"{statistics.median(server):.0f} ({min(server):.0f}–{max(server):.0f}) |"
     )
     row += "\n" + json.dumps(runs)
     if runs[0].get("error"):
@@ -188,9 +213,10 @@ def main() -> None:
     print(
         "| database | format | comments | runs | comments/s (wall) | comments/s (CPU) "
         "| comments/s (CPU with the helper's) | comments/s (CPU with the helper's and the "
-        "server's) | peak RSS importer | peak RSS helper | load at start |"
+        "server's) | peak RSS importer | peak RSS helper | load at start "
+        "| server CPU µs/comment |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for engine, url in targets:
             runs = [measure(fmt, path, url) for _ in range(args.runs)]

@@ -285,15 +285,15 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def use_wal(connection: Any, patience: float = 5.0) -> None:
+def use_wal(connection: sqlite3.Connection, patience: float = 5.0) -> None:
     """Put a SQLite database in WAL mode (it stays so: the mode is kept in the file).
 
-    Switching a new file to WAL needs it to itself, and SQLite answers ``database is locked``
+    Switching a new file to WAL needs the file to itself, and SQLite answers ``database is locked``
     at once, without waiting in its busy handler, while another connection opens or switches
     the same file: connections opened together (the server's processes, threads with a
     connection each) would fail at random. So the mode is read first (a file already in WAL
-    costs one read), and a busy switch is tried again for up to ``patience`` seconds.
-    ``connection`` is a DB-API connection of :mod:`sqlite3`."""
+    costs one read), and a busy switch is tried again for up to ``patience`` seconds
+    (each try also waits up to the connection's own busy timeout)."""
     deadline = time.monotonic() + patience
     cursor = connection.cursor()
     try:
@@ -304,7 +304,8 @@ def use_wal(connection: Any, patience: float = 5.0) -> None:
                     cursor.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as error:
-                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                code = getattr(error, "sqlite_errorcode", 0)  # none: raised by the driver
+                busy = code & 0xFF == sqlite3.SQLITE_BUSY
                 if not busy or time.monotonic() > deadline:
                     raise
                 time.sleep(0.002)

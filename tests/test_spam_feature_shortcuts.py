@@ -112,12 +112,6 @@ def test_an_ip_host_is_told_as_ipaddress_tells(host: str) -> None:
     assert is_ip_host(host) == _is_ip_the_long_way(host)
 
 
-@_SETTINGS
-@given(text=_TEXTS)
-def test_script_shares_of_counted_characters_are_the_same(text: str) -> None:
-    assert script_shares(text, other_characters(text)) == script_shares(text)
-
-
 _EMOJI = re.compile("[\U0001f300-\U0010ffff]")
 
 
@@ -166,3 +160,23 @@ def test_links_are_the_links_of_the_pattern(text: str) -> None:
         if _is_link(match)
     ]
     assert find_links(text) == expected
+
+
+def test_hosts_and_words_longer_than_names_are_worked_out_not_remembered() -> None:
+    """A comment may carry a host or a word of thousands of characters: each is worked
+    out the same way, but only names of a length DNS (a host) or a language (a word) could
+    give are remembered, so thousands of hostile comments cannot fill a process's memory."""
+    from moderation.domain.spam import features, text
+
+    hosts = text._remembered_registered_part
+    words = features._remembered_word_features
+    long_host, long_word = "shop." + "\u4e2d" * 6000 + ".example.com", "z" * 6000
+    before = hosts.cache_info().currsize, words.cache_info().currsize
+    assert text.registered_domain(long_host) == "example.com"
+    assert features._word_features(long_word) == ("long:80+",)
+    assert (hosts.cache_info().currsize, words.cache_info().currsize) == before
+    hosts.cache_clear()
+    words.cache_clear()
+    assert text.registered_domain("shop.example.co.uk") == "example.co.uk"
+    assert features._word_features("word") == ("w:word",)
+    assert (hosts.cache_info().currsize, words.cache_info().currsize) == (1, 1)

@@ -13,7 +13,8 @@ triggers with the old table: it must create them again (``SQLITE_TRIGGERS``).
 from __future__ import annotations
 
 SEARCH_TABLE = "comments_search"  # the triggers below spell it out
-TRIGRAM_INDEXES = tuple(f"ix_comments_trgm_{column}" for column in ("text", "author", "email"))
+TRIGRAM_COLUMNS = ("text", "author", "email")
+TRIGRAM_INDEXES = tuple(f"ix_comments_trgm_{column}" for column in TRIGRAM_COLUMNS)
 #: Terms shorter than this have no trigram: they are searched by scanning.
 MIN_INDEXED_TERM = 3
 
@@ -33,6 +34,14 @@ END""",
   VALUES (new.id, new.text, new.author, new.email);
 END""",
 )
+
+
+def trigram_index_statement(index: str, *, concurrently: bool = False) -> str:
+    """The statement that creates the trigram index ``index`` as migration ``teams_03`` does
+    (``concurrently``: without blocking writes, as the import and the doctor rebuild it)."""
+    column = TRIGRAM_COLUMNS[TRIGRAM_INDEXES.index(index)]
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"CREATE INDEX {how}IF NOT EXISTS {index} ON comments USING gin ({column} gin_trgm_ops)"
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -24,7 +24,9 @@ from moderation.domain.configuration import (
     secret_key_finding,
 )
 from moderation.extensions import db
+from moderation.models.search import TRIGRAM_INDEXES
 from moderation.ratelimit import is_process_local
+from moderation.services.import_indexes import restore_search_indexes
 from moderation.services.mail import MailSettings
 from moderation.services.readiness import (
     Check,
@@ -83,6 +85,34 @@ def mail_server_finding(settings: MailSettings) -> Finding | None:
     )
 
 
+def search_index_finding() -> Finding | None:
+    """PostgreSQL's trigram search indexes are in place; those missing or invalid (an
+    import stopped while it had them set aside, a build stopped half way) are built again,
+    concurrently: the search was right without them, only slow (``None``: SQLite)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    db.session.rollback()  # a concurrent build waits for older transactions: none of ours
+    try:
+        with db.engine.connect() as connection:
+            rebuild = restore_search_indexes(
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            )
+    except SQLAlchemyError as error:
+        return Finding("search_index", FAIL, f"not built again ({error.__class__.__name__})")
+    if rebuild.left_to_import:
+        return Finding(
+            "search_index", OK, "set aside by an import in progress: built again at its end"
+        )
+    if rebuild.indexes:
+        return Finding(
+            "search_index",
+            WARN,
+            f"{', '.join(rebuild.indexes)} missing (an import stopped?): "
+            f"built again in {rebuild.seconds:,.1f} s",
+        )
+    return Finding("search_index", OK, f"{len(TRIGRAM_INDEXES)} trigram indexes in place")
+
+
 def diagnose(
     config: Mapping[str, Any], instance_path: str, secret_generated: bool, processes: int
 ) -> list[Finding]:
@@ -111,6 +141,9 @@ def diagnose(
     else:
         outbox = check_outbox(float(config["READY_OUTBOX_STUCK_SECONDS"]))
         findings.append(_from_check(outbox, WARN))
+        search = search_index_finding()
+        if search is not None:
+            findings.append(search)
     try:
         findings.append(clock_finding(database_clock_skew()))
     except SQLAlchemyError as error:

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from moderation.porting import Tally
+from moderation.services.import_indexes import Rebuild
 
 
 @dataclass
@@ -27,6 +28,10 @@ class ImportReport:
     #: Comments that taught the spam classifier, by label ("ham": approved, "spam").
     taught: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+    #: PostgreSQL's search indexes dropped while the comments were stored.
+    search_set_aside: tuple[str, ...] = ()
+    #: What the end of the import did about missing search indexes (None: not PostgreSQL).
+    search_rebuild: Rebuild | None = None
 
     def lines(self) -> list[str]:
         """The summary printed at the end, one fact a line."""
@@ -59,6 +64,34 @@ class ImportReport:
             lines.append(
                 f"Changed on the way (reason shown to moderators): {tally.noted:,} comment(s)."
             )
+        lines.extend(self._search_lines())
         if self.error:
             lines.append(f"Stopped: {self.error}")
         return lines
+
+    def _search_lines(self) -> list[str]:
+        """What happened to PostgreSQL's search indexes, when anything did."""
+        rebuild = self.search_rebuild
+        if rebuild is None:
+            return []
+        if rebuild.error:
+            return [
+                f"Search index: NOT built again ({rebuild.error}); `moderation doctor` builds "
+                "it (the search finds the same comments meanwhile, only slower)."
+            ]
+        if rebuild.left_to_import:
+            return [
+                "Search index: being kept aside by another import still running, "
+                "which builds it again when it ends (`moderation doctor` checks)."
+            ]
+        if not rebuild.indexes:
+            return []
+        why = (
+            "set aside while the comments were stored"
+            if self.search_set_aside
+            else "found missing (an import interrupted before)"
+        )
+        return [
+            f"Search index: {why}, built again in {rebuild.seconds:,.1f} s "
+            f"({len(rebuild.indexes)} trigram index(es))."
+        ]

@@ -45,6 +45,7 @@ from moderation.porting.sources import Source
 from moderation.services import events, spam
 from moderation.services.events import SYSTEM, Actor
 from moderation.services.import_fields import cleaned_fields
+from moderation.services.import_indexes import RebuildProgress, search_indexes_set_aside
 from moderation.services.import_known import KnownRows
 from moderation.services.import_learning import FeatureWorker, Lessons
 from moderation.services.import_report import ImportReport
@@ -70,6 +71,8 @@ def import_comments(
     batch_size: int = BATCH_SIZE,
     learn: bool = True,
     parallel: bool | None = None,
+    set_aside_search: bool | None = None,
+    rebuilding: RebuildProgress | None = None,
 ) -> ImportReport:
     """Import ``source`` (a path or a binary file) read as ``fmt`` into ``site_slug``.
 
@@ -78,21 +81,28 @@ def import_comments(
     ``dry_run`` reads and checks everything and writes nothing. ``learn`` teaches the spam
     classifier the imported statuses (approved: ham, spam: spam). ``parallel``: whether
     the features the classifier learns are worked out in a helper process while the
-    import goes on (None: when the file holds more than one batch).
+    import goes on (None: when the file holds more than one batch). ``set_aside_search``:
+    whether PostgreSQL's search indexes are dropped while the comments are stored and
+    built after (None: when it pays, :mod:`~moderation.services.import_indexes`; whatever
+    it says, an index found missing is built again at the end); ``rebuilding`` is told
+    how that build goes.
     """
     site = site_info(site_slug)
     importer = _Importer(site.id, site.slug, dry_run, emit_events, batch_size, learn)
     importer.parallel = parallel
     report = importer.report
-    try:
-        with _bulk_collection():
-            try:
-                importer.run(read(fmt, source, options))
-            except ImportFileError as error:
-                report.error = str(error)
-            importer.flush()
-    finally:
-        importer.close()
+    with search_indexes_set_aside(source, set_aside_search, rebuilding, dry_run=dry_run) as search:
+        try:
+            with _bulk_collection():
+                try:
+                    importer.run(read(fmt, source, options))
+                except ImportFileError as error:
+                    report.error = str(error)
+                importer.flush()
+        finally:
+            importer.close()
+    report.search_set_aside = search.indexes
+    report.search_rebuild = search.rebuild
     if not dry_run:
         events.audit(
             actor,

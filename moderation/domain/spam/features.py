@@ -43,12 +43,14 @@ _MAX_WORD = 30
 _MAX_NAME_WORDS = 6
 _MAX_LINK_WORDS = 24
 _CAPITAL_WORD = re.compile(r"\b[A-Z]{3,}\b")
-_MONEY = re.compile(r"[$€£¥₹₽]|\b(?:usd|eur|btc|usdt)\b", re.IGNORECASE)
 _CURRENCY_SYMBOLS = "$€£¥₹₽"
-#: What a text case-folded holds wherever ``_MONEY`` can match a word: the letters it
-#: matches ignoring case (u and U, s, S and the long s, …) all fold to the lower-case ASCII
-#: letter, so a text without these substrings has no currency word.
-_CURRENCY_WORDS = ("usd", "eur", "btc")
+#: Currency words (lower-case ASCII). A text case-folded holds one wherever ``_MONEY`` can
+#: match it: the letters it matches ignoring case (u and U, s, S and the long s, …) all
+#: fold to the lower-case ASCII letter, so a text without these substrings has none.
+_CURRENCY_WORDS = ("usd", "eur", "btc", "usdt")
+_MONEY = re.compile(
+    f"[{re.escape(_CURRENCY_SYMBOLS)}]|\\b(?:{'|'.join(_CURRENCY_WORDS)})\\b", re.IGNORECASE
+)
 _NAME_SEPARATORS = re.compile(r"[|:/@#]|\s-\s")
 _DIGIT_RUN = re.compile(r"\d{3,}")
 _ASCII_DIGITS = "0123456789"
@@ -58,6 +60,9 @@ _NOT_ASCII_UPPER = bytes(b for b in range(256) if not 0x41 <= b <= 0x5A)
 _REMEMBERED_SENDERS = 2048
 #: Words whose features are remembered (a word gives the same ones in every comment).
 _REMEMBERED_WORDS = 32_768
+#: Longer words are worked out each time: a comment may hold a 12,000-character "word",
+#: and 32,768 of them remembered would hold a web process's memory hostage.
+_LONGEST_REMEMBERED_WORD = 64
 
 #: Address domains anyone can sign up on: the kind, not the address, is the feature.
 FREEMAIL_DOMAINS = frozenset(
@@ -415,8 +420,14 @@ def _names_money(text: str, folded: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=_REMEMBERED_WORDS)
 def _word_features(word: str) -> tuple[str, ...]:
+    """What one lower-cased word adds (remembered unless longer than a word can be)."""
+    if len(word) > _LONGEST_REMEMBERED_WORD:
+        return _features_of_word(word)
+    return _remembered_word_features(word)
+
+
+def _features_of_word(word: str) -> tuple[str, ...]:
     """What one lower-cased word adds: itself, its length when a number, its character
     pairs in an unspaced script, "mixedword" when it mixes scripts."""
     features: list[str] = []
@@ -433,3 +444,6 @@ def _word_features(word: str) -> tuple[str, ...]:
     elif len(word) >= 2:
         features.append("w:" + word)
     return tuple(features)
+
+
+_remembered_word_features = lru_cache(maxsize=_REMEMBERED_WORDS)(_features_of_word)

@@ -99,7 +99,9 @@ URL_PATTERN = re.compile(
 EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
 IPV4_PATTERN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 PHONE_PATTERN = re.compile(r"(?<![\d+])\+?\d(?:[ ().-]{0,3}+\d){7,15}+")
-WORD_PATTERN = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")  # "don't", "don\u2019t"
+#: What joins two parts of one word ("don't", "don\u2019t").
+_APOSTROPHES = "'\u2019"
+WORD_PATTERN = re.compile(f"[^\\W_]+(?:[{_APOSTROPHES}][^\\W_]+)*")
 #: ``WORD_PATTERN`` in a text without an underscore or an apostrophe (found faster).
 _PLAIN_WORD = re.compile(r"\w+")
 #: Five of a character in a row ("!!!!!", "sooooo"); a presence test: five and no more is
@@ -164,7 +166,7 @@ def words_of(text: str) -> list[str]:
     """``WORD_PATTERN.findall(text)``: without an underscore there is no word character
     to leave out, and without an apostrophe no words to join, so a word is then any run
     of word characters."""
-    if "_" in text or "'" in text or "\u2019" in text:
+    if "_" in text or any(apostrophe in text for apostrophe in _APOSTROPHES):
         return WORD_PATTERN.findall(text)
     return _PLAIN_WORD.findall(text)
 
@@ -234,9 +236,19 @@ def is_ip_host(host: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=4096)  # links, websites and addresses name the same domains again
 def registered_domain(host: str) -> str:
-    """The part of a host someone registered: "shop.example.co.uk" → "example.co.uk"."""
+    """The part of a host someone registered: "shop.example.co.uk" → "example.co.uk".
+
+    Links, websites and addresses name the same domains again: hosts are remembered, up
+    to the longest name DNS allows (a link in a comment may carry a host of thousands of
+    characters: 4,096 of those would hold a web process's memory hostage)."""
+    if len(host) > _LONGEST_HOST:
+        return _registered_part(host)
+    return _remembered_registered_part(host)
+
+
+def _registered_part(host: str) -> str:
+    """:func:`registered_domain`, worked out."""
     if is_ip_host(host):
         return "ip"
     labels = [label for label in host.split(".") if label]
@@ -246,6 +258,11 @@ def registered_domain(host: str) -> str:
         return ".".join(labels)
     keep = 3 if labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
     return ".".join(labels[-keep:])
+
+
+#: The longest host name DNS allows (RFC 1035).
+_LONGEST_HOST = 253
+_remembered_registered_part = lru_cache(maxsize=4096)(_registered_part)
 
 
 def path_words(link: str) -> list[str]:
