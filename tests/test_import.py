@@ -650,6 +650,35 @@ def test_imported_html_is_what_new_comments_get(text: str) -> None:
     assert imported_html(cleaned) == render_comment(cleaned)
 
 
+@pytest.mark.any_database
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inside=st.lists(
+        st.sampled_from(
+            [
+                *"ab <>&;/=\"' \n\t\u00a0\u00e9\u4e2d\u200b\r\x00\x0c\ufeff\ufffe\u2028",
+                *("p>", "<p>", "</p>", "<P>", "</p >", "<b>", "://", "https://x.example/a."),
+                "\n\n",
+            ]
+        )
+        | st.characters(exclude_categories=("Cs",)),
+        max_size=40,
+    ).map("".join),
+    before=st.sampled_from(["<p>", "", " <p>", "<p", "<P>", "p>"]),
+    after=st.sampled_from(["</p>", "", "</p> ", "</P>", "/p>", "</p>x"]),
+)
+def test_a_paragraph_of_plain_text_is_rendered_as_new_comments_are(
+    before: str, inside: str, after: str
+) -> None:
+    """Plain text in one ``<p>`` skips the sanitiser on import too (it keeps it as it is)."""
+    from moderation.domain.comments import strip_controls
+    from moderation.domain.rendering import render_comment
+    from moderation.services.import_fields import imported_html
+
+    cleaned = strip_controls(before + inside + after)
+    assert imported_html(cleaned) == render_comment(cleaned)
+
+
 def _mixed_wxr(path: Path) -> None:
     """A WXR of three threads: every status, replies, pingbacks, and replies to pingbacks
     (stored on top: their parent is not a comment), HTML, unicode, IPv4 and IPv6."""

@@ -135,23 +135,26 @@ def _converted(
 ) -> list[tuple[Any, ...]]:
     """``rows`` with each value of a column that has a processor converted by it.
 
-    A value that is the very object met before in the same column (an enum member, a
-    flag, the import's one "now") is converted once: a processor is a function of its
-    value, and every row is alive until the end, so no object's ``id`` is reused here.
+    Column by column (the rows taken apart and put back together by ``zip``, in C: most
+    columns have no processor). A value that is the very object met before in the same
+    column (an enum member, a flag, the import's one "now") is converted once: a
+    processor is a function of its value, and every row is alive until the end, so no
+    object's ``id`` is reused here.
     """
-    seen: list[dict[int, Any]] = [{} for _ in processors]
-    converted: list[tuple[Any, ...]] = []
-    for row in rows:
-        values = list(row)
-        for (index, process), done in zip(processors, seen, strict=True):
-            value = values[index]
-            if value is not None:
-                known = done.get(id(value), _UNSEEN)
-                if known is _UNSEEN or known[0] is not value:
-                    known = done[id(value)] = (value, process(value))
-                values[index] = known[1]
-        converted.append(tuple(values))
-    return converted
+    columns = list(zip(*rows, strict=True))
+    for index, process in processors:
+        done: dict[int, tuple[Any, Any]] = {}
+        converted: list[Any] = []
+        for value in columns[index]:
+            if value is None:
+                converted.append(None)
+                continue
+            known = done.get(id(value), _UNSEEN)
+            if known is _UNSEEN or known[0] is not value:
+                known = done[id(value)] = (value, process(value))
+            converted.append(known[1])
+        columns[index] = tuple(converted)
+    return list(zip(*columns, strict=True))
 
 
 _UNSEEN: Any = object()

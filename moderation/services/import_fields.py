@@ -129,8 +129,13 @@ _ESCAPED = re.compile("[<>&\u00a0]")
 
 def imported_html(text: str) -> str:
     """The stored HTML of an HTML comment, as :func:`render_comment` gives it (plain text,
-    most comments, skips the sanitiser: it would return it unchanged)."""
-    if _ESCAPED.search(text) is None:
+    most comments, skips the sanitiser: it would return it unchanged; so does plain text
+    in one ``<p>`` element, which the sanitiser keeps as it is)."""
+    if _ESCAPED.search(text) is None or (
+        text.startswith("<p>")
+        and text.endswith("</p>")
+        and _ESCAPED.search(text, 3, len(text) - 4) is None
+    ):
         return paragraphs(link_bare_urls(text))
     return _render_short(text) if len(text) <= _CACHED_TEXT else render_comment(text)
 

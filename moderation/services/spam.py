@@ -201,31 +201,40 @@ def learn_imported_lessons(
     """:func:`learn_imported` with the features and counts already worked out
     (:func:`moderation.services.import_learning.lessons` of the same comments, in order)."""
     rows: list[dict[str, Any]] = []
-    taught: Counter[str] = Counter()
     features = iter(lessons.features)
     for comment_id, values in comments:
-        label = label_for_status(CommentStatus(values["status"]).value)
+        label = _IMPORTED_LABELS.get(values["status"])
         if label is None:
             continue
         rows.append(
             {
                 "comment_id": comment_id,
                 "score": None,
-                "clues": [],
+                # one object for every row: converted to JSON once (bulk_rows), stored as []
+                "clues": _NO_CLUES,
                 "features": next(features),
                 "feature_version": FEATURE_VERSION,
-                "label": label.value,
+                "label": label,
             }
         )
-        taught[label.value] += 1
     if next(features, None) is not None:
         raise ValueError("the lessons are not of these comments")
     if rows:
         from moderation.services.bulk_rows import insert_rows  # imports alone need it
 
         insert_rows(db.session.connection(), CommentSpam.__table__, rows)
-        SqlCountStore(db.session).add(lessons.deltas)
-    return taught
+        # learning only adds: the lessons' deltas are increments
+        SqlCountStore(db.session).add_increments(lessons.deltas)
+    return Counter(row["label"] for row in rows)
+
+
+#: What each status teaches the classifier, by its value (statuses that teach nothing left out).
+_IMPORTED_LABELS = {
+    status.value: label.value
+    for status in CommentStatus
+    if (label := label_for_status(status.value)) is not None
+}
+_NO_CLUES: tuple[object, ...] = ()
 
 
 def view_of(comment_id: int) -> CommentSpam | None:

@@ -95,7 +95,7 @@ class SqlCountStore:
         if len(set(deltas.values())) > 1 and all(
             delta.spam >= 0 and delta.ham >= 0 for delta in deltas.values()
         ):
-            self._add_increments(deltas)
+            self.add_increments(deltas)
             return
         groups: dict[Counts, list[Key]] = {}
         for key, delta in deltas.items():
@@ -123,11 +123,12 @@ class SqlCountStore:
             )
             connection.execute(statement, rows)
 
-    def _add_increments(self, deltas: Mapping[Key, Counts]) -> None:
-        """Many different increments, none negative (a batch of imported comments): one
-        write in the sorted order ``deltas`` has, each row adding its own values (through
-        the driver: thousands of rows a batch). Only imports do this, so the bulk writer
-        is loaded here, not in every web process."""
+    def add_increments(self, deltas: Mapping[Key, Counts]) -> None:
+        """:meth:`add` of increments none negative (a batch of imported comments: the
+        caller knows, and the check is skipped): one write in the sorted order ``deltas``
+        has, each row adding its own values (through the driver: thousands of rows a
+        batch). Only imports do this, so the bulk writer is loaded here, not in every
+        web process."""
         from moderation.services.bulk_rows import add_to_rows
 
         rows = [
