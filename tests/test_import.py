@@ -212,6 +212,60 @@ def test_an_interrupted_import_completes_when_run_again(
         assert parent == twin_parent, key
 
 
+_REFUSE_ONE = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON comments WHEN NEW.source_id = '106' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.source_id = '106' THEN RAISE EXCEPTION 'refused by the test'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON comments FOR EACH ROW "
+        "EXECUTE FUNCTION refuse_one()",
+    ],
+}
+_ALLOW_ALL = {
+    "sqlite": ["DROP TRIGGER refuse_one"],
+    "postgresql": ["DROP TRIGGER refuse_one ON comments", "DROP FUNCTION refuse_one()"],
+}
+
+
+def test_a_batch_the_database_refuses_stops_the_import_and_a_rerun_completes_it(
+    app: Flask, site: str
+) -> None:
+    """A database error while a batch is stored stops the import with that error, the
+    batches stored before it stay, and the import run again once the database accepts
+    completes it (as one run into an empty site would have)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from moderation.services.importing import import_comments
+
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        for statement in _REFUSE_ONE[dialect]:
+            db.session.execute(text(statement))
+        db.session.commit()
+        try:
+            with pytest.raises(DBAPIError, match="refused by the test"):
+                import_comments("wxr", WXR, "blog", batch_size=2)
+            db.session.rollback()
+            stored = {c.source_id for c in comments_by_source_id(app).values()}
+            assert stored and "106" not in stored
+        finally:
+            db.session.rollback()
+            for statement in _ALLOW_ALL[dialect]:
+                db.session.execute(text(statement))
+            db.session.commit()
+        report = import_comments("wxr", WXR, "blog", batch_size=2)
+        assert report.present == len(stored)
+        assert report.error is None
+        Actions(app).create_site("fresh")
+        whole = import_comments("wxr", WXR, "fresh")
+    assert report.imported + report.present == whole.imported
+    assert "106" in comments_by_source_id(app)
+
+
 def test_a_dry_run_reports_and_stores_nothing(
     app: Flask, runner: FlaskCliRunner, site: str
 ) -> None:
