@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import functools
 import os
 import pstats
 import statistics
@@ -88,17 +87,20 @@ def forget_everything() -> None:
     """Empty every function cache of the modules the features use: each run starts cold."""
     for module in (features, text, batch, classifier, websites):
         for value in vars(module).values():
-            if isinstance(value, functools._lru_cache_wrapper):
-                value.cache_clear()
+            clear = getattr(value, "cache_clear", None)  # what functools' caches have
+            if callable(clear):
+                clear()
 
 
 def extract_all(lessons: Sequence[Lesson]) -> None:
+    """Every lesson's features, by a new extractor (nothing remembered in it)."""
     extractor = FeatureExtractor(KEY)
     for text_, author, email, url, is_reply, network, _ in lessons:
         extractor.extract(Submission(text_, author, email, url, is_reply, network))
 
 
 def lessons_all(lessons: Sequence[Lesson]) -> None:
+    """The lessons' features and counts, a batch at a time, as an import's helper does."""
     extractor = FeatureExtractor(KEY)
     for start in range(0, len(lessons), BATCH):
         batch.lessons(extractor, 1, lessons[start : start + BATCH])
